@@ -1,0 +1,20 @@
+"""The stack's namespace, the first object every in-cluster resource depends on."""
+
+from __future__ import annotations
+
+import pulumi
+
+from render.namespace import namespace
+
+from .k8s import apply
+
+
+class Namespace(pulumi.ComponentResource):
+    name: str
+
+    def __init__(self, name: str, *, namespace_name: str, privileged: bool = False,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tke-llm:cluster:Namespace", name, None, opts)
+        self.name = namespace_name
+        self.resource = apply(f"{name}-ns", namespace(namespace_name, privileged), pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"name": namespace_name})

@@ -1,0 +1,58 @@
+"""VPC, one subnet per zone, and the security group the nodes share."""
+
+from __future__ import annotations
+
+import pulumi
+import tencentcloud_iac_pulumi as tc
+
+from stacks.config.cluster import Network as NetworkConfig
+
+
+class Network(pulumi.ComponentResource):
+    """Creates what the config does not name as existing. Node ingress is limited to the VPC range:
+    nothing outside reaches a node except through the load balancers TKE creates."""
+
+    vpc_id: pulumi.Output[str]
+    subnet_ids: dict[str, pulumi.Output[str]]
+    node_security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tke-llm:cloud:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if cfg.vpc_id:
+            self.vpc_id = pulumi.Output.from_input(cfg.vpc_id)
+            source_range = cfg.vpc_cidr
+        else:
+            vpc = tc.vpc.Instance(f"{name}-vpc", name=name, cidr_block=cfg.vpc_cidr, tags=tags, opts=child)
+            self.vpc_id = vpc.id
+            source_range = cfg.vpc_cidr
+        self.subnet_ids = {}
+        for s in cfg.subnets:
+            if s.id:
+                self.subnet_ids[s.zone] = pulumi.Output.from_input(s.id)
+            else:
+                self.subnet_ids[s.zone] = tc.subnet.Instance(
+                    f"{name}-{s.zone}",
+                    name=f"{name}-{s.zone}",
+                    vpc_id=self.vpc_id,
+                    availability_zone=s.zone,
+                    cidr_block=s.cidr,
+                    tags=tags,
+                    opts=child,
+                ).id
+        sg = tc.security.Group(f"{name}-nodes", name=f"{name}-nodes", description="tke-llm worker nodes", tags=tags, opts=child)
+        tc.security.GroupRuleSet(
+            f"{name}-nodes",
+            security_group_id=sg.id,
+            ingresses=[
+                {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
+                 "description": "node, pod and load-balancer traffic inside the VPC"},
+            ],
+            egresses=[
+                {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
+                 "description": "image pulls and model downloads"},
+            ],
+            opts=child,
+        )
+        self.node_security_group_id = sg.id
+        self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "nodeSecurityGroupId": sg.id})

@@ -1,0 +1,100 @@
+"""A managed TKE cluster, its node pools, its API endpoint and the one Kubernetes provider built from
+that endpoint's kubeconfig.
+
+The kubeconfig comes from `ClusterEndpoint`, not `Cluster.kube_config` (empty until a refresh finds
+the endpoint open), and the endpoint waits for the node pools because TKE opens an endpoint only on a
+cluster that has nodes. The provider's `cluster_identifier` is the cluster id, so rotating the CA or
+switching endpoint type updates the provider instead of replacing every object it manages.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+import tencentcloud_iac_pulumi as tc
+
+from stacks.config.cluster import TkeCluster as TkeClusterConfig
+
+from .node_pools import NodePools
+
+
+class TkeCluster(pulumi.ComponentResource):
+    cluster_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    node_pools: NodePools
+    cluster: tc.kubernetes.Cluster
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        cfg: TkeClusterConfig,
+        cluster_name: str,
+        pools: list,
+        vpc_id: pulumi.Input[str],
+        subnet_ids: dict[str, pulumi.Input[str]],
+        node_security_group_id: pulumi.Input[str],
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("tke-llm:cloud:TkeCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.cluster = tc.kubernetes.Cluster(
+            f"{name}-cluster",
+            cluster_name=cluster_name,
+            cluster_desc="LLM serving, managed by tke-llm",
+            cluster_version=cfg.kubernetes_version,
+            cluster_deploy_type="MANAGED_CLUSTER",
+            container_runtime="containerd",
+            network_type="GR",
+            vpc_id=vpc_id,
+            cluster_cidr=cfg.cluster_cidr,
+            service_cidr=cfg.service_cidr,
+            cluster_max_pod_num=cfg.max_pods_per_node,
+            deletion_protection=cfg.deletion_protection,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=cfg.deletion_protection),
+        )
+        self.cluster_id = self.cluster.id
+        self.node_pools = NodePools(
+            f"{name}-pools",
+            pools=pools,
+            cluster_id=self.cluster.id,
+            vpc_id=vpc_id,
+            subnet_ids=subnet_ids,
+            security_group_id=node_security_group_id,
+            tags=tags,
+            opts=child,
+        )
+        endpoint_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.node_pools])
+        if cfg.endpoint.access == "public":
+            sg = tc.security.Group(f"{name}-apiserver", name=f"{cluster_name}-apiserver",
+                                   description="TKE API server access", tags=tags, opts=child)
+            tc.security.GroupRuleSet(
+                f"{name}-apiserver",
+                security_group_id=sg.id,
+                ingresses=[{"action": "ACCEPT", "cidr_block": c, "protocol": "TCP", "port": "443",
+                            "description": "Kubernetes API"} for c in cfg.endpoint.allowed_cidrs],
+                opts=child,
+            )
+            endpoint = tc.kubernetes.ClusterEndpoint(
+                f"{name}-endpoint", cluster_id=self.cluster.id, cluster_internet=True,
+                cluster_internet_security_group=sg.id, opts=endpoint_opts,
+            )
+            kubeconfig = endpoint.kube_config
+        else:
+            endpoint = tc.kubernetes.ClusterEndpoint(
+                f"{name}-endpoint", cluster_id=self.cluster.id, cluster_intranet=True,
+                cluster_intranet_subnet_id=next(iter(subnet_ids.values())), opts=endpoint_opts,
+            )
+            kubeconfig = endpoint.kube_config_intranet
+        self.kubeconfig = pulumi.Output.secret(kubeconfig)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            cluster_identifier=self.cluster.id,
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        self.register_outputs({"clusterId": self.cluster_id, "kubeconfig": self.kubeconfig})

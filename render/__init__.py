@@ -1,0 +1,1 @@
+"""Pure renderers: Kubernetes manifests and configuration files as plain data, tested without Pulumi."""

@@ -1,0 +1,40 @@
+"""Object metadata shared by every rendered manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PART_OF = "tke-llm"
+COMMON_LABELS = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+
+
+def labels(component: str, **extra: str) -> dict[str, str]:
+    return {**COMMON_LABELS, "app.kubernetes.io/component": component, **extra}
+
+
+def metadata(
+    name: str,
+    namespace: str | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["labels"] = dict(labels or COMMON_LABELS)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def image(ref: str, registry: str | None) -> str:
+    """Put the mirror prefix in front of an image reference, dropping the source registry host.
+
+    `vllm/vllm-openai:v0.11.0` -> `<mirror>/vllm/vllm-openai:v0.11.0`;
+    `ghcr.io/open-webui/open-webui:v0.6` -> `<mirror>/open-webui/open-webui:v0.6`.
+    """
+    if not registry:
+        return ref
+    first, _, rest = ref.partition("/")
+    path = rest if rest and ("." in first or ":" in first or first == "localhost") else ref
+    return f"{registry}/{path}"

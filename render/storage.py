@@ -1,0 +1,75 @@
+"""StorageClasses for CFS and CFS-Turbo, and the model PVC.
+
+Both classes use `reclaimPolicy: Retain`: the reference guides use Delete, which destroys hundreds of
+GB of downloaded weights (and, for dynamic CFS, the file system) when the PVC goes. The PVC itself is
+protected in Pulumi; the class only decides what happens if someone deletes it by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .meta import labels, metadata
+
+CFS_TURBO_PROVISIONER = "com.tencent.cloud.csi.cfsturbo"
+
+
+def cfs_storage_class(
+    name: str,
+    *,
+    provisioner: str,
+    vpc_id: Any,
+    subnet_id: Any,
+    zone: str,
+    storage_type: str,
+    permission_group_id: str,
+) -> dict[str, Any]:
+    """Dynamic CFS (NFS) provisioning. `subdir-share` makes every PVC of the class a sub-directory of
+    one file system instead of a new instance per claim; NFSv3 because v4 is unstable on CFS."""
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": metadata(name, labels=labels("model-storage")),
+        "provisioner": provisioner,
+        "parameters": {
+            "vpcid": vpc_id,
+            "subnetid": subnet_id,
+            "zone": zone,
+            "storagetype": storage_type,
+            "pgroupid": permission_group_id,
+            "vers": "3",
+            "subdir-share": "true",
+        },
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "Immediate",
+        "allowVolumeExpansion": True,
+    }
+
+
+def cfs_turbo_storage_class(name: str, *, fsid: Any, host: Any) -> dict[str, Any]:
+    """`fsid` is the Turbo file system's mount-point id (e.g. 564b8ef1) and `host` its mount IP: the
+    provider's `fs_id` and `mount_ip` outputs. The `cfs-xxx` resource id is NOT the fsid."""
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": metadata(name, labels=labels("model-storage")),
+        "provisioner": CFS_TURBO_PROVISIONER,
+        "parameters": {"fsid": fsid, "host": host},
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "Immediate",
+    }
+
+
+def model_pvc(
+    name: str, namespace: str, *, storage_class: str, size_gi: int, access_mode: str = "ReadWriteMany"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata(name, namespace, labels("model-storage")),
+        "spec": {
+            "accessModes": [access_mode],
+            "storageClassName": storage_class,
+            "resources": {"requests": {"storage": f"{size_gi}Gi"}},
+        },
+    }

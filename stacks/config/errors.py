@@ -1,0 +1,67 @@
+"""Config errors that name the exact stack-file key and say what to write instead.
+
+pydantic reports locations as tuples of Python names and list indexes; users edit camelCase YAML
+under the `tke-llm:` namespace, so every location is translated back to that spelling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
+
+PROJECT = "tke-llm"
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised before any resource is registered; carries every problem found, not just the first."""
+
+    def __init__(self, issues: list[ConfigIssue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def key_path(loc: tuple[str | int, ...]) -> str:
+    """`("node_pools", 1, "max_size")` -> `tke-llm:nodePools[1].maxSize`.
+
+    Discriminated-union tags that pydantic inserts into locations (e.g. `tke`, `cfs-turbo`) are not
+    keys the user wrote, so they are dropped.
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        if part in _UNION_TAGS or part.startswith("function-"):
+            continue
+        name = part if part[:1].islower() and "_" not in part else to_camel(part)
+        out += f".{name}" if out else name
+    return f"{PROJECT}:{out}"
+
+
+# Tags of the discriminated unions in the config; keep in sync with the `kind` literals.
+_UNION_TAGS = {"tke", "existing", "cfs", "cfs-turbo", "local", "normal", "native", "super", "attached"}
+
+
+def from_validation_error(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[ConfigIssue]:
+    issues = []
+    for e in err.errors(include_url=False):
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; check its spelling against the README's config reference"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        issues.append(ConfigIssue(key_path(prefix + tuple(e["loc"])), msg))
+    return issues

@@ -1,0 +1,49 @@
+"""`python -m stacks.plan <stack> [--out DIR]`: render a stack offline and write the plan.
+
+Exit codes: 0 rendered; 2 the stack config is invalid (every problem listed); 1 anything else, with
+the traceback, so a failure in the program can never look like success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from stacks.config import ConfigError, parse
+
+from .stackfile import StackFileError, read
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m stacks.plan", description=__doc__.splitlines()[0])
+    ap.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    ap.add_argument("--out", default="build/plan", type=Path, help="output directory (default build/plan)")
+    ap.add_argument("--quiet", action="store_true", help="do not print the summary")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        raw, secrets = read(args.stack)
+        cfg = parse(raw)
+    except StackFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(f"Pulumi.{args.stack}.yaml has {len(err.issues)} config error(s):", file=sys.stderr)
+        for issue in err.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
+    from .runner import render
+    from .writers import write
+
+    plan = render(cfg, args.stack, raw, secrets)
+    target = write(plan, args.out)
+    if not args.quiet:
+        print((target / "summary.md").read_text())
+    print(f"plan written to {target}/ ({len(plan.resources)} resources, {time.perf_counter() - started:.2f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
