@@ -187,7 +187,7 @@ class NodePools(pulumi.ComponentResource):
                 cluster_id=self._cluster_id,
                 instance_id=iid,
                 image_id=pool.image_id,
-                key_ids=pool.key_ids,
+                key_ids=pool.key_id,
                 labels=pool.node_labels,
                 worker_config=worker,
                 opts=pulumi.ResourceOptions(parent=self, custom_timeouts=POOL_TIMEOUTS),

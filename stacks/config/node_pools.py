@@ -200,16 +200,14 @@ class AttachedPool(PoolBase):
     instance_ids: list[str] = Field(min_length=1)
     image_id: str = "img-39ywauzd"
     """OS image the instances are reinstalled with (default: TencentOS Server 3.1 (TK4) UEFI)."""
-    key_ids: list[str] = Field(default_factory=list)
-    """SSH key pair ids to install; the login password is never set from config."""
+    key_id: str
+    """SSH key pair id (skey-xxxxxxxx) installed on the instances; passwords are never set from config."""
     gpu_software: GpuSoftware | None = None
 
     @model_validator(mode="after")
     def _ids(self) -> "AttachedPool":
         if len(set(self.instance_ids)) != len(self.instance_ids):
             raise ValueError("instanceIds repeat")
-        if not self.key_ids:
-            raise ValueError("attached instances need `keyIds` (SSH key pairs); passwords are not supported")
         return self
 
     @property

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stacks.config import ConfigError, parse
 
-from .stackfile import StackFileError, read
+from .stackfile import ROOT, StackFileError, read
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     ap.add_argument("--out", default="build/plan", type=Path, help="output directory (default build/plan)")
     ap.add_argument("--quiet", action="store_true", help="do not print the summary")
+    ap.add_argument("--stack-dir", type=Path, default=ROOT, help="directory of the Pulumi.<stack>.yaml files")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     try:
-        raw, secrets = read(args.stack)
+        raw, secrets = read(args.stack, args.stack_dir)
         cfg = parse(raw)
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,0 +1,58 @@
+"""Shared fixtures: config builders and a render helper.
+
+Each render runs the real composition under Pulumi's mocks with its own event loop and recording
+monitor (see stacks/plan/runner.py), so tests stay independent of one another.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from stacks.config import parse  # noqa: E402
+from stacks.plan import Plan, render  # noqa: E402
+
+SYSTEM_POOL = {"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3}
+GPU_POOL = {"kind": "normal", "name": "gpu", "instanceType": "GN7vw.4XLARGE64", "minSize": 0, "maxSize": 2,
+            "gpu": {"type": "A10", "count": 1}}
+
+
+def tke_config(**sections: Any) -> dict[str, Any]:
+    """A minimal valid new-cluster stack; keyword arguments replace whole sections."""
+    cfg: dict[str, Any] = {
+        "cluster": {
+            "kind": "tke", "region": "ap-shanghai",
+            "network": {"subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.1.0/24"}]},
+        },
+        "nodePools": [copy.deepcopy(SYSTEM_POOL), copy.deepcopy(GPU_POOL)],
+        "storage": {"kind": "cfs"},
+    }
+    cfg.update(copy.deepcopy(sections))
+    return cfg
+
+
+def existing_config(**sections: Any) -> dict[str, Any]:
+    cfg: dict[str, Any] = {
+        "cluster": {"kind": "existing", "name": "lab", "kubernetesVersion": "1.29.0", "kubeconfigPath": "~/.kube/config"},
+        "nodePools": [{"kind": "existing", "name": "gpu", "nodeSelector": {"gpu": "true"}, "gpu": {"type": "T4", "count": 1}}],
+        "storage": {"kind": "existing", "storageClassName": "nfs"},
+    }
+    cfg.update(copy.deepcopy(sections))
+    return cfg
+
+
+def render_raw(raw: dict[str, Any], stack: str = "test", secrets: set[str] | None = None) -> Plan:
+    return render(parse(raw), stack, raw, secrets)
+
+
+@pytest.fixture(scope="session")
+def dev_like_plan() -> Plan:
+    return render_raw(tke_config())
