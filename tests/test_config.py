@@ -128,3 +128,11 @@ def test_bad_namespace_and_registry():
     found = issues(tke_config(namespace="Kube_System", imageRegistry="https://mirror"))
     assert any(m.startswith("tke-llm:namespace:") for m in found)
     assert any(m.startswith("tke-llm:imageRegistry:") for m in found)
+
+
+def test_storage_class_name_and_version_are_checked():
+    found = issues(existing_config(storage={"kind": "existing", "storageClassName": "Bad_Name"}))
+    assert found[0].startswith("tke-llm:storage.storageClassName: 'Bad_Name' is not a valid StorageClass name")
+    raw = existing_config()
+    raw["cluster"]["kubernetesVersion"] = "v1.30"
+    assert issues(raw)[0].startswith("tke-llm:cluster.kubernetesVersion: 'v1.30' is not a Kubernetes version")

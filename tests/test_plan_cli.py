@@ -51,7 +51,7 @@ def test_invalid_config_exits_2_listing_every_error(tmp_path):
     }}))
     done = run_plan("bad", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
-    assert "tke-llm:cluster.kubernetesVersion: '1.3' is not a Kubernetes version" in done.stderr
+    assert "tke-llm:cluster.kubernetesVersion: 1.3 is too old: the rendered manifests need 1.24 or newer" in done.stderr
     assert "tke-llm:cluster: give exactly one of `kubeconfigPath` or `kubeconfigSecret`" in done.stderr
     assert "tke-llm:nmespace: unknown key" in done.stderr
     assert not (tmp_path / "out").exists()

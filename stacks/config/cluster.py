@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 
+MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
 
 
@@ -24,8 +25,11 @@ def _cidr(value: str) -> str:
 
 
 def _version(value: str) -> str:
-    if not K8S_VERSION.match(value):
+    match = K8S_VERSION.match(value)
+    if not match:
         raise ValueError(f"{value!r} is not a Kubernetes version such as 1.30.0")
+    if int(match.group(1)) < MIN_MINOR:
+        raise ValueError(f"{value} is too old: the rendered manifests need 1.{MIN_MINOR} or newer")
     return value
 
 
@@ -119,7 +123,10 @@ class TkeCluster(ConfigModel):
     """Protects the cluster in Tencent Cloud and in Pulumi state against accidental deletion."""
     endpoint: Endpoint = Endpoint(access="private")
 
-    _check_version = field_validator("kubernetes_version")(lambda cls, v: _version(v))
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _check_version(cls, v: str) -> str:
+        return _version(v)
 
     @field_validator("cluster_cidr", "service_cidr")
     @classmethod
@@ -164,7 +171,10 @@ class ExistingCluster(ConfigModel):
     context: str | None = None
     """kubeconfig context to use; the file's current context when unset."""
 
-    _check_version = field_validator("kubernetes_version")(lambda cls, v: _version(v))
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _check_version(cls, v: str) -> str:
+        return _version(v)
 
     @model_validator(mode="after")
     def _one_source(self) -> "ExistingCluster":

@@ -42,7 +42,10 @@ class CfsStorage(ModelVolume):
     """CSI driver name; check `kubectl get csidriver` if your cluster's add-on registers another."""
     storage_class_name: str = "tke-llm-cfs"
 
-    _name = field_validator("storage_class_name")(lambda cls, v: _sc_name(v))
+    @field_validator("storage_class_name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return _sc_name(v)
 
     @property
     def storage_type(self) -> str:
@@ -69,7 +72,10 @@ class CfsTurboStorage(ModelVolume):
     """Range the Turbo file system takes inside the CCN; must not clash with anything bound to the CCN."""
     storage_class_name: str = "tke-llm-cfs-turbo"
 
-    _name = field_validator("storage_class_name")(lambda cls, v: _sc_name(v))
+    @field_validator("storage_class_name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return _sc_name(v)
 
     @field_validator("cidr_block")
     @classmethod
@@ -111,7 +117,10 @@ class ExistingStorage(ModelVolume):
     access_mode: Literal["ReadWriteMany", "ReadWriteOnce"] = "ReadWriteMany"
     """ReadWriteOnce limits every model to one pod on one node."""
 
-    _name = field_validator("storage_class_name")(lambda cls, v: _sc_name(v))
+    @field_validator("storage_class_name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return _sc_name(v)
 
 
 StorageConfig = Annotated[
