@@ -46,13 +46,13 @@ def test_plan_prints_summary_by_default(tmp_path):
 def test_invalid_config_exits_2_listing_every_error(tmp_path):
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": {
         "tke-llm:cluster": {"kind": "existing", "name": "x", "kubernetesVersion": "1.3"},
-        "tke-llm:storage": {"kind": "existing", "storageClassName": "nfs"},
+        "tke-llm:storage": {"kind": "existing", "storageClassName": "NFS"},
         "tke-llm:nmespace": "x",
     }}))
     done = run_plan("bad", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert "tke-llm:cluster.kubernetesVersion: 1.3 is too old: the rendered manifests need 1.24 or newer" in done.stderr
-    assert "tke-llm:cluster: give exactly one of `kubeconfigPath` or `kubeconfigSecret`" in done.stderr
+    assert "tke-llm:storage.storageClassName: 'NFS' is not a valid StorageClass name" in done.stderr
     assert "tke-llm:nmespace: unknown key" in done.stderr
     assert not (tmp_path / "out").exists()
 
