@@ -24,7 +24,7 @@ DEV_BUDGET_S = 3.0
 
 def synthetic(pools: int) -> dict[str, Any]:
     """A new-cluster stack with one system pool and `pools` GPU pools (later: a model per pool)."""
-    gpu = {"kind": "normal", "instanceType": "GN7vw.4XLARGE64", "minSize": 0, "maxSize": 2, "gpu": {"type": "A10", "count": 1}}
+    gpu = {"kind": "normal", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2, "gpu": {"type": "A10", "count": 1}}
     return {
         "cluster": {"kind": "tke", "region": "ap-shanghai", "deletionProtection": False,
                     "network": {"subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.1.0/24"}]}},

@@ -21,7 +21,7 @@ from stacks.config import parse  # noqa: E402
 from stacks.plan import Plan, render  # noqa: E402
 
 SYSTEM_POOL = {"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3}
-GPU_POOL = {"kind": "normal", "name": "gpu", "instanceType": "GN7vw.4XLARGE64", "minSize": 0, "maxSize": 2,
+GPU_POOL = {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
             "gpu": {"type": "A10", "count": 1}}
 
 

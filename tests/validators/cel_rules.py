@@ -122,7 +122,7 @@ def rule_errors(value: Any, node: Schema, path: JsonPath) -> list[str]:
             result = _evaluate(rule, cel_self)
         except Exception as exc:  # parse errors, missing functions, no-such-key, type errors
             if rule not in ALLOWED_UNEVALUABLE_RULES:
-                errors.append(f"{where}: CEL rule could not be evaluated ({shorten(str(exc), 200)}); "
+                errors.append(f"{where}: CEL rule could not be evaluated ({_describe(exc)}); "
                               f"rule: {shorten(rule, 160)}")
             continue
         if not isinstance(result, celtypes.BoolType):
@@ -130,6 +130,15 @@ def rule_errors(value: Any, node: Schema, path: JsonPath) -> list[str]:
         elif not result:
             errors.append(f"{where}: {_message(entry, cel_self)} (CEL rule: {shorten(rule, 160)})")
     return errors
+
+
+def _describe(exc: Exception) -> str:
+    """cel-python's errors embed the whole activation; keep the part a human needs."""
+    if isinstance(exc, celpy.CELEvalError) and exc.args:
+        return shorten(str(exc.args[0]).split(" (in activation", 1)[0], 200)
+    if isinstance(exc, celpy.CELParseError):
+        return shorten(f"syntax error: {exc}", 200)
+    return shorten(f"{type(exc).__name__}: {exc}", 200)
 
 
 def _message(entry: Mapping[str, Any], cel_self: Any) -> str:

@@ -71,7 +71,8 @@ def schema_error_lines(prefix: str, error: ValidationError) -> list[str]:
     wrong in a large pod spec, so the unexpected keys are spelled out one per line.
     """
     path = list(error.absolute_path)
-    if error.validator == "additionalProperties" and error.validator_value is False and isinstance(error.instance, dict):
+    closed_object = error.validator == "additionalProperties" and error.validator_value is False
+    if closed_object and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         patterns = list(error.schema.get("patternProperties", {}))
         extra = [k for k in error.instance if k not in known and not any(re.search(p, k) for p in patterns)]

@@ -9,12 +9,13 @@ validators run these checks rather than letting them surface at `pulumi up`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .common import doc_id
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -34,6 +35,34 @@ def is_dns_subdomain(value: str) -> bool:
 
 def is_dns_label(value: str) -> bool:
     return len(value) <= 63 and bool(_DNS_LABEL.match(value))
+
+
+def _is_dns_1035_label(value: str) -> bool:
+    return len(value) <= 63 and bool(_DNS_1035_LABEL.match(value))
+
+
+NameRule = tuple[Callable[[str], bool], str]
+_SUBDOMAIN: NameRule = (is_dns_subdomain,
+                        "a DNS-1123 subdomain (<= 253 chars of lowercase alphanumerics, '-' and '.')")
+_NAME_RULE_BY_KIND: dict[str, NameRule] = {
+    **{kind: ((lambda _: True), "a path segment")
+       for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")},
+    "Service": (_is_dns_1035_label,
+                "a DNS-1035 label (<= 63 chars of lowercase alphanumerics and '-', starting with a letter)"),
+    "Namespace": (is_dns_label, "a DNS-1123 label (<= 63 chars of lowercase alphanumerics and '-')"),
+}
+
+
+def _name_problem(name: str, kind: str | None, custom: bool) -> str | None:
+    """The API server's name rule for the kind: most kinds (and every CR) use DNS-1123 subdomains.
+
+    RBAC objects only need a path segment (`system:aggregate-to-view` is valid), Services need a
+    DNS-1035 label (the name becomes a DNS label and an env var prefix), Namespaces a DNS-1123 label.
+    """
+    if name in (".", "..") or "/" in name or "%" in name:
+        return "may not be '.', '..' or contain '/' or '%'"
+    check, rule = _SUBDOMAIN if custom else _NAME_RULE_BY_KIND.get(kind or "", _SUBDOMAIN)
+    return None if check(name) else f"is not {rule}"
 
 
 def _qualified_name_problem(key: str) -> str | None:
@@ -65,10 +94,8 @@ def _string_map_errors(where: str, value: Any, *, label_values: bool) -> list[st
 def object_meta_errors(doc: Mapping[str, Any], *, custom: bool) -> list[str]:
     """Problems with `doc.metadata`.
 
-    For custom resources the name must be a DNS-1123 subdomain (what the API server enforces for
-    every CR) and unknown metadata fields are rejected. Built-in kinds have per-kind name rules
-    (ClusterRole names may contain `:`), so for them only path-segment safety is checked and the
-    field set is left to kubernetes-validate's strict schema.
+    For custom resources unknown metadata fields are rejected here; for built-in kinds the field
+    set and types are left to kubernetes-validate's strict schema, which already covers ObjectMeta.
     """
     who = doc_id(doc)
     meta = doc.get("metadata")
@@ -78,13 +105,11 @@ def object_meta_errors(doc: Mapping[str, Any], *, custom: bool) -> list[str]:
     if custom:
         errors += [f"{who}: metadata.{k}: unknown field" for k in sorted(set(meta) - OBJECT_META_FIELDS)]
     name = meta.get("name")
+    kind = doc.get("kind") if isinstance(doc.get("kind"), str) else None
     if not isinstance(name, str) or not name:
         errors.append(f"{who}: metadata.name: required (a rendered manifest cannot rely on generateName)")
-    elif custom and not is_dns_subdomain(name):
-        errors.append(f"{who}: metadata.name: {name!r} is not a DNS-1123 subdomain "
-                      "(<= 253 chars of lowercase alphanumerics, '-' and '.')")
-    elif name in (".", "..") or "/" in name or "%" in name:
-        errors.append(f"{who}: metadata.name: {name!r} may not be '.', '..' or contain '/' or '%'")
+    elif problem := _name_problem(name, kind, custom):
+        errors.append(f"{who}: metadata.name: {name!r} {problem}")
     namespace = meta.get("namespace")
     if namespace is not None and not (isinstance(namespace, str) and is_dns_label(namespace)):
         errors.append(f"{who}: metadata.namespace: {namespace!r} is not a DNS-1123 label")

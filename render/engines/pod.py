@@ -1,0 +1,183 @@
+"""The pod every engine runs in: GPUs, shared memory, the model volume, probes, placement, hardening.
+
+Probes. The kubelet runs no liveness or readiness check until the startup probe has succeeded once, so
+the startup probe alone carries the model-load budget (`failureThreshold * periodSeconds >=
+startup_seconds`) and the liveness probe can be strict without killing a slow load (P3: a liveness
+probe firing during safetensors loading is exactly what killed vLLM in the reference guide). After
+start-up, readiness (every 5 s) takes a busy or broken server out of the Service, and liveness
+(every 15 s, 4 failures = one minute) restarts a hung one.
+
+LeaderWorkerSet workers run no HTTP server (Ray workers for vLLM, non-zero-rank SGLang nodes), so they
+get no probes: they stop when their process exits (`ray start --block`, the SGLang rank process), and
+`RecreateGroupOnPodRestart` recreates the whole group, leader included, whose probes cover the group.
+
+Hardening. The engine images run as root and write caches (torch, triton, Ray) under the root file
+system, so neither runAsNonRoot nor readOnlyRootFilesystem is set; everything else is: no privilege
+escalation, every capability dropped (RDMA pods keep IPC_LOCK, which NCCL needs to pin memory for the
+RDMA NICs), the RuntimeDefault seccomp profile, no service-account token (the engine never calls the
+API server) and no docker-link environment variables (P1).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from typing import Any
+
+from ..meta import labels
+from .spec import (
+    COMPONENT,
+    NAME_LABEL,
+    PRESTOP_SLEEP_SECONDS,
+    ROLE_LABEL,
+    SUPER_NODE_DEFAULT_ROOT_DISK_GB,
+    SUPER_NODE_GPU_TYPE,
+    SUPER_NODE_ROOT_DISK,
+    EngineSpec,
+    Process,
+    Role,
+    port,
+    store_dir,
+)
+
+GPU = "nvidia.com/gpu"
+STARTUP_PERIOD = 10
+READINESS_PERIOD = 5
+LIVENESS_PERIOD = 15
+LIVENESS_FAILURES = 4
+PROBE_TIMEOUT = 5
+"""/health can take a few seconds on a saturated server; the 1 s default would flap readiness."""
+HEALTH_PATHS = {"vllm": "/health", "sglang": "/health", "ollama": "/"}
+"""Ollama has no /health; `GET /` answers "Ollama is running" once the server listens."""
+
+
+def health_path(engine: str) -> str:
+    return HEALTH_PATHS[engine]
+
+
+def serves_http(role: Role) -> bool:
+    return role != "worker"
+
+
+def multi_node(role: Role) -> bool:
+    return role in ("leader", "worker")
+
+
+def probes(spec: EngineSpec) -> dict[str, Any]:
+    def http_get(period: int, failures: int) -> dict[str, Any]:
+        return {
+            "httpGet": {"path": health_path(spec.engine), "port": "http"},
+            "periodSeconds": period,
+            "timeoutSeconds": PROBE_TIMEOUT,
+            "failureThreshold": failures,
+        }
+
+    return {
+        "startupProbe": http_get(STARTUP_PERIOD, math.ceil(spec.startup_seconds / STARTUP_PERIOD)),
+        "readinessProbe": http_get(READINESS_PERIOD, 3),
+        "livenessProbe": http_get(LIVENESS_PERIOD, LIVENESS_FAILURES),
+    }
+
+
+def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Shared storage mounts the whole claim read-only. Local storage mounts only this server's
+    directory, with hostPath type `Directory`: the per-node downloader renames that directory into
+    place only once the download is complete, so the kubelet keeps the pod in ContainerCreating (and
+    retries) until the weights are whole, instead of letting the engine crash-loop on half a model.
+    No init container is needed and no GPU is held while a node downloads."""
+    vol = spec.volume
+    if vol.pvc_name is not None:
+        volume = {"name": "model", "persistentVolumeClaim": {"claimName": vol.pvc_name, "readOnly": True}}
+        mount = {"name": "model", "mountPath": vol.mount_path, "readOnly": True}
+    else:
+        sub = store_dir(spec)
+        volume = {"name": "model", "hostPath": {"path": posixpath.join(vol.host_path or "", sub), "type": "Directory"}}
+        mount = {"name": "model", "mountPath": posixpath.join(vol.mount_path, sub), "readOnly": True}
+    return volume, mount
+
+
+def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
+    volume_mount = _model_volume(spec)[1]
+    rdma = spec.placement.rdma and multi_node(role)
+    gpus = str(spec.gpus_per_node)
+    c: dict[str, Any] = {
+        "name": spec.engine,
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": list(process.command),
+    }
+    if process.args:
+        c["args"] = list(process.args)
+    if process.env:
+        c["env"] = [dict(e) for e in process.env]
+    if serves_http(role):
+        c["ports"] = [{"name": "http", "containerPort": port(spec.engine), "protocol": "TCP"}]
+    c["resources"] = {
+        "requests": {"cpu": spec.cpu, "memory": spec.memory, GPU: gpus},
+        "limits": {"memory": spec.memory, GPU: gpus},
+    }
+    c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"}]
+    if serves_http(role):
+        c.update(probes(spec))
+        # An exec sleep rather than the `sleep` lifecycle action: that action is beta only from 1.30 and
+        # LWS clusters may run 1.28. The images all ship coreutils.
+        c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}}
+    c["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if rdma else {})},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    return c
+
+
+def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str, Any]:
+    """The pod spec shared by every engine and role. GPU request == limit (extended resources allow
+    nothing else); memory request == limit so the scheduler's view matches what the kernel enforces;
+    no CPU limit, because CFS throttling of the tokenizer/scheduler threads stalls the GPUs."""
+    volume = _model_volume(spec)[0]
+    pod: dict[str, Any] = {
+        "containers": [container(spec, container_args, role)],
+        "volumes": [volume, {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}}],
+        "restartPolicy": "Always",
+        "terminationGracePeriodSeconds": spec.grace_seconds,
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+    }
+    if spec.placement.node_selector:
+        pod["nodeSelector"] = dict(spec.placement.node_selector)
+    if spec.placement.tolerations:
+        pod["tolerations"] = [dict(t) for t in spec.placement.tolerations]
+    if spec.placement.rdma and multi_node(role):
+        # Host networking reaches the RDMA NICs (HCCPNV6); without ClusterFirstWithHostNet the pod would
+        # use the node's resolv.conf and LWS_LEADER_ADDRESS would not resolve (P9). hostPID, which the
+        # reference also sets, is not needed for NCCL and would expose the node's processes.
+        pod["hostNetwork"] = True
+        pod["dnsPolicy"] = "ClusterFirstWithHostNet"
+    return pod
+
+
+def pod_annotations(spec: EngineSpec) -> dict[str, str]:
+    """TKE super nodes pick the GPU model from the pod annotation and need a bigger system disk (P7)."""
+    p = spec.placement
+    if p.super_node_gpu_type is None:
+        return {}
+    return {
+        SUPER_NODE_GPU_TYPE: p.super_node_gpu_type,
+        SUPER_NODE_ROOT_DISK: str(p.root_disk_gb or SUPER_NODE_DEFAULT_ROOT_DISK_GB),
+    }
+
+
+def pod_labels(spec: EngineSpec, role: Role) -> dict[str, str]:
+    extra = {**spec.labels, NAME_LABEL: spec.name}
+    if multi_node(role):
+        extra[ROLE_LABEL] = role
+    return labels(COMPONENT, **extra)
+
+
+def pod_template(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"labels": pod_labels(spec, role)}
+    annotations = pod_annotations(spec)
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"metadata": metadata, "spec": pod_spec(spec, process, role)}

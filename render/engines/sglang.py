@@ -1,0 +1,94 @@
+"""SGLang: `python3 -m sglang.launch_server`, on one node or as the ranks of a LeaderWorkerSet group.
+
+Flags use SGLang's real names. The reference guide's `--enable-metric`, `--max-running-request` and
+`--tp` only work through argparse prefix abbreviation, which breaks as soon as SGLang adds another flag
+with the same prefix; the registered names are `--enable-metrics`, `--max-running-requests` and
+`--tp-size` (alias `--tensor-parallel-size`). Tensor parallelism spans every GPU of the group:
+`--tp-size` = nodes x GPUs per node.
+
+The container runs an argument list, not a shell script, so the multi-node values use the kubelet's
+`$(VAR)` expansion: `LWS_LEADER_ADDRESS` and `LWS_GROUP_SIZE` are injected by the LWS webhook, and
+`LWS_WORKER_INDEX` is also defined explicitly from the worker-index label (older LWS releases did not
+inject it), identically on both templates.
+
+API key: SGLang reads it only from `--api-key` (there is no environment fallback), so the leader gets
+`--api-key $(SGLANG_API_KEY)` with the variable taken from the Secret. The manifest, the Pulumi state and
+the API server only ever hold the literal `$(SGLANG_API_KEY)`; the kubelet substitutes the value when it
+starts the container. The value is then visible in the process's command line, but only inside the
+container's own PID namespace (these pods never set hostPID), where the environment holds it anyway.
+SGLang exempts /health and /metrics from the key, so probes and scraping keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+
+DIST_INIT_PORT = 5000
+WATCHDOG_SECONDS = 3600
+"""A forward batch of a 600 GB model across nodes can legitimately take minutes; the 300 s default
+crashes the server (the reference guide's value)."""
+
+
+def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
+    args = [
+        "python3", "-m", "sglang.launch_server",
+        "--model-path", model_path(spec),
+        "--served-model-name", spec.served_name,
+        "--tp-size", str(spec.nodes * spec.gpus_per_node),
+        "--mem-fraction-static", str(spec.gpu_memory_fraction),
+    ]  # fmt: skip
+    if spec.max_num_seqs is not None:
+        args += ["--max-running-requests", str(spec.max_num_seqs)]
+    args.append("--enable-metrics")
+    if spec.trust_remote_code:
+        args.append("--trust-remote-code")
+    args += ["--watchdog-timeout", str(WATCHDOG_SECONDS)]
+    if spec.max_model_len is not None:
+        args += ["--context-length", str(spec.max_model_len)]
+    args += ["--dtype", spec.dtype]
+    if spec.quantization is not None:
+        args += ["--quantization", spec.quantization]
+    if not spec.prefix_caching:
+        args.append("--disable-radix-cache")
+    if spec.chunked_prefill:
+        if spec.max_batched_tokens is not None:
+            args += ["--chunked-prefill-size", str(spec.max_batched_tokens)]
+    else:
+        # -1 disables chunking; the per-batch token bound then is the prefill budget.
+        args += ["--chunked-prefill-size", "-1"]
+        if spec.max_batched_tokens is not None:
+            args += ["--max-prefill-tokens", str(spec.max_batched_tokens)]
+    if role != "server":
+        args += [
+            "--dist-init-addr", f"$(LWS_LEADER_ADDRESS):{DIST_INIT_PORT}",
+            "--nnodes", "$(LWS_GROUP_SIZE)",
+            "--node-rank", "$(LWS_WORKER_INDEX)",
+        ]  # fmt: skip
+    if role != "worker":
+        args += ["--host", "0.0.0.0", "--port", str(port("sglang")), "--api-key", "$(SGLANG_API_KEY)"]
+    return args + list(spec.extra_args)
+
+
+def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"name": "HF_HUB_OFFLINE", "value": "1"}]
+    if role != "server":
+        out.append(
+            {
+                "name": "LWS_WORKER_INDEX",
+                "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{LWS_WORKER_INDEX_LABEL}']"}},
+            }
+        )
+    if role != "worker":
+        out.append(
+            {"name": "SGLANG_API_KEY", "valueFrom": {"secretKeyRef": {"name": spec.api_key_secret, "key": "api-key"}}}
+        )
+    return out
+
+
+def process(spec: EngineSpec, role: Role) -> Process:
+    if (spec.nodes > 1) != (role != "server"):
+        raise ValueError(f"role {role!r} does not fit nodes={spec.nodes}")
+    args = sglang_args(spec, role)
+    return Process(command=tuple(args[:3]), args=tuple(args[3:]), env=tuple(env(spec, role)))
