@@ -121,7 +121,7 @@ def test_secret_keys_named_by_config_are_allowed():
     raw["kubeconfig"] = "apiVersion: v1"
     parse(raw)
     raw["cluster"]["kubeconfigSecret"] = "kc"
-    assert issues(raw) == ["tke-llm:kubeconfig: unknown key; sections are cluster, imageRegistry, namespace, nodePools, storage"]
+    assert issues(raw) == ["tke-llm:kubeconfig: unknown key; sections are cluster, imageRegistry, modelCache, models, namespace, nodePools, storage"]
 
 
 def test_bad_namespace_and_registry():

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from .errors import PROJECT, ConfigError, ConfigIssue, from_validation_error
+from .cross import cross_check
 from .stack import StackConfig
 
 SECTIONS = {f.alias or to_camel(n) for n, f in StackConfig.model_fields.items()}
@@ -23,6 +24,7 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     names = set()
     if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
         names.add(cfg.existing_cluster.kubeconfig_secret)
+    names.update(m.source.token_secret for m in cfg.models if getattr(m.source, "token_secret", None))
     return names
 
 
@@ -37,10 +39,10 @@ def parse(raw: dict[str, Any]) -> StackConfig:
         issues += [ConfigIssue(f"{PROJECT}:{k}", "unknown key") for k in raw if k not in SECTIONS and not _plausible_secret(k)]
         raise ConfigError(issues) from None
     unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
-    if unknown:
-        raise ConfigError(
-            [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
-        )
+    issues = [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
+    issues += cross_check(cfg)
+    if issues:
+        raise ConfigError(issues)
     return cfg
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 from .cluster import ClusterConfig, ExistingCluster, TkeCluster
+from .models import ModelCacheConfig, ModelConfig
 from .node_pools import CLOUD_POOL_KINDS, NodePoolConfig
 from .storage import CfsStorage, CfsTurboStorage, StorageConfig
 
@@ -19,6 +20,8 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig
     node_pools: list[NodePoolConfig] = Field(default_factory=list)
     storage: StorageConfig
+    models: list[ModelConfig] = Field(default_factory=list)
+    model_cache: ModelCacheConfig = ModelCacheConfig()
     namespace: str = "llm"
     """Namespace of every object the stack creates."""
     image_registry: str | None = None

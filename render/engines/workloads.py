@@ -1,0 +1,139 @@
+"""The objects around the engine pods: a Deployment (one node per replica) or a LeaderWorkerSet (several
+nodes per replica), and the ClusterIP Service clients and the gateway call."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..meta import labels, metadata
+from . import ollama, sglang, vllm
+from .pod import pod_template
+from .spec import (
+    COMPONENT,
+    LWS_NAME_LABEL,
+    NAME_LABEL,
+    ROLE_LABEL,
+    EngineSpec,
+    Process,
+    Role,
+    port,
+    selector_labels,
+    service_name,
+)
+
+IMAGE_PULL_ALLOWANCE_SECONDS = 600
+"""Added to the start-up budget for the Deployment's progress deadline: serving images are 10-20 GB
+and a fresh GPU node pulls them before the startup probe's clock starts."""
+
+_PROCESSES: dict[str, Callable[[EngineSpec, Role], Process]] = {
+    "vllm": vllm.process,
+    "sglang": sglang.process,
+    "ollama": ollama.process,
+}
+
+
+def engine_process(spec: EngineSpec, role: Role) -> Process:
+    return _PROCESSES[spec.engine](spec, role)
+
+
+def _object_labels(spec: EngineSpec) -> dict[str, str]:
+    return labels(COMPONENT, **{**spec.labels, NAME_LABEL: spec.name})
+
+
+def strategy(spec: EngineSpec) -> dict[str, Any]:
+    """Recreate when a replica takes more than one GPU, RollingUpdate (surge 1, never below the current
+    count) otherwise.
+
+    A surge pod needs free GPUs of the same kind while the old pod still holds its own. One spare GPU is
+    usually there (or the node-pool autoscaler adds a node and the rollout just waits); a spare
+    multi-GPU slot, up to a whole 8-GPU machine, usually is not, and GPUs may not be purchasable at all
+    (P11), so a rolling update would hang with the new pod Pending. Recreate trades a short outage for a
+    rollout that always completes. The rule is deliberately simple (the GPU count alone), so it does not
+    depend on the node size, which the renderer does not know.
+    """
+    if spec.gpus_per_node > 1:
+        return {"type": "Recreate"}
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def deployment(spec: EngineSpec) -> dict[str, Any]:
+    if spec.nodes != 1:
+        raise ValueError(f"{spec.name}: nodes={spec.nodes} needs a LeaderWorkerSet, not a Deployment")
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(spec.name, spec.namespace, _object_labels(spec)),
+        "spec": {
+            "replicas": spec.replicas,
+            "revisionHistoryLimit": 3,
+            # Past this Kubernetes marks the rollout failed (and Pulumi's await gives up): it has to
+            # cover the image pull plus the model load.
+            "progressDeadlineSeconds": spec.startup_seconds + IMAGE_PULL_ALLOWANCE_SECONDS,
+            "selector": {"matchLabels": selector_labels(spec)},
+            "strategy": strategy(spec),
+            "template": pod_template(spec, engine_process(spec, "server"), "server"),
+        },
+    }
+
+
+def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
+    """One group = `nodes` pods (a leader and nodes-1 workers), one GPU machine each; `replicas` groups.
+
+    - `RecreateGroupOnPodRestart`: a distributed engine cannot survive losing a rank, so any pod restart
+      recreates its whole group;
+    - `startupPolicy: LeaderCreated` (explicit, it is the default): workers start with the leader. With
+      `LeaderReady` they would wait for a leader that only becomes ready once they have joined;
+    - rolling updates replace one group at a time without surge (`maxSurge: 0`): a surge group would need
+      another set of whole GPU machines.
+    """
+    if spec.nodes < 2:
+        raise ValueError(f"{spec.name}: nodes={spec.nodes} runs as a Deployment, not a LeaderWorkerSet")
+    return {
+        "apiVersion": "leaderworkerset.x-k8s.io/v1",
+        "kind": "LeaderWorkerSet",
+        "metadata": metadata(spec.name, spec.namespace, _object_labels(spec)),
+        "spec": {
+            "replicas": spec.replicas,
+            "startupPolicy": "LeaderCreated",
+            "rolloutStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdateConfiguration": {"maxUnavailable": 1, "maxSurge": 0},
+            },
+            "leaderWorkerTemplate": {
+                "size": spec.nodes,
+                "restartPolicy": "RecreateGroupOnPodRestart",
+                "leaderTemplate": pod_template(spec, engine_process(spec, "leader"), "leader"),
+                "workerTemplate": pod_template(spec, engine_process(spec, "worker"), "worker"),
+            },
+        },
+    }
+
+
+def workload(spec: EngineSpec) -> dict[str, Any]:
+    return leaderworkerset(spec) if spec.nodes > 1 else deployment(spec)
+
+
+def service(spec: EngineSpec, name: str | None = None) -> dict[str, Any]:
+    """ClusterIP Service on the named port `http` (ServiceMonitors need a named port).
+
+    Single node: selects the Deployment's pods. Multi-node: selects the leaders of every group (only
+    leaders serve HTTP), so raising `replicas` adds groups behind the same Service (P12)."""
+    if spec.nodes > 1:
+        selector = {LWS_NAME_LABEL: spec.name, ROLE_LABEL: "leader"}
+    else:
+        selector = selector_labels(spec)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(service_name(spec, name), spec.namespace, _object_labels(spec)),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": "http", "port": port(spec.engine), "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def manifests(spec: EngineSpec, service_name_override: str | None = None) -> list[dict[str, Any]]:
+    """The workload and its Service, in apply order."""
+    return [workload(spec), service(spec, service_name_override)]

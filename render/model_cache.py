@@ -1,0 +1,407 @@
+"""Download model weights once, before any GPU waits for them.
+
+Shared storage (CFS, CFS-Turbo, an existing RWX class): one Job per model on the CPU system pool writes
+into the claim the servers mount read-only. Local NVMe: a DaemonSet on the GPU nodes fills each node's
+directory. Both run the same script:
+
+- Idempotent. `<model dir>/.tke-llm-complete-<revision>` is written only after the tool succeeded;
+  when it exists the script stops at once, before installing anything. A new revision has a new
+  marker (and a new Job name), so it downloads again.
+- Atomic. The tool writes into `<model dir>.partial-<id>` (resumable across retries) and the directory
+  is renamed into place only when complete. Servers therefore never load half a model: on local disks
+  they mount exactly that directory with hostPath type `Directory`, which the kubelet refuses (and
+  retries) until the rename, so no init container is needed and no GPU idles through a download.
+  A model directory without our marker, e.g. copied by hand, is not trusted and is replaced.
+- Ollama's store is shared by all its models and `ollama pull` only writes a model's manifest once its
+  blobs are verified, so Ollama pulls in place; the marker is per model tag.
+
+Tools and images (pinned; a registry mirror prefix is applied by the caller):
+- Hugging Face: `hf download` from huggingface_hub 1.33.0 (the last 1.x release: the `hf` CLI that
+  replaced `huggingface-cli`, which hub >= 1.0 removed and the reference Job still calls), with the
+  `hf_xet` extra for Xet-backed repositories. ModelScope: `modelscope download` from modelscope-hub
+  0.5.1, the package that provides the `modelscope` command since modelscope 1.3x (modelscope itself
+  leaves it unpinned); `--local-dir` is its canonical spelling, `--model`/`--local_dir` survive only as
+  deprecated aliases. Both are pip-installed at run time into a pinned `python:3.12.12-slim-bookworm`
+  (about 50 MB): no maintained image ships these CLIs, and the serving images that do (vLLM ships
+  modelscope and huggingface_hub) are 10-20 GB to pull onto a CPU node for a network copy, with tool
+  versions that change with the engine. `--only-binary=:all:` keeps pip from building anything.
+  `pip_index_url` points pip at a mirror (inside Tencent Cloud, e.g. its PyPI mirror) when PyPI is slow.
+- Ollama: the Ollama image, which should be the serving image so the store format matches.
+
+Job lifecycle (pulumi-notes "Jobs and replacement"): no `ttlSecondsAfterFinished`. Kubernetes would
+delete the finished Job, the next `pulumi refresh` would see it gone and `pulumi up` would create it
+again, i.e. download again. The name carries a hash of (source, id, revision), so a new revision is a
+new Job; the component should still register Jobs with `delete_before_replace=True`, because any other
+template change replaces a fixed-name Job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
+from .meta import labels, metadata
+
+Source = Literal["huggingface", "modelscope", "ollama"]
+SOURCES: tuple[Source, ...] = ("huggingface", "modelscope", "ollama")
+
+PYTHON_IMAGE = "python:3.12.12-slim-bookworm"
+OLLAMA_IMAGE = "ollama/ollama:0.12.10"
+HF_REQUIREMENT = "huggingface_hub[hf_xet]==1.33.0"
+MODELSCOPE_REQUIREMENT = "modelscope-hub==0.5.1"
+TOOLS_DIR = "/tmp/tools"
+COMPONENT = "model-download"
+MARKER_PREFIX = ".tke-llm-complete-"
+OLLAMA_START_SECONDS = 120
+MAX_JOB_NAME = 63
+"""The Job controller copies the Job name into the `job-name` pod label, which allows 63 characters."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    kind: Source
+    model_id: str
+    """Hub repository (`Qwen/Qwen3-14B`, `deepseek-ai/DeepSeek-R1`) or, for Ollama, the tag to pull
+    (`deepseek-r1:7b`)."""
+    revision: str
+    """Branch, tag or commit for the hubs (pin a commit for reproducible weights). Ollama tags are
+    mutable: use the manifest digest or any label, changing it forces a re-pull."""
+    endpoint: str | None = None
+    """Hub mirror: HF_ENDPOINT (e.g. https://hf-mirror.com) or MODELSCOPE_ENDPOINT. Not for Ollama."""
+    token_secret: str | None = None
+    """Secret holding an access token for gated repositories (HF_TOKEN / MODELSCOPE_API_TOKEN)."""
+    token_key: str = "token"
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCES:
+            raise ValueError(f"source {self.kind!r} is not one of {', '.join(SOURCES)}")
+        if not self.model_id or not self.revision:
+            raise ValueError("model_id and revision must not be empty")
+        if self.kind == "ollama" and (self.endpoint or self.token_secret):
+            raise ValueError("Ollama pulls from its own registry: endpoint and token_secret are not supported")
+
+
+def download_id(source: ModelSource) -> str:
+    """sha256 of (source, id, revision), 8 hex characters: a new revision is a new object."""
+    raw = "\n".join((source.kind, source.model_id, source.revision))
+    return hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def download_name(name: str, source: ModelSource) -> str:
+    """`download-<name>-<hash8>`, with the name part shortened to stay a valid 63-character label."""
+    suffix = f"-{download_id(source)}"
+    room = MAX_JOB_NAME - len("download-") - len(suffix)
+    return f"download-{name[:room].rstrip('-')}{suffix}"
+
+
+def marker_name(source: ModelSource) -> str:
+    """`.tke-llm-complete-<revision>` in the model's directory; Ollama's store is shared by every model,
+    so its marker also names the tag."""
+    rev = _UNSAFE.sub("_", source.revision)
+    if source.kind == "ollama":
+        return f"{MARKER_PREFIX}{_UNSAFE.sub('_', source.model_id)}-{rev}"
+    return f"{MARKER_PREFIX}{rev}"
+
+
+def download_timeout_seconds(size_gb: float, bandwidth_mbps: float) -> int:
+    """Deadline for a download: transfer time at the given bandwidth (GB -> megabits: x 8000), x 1.5
+    for hub throttling, retries and checksum verification, plus 600 s for scheduling, the image pull and
+    the tool install. DeepSeek-R1 (642 GB) at 100 Mbps: 51,360 s of transfer (14.3 h; the guide
+    measured 16+ h) -> a 77,640 s (21.6 h) deadline."""
+    if size_gb <= 0 or bandwidth_mbps <= 0:
+        raise ValueError("size_gb and bandwidth_mbps must be positive")
+    return math.ceil(size_gb * 8000 / bandwidth_mbps * 1.5 + 600)
+
+
+def _finish(keep_running: bool) -> str:
+    # A DaemonSet must restart its containers (restartPolicy Always), so its pod sleeps once done.
+    return "exec sleep infinity" if keep_running else "exit 0"
+
+
+_HUB_SCRIPT = """\
+set -euo pipefail
+final="$MODEL_ROOT/$MODEL_DIR"
+if [ -f "$final/$MARKER" ]; then
+  echo "complete: $MODEL_ID@$MODEL_REVISION in $final"
+  @FINISH@
+fi
+staging="$final.partial-$DOWNLOAD_ID"
+mkdir -p "$staging"
+python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
+  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
+export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+@DOWNLOAD@ "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$staging"
+touch "$staging/$MARKER"
+rm -rf "$final.old"
+if [ -e "$final" ]; then mv "$final" "$final.old"; fi
+mv "$staging" "$final"
+rm -rf "$final.old"
+echo "downloaded $MODEL_ID@$MODEL_REVISION to $final"
+@FINISH@
+"""
+
+_OLLAMA_SCRIPT = """\
+set -euo pipefail
+if [ -f "$OLLAMA_MODELS/$MARKER" ]; then
+  echo "complete: $MODEL_ID ($MODEL_REVISION) in $OLLAMA_MODELS"
+  @FINISH@
+fi
+mkdir -p "$OLLAMA_MODELS"
+ollama serve &
+server=$!
+deadline=$((SECONDS + @START@))
+until ollama list >/dev/null 2>&1; do
+  if ! kill -0 "$server" 2>/dev/null; then echo "ollama serve exited" >&2; exit 1; fi
+  if [ "$SECONDS" -ge "$deadline" ]; then echo "ollama serve did not answer in @START@s" >&2; exit 1; fi
+  sleep 1
+done
+ollama pull "$MODEL_ID"
+kill "$server"
+wait "$server" || true
+touch "$OLLAMA_MODELS/$MARKER"
+echo "pulled $MODEL_ID to $OLLAMA_MODELS"
+@FINISH@
+"""
+
+
+def download_script(source: ModelSource, keep_running: bool = False) -> str:
+    """A constant script per source: every configured value (id, revision, paths) comes from the
+    environment, so nothing from the stack config is ever parsed by the shell."""
+    finish = _finish(keep_running)
+    if source.kind == "ollama":
+        return _OLLAMA_SCRIPT.replace("@START@", str(OLLAMA_START_SECONDS)).replace("@FINISH@", finish)
+    requirement, tool = (
+        (HF_REQUIREMENT, "hf download") if source.kind == "huggingface" else (MODELSCOPE_REQUIREMENT, "modelscope download")
+    )
+    return (
+        _HUB_SCRIPT.replace("@TOOLS@", TOOLS_DIR)
+        .replace("@REQUIREMENT@", f"'{requirement}'")
+        .replace("@DOWNLOAD@", tool)
+        .replace("@FINISH@", finish)
+    )
+
+
+def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url: str | None) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
+        {"name": "MODEL_ID", "value": source.model_id},
+        {"name": "MODEL_REVISION", "value": source.revision},
+        {"name": "MARKER", "value": marker_name(source)},
+        # The images' tools write caches and keys under $HOME; the root file system is read-only.
+        {"name": "HOME", "value": "/tmp"},
+    ]
+    if source.kind == "ollama":
+        return env + [
+            {"name": "OLLAMA_MODELS", "value": posixpath.join(volume.mount_path, OLLAMA_DIR)},
+            # Pruning at start-up would delete the partial blobs of another model's running pull.
+            {"name": "OLLAMA_NOPRUNE", "value": "1"},
+        ]
+    env += [
+        {"name": "MODEL_ROOT", "value": volume.mount_path},
+        {"name": "MODEL_DIR", "value": model_dir},
+        {"name": "DOWNLOAD_ID", "value": download_id(source)},
+        {"name": "PYTHONUNBUFFERED", "value": "1"},
+    ]
+    if pip_index_url:
+        env.append({"name": "PIP_INDEX_URL", "value": pip_index_url})
+    if source.kind == "huggingface":
+        env += [
+            {"name": "HF_HOME", "value": "/tmp/hf"},
+            {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+            # hf_xet keeps a 10 GB chunk cache by default: useless for a one-time copy, and it would
+            # fill the pod's scratch space.
+            {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"},
+        ]
+        endpoint_var, token_var = "HF_ENDPOINT", "HF_TOKEN"
+    else:
+        env.append({"name": "MODELSCOPE_CACHE", "value": "/tmp/modelscope"})
+        endpoint_var, token_var = "MODELSCOPE_ENDPOINT", "MODELSCOPE_API_TOKEN"
+    if source.endpoint:
+        env.append({"name": endpoint_var, "value": source.endpoint})
+    if source.token_secret:
+        env.append(
+            {"name": token_var, "valueFrom": {"secretKeyRef": {"name": source.token_secret, "key": source.token_key}}}
+        )
+    return env
+
+
+def _container(
+    source: ModelSource,
+    *,
+    volume: ModelVolume,
+    model_dir: str,
+    image: str | None,
+    pip_index_url: str | None,
+    cpu: str,
+    memory: str,
+    keep_running: bool,
+) -> dict[str, Any]:
+    """Root is kept (the storage's top directory is root-owned: NFS/CFS exports and hostPath both),
+    but with every capability dropped it cannot override file permissions, and the root file system is
+    read-only: the tools run from /tmp, an emptyDir."""
+    if source.kind != "ollama":
+        normalized = posixpath.normpath(model_dir) if model_dir else ""
+        if not model_dir or model_dir.startswith("/") or normalized.startswith("..") or normalized == ".":
+            raise ValueError(f"model_dir {model_dir!r} must be a path relative to the volume root")
+    default_image = OLLAMA_IMAGE if source.kind == "ollama" else PYTHON_IMAGE
+    c: dict[str, Any] = {
+        "name": "download",
+        "image": image or default_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["bash", "-c", download_script(source, keep_running)],
+        "env": _env(source, volume, model_dir, pip_index_url),
+        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
+        "volumeMounts": [
+            {"name": "model", "mountPath": volume.mount_path},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    if keep_running:
+        # READY on `kubectl get ds` = nodes holding complete weights (and what an await can wait on).
+        done = (
+            posixpath.join(volume.mount_path, OLLAMA_DIR, marker_name(source))
+            if source.kind == "ollama"
+            else posixpath.join(volume.mount_path, model_dir, marker_name(source))
+        )
+        c["readinessProbe"] = {"exec": {"command": ["test", "-f", done]}, "periodSeconds": 30}
+    return c
+
+
+def _pod_spec(
+    container: dict[str, Any],
+    model_volume: dict[str, Any],
+    *,
+    restart_policy: str,
+    node_selector: dict[str, str],
+    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+) -> dict[str, Any]:
+    pod: dict[str, Any] = {
+        "containers": [container],
+        "volumes": [model_volume, {"name": "tmp", "emptyDir": {"sizeLimit": "8Gi"}}],
+        "restartPolicy": restart_policy,
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+    }
+    if node_selector:
+        pod["nodeSelector"] = dict(node_selector)
+    if tolerations:
+        pod["tolerations"] = [dict(t) for t in tolerations]
+    return pod
+
+
+def download_job(
+    name: str,
+    namespace: str,
+    source: ModelSource,
+    *,
+    volume: ModelVolume,
+    model_dir: str,
+    node_selector: dict[str, str],
+    budget_seconds: int,
+    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    image: str | None = None,
+    pip_index_url: str | None = None,
+    root_disk_gb: int | None = None,
+    cpu: str = "1",
+    memory: str = "4Gi",
+    extra_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU.
+
+    - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
+    - backoffLimit 6 with restartPolicy Never: each retry is a new pod (resuming from the partial
+      directory) and the failed pods stay for `kubectl logs`;
+    - `root_disk_gb` -> the super-node root-cbs-size annotation, for a Job that lands on a super node.
+    """
+    if volume.pvc_name is None:
+        raise ValueError("download_job writes shared storage; local disks use node_downloader_daemonset")
+    if budget_seconds < 60:
+        raise ValueError(f"budget_seconds {budget_seconds} is too short for any model download")
+    job_name = download_name(name, source)
+    obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": job_name})
+    container = _container(
+        source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
+        cpu=cpu, memory=memory, keep_running=False,
+    )  # fmt: skip
+    model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name}}
+    template_meta: dict[str, Any] = {"labels": obj_labels}
+    if root_disk_gb is not None:
+        template_meta["annotations"] = {SUPER_NODE_ROOT_DISK: str(root_disk_gb)}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(job_name, namespace, obj_labels),
+        "spec": {
+            "backoffLimit": 6,
+            "activeDeadlineSeconds": budget_seconds,
+            "template": {
+                "metadata": template_meta,
+                "spec": _pod_spec(
+                    container, model_volume, restart_policy="Never", node_selector=node_selector, tolerations=tolerations
+                ),
+            },
+        },
+    }
+
+
+def node_downloader_daemonset(
+    name: str,
+    namespace: str,
+    source: ModelSource,
+    *,
+    volume: ModelVolume,
+    model_dir: str,
+    node_selector: dict[str, str],
+    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+    image: str | None = None,
+    pip_index_url: str | None = None,
+    cpu: str = "1",
+    memory: str = "4Gi",
+    extra_labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
+    tolerations), writing the host directory.
+
+    DaemonSets only allow `restartPolicy: Always` (the reference's OnFailure is rejected by the API
+    server), so the script downloads, then sleeps forever; a restart finds the marker and goes straight
+    back to sleep. A node that joins later downloads on its own, and its serving pod waits on the
+    hostPath until the weights are in place (see the module docstring). Needs a namespace whose Pod
+    Security level allows hostPath volumes (`baseline` does not).
+    """
+    if volume.host_path is None:
+        raise ValueError("node_downloader_daemonset fills local disks; shared storage uses download_job")
+    ds_name = download_name(name, source)
+    selector = {"app.kubernetes.io/name": ds_name, "app.kubernetes.io/component": COMPONENT}
+    obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": ds_name})
+    container = _container(
+        source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
+        cpu=cpu, memory=memory, keep_running=True,
+    )  # fmt: skip
+    model_volume = {"name": "model", "hostPath": {"path": volume.host_path, "type": "DirectoryOrCreate"}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": metadata(ds_name, namespace, obj_labels),
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": obj_labels},
+                "spec": _pod_spec(
+                    container, model_volume, restart_policy="Always", node_selector=node_selector, tolerations=tolerations
+                ),
+            },
+        },
+    }
