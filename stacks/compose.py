@@ -39,13 +39,14 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     names = derive(cfg, stack)
     outputs: dict[str, Any] = {"namespace": names.namespace}
     cloud: dict[str, Any] = {}
+    tke = net = None
     if isinstance(cfg.cluster, TkeClusterConfig):
         from components.network import Network
         from components.tke_cluster import TkeCluster
 
         net = Network("network", cfg.cluster.network, names.tags)
         tke = TkeCluster(
-            "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=list(cfg.node_pools),
+            "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,
             tags=names.tags,
         )
@@ -75,4 +76,69 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                            opts=in_ns, **cloud)
     outputs["modelStorage"] = {"storageClass": storage.storage_class, "pvc": storage.pvc_name,
                                "hostPath": storage.host_path}
+    outputs.update(_models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net)))
     return outputs
+
+
+def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
+    """GPU pools are built apart from the system pool so they can wait for the weights (see `_models`);
+    returns a function that creates them once it knows what to wait for."""
+
+    def create(after: list[pulumi.Resource]) -> pulumi.Resource | None:
+        gpu = [p for p in cfg.node_pools if p.is_gpu and p.kind != "existing"]
+        if tke is None or not gpu:
+            return None
+        from components.node_pools import NodePools
+
+        return NodePools(
+            "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
+            security_group_id=net.node_security_group_id, tags=names.tags,
+            opts=pulumi.ResourceOptions(depends_on=after),
+        )
+
+    return create
+
+
+def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any, gpu_pools) -> dict[str, Any]:
+    """Downloads, GPU pools, servers, in that order when storage is shared and
+    `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
+    pool. With local storage the GPU nodes are where the weights go, so they come first."""
+    from components.model_cache import ModelCache
+    from components.model_server import ModelServer
+
+    from .serving import serving_plan
+
+    plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
+    system = cfg.system_pool
+    system_selector = system.node_labels if system else {}
+    wait_for_weights = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
+    caches: list[ModelCache] = []
+    pools = None if wait_for_weights else gpu_pools([])
+    after_storage = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[storage]))
+    for plan in plans:
+        src = plan.config.source
+        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if getattr(src, "token_secret", None) else None
+        cache_opts = after_storage if wait_for_weights or pools is None else pulumi.ResourceOptions.merge(
+            after_storage, pulumi.ResourceOptions(depends_on=[pools]))
+        caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
+                                 hub_token=token, image_registry=cfg.image_registry, opts=cache_opts))
+    if wait_for_weights:
+        pools = gpu_pools(caches)
+    lws: list[pulumi.Resource] = []
+    if any(m.multi_node for m in cfg.models):
+        from components.lws_controller import LwsController
+
+        lws = [LwsController("lws", image_registry=cfg.image_registry, node_selector=system_selector,
+                             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions()))]
+    served = []
+    keys: dict[str, Any] = {}
+    for plan, cache in zip(plans, caches):
+        after = [cache.ready, *([pools] if pools else []), *lws]
+        server = ModelServer(plan.spec.name, plan=plan, after=after, opts=in_ns)
+        served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
+                       "url": server.service_url})
+        keys[plan.config.served_name] = server.api_key
+    out: dict[str, Any] = {"models": served}
+    if keys:
+        out["engineApiKeys"] = pulumi.Output.secret(keys)
+    return out

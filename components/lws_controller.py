@@ -1,0 +1,37 @@
+"""The LeaderWorkerSet controller, from the upstream Helm chart, installed only when a model spans
+nodes. Its image is overridable because registry.k8s.io is unreachable from mainland China."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from render.meta import image as mirrored
+from render.namespace import namespace
+from stacks.catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
+
+from .k8s import apply
+
+NAMESPACE = "lws-system"
+
+
+class LwsController(pulumi.ComponentResource):
+    chart: k8s.helm.v4.Chart
+
+    def __init__(self, name: str, *, image_registry: str | None, node_selector: dict[str, str],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("tke-llm:cluster:LwsController", name, None, opts)
+        ns = apply(f"{name}-ns", namespace(NAMESPACE), pulumi.ResourceOptions(parent=self))
+        repo = mirrored(LWS_IMAGE, image_registry)
+        self.chart = k8s.helm.v4.Chart(
+            name,
+            chart=LWS_CHART,
+            version=LWS_CHART_VERSION,
+            namespace=NAMESPACE,
+            values={
+                "image": {"manager": {"repository": repo, "tag": LWS_IMAGE_TAG, "pullPolicy": "IfNotPresent"}},
+                "nodeSelector": node_selector,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+        )
+        self.register_outputs({})

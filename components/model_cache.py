@@ -1,0 +1,68 @@
+"""ModelCache: the weights of one model, downloaded once before any server waits for them.
+
+Shared storage: one Job on the CPU system pool writes the model directory; the Job's name carries a
+hash of (source, id, revision), so a new revision is a new Job, created by delete-then-create (Job
+templates are immutable). Pulumi waits for the Job to complete, with a create timeout derived from
+the model size and the configured bandwidth, instead of failing after the default 10 minutes.
+Local storage: a DaemonSet on the GPU nodes fills each node's disk, then sleeps.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from render.model_cache import download_job, node_downloader_daemonset
+from render.secrets import opaque_secret
+from stacks.serving import ServingPlan
+
+from .k8s import apply
+
+
+class ModelCache(pulumi.ComponentResource):
+    ready: pulumi.Resource
+    """What a server depends on: the completed Job (or the DaemonSet on local disks)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        plan: ServingPlan,
+        system_selector: dict[str, str],
+        hub_token: pulumi.Input[str] | None = None,
+        image_registry: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("tke-llm:model:ModelCache", name, None, opts)
+        spec, source = plan.spec, plan.source
+        deps: list[pulumi.Resource] = []
+        if source.token_secret:
+            if hub_token is None:
+                raise ValueError(f"model {spec.name}: a token secret is configured but no token was given")
+            deps.append(apply(
+                f"{name}-token", opaque_secret(source.token_secret, spec.namespace, {"token": hub_token}, "model-download"),
+                pulumi.ResourceOptions(parent=self),
+            ))
+        from render.meta import image as mirrored
+        from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE
+
+        tool_image = mirrored(OLLAMA_IMAGE if source.kind == "ollama" else PYTHON_IMAGE, image_registry)
+        if spec.volume.pvc_name is not None:
+            manifest = download_job(
+                spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
+                node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
+            )
+            timeout = f"{plan.download_seconds + 300}s"
+            self.ready = apply(
+                f"{name}-job", manifest,
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=deps, delete_before_replace=True,
+                    custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+                ),
+            )
+        else:
+            manifest = node_downloader_daemonset(
+                spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
+                node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
+            )
+            self.ready = apply(f"{name}-nodes", manifest, pulumi.ResourceOptions(parent=self, depends_on=deps))
+        self.register_outputs({"name": manifest["metadata"]["name"]})

@@ -1,0 +1,49 @@
+"""ModelServer: one served model. A generated API key in a Secret, the workload (a Deployment on one
+node, a LeaderWorkerSet across nodes) that starts only once the weights are in place, and the
+ClusterIP Service named `<model>-api` (never an engine's or the LeaderWorkerSet's own name)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_random as random
+
+from render.engines import manifests, port, service_name
+from render.secrets import opaque_secret
+from stacks.serving import ServingPlan
+
+from .k8s import apply
+
+
+class ModelServer(pulumi.ComponentResource):
+    service_url: str
+    """In-cluster base URL of the OpenAI-compatible API, ending in /v1."""
+    api_key: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        plan: ServingPlan,
+        after: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("tke-llm:serving:ModelServer", name, None, opts)
+        spec = plan.spec
+        key = random.RandomPassword(f"{name}-key", length=48, special=False, opts=pulumi.ResourceOptions(parent=self))
+        self.api_key = key.result
+        secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace, {"api-key": key.result},
+                                                     "model-server"),
+                       pulumi.ResourceOptions(parent=self))
+        # Pulumi waits for the rollout; the budget covers image pull and weight loading.
+        wait = pulumi.CustomTimeouts(create=f"{plan.load_seconds + 600}s", update=f"{plan.load_seconds + 600}s")
+        workload, service = manifests(spec)
+        kind = workload["kind"]
+        workload_res = apply(
+            f"{name}-{kind.lower()}", workload,
+            pulumi.ResourceOptions(parent=self, depends_on=[secret, *after], custom_timeouts=wait),
+        )
+        apply(f"{name}-service", service,
+              pulumi.ResourceOptions(parent=self, depends_on=[workload_res], custom_timeouts=wait))
+        self.service_name = service_name(spec)
+        self.service_url = f"http://{self.service_name}.{spec.namespace}.svc:{port(spec.engine)}/v1"
+        self.register_outputs({"serviceUrl": self.service_url})
