@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from render.model_cache import download_job, node_downloader_daemonset
-from render.secrets import opaque_secret
+from render.credentials import opaque_secret
 from stacks.serving import ServingPlan
 
 from .k8s import apply

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_random as random
 
 from render.engines import manifests, port, service_name
-from render.secrets import opaque_secret
+from render.credentials import opaque_secret
 from stacks.serving import ServingPlan
 
 from .k8s import apply
