@@ -8,6 +8,8 @@ import pulumi
 import pulumi_random as random
 
 from render.engines import manifests, port, service_name
+from render.engines.spec import selector_labels
+from render.network_policy import allow_to_server
 from render.credentials import opaque_secret
 from stacks.serving import ServingPlan
 
@@ -44,6 +46,8 @@ class ModelServer(pulumi.ComponentResource):
         )
         apply(f"{name}-service", service,
               pulumi.ResourceOptions(parent=self, depends_on=[workload_res], custom_timeouts=wait))
+        apply(f"{name}-netpol", allow_to_server(spec.name, spec.namespace, selector_labels(spec), port(spec.engine)),
+              pulumi.ResourceOptions(parent=self))
         self.service_name = service_name(spec)
         self.service_url = f"http://{self.service_name}.{spec.namespace}.svc:{port(spec.engine)}/v1"
         self.register_outputs({"serviceUrl": self.service_url})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from render.namespace import namespace
+from render.network_policy import default_deny
 
 from .k8s import apply
 
@@ -17,4 +18,5 @@ class Namespace(pulumi.ComponentResource):
         super().__init__("tke-llm:cluster:Namespace", name, None, opts)
         self.name = namespace_name
         self.resource = apply(f"{name}-ns", namespace(namespace_name, privileged), pulumi.ResourceOptions(parent=self))
+        apply(f"{name}-deny", default_deny(namespace_name), pulumi.ResourceOptions(parent=self, depends_on=[self.resource]))
         self.register_outputs({"name": namespace_name})

@@ -24,6 +24,7 @@ def test_type_tokens_are_pinned(dev_like_plan):
         "tke-llm:cloud:Network", "tke-llm:cloud:TkeCluster", "tke-llm:cloud:NodePools",
         "tke-llm:cloud:ModelStorage", "tke-llm:cluster:Namespace",
     }
+    assert {r.name for r in dev_like_plan.resources if r.type == "tke-llm:cloud:NodePools"} == {"tke-pools", "gpu-pools"}
 
 
 def test_no_duplicate_resource_names(dev_like_plan):
@@ -53,10 +54,12 @@ def test_provider_identity_and_secret_kubeconfig(dev_like_plan):
     assert "kubeconfig" in dev_like_plan.secret_outputs
 
 
-def test_endpoint_waits_for_node_pools(dev_like_plan):
+def test_endpoint_waits_for_the_system_pool_only(dev_like_plan):
+    """TKE opens an endpoint only on a cluster with nodes; waiting for the GPU pools too would hold
+    the whole in-cluster graph (and the downloads) behind the most expensive nodes."""
     endpoint = dev_like_plan.one(ENDPOINT)
-    pools = {r.urn for r in dev_like_plan.by_type(NODEPOOL)}
-    assert pools and pools <= set(endpoint.depends_on)
+    assert dev_like_plan.one(NODEPOOL, "tke-pools-system").urn in endpoint.depends_on
+    assert dev_like_plan.one(NODEPOOL, "gpu-pools-gpu").urn not in endpoint.depends_on
     assert endpoint.inputs["clusterIntranet"] is True
 
 
@@ -79,7 +82,7 @@ def test_node_pools_stop_billing_when_deleted_and_respect_the_autoscaler(dev_lik
 
 
 def test_gpu_pool_label_taint_and_disk(dev_like_plan):
-    gpu = dev_like_plan.one(NODEPOOL, "tke-pools-gpu")
+    gpu = dev_like_plan.one(NODEPOOL, "gpu-pools-gpu")
     assert gpu.inputs["labels"] == {"tke-llm.io/pool": "gpu", "tke-llm.io/gpu": "A10"}
     assert gpu.inputs["taints"] == [{"effect": "NoSchedule", "key": "nvidia.com/gpu", "value": "present"}]
     assert gpu.inputs["autoScalingConfig"]["systemDiskSize"] == 200
@@ -99,7 +102,7 @@ def test_gpu_driver_versions_are_string_maps():
         "driver": {"name": "NVIDIA-Linux-x86_64-535.161.07.run", "version": "535.161.07"},
         "cuda": {"name": "cuda_12.2.2_535.104.05_linux.run", "version": "12.2.2"}}}}
     plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, pool]))
-    args = plan.one(NODEPOOL, "tke-pools-gpu").inputs["nodeConfig"]["gpuArgs"]
+    args = plan.one(NODEPOOL, "gpu-pools-gpu").inputs["nodeConfig"]["gpuArgs"]
     assert args["driver"] == {"name": "NVIDIA-Linux-x86_64-535.161.07.run", "version": "535.161.07"}
     assert args["cuda"]["version"] == "12.2.2" and args["migEnable"] is False
 
@@ -123,10 +126,8 @@ def test_every_pool_kind_renders():
     assert sorted(a.inputs["instanceId"] for a in attached) == ["ins-aaa", "ins-bbb"]
     assert all(a.inputs["imageId"] == "img-39ywauzd" and a.inputs["keyIds"] == "skey-1" for a in attached)
     assert all("password" not in a.inputs for a in attached)
-    endpoint = plan.one(ENDPOINT)
-    for kind in ("nativeNodePool:NativeNodePool", "serverlessNodePool:ServerlessNodePool", "clusterAttachment:ClusterAttachment"):
-        for r in plan.by_type(f"tencentcloud:Kubernetes/{kind}"):
-            assert r.urn in endpoint.depends_on
+    assert all(r.parent.endswith("::gpu-pools") for r in plan.resources if r.type.startswith("tencentcloud:Kubernetes/")
+               and r.type.split(":")[-1] in ("NativeNodePool", "ServerlessNodePool", "ClusterAttachment"))
 
 
 def test_cluster_protection_follows_config(dev_like_plan):
@@ -142,7 +143,7 @@ def test_existing_vpc_and_subnets_are_not_created():
     plan = render_raw(raw)
     assert not plan.by_type("tencentcloud:Vpc/instance:Instance") and not plan.by_type("tencentcloud:Subnet/instance:Instance")
     assert plan.one(CLUSTER).inputs["vpcId"] == "vpc-existing"
-    assert plan.one(NODEPOOL, "tke-pools-gpu").inputs["subnetIds"] == ["subnet-existing"]
+    assert plan.one(NODEPOOL, "gpu-pools-gpu").inputs["subnetIds"] == ["subnet-existing"]
 
 
 def test_existing_cluster_creates_no_cloud_resource():

@@ -85,13 +85,22 @@ def unwrap(value: Any, mask: bool) -> Any:
     and whole floats (every number arrives as a float) become ints."""
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return SECRET_MASK if mask else unwrap(value.get("value"), mask)
+            return _mask(unwrap(value.get("value"), mask)) if mask else unwrap(value.get("value"), mask)
         return {k: unwrap(v, mask) for k, v in value.items()}
     if isinstance(value, list):
         return [unwrap(v, mask) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _mask(value: Any) -> Any:
+    """Mask the leaves of a secret, keeping its shape: a Secret's `stringData` stays a map."""
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return SECRET_MASK
 
 
 class RecordingMonitor(pm.MockMonitor):
