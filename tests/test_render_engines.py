@@ -247,11 +247,12 @@ def test_vllm_multi_node_uses_pipeline_parallel_over_ray() -> None:
     leader, worker = containers(leaderworkerset(spec))
     assert leader["command"][:2] == ["bash", "-c"] and worker["command"][:2] == ["bash", "-c"]
     assert leader["command"][2].rstrip().endswith("exec " + shlex.join(vllm.vllm_args(spec)))
-    assert 'exec ray start --address="$head" --block' in worker["command"][2]
+    assert 'exec ray start --address="$head" --node-ip-address="$VLLM_HOST_IP" --block' in worker["command"][2]
     for c in (leader, worker):
         env = env_of(c)
         assert env["RAY_CLUSTER_SIZE"]["value"] == "2" == str(leaderworkerset(spec)["spec"]["leaderWorkerTemplate"]["size"])
         assert env["RAY_WAIT_SECONDS"]["value"] == "3600"
+        assert env["VLLM_HOST_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
         assert env["LWS_WORKER_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == (
             "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"
         )
@@ -308,11 +309,11 @@ def test_vllm_leader_waits_for_the_whole_ray_cluster_then_execs_vllm(tmp_path: P
     _stub(bindir, "sleep", "exit 0\n")
     spec = r1("vllm")
     script = vllm.leader_script(spec)
-    out = _run(script, {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "600"}, bindir)
+    out = _run(script, {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "600", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
     assert out.returncode == 0, out.stderr
     lines = calls.read_text().splitlines()
     assert lines == [
-        "ray start --head --port=6379 --include-dashboard=false --disable-usage-stats",
+        "ray start --head --port=6379 --node-ip-address=10.0.0.7 --include-dashboard=false --disable-usage-stats",
         "vllm " + " ".join(vllm.vllm_args(spec)[1:]),
     ]
     assert counter.read_text().strip() == "2"
@@ -325,7 +326,7 @@ def test_vllm_leader_gives_up_when_the_group_never_forms(tmp_path: Path) -> None
     _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
     _stub(bindir, "python3", "exit 1\n")  # Ray API unavailable: counts as 0 nodes, never an error
     _stub(bindir, "vllm", f'echo "vllm $*" >> {calls}\n')
-    out = _run(vllm.leader_script(r1("vllm")), {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "0"}, bindir)
+    out = _run(vllm.leader_script(r1("vllm")), {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
     assert out.returncode == 1
     assert "Ray cluster incomplete" in out.stderr
     assert "vllm" not in calls.read_text()
@@ -341,14 +342,14 @@ def test_vllm_worker_joins_only_a_reachable_head(tmp_path: Path) -> None:
     bindir.mkdir()
     calls = tmp_path / "calls"
     _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    env = {"LWS_LEADER_ADDRESS": "127.0.0.1", "RAY_WAIT_SECONDS": "0"}
+    env = {"LWS_LEADER_ADDRESS": "127.0.0.1", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "127.0.0.2"}
     try:
         out = _run(vllm.WORKER_SCRIPT, env, bindir)  # nothing listens yet: gives up
         assert out.returncode == 1 and "unreachable" in out.stderr and not calls.exists()
         probe.listen()
         out = _run(vllm.WORKER_SCRIPT, env, bindir)
         assert out.returncode == 0, out.stderr
-        assert calls.read_text().splitlines() == ["ray start --address=127.0.0.1:6379 --block"]
+        assert calls.read_text().splitlines() == ["ray start --address=127.0.0.1:6379 --node-ip-address=127.0.0.2 --block"]
     finally:
         probe.close()
 

@@ -17,6 +17,8 @@ recipe without its helper script, which the stock image does not ship in a fixed
   (`ray.nodes()`), not by parsing `ray status`, whose text is for humans and changes between versions;
 - each worker waits until the head's GCS port accepts TCP connections, then `exec`s
   `ray start --block`, so the container lives exactly as long as its Ray node;
+- Ray and vLLM both use the pod IP (`VLLM_HOST_IP`, `--node-ip-address`): the node's primary address
+  under host networking;
 - both waits are bounded by the startup budget: a group that cannot form exits non-zero, and
   `RecreateGroupOnPodRestart` recreates the whole group instead of leaving half a cluster.
 """
@@ -32,7 +34,7 @@ RAY_PORT = 6379
 
 LEADER_SCRIPT = """\
 set -euo pipefail
-ray start --head --port=@RAY_PORT@ --include-dashboard=false --disable-usage-stats
+ray start --head --port=@RAY_PORT@ --node-ip-address="$VLLM_HOST_IP" --include-dashboard=false --disable-usage-stats
 deadline=$((SECONDS + RAY_WAIT_SECONDS))
 while true; do
   alive=$(python3 -c 'import ray; ray.init(address="auto", logging_level="ERROR"); print(sum(1 for n in ray.nodes() if n["Alive"]))' 2>/dev/null | tail -n 1 || true)
@@ -63,7 +65,7 @@ until timeout 3 bash -c ': > "/dev/tcp/$0/$1"' "$LWS_LEADER_ADDRESS" @RAY_PORT@ 
   echo "waiting for the Ray head at $head"
   sleep 5
 done
-exec ray start --address="$head" --block
+exec ray start --address="$head" --node-ip-address="$VLLM_HOST_IP" --block
 """.replace("@RAY_PORT@", str(RAY_PORT))
 
 
@@ -114,6 +116,9 @@ def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
             # The group size is known at render time; it is the same number as leaderWorkerTemplate.size.
             {"name": "RAY_CLUSTER_SIZE", "value": str(spec.nodes)},
             {"name": "RAY_WAIT_SECONDS", "value": str(spec.startup_seconds)},
+            # One address per node for both Ray and vLLM: on multi-NIC RDMA hosts they would otherwise
+            # each pick an interface, and vLLM refuses a Ray node whose IP it cannot match.
+            {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
             {
                 "name": "LWS_WORKER_INDEX",
                 "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{LWS_WORKER_INDEX_LABEL}']"}},
