@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 import pulumi
+
+from .base import Component
 import pulumi_kubernetes as k8s
 
 
-class ExistingCluster(pulumi.ComponentResource):
+class ExistingCluster(Component):
     """`cluster_identifier` is the configured cluster name: editing the kubeconfig (a rotated token or
     CA) then updates the provider instead of replacing every object of the stack."""
 
@@ -25,7 +27,7 @@ class ExistingCluster(pulumi.ComponentResource):
         context: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:cluster:ExistingCluster", name, None, opts)
+        super().__init__("tke-llm:cluster:ExistingCluster", name, opts)
         if (kubeconfig is None) == (kubeconfig_path is None):
             raise ValueError("ExistingCluster needs exactly one of kubeconfig or kubeconfig_path")
         # The provider accepts a path as well as contents; the file is read by the provider, not here,
@@ -38,6 +40,6 @@ class ExistingCluster(pulumi.ComponentResource):
             context=context,
             cluster_identifier=identifier,
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         self.register_outputs({})

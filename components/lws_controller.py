@@ -10,18 +10,19 @@ from render.meta import image as mirrored
 from render.namespace import namespace
 from stacks.catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
 
+from .base import Component
 from .k8s import apply
 
 NAMESPACE = "lws-system"
 
 
-class LwsController(pulumi.ComponentResource):
+class LwsController(Component):
     chart: k8s.helm.v4.Chart
 
     def __init__(self, name: str, *, image_registry: str | None, node_selector: dict[str, str],
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tke-llm:cluster:LwsController", name, None, opts)
-        ns = apply(f"{name}-ns", namespace(NAMESPACE), pulumi.ResourceOptions(parent=self))
+        super().__init__("tke-llm:cluster:LwsController", name, opts)
+        ns = apply(f"{name}-ns", namespace(NAMESPACE), self.child())
         repo = mirrored(LWS_IMAGE, image_registry)
         self.chart = k8s.helm.v4.Chart(
             name,
@@ -32,6 +33,6 @@ class LwsController(pulumi.ComponentResource):
                 "image": {"manager": {"repository": repo, "tag": LWS_IMAGE_TAG, "pullPolicy": "IfNotPresent"}},
                 "nodeSelector": node_selector,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            opts=self.child(depends_on=[ns]),
         )
         self.register_outputs({})

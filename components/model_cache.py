@@ -15,10 +15,11 @@ from render.model_cache import download_job, node_downloader_daemonset
 from render.credentials import opaque_secret
 from stacks.serving import ServingPlan
 
+from .base import Component
 from .k8s import apply
 
 
-class ModelCache(pulumi.ComponentResource):
+class ModelCache(Component):
     ready: pulumi.Resource
     """What a server depends on: the completed Job (or the DaemonSet on local disks)."""
 
@@ -32,7 +33,7 @@ class ModelCache(pulumi.ComponentResource):
         image_registry: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:model:ModelCache", name, None, opts)
+        super().__init__("tke-llm:model:ModelCache", name, opts)
         spec, source = plan.spec, plan.source
         deps: list[pulumi.Resource] = []
         if source.token_secret:
@@ -40,7 +41,7 @@ class ModelCache(pulumi.ComponentResource):
                 raise ValueError(f"model {spec.name}: a token secret is configured but no token was given")
             deps.append(apply(
                 f"{name}-token", opaque_secret(source.token_secret, spec.namespace, {"token": hub_token}, "model-download"),
-                pulumi.ResourceOptions(parent=self),
+                self.child(),
             ))
         from render.meta import image as mirrored
         from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE
@@ -54,8 +55,7 @@ class ModelCache(pulumi.ComponentResource):
             timeout = f"{plan.download_seconds + 300}s"
             self.ready = apply(
                 f"{name}-job", manifest,
-                pulumi.ResourceOptions(
-                    parent=self, depends_on=deps, delete_before_replace=True,
+                self.child( depends_on=deps, delete_before_replace=True,
                     custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
                 ),
             )
@@ -64,5 +64,5 @@ class ModelCache(pulumi.ComponentResource):
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
             )
-            self.ready = apply(f"{name}-nodes", manifest, pulumi.ResourceOptions(parent=self, depends_on=deps))
+            self.ready = apply(f"{name}-nodes", manifest, self.child(depends_on=deps))
         self.register_outputs({"name": manifest["metadata"]["name"]})

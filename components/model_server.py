@@ -13,10 +13,11 @@ from render.network_policy import allow_to_server
 from render.credentials import opaque_secret
 from stacks.serving import ServingPlan
 
+from .base import Component
 from .k8s import apply
 
 
-class ModelServer(pulumi.ComponentResource):
+class ModelServer(Component):
     service_url: str
     """In-cluster base URL of the OpenAI-compatible API, ending in /v1."""
     api_key: pulumi.Output[str]
@@ -29,25 +30,25 @@ class ModelServer(pulumi.ComponentResource):
         after: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:serving:ModelServer", name, None, opts)
+        super().__init__("tke-llm:serving:ModelServer", name, opts)
         spec = plan.spec
-        key = random.RandomPassword(f"{name}-key", length=48, special=False, opts=pulumi.ResourceOptions(parent=self))
+        key = random.RandomPassword(f"{name}-key", length=48, special=False, opts=self.child())
         self.api_key = key.result
         secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace, {"api-key": key.result},
                                                      "model-server"),
-                       pulumi.ResourceOptions(parent=self))
+                       self.child())
         # Pulumi waits for the rollout; the budget covers image pull and weight loading.
         wait = pulumi.CustomTimeouts(create=f"{plan.load_seconds + 600}s", update=f"{plan.load_seconds + 600}s")
         workload, service = manifests(spec)
         kind = workload["kind"]
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,
-            pulumi.ResourceOptions(parent=self, depends_on=[secret, *after], custom_timeouts=wait),
+            self.child(depends_on=[secret, *after], custom_timeouts=wait),
         )
         apply(f"{name}-service", service,
-              pulumi.ResourceOptions(parent=self, depends_on=[workload_res], custom_timeouts=wait))
+              self.child(depends_on=[workload_res], custom_timeouts=wait))
         apply(f"{name}-netpol", allow_to_server(spec.name, spec.namespace, selector_labels(spec), port(spec.engine)),
-              pulumi.ResourceOptions(parent=self))
+              self.child())
         self.service_name = service_name(spec)
         self.service_url = f"http://{self.service_name}.{spec.namespace}.svc:{port(spec.engine)}/v1"
         self.register_outputs({"serviceUrl": self.service_url})

@@ -15,13 +15,14 @@ import tencentcloud_iac_pulumi as tc
 from render.storage import cfs_storage_class, cfs_turbo_storage_class, model_pvc
 from stacks.config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
 
+from .base import Component
 from .k8s import apply
 
 # The provider's add-on create timeout is 3 minutes (pulumi-notes 4.8); CSI add-ons take longer.
 ADDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="10m")
 
 
-class ModelStorage(pulumi.ComponentResource):
+class ModelStorage(Component):
     pvc_name: str | None
     """The claim the servers mount; None for `local` storage (hostPath on each GPU node)."""
     host_path: str | None
@@ -42,7 +43,7 @@ class ModelStorage(pulumi.ComponentResource):
         tags: dict[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:cloud:ModelStorage", name, None, opts)
+        super().__init__("tke-llm:cloud:ModelStorage", name, opts)
         self._name = name
         self.host_path = cfg.host_path if isinstance(cfg, LocalStorage) else None
         self.pvc_name = None if isinstance(cfg, LocalStorage) else pvc_name
@@ -66,7 +67,7 @@ class ModelStorage(pulumi.ComponentResource):
                 f"{name}-pvc",
                 model_pvc(pvc_name, namespace, storage_class=self.storage_class or "", size_gi=cfg.size_gi,  # type: ignore[union-attr]
                           access_mode=access),
-                pulumi.ResourceOptions(parent=self, depends_on=sc_deps, protect=True, retain_on_delete=True),
+                self.child(depends_on=sc_deps, protect=True, retain_on_delete=True),
             )
         self.register_outputs({"pvcName": self.pvc_name, "storageClass": self.storage_class})
 
@@ -76,8 +77,7 @@ class ModelStorage(pulumi.ComponentResource):
             cluster_id=cluster_id,  # type: ignore[arg-type]
             addon_name=addon_name,
             raw_values=json.dumps({}),
-            opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=ADDON_TIMEOUTS,
+            opts=self.child( custom_timeouts=ADDON_TIMEOUTS,
                 # Servers add default values on read; without this every refresh shows a diff (4.8).
                 ignore_changes=["rawValues"],
             ),
@@ -87,11 +87,11 @@ class ModelStorage(pulumi.ComponentResource):
         # StorageClass parameters are immutable and the name is fixed: replace by delete-then-create.
         return apply(
             f"{self._name}-class", manifest,
-            pulumi.ResourceOptions(parent=self, depends_on=list(deps), delete_before_replace=True),
+            self.child(depends_on=list(deps), delete_before_replace=True),
         )
 
     def _turbo_fs(self, cfg: CfsTurboStorage, *, region: str, vpc_id, zone: str, tags: dict[str, str]) -> tc.cfs.FileSystem:
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         if cfg.ccn.id:
             ccn_id: pulumi.Input[str] = cfg.ccn.id
         else:
@@ -118,5 +118,5 @@ class ModelStorage(pulumi.ComponentResource):
             cidr_block=cfg.cidr_block,
             capacity=cfg.capacity_gib,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=fs_deps, protect=True, retain_on_delete=True),
+            opts=self.child(depends_on=fs_deps, protect=True, retain_on_delete=True),
         )

@@ -7,16 +7,17 @@ import pulumi
 from render.namespace import namespace
 from render.network_policy import default_deny
 
+from .base import Component
 from .k8s import apply
 
 
-class Namespace(pulumi.ComponentResource):
+class Namespace(Component):
     name: str
 
     def __init__(self, name: str, *, namespace_name: str, privileged: bool = False,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tke-llm:cluster:Namespace", name, None, opts)
+        super().__init__("tke-llm:cluster:Namespace", name, opts)
         self.name = namespace_name
-        self.resource = apply(f"{name}-ns", namespace(namespace_name, privileged), pulumi.ResourceOptions(parent=self))
-        apply(f"{name}-deny", default_deny(namespace_name), pulumi.ResourceOptions(parent=self, depends_on=[self.resource]))
+        self.resource = apply(f"{name}-ns", namespace(namespace_name, privileged), self.child())
+        apply(f"{name}-deny", default_deny(namespace_name), self.child(depends_on=[self.resource]))
         self.register_outputs({"name": namespace_name})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pulumi
+
+from .base import Component
 import tencentcloud_iac_pulumi as tc
 
 from stacks.config.cluster import Network as NetworkConfig
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     """Creates what the config does not name as existing. Node ingress is limited to the VPC range:
     nothing outside reaches a node except through the load balancers TKE creates."""
 
@@ -17,8 +19,8 @@ class Network(pulumi.ComponentResource):
     node_security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None):
-        super().__init__("tke-llm:cloud:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("tke-llm:cloud:Network", name, opts)
+        child = self.child()
         if cfg.vpc_id:
             self.vpc_id = pulumi.Output.from_input(cfg.vpc_id)
             source_range = cfg.vpc_cidr

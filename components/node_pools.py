@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+
+from .base import Component
 import tencentcloud_iac_pulumi as tc
 
 from stacks.config.node_pools import (
@@ -45,7 +47,7 @@ def _taints(pool) -> list[dict[str, str]]:
     return [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.node_taints]
 
 
-class NodePools(pulumi.ComponentResource):
+class NodePools(Component):
     ids: dict[str, pulumi.Output[str]]
 
     def __init__(
@@ -60,7 +62,7 @@ class NodePools(pulumi.ComponentResource):
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:cloud:NodePools", name, None, opts)
+        super().__init__("tke-llm:cloud:NodePools", name, opts)
         self._cluster_id, self._vpc_id, self._subnets = cluster_id, vpc_id, subnet_ids
         self._sg, self._tags = security_group_id, tags
         self.ids = {}
@@ -117,8 +119,7 @@ class NodePools(pulumi.ComponentResource):
             delete_keep_instance=False,
             deletion_protection=pool.deletion_protection,
             tags=self._tags,
-            opts=pulumi.ResourceOptions(
-                parent=self,
+            opts=self.child(
                 ignore_changes=["desiredCapacity"] if pool.autoscaling else None,
                 custom_timeouts=POOL_TIMEOUTS,
             ),
@@ -153,8 +154,7 @@ class NodePools(pulumi.ComponentResource):
             labels=[{"name": k, "value": v} for k, v in pool.node_labels.items()],
             taints=_taints(pool),
             native=native,
-            opts=pulumi.ResourceOptions(
-                parent=self,
+            opts=self.child(
                 ignore_changes=["native.replicas"] if pool.autoscaling else None,
             ),
         )
@@ -172,7 +172,7 @@ class NodePools(pulumi.ComponentResource):
             security_group_ids=[self._sg],
             labels=pool.node_labels,
             taints=_taints(pool),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         return np.id
 
@@ -190,7 +190,7 @@ class NodePools(pulumi.ComponentResource):
                 key_ids=pool.key_id,
                 labels=pool.node_labels,
                 worker_config=worker,
-                opts=pulumi.ResourceOptions(parent=self, custom_timeouts=POOL_TIMEOUTS),
+                opts=self.child(custom_timeouts=POOL_TIMEOUTS),
             )
             first = first or att.id
         return first  # type: ignore[return-value]

@@ -15,10 +15,11 @@ import tencentcloud_iac_pulumi as tc
 
 from stacks.config.cluster import TkeCluster as TkeClusterConfig
 
+from .base import Component
 from .node_pools import NodePools
 
 
-class TkeCluster(pulumi.ComponentResource):
+class TkeCluster(Component):
     cluster_id: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
@@ -38,8 +39,8 @@ class TkeCluster(pulumi.ComponentResource):
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        super().__init__("tke-llm:cloud:TkeCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("tke-llm:cloud:TkeCluster", name, opts)
+        child = self.child()
         self.cluster = tc.kubernetes.Cluster(
             f"{name}-cluster",
             cluster_name=cluster_name,
@@ -54,7 +55,7 @@ class TkeCluster(pulumi.ComponentResource):
             cluster_max_pod_num=cfg.max_pods_per_node,
             deletion_protection=cfg.deletion_protection,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=cfg.deletion_protection),
+            opts=self.child(protect=cfg.deletion_protection),
         )
         self.cluster_id = self.cluster.id
         self.node_pools = NodePools(
@@ -67,7 +68,7 @@ class TkeCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        endpoint_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.node_pools])
+        endpoint_opts = self.child(depends_on=[self.node_pools])
         if cfg.endpoint.access == "public":
             sg = tc.security.Group(f"{name}-apiserver", name=f"{cluster_name}-apiserver",
                                    description="TKE API server access", tags=tags, opts=child)

@@ -70,7 +70,10 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if kubeconfig is not None:
         outputs["kubeconfig"] = kubeconfig
 
-    ns = Namespace("namespace", namespace_name=names.namespace, opts=k8s_scope)
+    # Host networking (RDMA multi-node groups) is only admitted by the `privileged` Pod Security level.
+    host_network = any(m.multi_node and cfg.pool(m.pool).gpu.rdma for m in cfg.models
+                       if any(p.name == m.pool for p in cfg.node_pools))
+    ns = Namespace("namespace", namespace_name=names.namespace, privileged=host_network, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
                            opts=in_ns, **cloud)

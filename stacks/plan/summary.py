@@ -20,6 +20,8 @@ def _layer(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> tuple[str,
 
 
 def _what(r: PlannedResource) -> str:
+    if r.type.startswith("kubernetes:helm.sh"):
+        return f"Helm chart `{r.inputs.get('chart')}` {r.inputs.get('version')} into `{r.inputs.get('namespace')}`"
     if r.is_k8s_object:
         m = r.manifest
         ns = m["metadata"].get("namespace")
@@ -40,7 +42,7 @@ def summary(plan: Plan) -> str:
     by_urn = {r.urn: r for r in plan.resources}
     groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in plan.resources:
-        if not r.custom:
+        if not r.custom and not r.type.startswith("kubernetes:helm.sh"):
             continue
         layer, component = _layer(r, by_urn)
         groups[layer][component].append(_what(r) + _flags(r))
