@@ -60,16 +60,26 @@ class NodePools(Component):
         subnet_ids: dict[str, pulumi.Input[str]],
         security_group_id: pulumi.Input[str],
         tags: dict[str, str],
+        waits: dict[str, list[pulumi.Resource]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`waits` holds, per pool name, what that pool must wait for (its models' downloads)."""
         super().__init__("tke-llm:cloud:NodePools", name, opts)
+        self._waits = waits or {}
+        self.by_pool: dict[str, list[pulumi.Resource]] = {}
+        """The cloud resources of each pool, for the servers that must wait for their own nodes."""
         self._cluster_id, self._vpc_id, self._subnets = cluster_id, vpc_id, subnet_ids
         self._sg, self._tags = security_group_id, tags
         self.ids = {}
         for pool in pools:
             builder = {"normal": self._normal, "native": self._native, "super": self._super, "attached": self._attached}
+            self._pool = pool.name
             self.ids[pool.name] = builder[pool.kind](f"{name}-{pool.name}", pool)
         self.register_outputs({"ids": self.ids})
+
+    def child(self, **kwargs):  # type: ignore[override]
+        extra = kwargs.pop("depends_on", None) or []
+        return super().child(depends_on=[*extra, *self._waits.get(getattr(self, "_pool", ""), [])], **kwargs)
 
     def _subnets_for(self, zones: list[str] | None) -> list[pulumi.Input[str]]:
         return [sid for zone, sid in self._subnets.items() if not zones or zone in zones]
@@ -124,6 +134,7 @@ class NodePools(Component):
                 custom_timeouts=POOL_TIMEOUTS,
             ),
         )
+        self.by_pool.setdefault(pool.name, []).append(np)
         return np.id
 
     def _native(self, rname: str, pool: NativePool) -> pulumi.Output[str]:
@@ -158,6 +169,7 @@ class NodePools(Component):
                 ignore_changes=["native.replicas"] if pool.autoscaling else None,
             ),
         )
+        self.by_pool.setdefault(pool.name, []).append(np)
         return np.id
 
     def _super(self, rname: str, pool: SuperPool) -> pulumi.Output[str]:
@@ -174,6 +186,7 @@ class NodePools(Component):
             taints=_taints(pool),
             opts=self.child(),
         )
+        self.by_pool.setdefault(pool.name, []).append(np)
         return np.id
 
     def _attached(self, rname: str, pool: AttachedPool) -> pulumi.Output[str]:
@@ -193,4 +206,5 @@ class NodePools(Component):
                 opts=self.child(custom_timeouts=POOL_TIMEOUTS),
             )
             first = first or att.id
+            self.by_pool.setdefault(pool.name, []).append(att)
         return first  # type: ignore[return-value]

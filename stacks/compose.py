@@ -87,7 +87,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
     """GPU pools are built apart from the system pool so they can wait for the weights (see `_models`);
     returns a function that creates them once it knows what to wait for."""
 
-    def create(after: list[pulumi.Resource]) -> pulumi.Resource | None:
+    def create(waits: dict[str, list[pulumi.Resource]]) -> pulumi.Resource | None:
         gpu = [p for p in cfg.node_pools if p.is_gpu and p.kind != "existing"]
         if tke is None or not gpu:
             return None
@@ -95,8 +95,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
 
         return NodePools(
             "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
-            security_group_id=net.node_security_group_id, tags=names.tags,
-            opts=pulumi.ResourceOptions(depends_on=after),
+            security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
         )
 
     return create
@@ -116,7 +115,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     system_selector = system.node_labels if system else {}
     wait_for_weights = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
     caches: list[ModelCache] = []
-    pools = None if wait_for_weights else gpu_pools([])
+    pools = None if wait_for_weights else gpu_pools({})
     after_storage = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[storage]))
     for plan in plans:
         src = plan.config.source
@@ -126,7 +125,11 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
                                  hub_token=token, image_registry=cfg.image_registry, opts=cache_opts))
     if wait_for_weights:
-        pools = gpu_pools(caches)
+        # Each GPU pool waits for the weights of the models it serves, not for every download.
+        waits: dict[str, list[pulumi.Resource]] = {}
+        for plan, cache in zip(plans, caches):
+            waits.setdefault(plan.config.pool, []).append(cache.ready)
+        pools = gpu_pools(waits)
     lws: list[pulumi.Resource] = []
     if any(m.multi_node for m in cfg.models):
         from components.lws_controller import LwsController
@@ -136,7 +139,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     served = []
     keys: dict[str, Any] = {}
     for plan, cache in zip(plans, caches):
-        after = [cache.ready, *([pools] if pools else []), *lws]
+        own_nodes = pools.by_pool.get(plan.config.pool, []) if pools else []
+        after = [cache.ready, *own_nodes, *lws]
         server = ModelServer(plan.spec.name, plan=plan, after=after, opts=in_ns)
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})

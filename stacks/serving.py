@@ -37,10 +37,22 @@ class ServingPlan:
     load_seconds: int
 
 
+def model_spec(m: ModelConfig):
+    """Catalog entry, or the config's own `architecture`, or None (capacity checks then skipped)."""
+    from .catalog.models import ModelSpec
+
+    if m.architecture:
+        a = m.architecture
+        return ModelSpec(id=m.source.model_id, params_b=a.params_b, weight_gb=a.weight_gb, dtype=a.dtype,
+                         layers=a.layers, attention_heads=a.attention_heads, kv_heads=a.kv_heads,
+                         head_dim=a.head_dim, context_length=a.context_length)
+    return lookup(m.source.model_id) if m.source.kind != "ollama" else None
+
+
 def model_size_gb(m: ModelConfig) -> float:
     if m.size_gb:
         return m.size_gb
-    known = lookup(m.source.model_id) if m.source.kind != "ollama" else None
+    known = model_spec(m)
     return known.weight_gb if known else DEFAULT_SIZE_GB
 
 
@@ -129,7 +141,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         cpu=m.cpu or str(4 * m.gpus_per_node),
         memory=m.memory or f"{16 * m.gpus_per_node + shm}Gi",
         shm_size=f"{shm}Gi",
-        startup_seconds=load,
+        startup_seconds=m.startup_timeout_seconds or load,
         grace_seconds=120,
         placement=placement(cfg, m),
         volume=volume(cfg, names),

@@ -34,7 +34,7 @@ def single():
 @pytest.fixture(scope="module")
 def multi():
     return render_raw(tke_config(nodePools=[SYSTEM_POOL, H20_POOL],
-                                 storage={"kind": "cfs-turbo", "capacityGib": 20480}, models=[R1]))
+                                 storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}, models=[R1]))
 
 
 def test_download_runs_on_the_system_pool_without_gpu(single):

@@ -41,6 +41,10 @@ def parse(raw: dict[str, Any]) -> StackConfig:
     unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
     issues = [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
     issues += cross_check(cfg)
+    if not issues:
+        from stacks.preflight import preflight
+
+        issues += [ConfigIssue(f.key, f.message) for f in preflight(cfg).errors]
     if issues:
         raise ConfigError(issues)
     return cfg

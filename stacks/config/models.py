@@ -131,6 +131,19 @@ class EngineSettings(ConfigModel):
     """Appended to the engine command line as given."""
 
 
+class Architecture(ConfigModel):
+    """The numbers the capacity checks need, for a model the catalog does not know (from its config.json)."""
+
+    params_b: float = Field(gt=0)
+    weight_gb: float = Field(gt=0)
+    dtype: Literal["bfloat16", "float16", "float8"] = "bfloat16"
+    layers: int = Field(ge=1)
+    attention_heads: int = Field(ge=1)
+    kv_heads: int = Field(ge=1)
+    head_dim: int = Field(ge=1)
+    context_length: int = Field(ge=128)
+
+
 class ModelConfig(ConfigModel):
     name: str
     """Key of the model in the stack: names its objects (`<name>-api`, `download-<name>-...`)."""
@@ -151,6 +164,10 @@ class ModelConfig(ConfigModel):
     """Weights on disk; taken from the model catalog when the model is known."""
     cpu: str | None = None
     memory: str | None = None
+    architecture: Architecture | None = None
+    """Only for models missing from the catalog; without it the capacity checks are skipped (warning)."""
+    startup_timeout_seconds: int | None = Field(None, ge=60)
+    """Override of the startup-probe budget; refused when shorter than the estimated load time."""
 
     @field_validator("name")
     @classmethod
@@ -189,6 +206,8 @@ class ModelConfig(ConfigModel):
 class ModelCacheConfig(ConfigModel):
     bandwidth_mbps: int = Field(200, ge=1)
     """Download bandwidth the timeouts assume (Mbit/s). 642 GB at 100 Mbit/s is about 16 hours."""
+    image_pull_mbps: int = Field(1000, ge=1)
+    """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
     gpu_nodes_after_download: bool = True
     """On shared storage, create GPU node pools only once the weights are downloaded, so no GPU bills
     while it waits. Turn off to bring GPU nodes up in parallel (faster, dearer)."""

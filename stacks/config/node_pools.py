@@ -67,6 +67,8 @@ class PoolBase(ConfigModel):
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] | None = None
     """Defaults: `nvidia.com/gpu=present:NoSchedule` on GPU pools, none on CPU pools."""
+    hourly_price: float | None = Field(None, ge=0)
+    """Price of one node per hour (any currency) for the cost lines of the plan summary."""
 
     @field_validator("name")
     @classmethod

@@ -59,6 +59,9 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
+    from .summary_sections import bringup_section, preflight_section
+
+    lines += preflight_section(plan) + bringup_section(plan)
     lines += ["## Outputs", ""]
     lines += [f"- `{k}`{' (secret)' if k in plan.secret_outputs else ''}" for k in plan.outputs]
     return "\n".join(lines) + "\n"

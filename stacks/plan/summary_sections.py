@@ -1,0 +1,56 @@
+"""Plan summary sections computed from the config and the graph: preflight findings, the capacity
+table per model, and the bring-up estimate beside the reference guides' order."""
+
+from __future__ import annotations
+
+from .runner import Plan
+
+
+def _minutes(seconds: int) -> str:
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def preflight_section(plan: Plan) -> list[str]:
+    from stacks.preflight import preflight
+
+    result = preflight(plan.config)
+    lines = ["## Preflight", ""]
+    if not result.findings:
+        lines.append("No warnings: every check passed.")
+    lines += [f"- warning: {w}" for w in result.warnings]
+    lines += ["", "### Capacity", ""]
+    if not result.capacity:
+        return lines + ["No models.", ""]
+    lines += ["| model | GPUs | parallelism | weights / GPU | sequences at max length | max length | largest that fits | verdict |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in result.capacity:
+        def show(v: object, unit: str = "") -> str:
+            return "n/a" if v is None else f"{v}{unit}"
+        lines.append(f"| {r.model} | {r.gpu} | {r.parallelism} | {show(r.weights_per_gpu_gib, ' GiB')} | "
+                     f"{show(r.sequences)} | {show(r.max_len)} | {show(r.largest_len)} | {r.verdict} |")
+    return lines + [""]
+
+
+def bringup_section(plan: Plan) -> list[str]:
+    from stacks.bringup import estimate
+
+    est = estimate(plan)
+    lines = ["## Bring-up", ""]
+    if not est.models:
+        return lines + ["No models.", ""]
+    lines += ["Estimated from the dependency graph above and the duration model in `stacks/bringup.py`; the",
+              "reference order is the guides' (GPU nodes first, then the download, then the servers).", "",
+              "| model | first token | GPU-hours before it | reference order: first token | reference GPU-hours |",
+              "|---|---|---|---|---|"]
+    for m in est.models:
+        lines.append(f"| {m.model} | {_minutes(m.first_token_s)} | {m.gpu_hours} | "
+                     f"{_minutes(m.reference_first_token_s)} | {m.reference_gpu_hours} |")
+    lines.append("")
+    for m in est.models:
+        lines.append(f"Critical path of `{m.model}`: " + " → ".join(m.critical_path))
+        lines.append("")
+    if est.hourly_cost:
+        lines += ["GPU pools per hour with the models up: "
+                  + ", ".join(f"{name} {cost:.2f}" for name, cost in est.hourly_cost), ""]
+    return lines
