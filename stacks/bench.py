@@ -23,14 +23,20 @@ DEV_BUDGET_S = 3.0
 
 
 def synthetic(pools: int) -> dict[str, Any]:
-    """A new-cluster stack with one system pool and `pools` GPU pools (later: a model per pool)."""
+    """A new-cluster stack with one system pool and `pools` GPU pools, each serving one model."""
     gpu = {"kind": "normal", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2, "gpu": {"type": "A10", "count": 1}}
     return {
         "cluster": {"kind": "tke", "region": "ap-shanghai", "deletionProtection": False,
                     "network": {"subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.1.0/24"}]}},
         "nodePools": [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3}]
         + [{**copy.deepcopy(gpu), "name": f"gpu{i}"} for i in range(pools)],
-        "storage": {"kind": "cfs"},
+        "storage": {"kind": "cfs", "sizeGi": 20 * pools + 100},
+        "models": [
+            {"name": f"m{i}", "servedName": f"model-{i}", "engine": "vllm", "pool": f"gpu{i}",
+             "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "revision": "v1"},
+             "settings": {"maxModelLen": 8192}}
+            for i in range(pools)
+        ],
     }
 
 
@@ -60,7 +66,7 @@ def main() -> int:
             wall, mem = _measure([sys.executable, "-m", "stacks.plan", "bench", "--stack-dir", str(stack_dir),
                                   "--out", str(stack_dir / "out"), "--quiet"])
             count = len(json.loads((stack_dir / "out" / "bench" / "resources.json").read_text()))
-            rows.append((f"synthetic {pools} GPU pools", count, wall, mem))
+            rows.append((f"synthetic {pools} pools+models", count, wall, mem))
     print(f"{'render':<28} {'resources':>9} {'wall s':>8} {'peak MiB':>9}")
     for name, count, wall, mem in rows:
         print(f"{name:<28} {count:>9} {wall:>8.2f} {mem:>9.0f}")

@@ -22,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="build/plan", type=Path, help="output directory (default build/plan)")
     ap.add_argument("--quiet", action="store_true", help="do not print the summary")
     ap.add_argument("--stack-dir", type=Path, default=ROOT, help="directory of the Pulumi.<stack>.yaml files")
+    ap.add_argument("--diff-against", type=Path, metavar="DIR",
+                    help="compare with an earlier plan in DIR/<stack>/ (e.g. the base branch's) and print the diff")
+    ap.add_argument("--markdown", type=Path, metavar="FILE", help="with --diff-against: write the diff as a PR comment body")
     args = ap.parse_args(argv)
+    if args.markdown and not args.diff_against:
+        ap.error("--markdown needs --diff-against")
     started = time.perf_counter()
     try:
         raw, secrets = read(args.stack, args.stack_dir)
@@ -35,10 +40,19 @@ def main(argv: list[str] | None = None) -> int:
         for issue in err.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
+    from stacks.preflight import preflight
+
     from .runner import render
     from .writers import write
 
+    for warning in preflight(cfg).warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
     plan = render(cfg, args.stack, raw, secrets)
+    if args.diff_against:  # read the base first: it may be the directory the new plan is written to
+        from .diff import load_plan
+
+        base = load_plan(args.diff_against, args.stack)
     target = write(plan, args.out)
     if not args.quiet:
         print((target / "summary.md").read_text())
