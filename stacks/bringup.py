@@ -106,13 +106,6 @@ def estimate(plan: Plan) -> BringUp:
         base = DURATIONS.get(r.type, 0 if not r.custom else 5)
         return base + (GPU_POOL_EXTRA if pool_of(r) else 0)
 
-    def own_deps(r: PlannedResource) -> set[str]:
-        found, node = set(r.depends_on), by_urn.get(r.parent or "")
-        while node is not None:
-            found |= set(node.depends_on)
-            node = by_urn.get(node.parent or "")
-        return {d for d in found if d in by_urn and d != r.urn}
-
     gpu_pool_urns = {r.urn for r in plan.resources if pool_of(r)}
     system = [r.urn for r in plan.resources if r.type in POOL_TYPES and r.urn not in gpu_pool_urns]
     downloads = {r.urn for r in plan.resources if r.is_k8s_object and r.manifest.get("kind") in ("Job", "DaemonSet")}
@@ -125,7 +118,7 @@ def estimate(plan: Plan) -> BringUp:
             out |= expand(set(kids)) if kids else {d}
         return out
 
-    direct = {r.urn: expand(own_deps(r)) for r in plan.resources}
+    direct = {r.urn: expand(plan.dependencies(r)) for r in plan.resources}
 
     def reference_deps() -> dict[str, set[str]]:
         """The guides' order: GPU nodes join with the cluster, the endpoint and everything in-cluster

@@ -105,7 +105,22 @@ class Endpoint(ConfigModel):
         return self
 
 
-class TkeCluster(ConfigModel):
+class _Versioned(ConfigModel):
+    """The Kubernetes version both cluster kinds carry, validated once."""
+
+    kubernetes_version: str = "1.30.0"
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _check_version(cls, v: str) -> str:
+        return _version(v)
+
+    @property
+    def minor(self) -> int:
+        return int(K8S_VERSION.match(self.kubernetes_version).group(1))  # type: ignore[union-attr]
+
+
+class TkeCluster(_Versioned):
     kind: Literal["tke"]
     name: str | None = None
     """Cluster name in the console; defaults to `tke-llm-<stack>`."""
@@ -122,11 +137,6 @@ class TkeCluster(ConfigModel):
     deletion_protection: bool = True
     """Protects the cluster in Tencent Cloud and in Pulumi state against accidental deletion."""
     endpoint: Endpoint = Endpoint(access="private")
-
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _check_version(cls, v: str) -> str:
-        return _version(v)
 
     @field_validator("cluster_cidr", "service_cidr")
     @classmethod
@@ -153,12 +163,9 @@ class TkeCluster(ConfigModel):
                     raise ValueError(f"{a} {ranges[a]} overlaps {b} {ranges[b]}; pick disjoint private ranges")
         return self
 
-    @property
-    def minor(self) -> int:
-        return int(K8S_VERSION.match(self.kubernetes_version).group(1))  # type: ignore[union-attr]
 
 
-class ExistingCluster(ConfigModel):
+class ExistingCluster(_Versioned):
     kind: Literal["existing"]
     name: str
     """A stable identifier for the cluster; changing it replaces every Kubernetes object of the stack."""
@@ -171,20 +178,12 @@ class ExistingCluster(ConfigModel):
     context: str | None = None
     """kubeconfig context to use; the file's current context when unset."""
 
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _check_version(cls, v: str) -> str:
-        return _version(v)
-
     @model_validator(mode="after")
     def _one_source(self) -> "ExistingCluster":
         if (self.kubeconfig_path is None) == (self.kubeconfig_secret is None):
             raise ValueError("give exactly one of `kubeconfigPath` or `kubeconfigSecret`")
         return self
 
-    @property
-    def minor(self) -> int:
-        return int(K8S_VERSION.match(self.kubernetes_version).group(1))  # type: ignore[union-attr]
 
 
 ClusterConfig = Annotated[TkeCluster | ExistingCluster, Field(discriminator="kind")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stacks.config import PROJECT, StackConfig
@@ -49,6 +50,20 @@ class Plan:
     outputs: dict[str, Any]
     """Stack outputs, secrets masked."""
     secret_outputs: set[str]
+
+    @cached_property
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def dependencies(self, r: PlannedResource) -> set[str]:
+        """What `r` waits for: its own dependencies and those of every component above it (Pulumi's
+        depends_on on a component holds back its children too; see components/base.py)."""
+        by_urn = self.by_urn
+        found, node = set(r.depends_on), by_urn.get(r.parent or "")
+        while node is not None:
+            found |= set(node.depends_on)
+            node = by_urn.get(node.parent or "")
+        return {d for d in found if d in by_urn and d != r.urn}
 
     def by_type(self, typ: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == typ]

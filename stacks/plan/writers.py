@@ -29,18 +29,14 @@ def resource_record(r: PlannedResource) -> dict[str, Any]:
     }
 
 
-def dependency_order(resources: list[PlannedResource]) -> list[PlannedResource]:
+def dependency_order(plan: Plan, resources: list[PlannedResource]) -> list[PlannedResource]:
     """Topological order over explicit and implicit dependencies (children after their component's
     dependencies), ties broken by kind priority then registration order: stable across runs."""
     by_urn = {r.urn: r for r in resources}
     index = {r.urn: i for i, r in enumerate(resources)}
 
     def deps(r: PlannedResource) -> set[str]:
-        found, node = set(r.depends_on), by_urn.get(r.parent or "")
-        while node is not None:
-            found |= set(node.depends_on)
-            node = by_urn.get(node.parent or "")
-        return {d for d in found if d in by_urn and d != r.urn}
+        return {d for d in plan.dependencies(r) if d in by_urn}
 
     def rank(r: PlannedResource) -> tuple[int, int]:
         kind = r.manifest.get("kind", "") if r.is_k8s_object else ""
@@ -73,7 +69,7 @@ _Dumper.add_representer(str, _str)
 
 
 def manifests_yaml(plan: Plan) -> str:
-    objs = [r.manifest for r in dependency_order(plan.k8s_objects)]
+    objs = [r.manifest for r in dependency_order(plan, plan.k8s_objects)]
     return yaml.dump_all(objs, Dumper=_Dumper, sort_keys=False, explicit_start=True)
 
 
