@@ -70,10 +70,12 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if kubeconfig is not None:
         outputs["kubeconfig"] = kubeconfig
 
-    # Host networking (RDMA multi-node groups) is only admitted by the `privileged` Pod Security level.
+    # Host networking (RDMA multi-node groups) and hostPath volumes (local model storage) are only
+    # admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
     host_network = any(m.multi_node and cfg.pool(m.pool).gpu.rdma for m in cfg.models
                        if any(p.name == m.pool for p in cfg.node_pools))
-    ns = Namespace("namespace", namespace_name=names.namespace, privileged=host_network, opts=k8s_scope)
+    privileged = host_network or (cfg.storage.kind == "local" and bool(cfg.models))
+    ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
                            opts=in_ns, **cloud)

@@ -228,3 +228,31 @@ def test_engine_keys_are_secret_outputs(single):
     assert "engineApiKeys" in single.secret_outputs
     secret = single.manifest("Secret", "qwen3-8b-api-key")
     assert secret["stringData"] == {"api-key": "[secret]"}
+
+
+@pytest.mark.parametrize("variant", ["super", "local"])
+def test_variants_pass_the_schema_checks(variant, tmp_path):
+    """The super-node and local-NVMe variants are not shipped stacks, so check them here."""
+    from stacks.plan.writers import write
+
+    from .validators import load_manifests, validate_builtin, validate_custom
+
+    if variant == "super":
+        pools = [SYSTEM_POOL, {"kind": "super", "name": "super", "gpu": {"type": "A10", "count": 1}}]
+        raw = tke_config(nodePools=pools, models=[{**VLLM_MODEL, "pool": "super"}])
+    else:
+        raw = tke_config(nodePools=[SYSTEM_POOL, H20_POOL], storage={"kind": "local"}, models=[R1])
+    plan = render_raw(raw)
+    docs = load_manifests(write(plan, tmp_path) / "manifests.yaml")
+    errors = validate_builtin(docs, "1.30.0") + validate_custom(docs)
+    assert not errors, "\n".join(errors)
+    if variant == "local":
+        ns = plan.manifest("Namespace", "llm")
+        assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged", "hostPath needs it"
+
+
+def test_serving_type_tokens_are_pinned():
+    plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, H20_POOL],
+                                 storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}, models=[R1]))
+    tokens = {r.type for r in plan.resources if r.type.startswith("tke-llm:")}
+    assert {"tke-llm:model:ModelCache", "tke-llm:serving:ModelServer", "tke-llm:cluster:LwsController"} <= tokens
