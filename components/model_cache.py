@@ -31,6 +31,7 @@ class ModelCache(Component):
         system_selector: dict[str, str],
         hub_token: pulumi.Input[str] | None = None,
         image_registry: str | None = None,
+        pip_index_url: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("tke-llm:model:ModelCache", name, opts)
@@ -51,6 +52,7 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
+                pip_index_url=pip_index_url,
             )
             timeout = f"{plan.download_seconds + 300}s"
             self.ready = apply(
@@ -63,6 +65,7 @@ class ModelCache(Component):
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
+                pip_index_url=pip_index_url,
             )
             self.ready = apply(f"{name}-nodes", manifest, self.child(depends_on=deps))
         self.register_outputs({"name": manifest["metadata"]["name"]})

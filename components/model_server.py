@@ -41,6 +41,10 @@ class ModelServer(Component):
         wait = pulumi.CustomTimeouts(create=f"{plan.load_seconds + 600}s", update=f"{plan.load_seconds + 600}s")
         workload, service = manifests(spec)
         kind = workload["kind"]
+        if kind == "LeaderWorkerSet":
+            # Custom resources are not awaited by default; wait until every group is up, as for a
+            # Deployment, so `pulumi up` ends when the model serves (pulumi-kubernetes >= 4.18).
+            workload["metadata"].setdefault("annotations", {})["pulumi.com/waitFor"] = "condition=Available"
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,
             self.child(depends_on=[secret, *after], custom_timeouts=wait),

@@ -125,7 +125,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         cache_opts = after_storage if wait_for_weights or pools is None else pulumi.ResourceOptions.merge(
             after_storage, pulumi.ResourceOptions(depends_on=[pools]))
         caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
-                                 hub_token=token, image_registry=cfg.image_registry, opts=cache_opts))
+                                 hub_token=token, image_registry=cfg.image_registry,
+                                 pip_index_url=cfg.model_cache.pip_index_url, opts=cache_opts))
     if wait_for_weights:
         # Each GPU pool waits for the weights of the models it serves, not for every download.
         waits: dict[str, list[pulumi.Resource]] = {}

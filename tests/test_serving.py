@@ -256,3 +256,13 @@ def test_serving_type_tokens_are_pinned():
                                  storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}, models=[R1]))
     tokens = {r.type for r in plan.resources if r.type.startswith("tke-llm:")}
     assert {"tke-llm:model:ModelCache", "tke-llm:serving:ModelServer", "tke-llm:cluster:LwsController"} <= tokens
+
+
+def test_pip_mirror_reaches_the_download_and_lws_is_awaited():
+    plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, H20_POOL], models=[R1],
+                                 storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000},
+                                 modelCache={"pipIndexUrl": "https://mirrors.cloud.tencent.com/pypi/simple"}))
+    (job,) = k8s(plan, "Job")
+    assert "https://mirrors.cloud.tencent.com/pypi/simple" in str(job.manifest["spec"]["template"])
+    (lws,) = k8s(plan, "LeaderWorkerSet")
+    assert lws.manifest["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Available"

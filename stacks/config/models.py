@@ -206,6 +206,8 @@ class ModelConfig(ConfigModel):
 class ModelCacheConfig(ConfigModel):
     bandwidth_mbps: int = Field(200, ge=1)
     """Download bandwidth the timeouts assume (Mbit/s). 642 GB at 100 Mbit/s is about 16 hours."""
+    pip_index_url: str | None = None
+    """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
     image_pull_mbps: int = Field(1000, ge=1)
     """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
     gpu_nodes_after_download: bool = True
