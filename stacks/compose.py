@@ -81,7 +81,12 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                            opts=in_ns, **cloud)
     outputs["modelStorage"] = {"storageClass": storage.storage_class, "pvc": storage.pvc_name,
                                "hostPath": storage.host_path}
-    outputs.update(_models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net)))
+    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net))
+    outputs.update(models_out)
+    # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
+    from .access import build_access
+
+    outputs.update(build_access(cfg, in_ns, storage, servers, plans))
     return outputs
 
 
@@ -103,13 +108,16 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
     return create
 
 
-def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any, gpu_pools) -> dict[str, Any]:
+def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
+            gpu_pools) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
-    pool. With local storage the GPU nodes are where the weights go, so they come first."""
+    pool. With local storage the GPU nodes are where the weights go, so they come first.
+    Returns (outputs, the ModelServer of each model by name, the serving plans)."""
     from components.model_cache import ModelCache
     from components.model_server import ModelServer
 
+    from .access import engine_ingress
     from .serving import serving_plan
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
@@ -139,16 +147,45 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
 
         lws = [LwsController("lws", image_registry=cfg.image_registry, node_selector=system_selector,
                              opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions()))]
+    from .operations import operations_plan
+
+    ops = operations_plan(cfg, plans)
+    servers: dict[str, Any] = {}
     served = []
     keys: dict[str, Any] = {}
     for plan, cache in zip(plans, caches):
         own_nodes = pools.by_pool.get(plan.config.pool, []) if pools else []
         after = [cache.ready, *own_nodes, *lws]
-        server = ModelServer(plan.spec.name, plan=plan, after=after, opts=in_ns)
+        api_peers, extra_rules = engine_ingress(cfg, plan)
+        server = ModelServer(plan.spec.name, plan=plan, after=after, rollout=ops.models[plan.spec.name].rollout,
+                             api_peers=api_peers, extra_rules=extra_rules, opts=in_ns)
+        servers[plan.spec.name] = server
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})
         keys[plan.config.served_name] = server.api_key
-    out: dict[str, Any] = {"models": served}
+    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
+    out.update(_operations(ops, in_ns, servers))
+    return out, servers, plans
+
+
+def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]) -> dict[str, Any]:
+    """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
+    then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it)."""
+    from components.operations import Addons, ModelOperations, Observability
+
+    addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
+    keda = addons.get("keda") if addons else []
+    prometheus = addons.get("kube-prometheus-stack") if addons else []
+    for name, model_ops in ops.models.items():
+        ModelOperations(f"{name}-ops", ops=model_ops, workload=servers[name].workload, k8s_minor=ops.k8s_minor,
+                        monitoring=ops.monitoring, keda=keda, prometheus=prometheus, opts=in_ns)
+    out: dict[str, Any] = {}
+    if ops.monitoring or ops.adapter_engines:
+        Observability("observability", monitoring=ops.monitoring, adapter_engines=ops.adapter_engines,
+                      namespace_name=ops.namespace, gateway=ops.gateway,
+                      prometheus=prometheus, opts=in_ns)
+    if addons is not None and addons.grafana_password is not None:
+        out["grafanaAdminPassword"] = pulumi.Output.secret(addons.grafana_password)
     return out

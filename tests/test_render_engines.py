@@ -584,18 +584,35 @@ def test_local_storage_uses_host_path_on_leader_and_worker(engine: str) -> None:
 # ---------------------------------------------------------------------------------------------- workloads
 
 
+SURGE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+ONE_AT_A_TIME = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+
+
 @pytest.mark.parametrize(
-    "gpus, expected",
+    "gpus, replicas, expected",
     [
-        (1, {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
-        (2, {"type": "Recreate"}),
-        (8, {"type": "Recreate"}),
+        (1, 2, SURGE),
+        (1, 1, SURGE),
+        # No pool knowledge: a spare multi-GPU slot is assumed absent. With two replicas one keeps
+        # serving while the other is replaced; with one, Recreate is the only rollout that completes.
+        (2, 2, ONE_AT_A_TIME),
+        (8, 1, {"type": "Recreate"}),
     ],
 )
-def test_recreate_when_a_replica_takes_several_gpus(gpus: int, expected: dict[str, Any]) -> None:
-    spec = make_spec(gpus_per_node=gpus)
+def test_without_pool_knowledge_the_gpu_count_decides(gpus: int, replicas: int, expected: dict[str, Any]) -> None:
+    spec = make_spec(gpus_per_node=gpus, replicas=replicas)
     assert strategy(spec) == expected
     assert deployment(spec)["spec"]["strategy"] == expected
+
+
+@pytest.mark.parametrize(
+    "surge, min_replicas, expected",
+    [(True, 1, SURGE), (False, 2, ONE_AT_A_TIME), (False, 1, {"type": "Recreate"}), (False, 0, {"type": "Recreate"})],
+)
+def test_pool_capacity_decides_surge_or_recreate(surge: bool, min_replicas: int, expected: dict[str, Any]) -> None:
+    """The composition knows whether the pool has a spare GPU slot at every model's maximum."""
+    spec = make_spec(gpus_per_node=8, replicas=2)
+    assert deployment(spec, surge_capacity=surge, min_replicas=min_replicas)["spec"]["strategy"] == expected
 
 
 def test_deployment_shape() -> None:

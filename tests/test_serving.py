@@ -23,7 +23,8 @@ JOB = "kubernetes:batch/v1:Job"
 
 
 def k8s(plan, kind):
-    return [r for r in plan.k8s_objects if r.manifest["kind"] == kind]
+    """Objects of the serving layer; the access layer (gateway, UI, exposure) is tests/test_access.py's."""
+    return [r for r in plan.k8s_objects if r.manifest["kind"] == kind and "tke-llm:access:" not in r.urn]
 
 
 @pytest.fixture(scope="module")

@@ -40,23 +40,36 @@ def _object_labels(spec: EngineSpec) -> dict[str, str]:
     return labels(COMPONENT, **{**spec.labels, NAME_LABEL: spec.name})
 
 
-def strategy(spec: EngineSpec) -> dict[str, Any]:
-    """Recreate when a replica takes more than one GPU, RollingUpdate (surge 1, never below the current
-    count) otherwise.
+SURGE = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+ONE_AT_A_TIME = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+RECREATE = {"type": "Recreate"}
 
-    A surge pod needs free GPUs of the same kind while the old pod still holds its own. One spare GPU is
-    usually there (or the node-pool autoscaler adds a node and the rollout just waits); a spare
-    multi-GPU slot, up to a whole 8-GPU machine, usually is not, and GPUs may not be purchasable at all
-    (P11), so a rolling update would hang with the new pod Pending. Recreate trades a short outage for a
-    rollout that always completes. The rule is deliberately simple (the GPU count alone), so it does not
-    depend on the node size, which the renderer does not know.
+
+def strategy(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
+    """How a new version replaces the old pods, decided by whether the GPU pool has a spare slot.
+
+    A surge pod needs free GPUs of the same kind while the old pod still holds its own; without them
+    it stays Pending and the rollout hangs (GPUs may not be purchasable at all: P11).
+
+    - `surge_capacity` True (the composition found room for one more replica with every model of the
+      pool at its maximum): RollingUpdate, surge 1, never below the current count;
+    - False, and at least two replicas always run: RollingUpdate without surge, one pod at a time, so
+      the others keep serving;
+    - False otherwise: Recreate, a short outage instead of a rollout that cannot complete.
+
+    Without pool knowledge (`surge_capacity` None, a caller of the renderer alone) the GPU count
+    decides: one spare GPU is usually there (or the pool autoscaler adds a node), a spare multi-GPU
+    slot, up to a whole 8-GPU machine, usually is not.
     """
-    if spec.gpus_per_node > 1:
-        return {"type": "Recreate"}
-    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    if surge_capacity is None:
+        surge_capacity = spec.gpus_per_node == 1
+    if surge_capacity:
+        return dict(SURGE)
+    floor = spec.replicas if min_replicas is None else min_replicas
+    return dict(ONE_AT_A_TIME) if floor >= 2 else dict(RECREATE)
 
 
-def deployment(spec: EngineSpec) -> dict[str, Any]:
+def deployment(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
     if spec.nodes != 1:
         raise ValueError(f"{spec.name}: nodes={spec.nodes} needs a LeaderWorkerSet, not a Deployment")
     return {
@@ -70,7 +83,7 @@ def deployment(spec: EngineSpec) -> dict[str, Any]:
             # cover the image pull plus the model load.
             "progressDeadlineSeconds": spec.startup_seconds + IMAGE_PULL_ALLOWANCE_SECONDS,
             "selector": {"matchLabels": selector_labels(spec)},
-            "strategy": strategy(spec),
+            "strategy": strategy(spec, surge_capacity, min_replicas),
             "template": pod_template(spec, engine_process(spec, "server"), "server"),
         },
     }
@@ -109,15 +122,20 @@ def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
     }
 
 
-def workload(spec: EngineSpec) -> dict[str, Any]:
-    return leaderworkerset(spec) if spec.nodes > 1 else deployment(spec)
+def workload(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
+    if spec.nodes > 1:
+        return leaderworkerset(spec)
+    return deployment(spec, surge_capacity, min_replicas)
 
 
-def service(spec: EngineSpec, name: str | None = None) -> dict[str, Any]:
+def service(spec: EngineSpec, name: str | None = None, skip_await: bool = False) -> dict[str, Any]:
     """ClusterIP Service on the named port `http` (ServiceMonitors need a named port).
 
     Single node: selects the Deployment's pods. Multi-node: selects the leaders of every group (only
-    leaders serve HTTP), so raising `replicas` adds groups behind the same Service (P12)."""
+    leaders serve HTTP), so raising `replicas` adds groups behind the same Service (P12).
+
+    `skip_await`: a model that scales to zero may have no endpoints, which Pulumi would otherwise wait
+    for on every update."""
     if spec.nodes > 1:
         selector = {LWS_NAME_LABEL: spec.name, ROLE_LABEL: "leader"}
     else:
@@ -125,7 +143,8 @@ def service(spec: EngineSpec, name: str | None = None) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(service_name(spec, name), spec.namespace, _object_labels(spec)),
+        "metadata": metadata(service_name(spec, name), spec.namespace, _object_labels(spec),
+                             {"pulumi.com/skipAwait": "true"} if skip_await else None),
         "spec": {
             "type": "ClusterIP",
             "selector": selector,
@@ -134,6 +153,7 @@ def service(spec: EngineSpec, name: str | None = None) -> dict[str, Any]:
     }
 
 
-def manifests(spec: EngineSpec, service_name_override: str | None = None) -> list[dict[str, Any]]:
+def manifests(spec: EngineSpec, service_name_override: str | None = None, surge_capacity: bool | None = None,
+              min_replicas: int | None = None, skip_await: bool = False) -> list[dict[str, Any]]:
     """The workload and its Service, in apply order."""
-    return [workload(spec), service(spec, service_name_override)]
+    return [workload(spec, surge_capacity, min_replicas), service(spec, service_name_override, skip_await)]

@@ -15,3 +15,39 @@ LWS_CHART = "oci://registry.k8s.io/lws/charts/lws"
 LWS_CHART_VERSION = "0.10.0"
 LWS_IMAGE = "registry.k8s.io/lws/lws"
 LWS_IMAGE_TAG = "v0.10.0"
+
+# Operations add-ons (upstream charts, pinned). KEDA is matched to the cluster: each release is tested
+# on three Kubernetes minors (keda.sh/docs/<version>/operate/cluster), so the newest release tested on
+# the cluster's minor is installed; the ScaledObject fields the stack renders exist in all of them.
+KEDA_CHART_REPO = "https://kedacore.github.io/charts"
+KEDA_CHART = "keda"
+KEDA_CHART_BY_MINOR = {28: "2.15.1", 29: "2.16.1", 30: "2.17.2", 31: "2.18.0", 32: "2.19.0", 33: "2.20.2",
+                       34: "2.20.2", 35: "2.20.2"}
+"""Kubernetes 1.x -> KEDA chart (= app) version. 2.20.2 is the release of the ScaledObject CRD in shared/crds."""
+KEDA_IMAGES = {"keda": "kedacore/keda", "metricsApiServer": "kedacore/keda-metrics-apiserver",
+               "webhooks": "kedacore/keda-admission-webhooks"}
+KEDA_REGISTRY = "ghcr.io"
+
+PROMETHEUS_COMMUNITY_REPO = "https://prometheus-community.github.io/helm-charts"
+PROMETHEUS_ADAPTER_CHART = "prometheus-adapter"
+PROMETHEUS_ADAPTER_CHART_VERSION = "5.3.0"
+"""Prometheus Adapter v0.12.0."""
+PROMETHEUS_ADAPTER_IMAGE = "registry.k8s.io/prometheus-adapter/prometheus-adapter"
+KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
+KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.0.0"
+"""Prometheus Operator v0.93.0: the ServiceMonitor / PrometheusRule CRDs in shared/crds."""
+KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack"
+
+DCGM_EXPORTER_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+DCGM_EXPORTER_CHART = "dcgm-exporter"
+DCGM_EXPORTER_CHART_VERSION = "4.8.2"
+"""DCGM exporter 4.5.3-4.8.2 (DCGM 4.5.3)."""
+DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter"
+
+# Access layer. LiteLLM publishes release images as `v<version>` since 1.84 (the `-stable` suffix went
+# away); 1.102.4 is also the PyPI release the real-gateway test runs (requirements-gateway.txt), so the
+# config the stack renders is exercised by the same proxy code it deploys.
+LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.102.4"
+OPENWEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.11.4"
+POSTGRES_IMAGE = "postgres:17.11-alpine"
+"""Only with `gateway.virtualKeys.enabled` (LiteLLM's key store); the alpine image's postgres user is uid 70."""

@@ -61,4 +61,10 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
                 dtype_for(gpu, m.settings.dtype)
             except ValueError as err:
                 issues.append(ConfigIssue(_key(i, "settings.dtype"), f"{err}; use `half`"))
+    from .operations import operations_issues
+
+    issues += operations_issues(cfg)
+    from .access import access_issues
+
+    issues += access_issues(cfg)
     return issues

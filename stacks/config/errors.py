@@ -51,7 +51,8 @@ def key_path(loc: tuple[str | int, ...]) -> str:
 
 # Tags of the discriminated unions in the config; keep in sync with the `kind` literals.
 _UNION_TAGS = {"tke", "existing", "cfs", "cfs-turbo", "local", "normal", "native", "super", "attached",
-               "huggingface", "modelscope", "ollama"}
+               "huggingface", "modelscope", "ollama", "tke-managed", "in-cluster",
+               "none", "loadBalancer", "ingress", "httpRoute"}
 
 
 def from_validation_error(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[ConfigIssue]:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .operations import Autoscaling
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -168,6 +169,8 @@ class ModelConfig(ConfigModel):
     """Only for models missing from the catalog; without it the capacity checks are skipped (warning)."""
     startup_timeout_seconds: int | None = Field(None, ge=60)
     """Override of the startup-probe budget; refused when shorter than the estimated load time."""
+    autoscaling: Autoscaling | None = None
+    """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see stacks/config/operations.py."""
 
     @field_validator("name")
     @classmethod

@@ -6,9 +6,11 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
+from .access import ExposureConfig, GatewayConfig, WebuiConfig
 from .base import ConfigModel
 from .cluster import ClusterConfig, ExistingCluster, TkeCluster
 from .models import ModelCacheConfig, ModelConfig
+from .operations import AutoscalersConfig, MonitoringConfig
 from .node_pools import CLOUD_POOL_KINDS, NodePoolConfig
 from .storage import CfsStorage, CfsTurboStorage, StorageConfig
 
@@ -27,6 +29,16 @@ class StackConfig(ConfigModel):
     image_registry: str | None = None
     """Mirror prefix put in front of every image, e.g. `ccr.ccs.tencentyun.com/my-mirror` (Docker Hub,
     ghcr.io and registry.k8s.io are slow or unreachable from some regions)."""
+    monitoring: MonitoringConfig | None = None
+    """ServiceMonitors, the default alert set and a Grafana dashboard for a Prometheus Operator target."""
+    autoscalers: AutoscalersConfig = AutoscalersConfig()
+    """KEDA / Prometheus Adapter installed by the stack (for clusters that do not run them yet)."""
+    gateway: GatewayConfig = GatewayConfig()
+    """The API gateway (LiteLLM) in front of the engines, or `none`; see stacks/config/access.py."""
+    webui: WebuiConfig = WebuiConfig()
+    """OpenWebUI, talking to the gateway."""
+    exposure: ExposureConfig = ExposureConfig()
+    """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
 
     @field_validator("namespace")
     @classmethod

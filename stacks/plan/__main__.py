@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print((target / "summary.md").read_text())
     print(f"plan written to {target}/ ({len(plan.resources)} resources, {time.perf_counter() - started:.2f}s)")
+    if args.diff_against:
+        from .diff import diff_plans, load_plan, write_outputs
+
+        if base is None:
+            print(f"note: no plan for {args.stack} in {args.diff_against}: diffing against an empty plan", file=sys.stderr)
+        print()
+        write_outputs(diff_plans(args.stack, base, load_plan(args.out, args.stack)), args.markdown)
     return 0
 
 

@@ -62,6 +62,9 @@ def summary(plan: Plan) -> str:
     from .summary_sections import bringup_section, preflight_section
 
     lines += preflight_section(plan) + bringup_section(plan)
+    from stacks.operations import section_for_plan
+
+    lines += section_for_plan(plan)
     lines += ["## Outputs", ""]
     lines += [f"- `{k}`{' (secret)' if k in plan.secret_outputs else ''}" for k in plan.outputs]
     return "\n".join(lines) + "\n"

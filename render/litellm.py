@@ -1,0 +1,462 @@
+"""The LiteLLM gateway: its proxy config (one `model_list` entry per served model), the objects that
+run it, and, when virtual keys are on, its Postgres and the schema-migration Job.
+
+No secret is ever written into the config: every key is an `os.environ/VAR` reference and the pod
+gets VAR from a Secret through `secretKeyRef` (the master key, each engine's key, the database URL).
+The config is a ConfigMap; its hash is a pod annotation, so a config change rolls the pods.
+
+Authentication without a database. LiteLLM answers an unknown key with 400 "No connected db." when
+no database is configured (it looks the key up as a virtual key first), not 401. The stack therefore
+ships a small `custom_auth` module beside the config: it admits exactly the master key (constant-time
+compare) and answers 401 otherwise, and it attaches the per-model rate limits to the caller's identity
+(`model_rpm_limit` / `model_tpm_limit` in the key metadata), which LiteLLM's in-memory rate limiter
+enforces with a 429, again without a database. Limits are counted by each replica (no Redis), so with
+N replicas the gateway as a whole admits up to N times the figure. With virtual keys (Postgres)
+LiteLLM's own key store authenticates and this module is not used.
+
+Checked against litellm 1.102.4 by tests/test_gateway_proxy.py, which runs the real proxy on this
+config in front of fake engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .meta import labels, metadata
+
+NAME = "llm-gateway"
+"""Deployment, Service and ConfigMap name. Not `litellm`: a Service of that name would inject
+LITELLM_PORT=tcp://... into the namespace's pods (the P1 pattern)."""
+PORT = 4000
+COMPONENT = "gateway"
+NAME_LABEL = "app.kubernetes.io/name"
+CONFIG_DIR = "/etc/litellm"
+CONFIG_FILE = "config.yaml"
+AUTH_MODULE = "tke_llm_auth"
+LIMITS_FILE = "model_limits.json"
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+MASTER_KEY_SECRET = f"{NAME}-master-key"
+MASTER_KEY_FIELD = "master-key"
+DATABASE_SECRET = f"{NAME}-db"
+DB_NAME = f"{NAME}-db"
+DB_PORT = 5432
+DB_USER = "litellm"
+CONFIG_HASH_ANNOTATION = "tke-llm.io/config-sha256"
+
+AUTH_SOURCE = '''"""tke-llm gateway authentication (LiteLLM `custom_auth`), database-less mode.
+
+Admits only the master key (constant-time compare) and answers 401 for a missing or wrong key, which
+LiteLLM without a database cannot do (it answers 400 "No connected db."). The per-model limits in
+model_limits.json ride on the caller's identity, where LiteLLM's rate limiter enforces them (429).
+Rendered by render/litellm.py; do not edit in the cluster.
+"""
+
+import hmac
+import json
+import os
+
+from litellm.proxy._types import LitellmUserRoles, ProxyErrorTypes, ProxyException, UserAPIKeyAuth
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_limits.json")) as _f:
+    _LIMITS = json.load(_f)
+
+
+async def user_api_key_auth(request, api_key):
+    master = os.environ.get("LITELLM_MASTER_KEY", "")
+    key = api_key or ""
+    if key.startswith("Bearer "):
+        key = key[len("Bearer "):]
+    if not master or not key or not hmac.compare_digest(key.encode(), master.encode()):
+        raise ProxyException(
+            message="Authentication Error: missing or invalid API key",
+            type=ProxyErrorTypes.auth_error,
+            param="Authorization",
+            code=401,
+        )
+    return UserAPIKeyAuth(
+        api_key=key,
+        user_role=LitellmUserRoles.PROXY_ADMIN,
+        metadata={"model_rpm_limit": _LIMITS.get("rpm", {}), "model_tpm_limit": _LIMITS.get("tpm", {})},
+    )
+'''
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One served model behind the gateway."""
+
+    name: str
+    """The model's k8s name (`models[].name`); names the env var that carries its key."""
+    served_name: str
+    api_base: str
+    """In-cluster URL of the engine's OpenAI API, ending in /v1."""
+    key_secret: str
+    """Secret holding the engine's key under `api-key`."""
+
+    def __post_init__(self) -> None:
+        if not self.api_base.endswith("/v1"):
+            raise ValueError(f"{self.name}: api_base {self.api_base!r} must end in /v1")
+
+    @property
+    def key_env(self) -> str:
+        return "ENGINE_KEY_" + self.name.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    model: str
+    rpm: int | None = None
+    tpm: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewaySpec:
+    namespace: str
+    image: str
+    backends: tuple[Backend, ...]
+    replicas: int = 2
+    routing_strategy: str = "simple-shuffle"
+    request_timeout_seconds: int = 600
+    num_retries: int = 2
+    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    rate_limits: tuple[RateLimit, ...] = ()
+    virtual_keys: bool = False
+    cpu: str = "500m"
+    memory: str = "1Gi"
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.backends:
+            raise ValueError("the gateway needs at least one model (LiteLLM refuses an empty model_list)")
+        served = {b.served_name for b in self.backends}
+        if len(served) != len(self.backends):
+            raise ValueError("served names must be unique")
+        for r in self.rate_limits:
+            if r.model not in served:
+                raise ValueError(f"rate limit for {r.model!r}, which the gateway does not serve")
+        for src, dst in self.fallbacks:
+            if src not in served or not set(dst) <= served:
+                raise ValueError(f"fallback {src!r} -> {list(dst)} names a model the gateway does not serve")
+        if self.virtual_keys and self.rate_limits:
+            raise ValueError("rate limits ride on the database-less auth; with virtual keys set them per key")
+
+    @property
+    def url(self) -> str:
+        """In-cluster base URL of the OpenAI-compatible API."""
+        return f"http://{NAME}.{self.namespace}.svc:{PORT}/v1"
+
+
+def pod_labels() -> dict[str, str]:
+    return labels(COMPONENT, **{NAME_LABEL: NAME})
+
+
+def selector() -> dict[str, str]:
+    return {NAME_LABEL: NAME, "app.kubernetes.io/component": COMPONENT}
+
+
+def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
+    """LiteLLM's config.yaml as data. Engines speak the OpenAI API, so every entry is `openai/<served
+    name>` at the engine's /v1 URL; the key is read from the environment at start-up."""
+    model_list = [
+        {
+            "model_name": b.served_name,
+            "litellm_params": {
+                "model": f"openai/{b.served_name}",
+                "api_base": b.api_base,
+                "api_key": f"os.environ/{b.key_env}",
+            },
+        }
+        for b in spec.backends
+    ]
+    router: dict[str, Any] = {
+        "routing_strategy": spec.routing_strategy,
+        "num_retries": spec.num_retries,
+        "timeout": spec.request_timeout_seconds,
+    }
+    if spec.fallbacks:
+        router["fallbacks"] = [{src: list(dst)} for src, dst in spec.fallbacks]
+    general: dict[str, Any] = {"master_key": f"os.environ/{MASTER_KEY_ENV}"}
+    if spec.virtual_keys:
+        general["database_url"] = "os.environ/DATABASE_URL"
+    else:
+        general["custom_auth"] = f"{AUTH_MODULE}.user_api_key_auth"
+    return {
+        "model_list": model_list,
+        "router_settings": router,
+        "litellm_settings": {
+            "request_timeout": spec.request_timeout_seconds,
+            "num_retries": spec.num_retries,
+            # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
+            "callbacks": ["prometheus"],
+        },
+        "general_settings": general,
+    }
+
+
+def model_limits(spec: GatewaySpec) -> dict[str, dict[str, int]]:
+    return {
+        "rpm": {r.model: r.rpm for r in spec.rate_limits if r.rpm is not None},
+        "tpm": {r.model: r.tpm for r in spec.rate_limits if r.tpm is not None},
+    }
+
+
+def config_files(spec: GatewaySpec) -> dict[str, str]:
+    """The ConfigMap's data: config.yaml, plus the auth module and its limits without a database."""
+    files = {CONFIG_FILE: yaml.safe_dump(proxy_config(spec), sort_keys=False)}
+    if not spec.virtual_keys:
+        files[f"{AUTH_MODULE}.py"] = AUTH_SOURCE
+        files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
+    return files
+
+
+def config_hash(spec: GatewaySpec) -> str:
+    files = config_files(spec)
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+def config_map(spec: GatewaySpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(f"{NAME}-config", spec.namespace, labels(COMPONENT)),
+        "data": config_files(spec),
+    }
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def env(spec: GatewaySpec) -> list[dict[str, Any]]:
+    out = [_secret_env(MASTER_KEY_ENV, MASTER_KEY_SECRET, MASTER_KEY_FIELD)]
+    out += [_secret_env(b.key_env, b.key_secret, "api-key") for b in spec.backends]
+    if spec.virtual_keys:
+        out += [
+            _secret_env("DATABASE_URL", DATABASE_SECRET, "database-url"),
+            _secret_env("LITELLM_SALT_KEY", DATABASE_SECRET, "salt-key"),
+            # The migration Job owns the schema; proxies never migrate on start (several replicas
+            # racing on a migration, or a new pod serving against an old schema).
+            {"name": "DISABLE_SCHEMA_UPDATE", "value": "true"},
+        ]
+    out += [
+        {"name": "LITELLM_MODE", "value": "PRODUCTION"},
+        # The model price map ships in the image; without this LiteLLM fetches it from GitHub at every
+        # start, which stalls start-up where GitHub is slow or unreachable (mainland China, no egress).
+        {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
+    ]
+    return out
+
+
+def _hardening() -> dict[str, Any]:
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _placement(spec: GatewaySpec) -> dict[str, Any]:
+    pod: dict[str, Any] = {}
+    if spec.node_selector:
+        pod["nodeSelector"] = dict(spec.node_selector)
+    if spec.tolerations:
+        pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    return pod
+
+
+def deployment(spec: GatewaySpec) -> dict[str, Any]:
+    """At least two replicas spread over nodes; a rollout adds a pod before removing one, and a pod
+    leaves the Service before it stops (preStop), so in-flight requests finish."""
+    probe = {"port": "http"}
+    container = {
+        "name": "litellm",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": ["--config", f"{CONFIG_DIR}/{CONFIG_FILE}", "--port", str(PORT), "--num_workers", "1"],
+        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "env": env(spec),
+        "resources": {
+            "requests": {"cpu": spec.cpu, "memory": spec.memory},
+            "limits": {"memory": spec.memory},
+        },
+        "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
+        "startupProbe": {"httpGet": {"path": "/health/liveliness", **probe}, "periodSeconds": 5,
+                         "timeoutSeconds": 5, "failureThreshold": 60},
+        "readinessProbe": {"httpGet": {"path": "/health/readiness", **probe}, "periodSeconds": 10,
+                           "timeoutSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {"httpGet": {"path": "/health/liveliness", **probe}, "periodSeconds": 15,
+                          "timeoutSeconds": 5, "failureThreshold": 4},
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "10"]}}},
+        "securityContext": _hardening(),
+    }
+    pod = {
+        "containers": [container],
+        "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}}],
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "terminationGracePeriodSeconds": spec.request_timeout_seconds + 30,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "topologySpreadConstraints": [{
+            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector()},
+        }],
+        **_placement(spec),
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(NAME, spec.namespace, pod_labels()),
+        "spec": {
+            "replicas": spec.replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector()},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": pod_labels(), "annotations": {CONFIG_HASH_ANNOTATION: config_hash(spec)}},
+                "spec": pod,
+            },
+        },
+    }
+
+
+def service(spec: GatewaySpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(NAME, spec.namespace, pod_labels()),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(),
+            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def disruption_budget(spec: GatewaySpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(NAME, spec.namespace, pod_labels()),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector()}},
+    }
+
+
+# --- virtual keys: Postgres and the schema migration ---------------------------------------------
+
+def db_labels() -> dict[str, str]:
+    return labels("gateway-db", **{NAME_LABEL: DB_NAME})
+
+
+def db_selector() -> dict[str, str]:
+    return {NAME_LABEL: DB_NAME, "app.kubernetes.io/component": "gateway-db"}
+
+
+def database_url(password: str, namespace: str) -> str:
+    return f"postgresql://{DB_USER}:{password}@{DB_NAME}.{namespace}.svc:{DB_PORT}/litellm"
+
+
+def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: str | None,
+                   node_selector: dict[str, str]) -> dict[str, Any]:
+    claim: dict[str, Any] = {
+        "metadata": {"name": "data", "labels": db_labels()},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
+    }
+    if storage_class:
+        claim["spec"]["storageClassName"] = storage_class
+    container = {
+        "name": "postgres",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "postgres", "containerPort": DB_PORT, "protocol": "TCP"}],
+        "env": [
+            {"name": "POSTGRES_USER", "value": DB_USER},
+            {"name": "POSTGRES_DB", "value": "litellm"},
+            _secret_env("POSTGRES_PASSWORD", DATABASE_SECRET, "password"),
+            {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+        ],
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "512Mi"}},
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"},
+                         {"name": "run", "mountPath": "/var/run/postgresql"}, {"name": "tmp", "mountPath": "/tmp"}],
+        "readinessProbe": {"exec": {"command": ["pg_isready", "-U", DB_USER, "-d", "litellm"]},
+                           "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {"exec": {"command": ["pg_isready", "-U", DB_USER, "-d", "litellm"]},
+                          "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+        "securityContext": {**_hardening(), "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                            "runAsUser": 70, "runAsGroup": 70},
+    }
+    pod = {
+        "containers": [container],
+        "volumes": [{"name": "run", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 70},
+    }
+    if node_selector:
+        pod["nodeSelector"] = dict(node_selector)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": metadata(DB_NAME, namespace, db_labels()),
+        "spec": {
+            "serviceName": DB_NAME,
+            "replicas": 1,
+            "selector": {"matchLabels": db_selector()},
+            "template": {"metadata": {"labels": db_labels()}, "spec": pod},
+            "volumeClaimTemplates": [claim],
+            # The key store outlives the StatefulSet (the default, stated).
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        },
+    }
+
+
+def db_service(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(DB_NAME, namespace, db_labels()),
+        "spec": {"type": "ClusterIP", "selector": db_selector(),
+                 "ports": [{"name": "postgres", "port": DB_PORT, "targetPort": "postgres", "protocol": "TCP"}]},
+    }
+
+
+def migration_job(spec: GatewaySpec) -> dict[str, Any]:
+    """`prisma_migration.py` of the same image the proxies run, named after the image: a new LiteLLM
+    version is a new Job, which Pulumi runs to completion before it updates the Deployment."""
+    digest = hashlib.sha256(spec.image.encode()).hexdigest()[:8]
+    container = {
+        "name": "migrate",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "litellm/proxy/prisma_migration.py"],
+        "workingDir": "/app",
+        "env": [_secret_env("DATABASE_URL", DATABASE_SECRET, "database-url"),
+                {"name": "DISABLE_SCHEMA_UPDATE", "value": "false"}],
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": _hardening(),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(f"{NAME}-migrate-{digest}", spec.namespace, labels("gateway-migration")),
+        "spec": {
+            "backoffLimit": 6,
+            "activeDeadlineSeconds": 1800,
+            "template": {
+                "metadata": {"labels": labels("gateway-migration")},
+                "spec": {
+                    "containers": [container],
+                    "restartPolicy": "Never",
+                    "enableServiceLinks": False,
+                    "automountServiceAccountToken": False,
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    **_placement(spec),
+                },
+            },
+        },
+    }

@@ -1,0 +1,183 @@
+"""OpenWebUI: a chat UI for people, in front of the gateway (or of the one engine with `gateway: none`).
+
+Facts the manifests encode (reference 2.7, 2.8, P15):
+
+- the OpenAI base URL ends in `/v1`, and ENABLE_*_API values are the strings "True"/"False";
+- only OpenAI-compatible access is kept (`ENABLE_OLLAMA_API=False`) unless the stack serves Ollama
+  alone without a gateway, where OpenWebUI talks Ollama's own API instead;
+- `/app/backend/data` holds the accounts, passwords and chat history: a protected, retained PVC;
+- WEBUI_SECRET_KEY signs sessions: generated once and kept in a Secret, so a restart does not log
+  everybody out (the image otherwise writes a random one into the data volume);
+- one replica unless Redis is configured: OpenWebUI's websocket sessions live in the process, so
+  several replicas without Redis drop messages. One replica rolls with `Recreate` (a single SQLite
+  writer, and a ReadWriteOnce volume cannot attach to two nodes);
+- ENABLE_PERSISTENT_CONFIG=False: the stack owns the connection settings. OpenWebUI otherwise copies
+  them into its database on first start and ignores the environment from then on, so a new gateway
+  URL or a rotated key would silently never reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .meta import labels, metadata
+
+NAME = "open-webui"
+"""Service and Deployment name; OpenWebUI's own config variables start with WEBUI_, so a Service
+called `webui` would inject WEBUI_PORT=tcp://... into pods that keep service links."""
+PORT = 8080
+COMPONENT = "webui"
+NAME_LABEL = "app.kubernetes.io/name"
+DATA_PATH = "/app/backend/data"
+SECRET = f"{NAME}-secret-key"
+PVC = f"{NAME}-data"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class WebuiSpec:
+    namespace: str
+    image: str
+    openai_base_url: str | None
+    """The gateway's (or the engine's) in-cluster URL, ending in /v1; None for Ollama's own API."""
+    openai_key: SecretRef | None
+    ollama_base_url: str | None = None
+    """Only when the stack serves Ollama alone without a gateway: `http://<svc>:11434` (no /v1)."""
+    replicas: int = 1
+    redis_url: str | None = None
+    public_url: str | None = None
+    cpu: str = "500m"
+    memory: str = "1Gi"
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.openai_base_url is None) == (self.ollama_base_url is None):
+            raise ValueError("OpenWebUI needs exactly one backend: an OpenAI base URL or an Ollama base URL")
+        if self.openai_base_url is not None:
+            if not self.openai_base_url.rstrip("/").endswith("/v1"):
+                raise ValueError(f"OPENAI_API_BASE_URL {self.openai_base_url!r} must end in /v1 (P15)")
+            if self.openai_key is None:
+                raise ValueError("an OpenAI backend needs its key Secret")
+        if self.ollama_base_url is not None and self.ollama_base_url.rstrip("/").endswith("/v1"):
+            raise ValueError("OLLAMA_BASE_URL is Ollama's own API root, without /v1")
+        if self.replicas > 1 and not self.redis_url:
+            raise ValueError("several OpenWebUI replicas need Redis for their websockets")
+
+
+def pod_labels() -> dict[str, str]:
+    return labels(COMPONENT, **{NAME_LABEL: NAME})
+
+
+def selector() -> dict[str, str]:
+    return {NAME_LABEL: NAME, "app.kubernetes.io/component": COMPONENT}
+
+
+def env(spec: WebuiSpec) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"name": "WEBUI_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": SECRET, "key": "secret-key"}}},
+        {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
+    ]
+    if spec.openai_base_url is not None and spec.openai_key is not None:
+        out += [
+            {"name": "ENABLE_OPENAI_API", "value": "True"},
+            {"name": "OPENAI_API_BASE_URL", "value": spec.openai_base_url.rstrip("/")},
+            {"name": "OPENAI_API_KEY",
+             "valueFrom": {"secretKeyRef": {"name": spec.openai_key.name, "key": spec.openai_key.key}}},
+            {"name": "ENABLE_OLLAMA_API", "value": "False"},
+        ]
+    else:
+        out += [
+            {"name": "ENABLE_OLLAMA_API", "value": "True"},
+            {"name": "OLLAMA_BASE_URL", "value": spec.ollama_base_url},
+            {"name": "ENABLE_OPENAI_API", "value": "False"},
+        ]
+    if spec.public_url:
+        out.append({"name": "WEBUI_URL", "value": spec.public_url})
+    if spec.redis_url:
+        out += [
+            {"name": "REDIS_URL", "value": spec.redis_url},
+            {"name": "ENABLE_WEBSOCKET_SUPPORT", "value": "true"},
+            {"name": "WEBSOCKET_MANAGER", "value": "redis"},
+            {"name": "WEBSOCKET_REDIS_URL", "value": spec.redis_url},
+        ]
+    return out
+
+
+def deployment(spec: WebuiSpec) -> dict[str, Any]:
+    probe = {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 5}
+    container = {
+        "name": "open-webui",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "env": env(spec),
+        "resources": {"requests": {"cpu": spec.cpu, "memory": spec.memory}, "limits": {"memory": spec.memory}},
+        "volumeMounts": [{"name": "data", "mountPath": DATA_PATH}],
+        # The first start migrates the database and may fetch the embedding model: up to 10 minutes.
+        "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 60},
+        "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+        "livenessProbe": {**probe, "periodSeconds": 20, "failureThreshold": 3},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    pod: dict[str, Any] = {
+        "containers": [container],
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": PVC}}],
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+    }
+    if spec.node_selector:
+        pod["nodeSelector"] = dict(spec.node_selector)
+    if spec.tolerations:
+        pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    strategy = ({"type": "Recreate"} if spec.replicas == 1
+                else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(NAME, spec.namespace, pod_labels()),
+        "spec": {
+            "replicas": spec.replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector()},
+            "strategy": strategy,
+            "template": {"metadata": {"labels": pod_labels()}, "spec": pod},
+        },
+    }
+
+
+def service(spec: WebuiSpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(NAME, spec.namespace, pod_labels()),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(),
+            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def data_pvc(namespace: str, *, storage_class: str | None, size_gi: int, access_mode: str) -> dict[str, Any]:
+    """`storage_class` None: the cluster's default class."""
+    spec: dict[str, Any] = {"accessModes": [access_mode], "resources": {"requests": {"storage": f"{size_gi}Gi"}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata(PVC, namespace, labels(COMPONENT)),
+        "spec": spec,
+    }
