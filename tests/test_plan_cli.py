@@ -75,3 +75,12 @@ def test_program_failure_is_not_success(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode not in (0, 2)
     assert "the plan has no mock for it" in done.stderr
+
+
+def test_plans_are_identical_from_run_to_run(tmp_path):
+    """Registration order varies with thread scheduling; the written plan must not, or every
+    pull-request diff would show noise."""
+    for run in ("a", "b"):
+        assert run_plan("prod", "--out", str(tmp_path / run), "--quiet").returncode == 0
+    for name in ("manifests.yaml", "resources.json", "graph.mmd", "summary.md", "outputs.json"):
+        assert (tmp_path / "a" / "prod" / name).read_text() == (tmp_path / "b" / "prod" / name).read_text(), name

@@ -140,6 +140,9 @@ def _collect(monitor: RecordingMonitor) -> list[PlannedResource]:
             raw_inputs=unwrap(raw, mask=False),
             options=_options(req),
         ))
+    # Registration order depends on thread scheduling; sorting by URN makes every file the plan
+    # writes (and the ties in the manifests' dependency order) identical from run to run.
+    out.sort(key=lambda r: r.urn)
     return out
 
 
