@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from .meta import labels, metadata
+from .meta import http_service, labels, metadata
 
 NAME = "llm-gateway"
 """Deployment, Service and ConfigMap name. Not `litellm`: a Service of that name would inject
@@ -326,16 +326,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
 
 
 def service(spec: GatewaySpec) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata(NAME, spec.namespace, pod_labels()),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": selector(),
-            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
-        },
-    }
+    return http_service(NAME, spec.namespace, pod_labels(), selector(), PORT)
 
 
 def disruption_budget(spec: GatewaySpec) -> dict[str, Any]:

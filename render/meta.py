@@ -38,3 +38,17 @@ def image(ref: str, registry: str | None) -> str:
     first, _, rest = ref.partition("/")
     path = rest if rest and ("." in first or ":" in first or first == "localhost") else ref
     return f"{registry}/{path}"
+
+
+def http_service(name: str, namespace: str, labels: dict[str, str], selector: dict[str, str], port: int) -> dict[str, Any]:
+    """A ClusterIP Service with one port named `http` (ServiceMonitors and routes refer to it by name)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(name, namespace, labels),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }

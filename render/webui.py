@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .meta import labels, metadata
+from .meta import http_service, labels, metadata
 
 NAME = "open-webui"
 """Service and Deployment name; OpenWebUI's own config variables start with WEBUI_, so a Service
@@ -158,16 +158,7 @@ def deployment(spec: WebuiSpec) -> dict[str, Any]:
 
 
 def service(spec: WebuiSpec) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata(NAME, spec.namespace, pod_labels()),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": selector(),
-            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
-        },
-    }
+    return http_service(NAME, spec.namespace, pod_labels(), selector(), PORT)
 
 
 def data_pvc(namespace: str, *, storage_class: str | None, size_gi: int, access_mode: str) -> dict[str, Any]:

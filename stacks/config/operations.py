@@ -166,14 +166,11 @@ class TkeManagedPrometheus(ConfigModel):
         return self.url
 
 
-class InClusterPrometheus(ConfigModel):
-    """kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics), installed by
-    the stack into `monitoring` from the pinned upstream chart."""
+class _PrometheusInNamespace(ConfigModel):
+    """A Prometheus that lives in one namespace of the cluster: the one the model servers' scrape
+    NetworkPolicy admits."""
 
-    kind: Literal["in-cluster"]
-    """kube-prometheus-stack, installed by the stack."""
     namespace: str = "monitoring"
-    """Where it is installed (a namespace the stack creates)."""
 
     @field_validator("namespace")
     @classmethod
@@ -184,6 +181,17 @@ class InClusterPrometheus(ConfigModel):
     def scrape_namespaces(self) -> list[str]:
         return [self.namespace]
 
+
+class InClusterPrometheus(_PrometheusInNamespace):
+    """kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics), installed by
+    the stack into `monitoring` from the pinned upstream chart."""
+
+    kind: Literal["in-cluster"]
+    """kube-prometheus-stack, installed by the stack."""
+    namespace: str = "monitoring"
+    """Where it is installed (a namespace the stack creates)."""
+
+
     @property
     def query_url(self) -> str:
         from stacks.catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
@@ -191,7 +199,7 @@ class InClusterPrometheus(ConfigModel):
         return f"http://{KUBE_PROMETHEUS_STACK_RELEASE}-prometheus.{self.namespace}.svc:9090"
 
 
-class ExistingPrometheus(ConfigModel):
+class ExistingPrometheus(_PrometheusInNamespace):
     """A Prometheus Operator the cluster already runs."""
 
     kind: Literal["existing"]
@@ -203,14 +211,6 @@ class ExistingPrometheus(ConfigModel):
     selector_labels: dict[str, str] = Field(default_factory=dict)
     """Labels its serviceMonitorSelector / ruleSelector require, e.g. `release: kube-prometheus-stack`."""
 
-    @field_validator("namespace")
-    @classmethod
-    def _ns(cls, v: str) -> str:
-        return _namespace(v)
-
-    @property
-    def scrape_namespaces(self) -> list[str]:
-        return [self.namespace]
 
     @property
     def query_url(self) -> str | None:
