@@ -59,9 +59,9 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
-    from .summary_sections import bringup_section, preflight_section
+    from .summary_sections import bringup_section, data_safety_section, preflight_section
 
-    lines += preflight_section(plan) + bringup_section(plan)
+    lines += preflight_section(plan) + bringup_section(plan) + data_safety_section(plan)
     from stacks.operations import section_for_plan
 
     lines += section_for_plan(plan)

@@ -54,3 +54,27 @@ def bringup_section(plan: Plan) -> list[str]:
         lines += ["GPU pools per hour with the models up: "
                   + ", ".join(f"{name} {cost:.2f}" for name, cost in est.hourly_cost), ""]
     return lines
+
+
+def data_safety_section(plan: Plan) -> list[str]:
+    """Protected resources and the inputs whose change would replace (or be refused on) them, from the
+    same force-new table the plan diff uses: a reviewer sees what must never be edited casually."""
+    from .diff import rules_for
+
+    protected = [r for r in plan.resources if r.options.get("protect")]
+    lines = ["## Data safety", ""]
+    if not protected:
+        return lines + ["No protected resources.", ""]
+    lines += ["Protected resources (`pulumi destroy` and replacements stop on them; run `pulumi state unprotect`",
+              "first only if you mean to lose the data). A change to these inputs would replace them:", ""]
+    for r in protected:
+        what = f"{r.manifest['kind']} `{r.manifest['metadata']['name']}`" if r.is_k8s_object else \
+            f"{r.type.split(':')[-1]} `{r.name}`"
+        rules = rules_for(r.type)
+        replace = sorted({x.path for x in rules if x.outcome == "replace"})
+        refused = sorted({x.path for x in rules if x.outcome != "replace"})
+        text = f"- {what}: replaced by a change of {', '.join(f'`{p}`' for p in replace) or 'nothing known'}"
+        if refused:
+            text += f"; refused by the provider (cannot change): {', '.join(f'`{p}`' for p in refused)}"
+        lines.append(text)
+    return lines + [""]
