@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from .meta import deployment as deployment_manifest
 from .meta import http_service, labels, metadata
 
 NAME = "llm-gateway"
@@ -308,21 +309,8 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
         }],
         **_placement(spec),
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata(NAME, spec.namespace, pod_labels()),
-        "spec": {
-            "replicas": spec.replicas,
-            "revisionHistoryLimit": 3,
-            "selector": {"matchLabels": selector()},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {
-                "metadata": {"labels": pod_labels(), "annotations": {CONFIG_HASH_ANNOTATION: config_hash(spec)}},
-                "spec": pod,
-            },
-        },
-    }
+    return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod,
+                      pod_annotations={CONFIG_HASH_ANNOTATION: config_hash(spec)})
 
 
 def service(spec: GatewaySpec) -> dict[str, Any]:

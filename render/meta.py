@@ -52,3 +52,34 @@ def http_service(name: str, namespace: str, labels: dict[str, str], selector: di
             "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
         },
     }
+
+
+ROLLING_NO_DOWNTIME = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def deployment(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    replicas: int,
+    pod: dict[str, Any],
+    strategy: dict[str, Any] | None = None,
+    pod_annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Deployment of one pod template; rolling with a surge pod and no unavailability by default."""
+    template_meta: dict[str, Any] = {"labels": labels}
+    if pod_annotations:
+        template_meta["annotations"] = dict(pod_annotations)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(name, namespace, labels),
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector},
+            "strategy": strategy or ROLLING_NO_DOWNTIME,
+            "template": {"metadata": template_meta, "spec": pod},
+        },
+    }

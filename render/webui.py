@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .meta import http_service, labels, metadata
+from .meta import ROLLING_NO_DOWNTIME, http_service
+from .meta import deployment as deployment_manifest, labels, metadata
 
 NAME = "open-webui"
 """Service and Deployment name; OpenWebUI's own config variables start with WEBUI_, so a Service
@@ -141,20 +142,8 @@ def deployment(spec: WebuiSpec) -> dict[str, Any]:
         pod["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
         pod["tolerations"] = [dict(t) for t in spec.tolerations]
-    strategy = ({"type": "Recreate"} if spec.replicas == 1
-                else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata(NAME, spec.namespace, pod_labels()),
-        "spec": {
-            "replicas": spec.replicas,
-            "revisionHistoryLimit": 3,
-            "selector": {"matchLabels": selector()},
-            "strategy": strategy,
-            "template": {"metadata": {"labels": pod_labels()}, "spec": pod},
-        },
-    }
+    strategy = {"type": "Recreate"} if spec.replicas == 1 else ROLLING_NO_DOWNTIME
+    return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod, strategy=strategy)
 
 
 def service(spec: WebuiSpec) -> dict[str, Any]:

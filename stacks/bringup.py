@@ -144,7 +144,7 @@ def estimate(plan: Plan) -> BringUp:
             if u in stack:
                 raise ValueError(f"dependency cycle at {u}")
             best, who = 0, None
-            for d in deps.get(u, ()):
+            for d in sorted(deps.get(u, ())):  # sorted: ties resolve the same in every run
                 f = visit(d, stack + (u,))
                 if f > best:
                     best, who = f, d
