@@ -73,13 +73,12 @@ class NodePools(Component):
         self.ids = {}
         for pool in pools:
             builder = {"normal": self._normal, "native": self._native, "super": self._super, "attached": self._attached}
-            self._pool = pool.name
             self.ids[pool.name] = builder[pool.kind](f"{name}-{pool.name}", pool)
         self.register_outputs({"ids": self.ids})
 
-    def child(self, **kwargs):  # type: ignore[override]
-        extra = kwargs.pop("depends_on", None) or []
-        return super().child(depends_on=[*extra, *self._waits.get(getattr(self, "_pool", ""), [])], **kwargs)
+    def _pool_opts(self, pool, **kwargs) -> pulumi.ResourceOptions:
+        """Child options of one pool's resources: the component's dependencies plus what this pool waits for."""
+        return self.child(depends_on=self._waits.get(pool.name, []), **kwargs)
 
     def _subnets_for(self, zones: list[str] | None) -> list[pulumi.Input[str]]:
         return [sid for zone, sid in self._subnets.items() if not zones or zone in zones]
@@ -129,7 +128,8 @@ class NodePools(Component):
             delete_keep_instance=False,
             deletion_protection=pool.deletion_protection,
             tags=self._tags,
-            opts=self.child(
+            opts=self._pool_opts(
+                pool,
                 ignore_changes=["desiredCapacity"] if pool.autoscaling else None,
                 custom_timeouts=POOL_TIMEOUTS,
             ),
@@ -165,7 +165,8 @@ class NodePools(Component):
             labels=[{"name": k, "value": v} for k, v in pool.node_labels.items()],
             taints=_taints(pool),
             native=native,
-            opts=self.child(
+            opts=self._pool_opts(
+                pool,
                 ignore_changes=["native.replicas"] if pool.autoscaling else None,
             ),
         )
@@ -184,7 +185,7 @@ class NodePools(Component):
             security_group_ids=[self._sg],
             labels=pool.node_labels,
             taints=_taints(pool),
-            opts=self.child(),
+            opts=self._pool_opts(pool),
         )
         self.by_pool.setdefault(pool.name, []).append(np)
         return np.id
@@ -203,7 +204,7 @@ class NodePools(Component):
                 key_ids=pool.key_id,
                 labels=pool.node_labels,
                 worker_config=worker,
-                opts=self.child(custom_timeouts=POOL_TIMEOUTS),
+                opts=self._pool_opts(pool, custom_timeouts=POOL_TIMEOUTS),
             )
             first = first or att.id
             self.by_pool.setdefault(pool.name, []).append(att)
