@@ -130,8 +130,11 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     for plan in plans:
         src = plan.config.source
         token = pulumi.Config(PROJECT).require_secret(src.token_secret) if getattr(src, "token_secret", None) else None
-        cache_opts = after_storage if wait_for_weights or pools is None else pulumi.ResourceOptions.merge(
-            after_storage, pulumi.ResourceOptions(depends_on=[pools]))
+        # Local storage downloads onto the GPU nodes themselves, so those pools come first; shared
+        # storage downloads on the CPU pool, in parallel with the GPU pools when they do not wait.
+        on_gpu_nodes = cfg.storage.kind == "local" and pools is not None
+        cache_opts = pulumi.ResourceOptions.merge(after_storage, pulumi.ResourceOptions(depends_on=[pools])) \
+            if on_gpu_nodes else after_storage
         caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
                                  hub_token=token, image_registry=cfg.image_registry,
                                  pip_index_url=cfg.model_cache.pip_index_url, opts=cache_opts))
@@ -146,7 +149,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         from components.lws_controller import LwsController
 
         lws = [LwsController("lws", image_registry=cfg.image_registry, node_selector=system_selector,
-                             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions()))]
+                             opts=in_ns)]
     from .operations import operations_plan
 
     ops = operations_plan(cfg, plans)

@@ -64,7 +64,9 @@ def test_gpu_pools_wait_for_the_weights_and_the_engine_for_both(single):
 def test_gpu_pools_can_come_up_in_parallel():
     plan = render_raw(tke_config(models=[VLLM_MODEL], modelCache={"gpuNodesAfterDownload": False}))
     (job,) = k8s(plan, "Job")
-    assert job.urn not in plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "gpu-pools-gpu").depends_on
+    pool = plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "gpu-pools-gpu")
+    assert job.urn not in plan.dependencies(pool)
+    assert pool.urn not in plan.dependencies(job), "the download must not wait for the GPU nodes either"
 
 
 def test_a_new_revision_is_a_new_job():
