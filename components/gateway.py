@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_random as random
+from .generated_secret import GeneratedSecret
 
 from render import litellm
 from render.credentials import opaque_secret
@@ -45,7 +45,7 @@ class Gateway(Component):
         super().__init__("tke-llm:access:Gateway", name, opts)
         ns = spec.namespace
         # LiteLLM expects keys to start with `sk-` (virtual keys and the admin UI rely on it).
-        master = random.RandomPassword(f"{name}-master-key", length=48, special=False, opts=self.child())
+        master = GeneratedSecret(f"{name}-master-key", length=48, opts=self.child())
         self.api_key = pulumi.Output.secret(pulumi.Output.concat("sk-", master.result))
         self.key_secret = apply(
             f"{name}-master-key",
@@ -70,8 +70,8 @@ class Gateway(Component):
         """Postgres for LiteLLM's key store, then the migration Job; returns the Job, which the proxy
         Deployment waits for (Pulumi waits for a Job to complete)."""
         ns = spec.namespace
-        password = random.RandomPassword(f"{name}-db-password", length=32, special=False, opts=self.child())
-        salt = random.RandomPassword(f"{name}-salt-key", length=48, special=False, opts=self.child())
+        password = GeneratedSecret(f"{name}-db-password", length=32, opts=self.child())
+        salt = GeneratedSecret(f"{name}-salt-key", length=48, opts=self.child())
         url = password.result.apply(lambda p: litellm.database_url(p, ns))
         secret = apply(
             f"{name}-db-secret",

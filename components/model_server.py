@@ -5,7 +5,7 @@ ClusterIP Service named `<model>-api` (never an engine's or the LeaderWorkerSet'
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
+from .generated_secret import GeneratedSecret
 
 from render.engines import manifests, port, service_name
 from render.engines.spec import selector_labels
@@ -40,7 +40,7 @@ class ModelServer(Component):
         gateway; without one, the UI and the API's exposure path); default any pod of the stack."""
         super().__init__("tke-llm:serving:ModelServer", name, opts)
         spec = plan.spec
-        key = random.RandomPassword(f"{name}-key", length=48, special=False, opts=self.child())
+        key = GeneratedSecret(f"{name}-key", length=48, opts=self.child())
         self.api_key = key.result
         secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace, {"api-key": key.result},
                                                      "model-server"),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
+from .generated_secret import GeneratedSecret
 
 from render.autoscaling import adapter_config_map, autoscaler
 from render.disruption import model_pdb
@@ -62,7 +62,7 @@ class Addons(Component):
         for c in sorted(charts, key=lambda c: c not in operator):
             values = c.values
             if c.generated_password:
-                password = random.RandomPassword(f"{c.name}-admin", length=32, special=False, opts=self.child())
+                password = GeneratedSecret(f"{c.name}-admin", length=32, opts=self.child())
                 secret = pulumi.Output.secret(password.result)
                 values = _with_value(values, c.generated_password, secret)
                 self.grafana_password = secret

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_random as random
+from .generated_secret import GeneratedSecret
 
 from render import webui
 from render.credentials import opaque_secret
@@ -37,7 +37,7 @@ class Webui(Component):
         """`after`: the key Secret the UI reads; `storage_after`: the StorageClass its volume needs."""
         super().__init__("tke-llm:access:Webui", name, opts)
         ns = spec.namespace
-        key = random.RandomPassword(f"{name}-secret-key", length=48, special=False, opts=self.child())
+        key = GeneratedSecret(f"{name}-secret-key", length=48, opts=self.child())
         secret = apply(f"{name}-secret-key", opaque_secret(webui.SECRET, ns, {"secret-key": key.result}, webui.COMPONENT),
                        self.child())
         pvc = apply(

@@ -12,6 +12,8 @@ import yaml
 from render import litellm, webui
 from stacks.config import ConfigError, parse
 
+from components.generated_secret import TYPE as GENERATED_SECRET
+
 from .conftest import existing_config, render_raw, tke_config
 
 POOLS = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
@@ -148,7 +150,7 @@ def test_every_key_reaches_the_proxy_through_a_secret_reference(default_plan):
 
 
 def test_the_master_key_is_generated_and_the_output_is_secret(default_plan):
-    (master,) = [r for r in default_plan.by_type("random:index/randomPassword:RandomPassword")
+    (master,) = [r for r in default_plan.by_type(GENERATED_SECRET)
                  if r.name == "gateway-master-key"]
     assert master.inputs["length"] >= 32
     secret = next(r for r in kind(default_plan, "Secret") if r.manifest["metadata"]["name"] == litellm.MASTER_KEY_SECRET)
@@ -187,7 +189,7 @@ def test_virtual_keys_migrate_the_schema_before_the_proxies_roll_out():
     (sts,) = kind(plan, "StatefulSet")
     db_env = env_of(sts.manifest["spec"]["template"]["spec"]["containers"][0])
     assert db_env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": litellm.DATABASE_SECRET, "key": "password"}
-    passwords = {r.name for r in plan.by_type("random:index/randomPassword:RandomPassword")}
+    passwords = {r.name for r in plan.by_type(GENERATED_SECRET)}
     assert "gateway-db-password" in passwords
     secret = next(r for r in kind(plan, "Secret") if r.manifest["metadata"]["name"] == litellm.DATABASE_SECRET)
     url = secret.raw_inputs["stringData"]["database-url"]

@@ -31,6 +31,8 @@ from typing import Any, Iterable, Literal
 
 import yaml
 
+from components.generated_secret import TYPE as GENERATED_SECRET
+
 Outcome = Literal["replace", "refused"]
 
 # Sources of the rules, cited once; rules and reports name them by key. Paths are input paths in wire
@@ -48,7 +50,7 @@ SOURCES = {
     "tc-endpoint": "terraform-provider-tencentcloud kubernetes_cluster_endpoint: the intranet subnet cannot be "
                    "modified once set (shared/reference/pulumi-notes.md §4.3)",
     "tc": "terraform-provider-tencentcloud resource schemas (ForceNew on ids, zones and CIDRs)",
-    "random": "pulumi-random: every RandomPassword input forces a new password",
+    "random": "components/generated_secret.py: a new length replaces the generated secret (a new value)",
     "replaceOnChanges": "the resource's own replaceOnChanges option",
     "provider-move": "a resource moved to another provider instance is replaced",
 }
@@ -124,7 +126,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
     "tencentcloud:Vpc/instance:Instance": _rules(TC_OTHER, "cidrBlock"),
     "tencentcloud:Subnet/instance:Instance": _rules(TC_OTHER, "vpcId", "cidrBlock", "availabilityZone"),
     "tencentcloud:Ccn/attachmentV2:AttachmentV2": _rules(TC_OTHER, "ccnId", "instanceId", "instanceRegion", "instanceType"),
-    "random:index/randomPassword:RandomPassword": _rules(RANDOM, "*"),
+    GENERATED_SECRET: _rules(RANDOM, "length"),
 }
 
 

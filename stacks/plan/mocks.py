@@ -13,6 +13,8 @@ import pulumi
 from pulumi.runtime import mocks as pm
 from pulumi.runtime import rpc
 
+from components.generated_secret import TYPE as GENERATED_SECRET
+
 SECRET_MASK = "[secret]"
 
 
@@ -64,9 +66,9 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         out["phase"] = "Succeeded"
     elif typ == "tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment":
         rid = f"{inputs.get('instanceId')}_{inputs.get('clusterId')}"
-    elif typ == "random:index/randomPassword:RandomPassword":
+    elif typ == GENERATED_SECRET:
+        out.pop("__provider", None)
         out["result"] = "mock-" + _h(name, 40)
-        out["bcryptHash"] = "$2a$10$mock" + _h(name, 40)
     return rid, out
 
 

@@ -114,7 +114,8 @@ def _canonical(inputs: dict[str, Any], typ: str) -> dict[str, Any]:
             return [sort(x) for x in v]
         return v
 
-    body = sort(inputs)
+    # A dynamic resource's serialized provider (`__provider`) is code, not configuration.
+    body = sort({k: v for k, v in inputs.items() if k != "__provider"})
     if typ.startswith("kubernetes:"):
         body = {**{k: body[k] for k in _HEAD if k in body}, **{k: v for k, v in body.items() if k not in _HEAD}}
     return body

@@ -1,0 +1,49 @@
+"""Generated keys and passwords, kept in the stack's state (encrypted by its secrets provider).
+
+A Pulumi dynamic resource rather than the pulumi-random provider: the random provider is one more plugin
+to download at `pulumi up` (slow or blocked from many networks this program targets, and not buildable
+from a served Go module here, so the real-engine tests could not run it), while the dynamic-provider host
+ships with every Pulumi CLI (`pulumi-resource-pulumi-python`, running `python -m pulumi.dynamic`).
+
+The value is generated once, on create, with `secrets` (a CSPRNG); it never changes unless `length`
+does (then it is replaced). The provider is self-contained (stdlib only) because Pulumi serializes it
+into the state and runs it in a separate process.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
+
+TYPE = "pulumi-python:dynamic/tke-llm:GeneratedSecret"
+
+
+class _Provider(ResourceProvider):
+    def create(self, props):  # type: ignore[no-untyped-def]
+        import secrets
+        import string
+
+        alphabet = string.ascii_letters + string.digits
+        length = int(props["length"])
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        return CreateResult(id_=secrets.token_hex(8), outs={"length": length, "result": value})
+
+    def diff(self, _id, olds, news):  # type: ignore[no-untyped-def]
+        changed = int(olds.get("length", -1)) != int(news["length"])
+        return DiffResult(changes=changed, replaces=["length"] if changed else [], stables=["result"],
+                          delete_before_replace=False)
+
+    def read(self, id_, props):  # type: ignore[no-untyped-def]
+        from pulumi.dynamic import ReadResult
+
+        return ReadResult(id_=id_, outs=props)
+
+
+class GeneratedSecret(Resource, module="tke-llm", name="GeneratedSecret"):
+    """An alphanumeric secret of `length` characters; `result` is a secret output."""
+
+    result: pulumi.Output[str]
+
+    def __init__(self, name: str, *, length: int, opts: pulumi.ResourceOptions | None = None):
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["result"]))
+        super().__init__(_Provider(), name, {"length": length, "result": None}, opts)

@@ -1,0 +1,351 @@
+"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler, kwok (fake nodes and pod lifecycles) and, when asked, the LeaderWorkerSet controller.
+
+It is what the real-engine tests run `pulumi up` against, and a user feature: `make local-up` brings it
+up with fake nodes derived from a stack's node pools so the whole graph can be watched coming up before
+any GPU is paid for. Everything listens on loopback; every process it starts is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .kube import ApiError, Kube
+
+HOST = "127.0.0.1"
+FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+SERVICE_CIDR = "10.96.0.0/16"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class FakeNode:
+    """A node as the scheduler sees it: labels and taints of a pool, and its GPUs as extended resources."""
+
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[dict[str, str]] = field(default_factory=list)
+    gpus: int = 0
+    cpu: str = "32"
+    memory: str = "256Gi"
+    rdma: int = 0
+
+    def manifest(self) -> dict[str, Any]:
+        capacity = {"cpu": self.cpu, "memory": self.memory, "pods": "110", "ephemeral-storage": "1Ti"}
+        if self.gpus:
+            capacity["nvidia.com/gpu"] = str(self.gpus)
+        if self.rdma:
+            capacity["tke.cloud.tencent.com/rdma"] = str(self.rdma)
+        return {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": self.name, "annotations": {FAKE_NODE_ANNOTATION: "fake"},
+                         "labels": {"kubernetes.io/hostname": self.name, "kubernetes.io/os": "linux",
+                                    "kubernetes.io/arch": "amd64", "type": "kwok", **self.labels}},
+            "spec": {"taints": self.taints},
+            "status": {"capacity": capacity, "allocatable": capacity,
+                       "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
+                                    "kubeletVersion": "fake", "kubeProxyVersion": "fake",
+                                    "containerRuntimeVersion": "", "kernelVersion": "", "osImage": "",
+                                    "machineID": "", "systemUUID": "", "bootID": ""}},
+        }
+
+
+class LocalCluster:
+    """Start with `start()`, stop with `stop()` (also on error); `kube` reads and writes objects."""
+
+    def __init__(self, tools: Path, workdir: Path, *, lws: bool = False, log=print):
+        self.bin = tools / "bin"
+        self.tools = tools
+        self.dir = workdir
+        self.lws = lws
+        self.log = log
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.token = secrets.token_hex(16)
+        self.api_port = free_port()
+        self.server = f"https://{HOST}:{self.api_port}"
+        self.kubeconfig = self.dir / "kubeconfig"
+        self._stop_faker = threading.Event()
+        self._faker: threading.Thread | None = None
+        self.kube: Kube
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> "LocalCluster":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._certs()
+            self._etcd()
+            self._apiserver()
+            self._controllers()
+            self._kwok()
+            if self.lws:
+                self._lws()
+            self._faker = threading.Thread(target=self._fake_load_balancers, daemon=True)
+            self._faker.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._stop_faker.set()
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+    def __enter__(self) -> "LocalCluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        out = open(self.dir / f"{name}.log", "wb")
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=self.dir, start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def _check_alive(self) -> None:
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                tail = (self.dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+
+    def logs(self, name: str) -> str:
+        return (self.dir / f"{name}.log").read_text(errors="replace")
+
+    # -- pieces ------------------------------------------------------------------------------------
+    def _openssl(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, cwd=self.dir, capture_output=True)
+
+    def _certs(self) -> None:
+        d = self.dir
+        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tke-llm-local-ca",
+                      "-keyout", "ca.key", "-out", "ca.crt")
+        (d / "san.cnf").write_text(
+            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n")
+        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+                      "-keyout", "apiserver.key", "-out", "apiserver.csr")
+        self._openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                      "-days", "2", "-extfile", "san.cnf", "-out", "apiserver.crt")
+        self._openssl("genrsa", "-out", "sa.key", "2048")
+        self._openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub")
+        (d / "tokens.csv").write_text(f'{self.token},admin,admin,"system:masters"\n')
+        ca = base64.b64encode((d / "ca.crt").read_bytes()).decode()
+        self.kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "local",
+            "clusters": [{"name": "local", "cluster": {"server": self.server, "certificate-authority-data": ca}}],
+            "users": [{"name": "admin", "user": {"token": self.token}}],
+            "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
+        }))
+        self.kube = Kube(self.server, self.token, d / "ca.crt")
+
+    def _etcd(self) -> None:
+        client, peer = free_port(), free_port()
+        self.etcd_url = f"http://{HOST}:{client}"
+        self._spawn("etcd", [
+            str(self.bin / "etcd"), "--data-dir", str(self.dir / "etcd"), "--name", "default",
+            "--listen-client-urls", self.etcd_url, "--advertise-client-urls", self.etcd_url,
+            "--listen-peer-urls", f"http://{HOST}:{peer}", "--initial-advertise-peer-urls", f"http://{HOST}:{peer}",
+            "--initial-cluster", f"default=http://{HOST}:{peer}", "--listen-metrics-urls", f"http://{HOST}:{free_port()}",
+            "--unsafe-no-fsync", "--log-level", "warn"])
+
+    def _apiserver(self) -> None:
+        d = self.dir
+        self._spawn("kube-apiserver", [
+            str(self.bin / "kube-apiserver"), "--etcd-servers", self.etcd_url,
+            "--bind-address", HOST, "--advertise-address", HOST, "--secure-port", str(self.api_port),
+            "--cert-dir", str(d / "certs"), "--tls-cert-file", str(d / "apiserver.crt"),
+            "--tls-private-key-file", str(d / "apiserver.key"), "--client-ca-file", str(d / "ca.crt"),
+            "--token-auth-file", str(d / "tokens.csv"), "--authorization-mode", "RBAC",
+            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file", str(d / "sa.pub"), "--service-account-signing-key-file", str(d / "sa.key"),
+            "--service-cluster-ip-range", SERVICE_CIDR, "--allow-privileged=true", "--profiling=false",
+            "--enable-priority-and-fairness=false", "--v=1"])
+        self.kube.wait("the API server to be ready", self._ready, timeout=90)
+
+    def _ready(self) -> bool:
+        self._check_alive()
+        try:
+            return self.kube.request("GET", "/readyz") is not None or True
+        except Exception:
+            return False
+
+    def _controllers(self) -> None:
+        d, kc = self.dir, str(self.kubeconfig)
+        common = ["--kubeconfig", kc, "--authentication-kubeconfig", kc, "--authorization-kubeconfig", kc,
+                  "--leader-elect=false", "--bind-address", HOST]
+        self._spawn("kube-controller-manager", [
+            str(self.bin / "kube-controller-manager"), *common, "--secure-port", str(free_port()),
+            "--service-account-private-key-file", str(d / "sa.key"), "--root-ca-file", str(d / "ca.crt"),
+            "--use-service-account-credentials=false", "--controllers", "*",
+            "--concurrent-gc-syncs", "5", "--v=1"])
+        self._spawn("kube-scheduler", [str(self.bin / "kube-scheduler"), *common, "--secure-port", str(free_port()),
+                                       "--v=1"])
+        # The default ServiceAccount is what pods are admitted with: the controllers are up once it exists.
+        self.kube.wait("the controller manager to create the default ServiceAccount",
+                       lambda: self._check_alive() or self.kube.get("v1", "ServiceAccount", "default", "default"),
+                       timeout=60)
+
+    def _kwok(self) -> None:
+        for crd in sorted((self.tools / "kwok" / "crd").glob("*.yaml")):
+            self.apply_file(crd)
+        for kind in ("CustomResourceDefinition",):
+            self.kube.wait("kwok's Stage CRD", lambda: self._served("kwok.x-k8s.io/v1alpha1", "Stage"), timeout=30)
+        for stage in sorted((self.tools / "kwok" / "stages").glob("*.yaml")):
+            self.apply_file(stage)
+        self._spawn("kwok", [
+            str(self.bin / "kwok"), "--kubeconfig", str(self.kubeconfig),
+            "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
+            "--cidr", "10.244.0.1/16", "--node-ip", "10.0.0.1", "--node-lease-duration-seconds", "40",
+            "--enable-crds", "Stage", "--server-address", f"{HOST}:{free_port()}"])
+
+    def _served(self, api_version: str, kind: str) -> bool:
+        try:
+            self.kube._plurals.pop((api_version, kind), None)
+            self.kube._resource(api_version, kind)
+            return True
+        except (ApiError, KeyError):
+            return False
+
+    def _lws(self) -> None:
+        """The LeaderWorkerSet controller runs as a local process; its webhooks are served on loopback with
+        a certificate signed by the local CA, registered by URL."""
+        from .lws import start_lws
+
+        start_lws(self)
+
+    # -- objects -----------------------------------------------------------------------------------
+    def apply_file(self, path: Path) -> None:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                self.create(doc)
+
+    def create(self, obj: dict[str, Any]) -> None:
+        try:
+            self.kube.create(obj)
+        except ApiError as err:
+            if err.status != 409:
+                raise
+
+    def add_nodes(self, nodes: list[FakeNode]) -> None:
+        for node in nodes:
+            self.create(node.manifest())
+        names = {n.name for n in nodes}
+
+        def ready() -> bool:
+            self._check_alive()
+            ok = set()
+            for n in self.kube.list("v1", "Node"):
+                conds = {c["type"]: c["status"] for c in n.get("status", {}).get("conditions", [])}
+                if conds.get("Ready") == "True":
+                    ok.add(n["metadata"]["name"])
+            return names <= ok
+
+        self.kube.wait(f"nodes {sorted(names)} to be Ready", ready, timeout=60)
+
+    def add_storage(self, storage_class: str, volumes: int = 8, size: str = "2Ti") -> None:
+        """A StorageClass with pre-created volumes the PV controller binds claims to: the test cluster's
+        stand-in for the CSI driver a real cluster has (the claims and their binding are real)."""
+        self.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                     "metadata": {"name": storage_class}, "provisioner": "kubernetes.io/no-provisioner",
+                     "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain"})
+        for i in range(volumes):
+            self.create({"apiVersion": "v1", "kind": "PersistentVolume",
+                         "metadata": {"name": f"{storage_class}-{i}"},
+                         "spec": {"capacity": {"storage": size},
+                                  "accessModes": ["ReadWriteMany", "ReadWriteOnce"],
+                                  "persistentVolumeReclaimPolicy": "Retain", "storageClassName": storage_class,
+                                  "hostPath": {"path": f"/tmp/tke-llm-local/{storage_class}-{i}"}}})
+
+    # -- stand-ins for the cloud's controllers -----------------------------------------------------
+    def _fake_load_balancers(self) -> None:
+        """What a cloud controller and an ingress controller do for the objects pulumi-kubernetes awaits:
+        give LoadBalancer Services and Ingresses an address (a documentation-range IP, never dialled)."""
+        status = {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}
+        while not self._stop_faker.wait(1.0):
+            try:
+                for svc in self.kube.list("v1", "Service"):
+                    if svc["spec"].get("type") == "LoadBalancer" and not svc.get("status", {}).get("loadBalancer"):
+                        self.kube.patch_status("v1", "Service", svc["metadata"]["name"],
+                                               svc["metadata"]["namespace"], status)
+                for ing in self.kube.list("networking.k8s.io/v1", "Ingress"):
+                    if not ing.get("status", {}).get("loadBalancer"):
+                        self.kube.patch_status("networking.k8s.io/v1", "Ingress", ing["metadata"]["name"],
+                                               ing["metadata"]["namespace"], status)
+            except Exception:  # the API server may be stopping; the next round retries
+                continue
+
+
+def nodes_for(cfg: Any, per_pool: int | None = None) -> list[FakeNode]:
+    """Fake nodes for a stack's node pools: each pool's labels, taints and GPUs, `maxSize` nodes each
+    (capped by per_pool), plus an unlabelled CPU node where the stack has no CPU system pool."""
+    nodes: list[FakeNode] = []
+    for pool in cfg.node_pools:
+        count = max(1, pool.max_size if per_pool is None else min(per_pool, pool.max_size))
+        taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.node_taints]
+        gpus = pool.gpu.count if pool.is_gpu else 0
+        rdma = 1 if pool.is_gpu and getattr(pool.gpu, "rdma", False) else 0
+        for i in range(count):
+            nodes.append(FakeNode(f"{pool.name}-{i}", labels=dict(pool.node_labels), taints=taints,
+                                  gpus=gpus, rdma=rdma))
+    if cfg.system_pool is None:
+        nodes.append(FakeNode("system-0"))
+    return nodes
+
+
+def main() -> None:  # pragma: no cover - the README's user feature, exercised by tests through LocalCluster
+    import argparse
+
+    from .toolchain import tools_dir
+
+    ap = argparse.ArgumentParser(description="Bring a local control plane with fake GPU nodes up on 127.0.0.1.")
+    ap.add_argument("--dir", type=Path, default=Path("build/local-cluster"))
+    ap.add_argument("--stack", default="byo", help="derive the fake nodes from this stack's node pools")
+    ap.add_argument("--lws", action="store_true", help="also run the LeaderWorkerSet controller")
+    args = ap.parse_args()
+    from stacks.config.load import load_stack_file
+
+    cfg = load_stack_file(Path(f"Pulumi.{args.stack}.yaml"))
+    if args.dir.exists():
+        shutil.rmtree(args.dir)
+    cluster = LocalCluster(tools_dir(), args.dir.resolve(), lws=args.lws)
+    cluster.start()
+    try:
+        cluster.add_nodes(nodes_for(cfg, per_pool=2))
+        print(f"local cluster up: KUBECONFIG={cluster.kubeconfig}  (Ctrl-C stops it)", flush=True)
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
