@@ -6,6 +6,9 @@
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
 # make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
+# make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
+#                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
+# make try-local STACK=byo  a local control plane with fake GPU nodes, then `pulumi up` of the stack on it
 PYTHON ?= python3
 STACK ?= dev
 VENV := .venv
@@ -17,7 +20,7 @@ ACTIONLINT_DIR := .venv-actionlint
 GATEWAY_VENV := .venv-gateway
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv promtool
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +72,15 @@ plan-diff: $(VENV)/.installed
 	  $(PY) -m stacks.plan $$s --quiet --diff-against $(BASE) --markdown build/plan-diff/$$s.md || exit 1; \
 	done
 
+# Go builds: cold, the longest part of a fresh CI run (figures in e2e/README.md); warm, instant.
+tools:
+	bash e2e/tools/build.sh
+
+try-local: $(VENV)/.installed tools
+	$(PY) -m e2e.try_local $(STACK)
+
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ACTIONLINT_DIR)/.installed promtool
+      $(ACTIONLINT_DIR)/.installed promtool tools
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed

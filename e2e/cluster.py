@@ -1,7 +1,7 @@
 """A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kwok (fake nodes and pod lifecycles) and, when asked, the LeaderWorkerSet controller.
 
-It is what the real-engine tests run `pulumi up` against, and a user feature: `make local-up` brings it
+It is what the real-engine tests run `pulumi up` against, and a user feature: `make try-local` brings it
 up with fake nodes derived from a stack's node pools so the whole graph can be watched coming up before
 any GPU is paid for. Everything listens on loopback; every process it starts is stopped by PID.
 """
@@ -320,32 +320,3 @@ def nodes_for(cfg: Any, per_pool: int | None = None) -> list[FakeNode]:
     if cfg.system_pool is None:
         nodes.append(FakeNode("system-0"))
     return nodes
-
-
-def main() -> None:  # pragma: no cover - the README's user feature, exercised by tests through LocalCluster
-    import argparse
-
-    from .toolchain import tools_dir
-
-    ap = argparse.ArgumentParser(description="Bring a local control plane with fake GPU nodes up on 127.0.0.1.")
-    ap.add_argument("--dir", type=Path, default=Path("build/local-cluster"))
-    ap.add_argument("--stack", default="byo", help="derive the fake nodes from this stack's node pools")
-    ap.add_argument("--lws", action="store_true", help="also run the LeaderWorkerSet controller")
-    args = ap.parse_args()
-    from stacks.config.load import load_stack_file
-
-    cfg = load_stack_file(Path(f"Pulumi.{args.stack}.yaml"))
-    if args.dir.exists():
-        shutil.rmtree(args.dir)
-    cluster = LocalCluster(tools_dir(), args.dir.resolve(), lws=args.lws)
-    cluster.start()
-    try:
-        cluster.add_nodes(nodes_for(cfg, per_pool=2))
-        print(f"local cluster up: KUBECONFIG={cluster.kubeconfig}  (Ctrl-C stops it)", flush=True)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    finally:
-        cluster.stop()
-
-
-if __name__ == "__main__":
-    main()

@@ -145,7 +145,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
             waits.setdefault(plan.config.pool, []).append(cache.ready)
         pools = gpu_pools(waits)
     lws: list[pulumi.Resource] = []
-    if any(m.multi_node for m in cfg.models):
+    existing = cfg.existing_cluster
+    if any(m.multi_node for m in cfg.models) and not (existing and existing.leader_worker_set_installed):
         from components.lws_controller import LwsController
 
         lws = [LwsController("lws", image_registry=cfg.image_registry, node_selector=system_selector,

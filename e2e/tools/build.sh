@@ -98,9 +98,12 @@ chmod -R u+w "$out/work/k8stools"
      "$provider_mod/cmd/pulumi-resource-kubernetes" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/lws/cmd)
 mv "$out/work/k8sbin/pulumi-resource-kubernetes" "$out/work/k8sbin/kwok" "$bin/"
 mv "$out/work/k8sbin/cmd" "$bin/lws-controller"
-cp "$(cd "$here/k8stools" && go list -m -f '{{.Dir}}' sigs.k8s.io/lws)/config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml" \
-   "$out/lws-crd.yaml"
-chmod u+w "$out/lws-crd.yaml"
+# The LWS CRD and webhook configurations (with the kustomize patches that limit the pod webhooks to LWS pods).
+lws_dir="$(cd "$here/k8stools" && go list -m -f '{{.Dir}}' sigs.k8s.io/lws)"
+mkdir -p "$out/lws"
+cp "$lws_dir/config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml" "$lws_dir/config/webhook/manifests.yaml" \
+   "$lws_dir/config/webhook/mutating-patch.yaml" "$lws_dir/config/webhook/validating-patch.yaml" "$out/lws/"
+chmod -R u+w "$out/lws"
 # kwok's Stage CRD and its default stages (what `kwok` uses when no stage is configured: node-initialize,
 # node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete), so stages can also be added at run time.
 kwok_dir="$(cd "$here/k8stools" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"

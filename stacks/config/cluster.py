@@ -177,6 +177,9 @@ class ExistingCluster(_Versioned):
     """Name of a secret config key holding the kubeconfig, set with `pulumi config set --secret <name>`."""
     context: str | None = None
     """kubeconfig context to use; the file's current context when unset."""
+    leader_worker_set_installed: bool = False
+    """The cluster already runs the LeaderWorkerSet controller (installed by its platform team, with its
+    CRD and webhooks): the stack then does not install it for multi-node models."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "ExistingCluster":

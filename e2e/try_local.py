@@ -1,0 +1,111 @@
+"""Try a stack without a cloud: a local control plane with fake nodes shaped like the stack's node pools
+(labels, taints, GPUs), then `pulumi up` of the stack against it with the real engine and providers.
+
+    python -m e2e.try_local byo            # up, show where every pod landed, wait for Ctrl-C, destroy
+    python -m e2e.try_local byo --once     # the same without waiting
+
+The stack must be an existing-cluster stack, or a TKE stack whose in-cluster layer is tried on the
+local cluster (its cluster section becomes the local kubeconfig; cloud storage becomes a local
+StorageClass with pre-created volumes). Model weights are not downloaded and no engine runs: kwok
+completes the download Jobs and marks pods Ready, so what you watch is the graph, the scheduling and the
+order, not inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .cluster import LocalCluster, nodes_for
+from .engine import Engine, run
+from .toolchain import tools_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "tke-llm:"
+LOCAL_STORAGE_CLASS = "local-models"
+
+
+def local_config(stack: str, kubeconfig: Path) -> tuple[dict, list[str]]:
+    """The stack's config pointed at the local cluster, and the StorageClasses the cluster must offer."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {k: v for k, v in config.items() if not k.startswith("tencentcloud:")}
+    cluster = config.get(f"{PREFIX}cluster", {})
+    config[f"{PREFIX}cluster"] = {"kind": "existing", "name": cluster.get("name", stack),
+                                  "kubernetesVersion": "1.30.0", "kubeconfigPath": str(kubeconfig)}
+    storage = config.get(f"{PREFIX}storage", {})
+    if storage.get("kind") == "existing":
+        classes = [storage["storageClassName"]]
+    else:
+        config[f"{PREFIX}storage"] = {"kind": "existing", "storageClassName": LOCAL_STORAGE_CLASS,
+                                      "sizeGi": storage.get("sizeGi", 1000)}
+        classes = [LOCAL_STORAGE_CLASS]
+    pools = []
+    for pool in config.get(f"{PREFIX}nodePools", []):
+        if pool.get("kind") == "existing":
+            pools.append(pool)
+            continue
+        from stacks.config import parse
+
+        parsed = parse({"nodePools": [pool], "cluster": {"kind": "existing", "kubeconfigPath": "x"},
+                        "storage": {"kind": "existing", "storageClassName": "x"}}).node_pools[0]
+        existing = {"name": pool["name"], "kind": "existing", "nodeSelector": dict(parsed.node_labels),
+                    "maxSize": parsed.max_size}
+        if pool.get("gpu"):
+            existing["gpu"] = pool["gpu"]
+        if parsed.node_taints:
+            existing["taints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in parsed.node_taints]
+        pools.append(existing)
+    config[f"{PREFIX}nodePools"] = pools
+    return config, classes
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m e2e.try_local", description=__doc__.splitlines()[0])
+    ap.add_argument("stack")
+    ap.add_argument("--dir", type=Path, default=ROOT / "build" / "local")
+    ap.add_argument("--once", action="store_true", help="destroy and stop right after the up")
+    args = ap.parse_args(argv)
+
+    if args.dir.exists():
+        shutil.rmtree(args.dir)
+    tools = tools_dir()
+    cluster = LocalCluster(tools, args.dir / "cluster", lws=True)
+    cluster.start()
+    try:
+        config, classes = local_config(args.stack, cluster.kubeconfig)
+        from stacks.config import parse
+
+        cfg = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
+        cluster.add_nodes(nodes_for(cfg, per_pool=2))
+        for sc in classes:
+            cluster.add_storage(sc)
+        print(f"local cluster: KUBECONFIG={cluster.kubeconfig}", flush=True)
+        engine = Engine(tools, args.dir / "engine")
+        stack = engine.stack(args.stack, config)
+        started = time.perf_counter()
+        result, steps = run(stack, "up", on_output=lambda line: print(line, flush=True))
+        print(f"\npulumi up: {result.summary.result} in {time.perf_counter() - started:.1f} s", flush=True)
+        for pod in sorted(cluster.kube.list("v1", "Pod"), key=lambda p: p["metadata"]["namespace"]):
+            m, s = pod["metadata"], pod["spec"]
+            print(f"  {m['namespace']:<16} {m['name']:<48} {pod['status'].get('phase', ''):<10} "
+                  f"{s.get('nodeName', '-')}")
+        if not args.once:
+            print("\nCtrl-C destroys the stack and stops the cluster.", flush=True)
+            try:
+                signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            except KeyboardInterrupt:
+                pass
+        run(stack, "destroy", on_output=lambda line: print(line, flush=True))
+        return 0 if result.summary.result == "succeeded" else 1
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

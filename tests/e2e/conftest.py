@@ -1,0 +1,68 @@
+"""Fixtures for the real-engine tests: the built toolchain, a local control plane with fake nodes derived
+from the stack's node pools, and the Pulumi engine with a local state. Each module gets its own cluster
+and state; everything started is stopped by PID, also when a test fails."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from e2e.cluster import LocalCluster, nodes_for
+from e2e.engine import Engine
+from e2e.toolchain import tools_dir
+from stacks.config import parse
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "tke-llm:"
+
+
+@pytest.fixture(scope="session")
+def tools() -> Path:
+    return tools_dir()
+
+
+def shipped_config(stack: str) -> dict[str, Any]:
+    """The `config:` mapping of a shipped stack file, keys with their project prefix."""
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def unprefixed(config: dict[str, Any]) -> dict[str, Any]:
+    return {k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)}
+
+
+def local_cluster_config(config: dict[str, Any], kubeconfig: Path, name: str) -> dict[str, Any]:
+    """The stack pointed at the local cluster: an existing cluster read from its kubeconfig file."""
+    out = copy.deepcopy(config)
+    out[f"{PREFIX}cluster"] = {"kind": "existing", "name": name, "kubernetesVersion": "1.30.0",
+                               "kubeconfigPath": str(kubeconfig)}
+    return out
+
+
+class Harness:
+    def __init__(self, cluster: LocalCluster, engine: Engine):
+        self.cluster = cluster
+        self.engine = engine
+        self.kube = cluster.kube
+
+
+@pytest.fixture(scope="module")
+def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Iterator[Harness]:
+    """A cluster + engine for one test module. The module sets `STACK_CONFIG` (the prefixed config map
+    without the cluster section), `STORAGE_CLASSES` and optionally `LWS = True`."""
+    mod = request.module
+    work = tmp_path_factory.mktemp(mod.__name__.rsplit(".", 1)[-1])
+    cluster = LocalCluster(tools, work / "cluster", lws=getattr(mod, "LWS", False))
+    cluster.start()
+    try:
+        config = local_cluster_config(mod.STACK_CONFIG, cluster.kubeconfig, "local")
+        cfg = parse(unprefixed(config))
+        cluster.add_nodes(nodes_for(cfg, per_pool=getattr(mod, "NODES_PER_POOL", 2)))
+        for sc in getattr(mod, "STORAGE_CLASSES", ()):
+            cluster.add_storage(sc)
+        yield Harness(cluster, Engine(tools, work / "engine"))
+    finally:
+        cluster.stop()

@@ -1,0 +1,142 @@
+"""The shipped `byo` stack under the real Pulumi engine and the real kubernetes provider, against a real API
+server, scheduler and controllers (fake nodes from kwok with the pool's labels and GPUs).
+
+The tests run in file order and build on each other: up, no perpetual diff, changes (the engine's steps
+against the offline plan diff), failure and recovery of the download, destroy."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from e2e.engine import run
+from stacks.plan.diff import diff_plans, load_plan
+
+from .conftest import PREFIX, Harness, shipped_config
+
+STACK = "byo"
+STACK_CONFIG = shipped_config("byo")
+STORAGE_CLASSES = ["standard-rwx"]
+NS = STACK_CONFIG[f"{PREFIX}namespace"]
+
+pytestmark = pytest.mark.real_engine
+
+
+def ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def stack(local: Harness):
+    from .conftest import local_cluster_config
+
+    config = local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local")
+    st = local.engine.stack(STACK, config)
+    st.config = config  # type: ignore[attr-defined]
+    return st
+
+
+def set_config(local: Harness, stack, config: dict[str, Any]) -> None:
+    local.engine.write_config(STACK, config)
+    stack.config = config
+
+
+def offline_actions(local: Harness, base_config: dict[str, Any], head_config: dict[str, Any]) -> dict[str, str]:
+    """What `python -m stacks.plan --diff-against` reports for the same change: `type::name` -> action."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = local.engine.dir / "offline"
+    plans = {}
+    for label, cfg in (("base", base_config), ("head", head_config)):
+        local.engine.write_config(STACK, cfg)
+        subprocess.run([sys.executable, "-m", "stacks.plan", STACK, "--quiet", "--stack-dir", str(local.engine.project),
+                        "--out", str(out / label)], check=True, cwd=ROOT, capture_output=True)
+        plans[label] = load_plan(out / label, STACK)
+    local.engine.write_config(STACK, head_config)
+    d = diff_plans(STACK, plans["base"], plans["head"])
+    return {c.urn.split("::", 2)[2]: c.action for c in d.changes}
+
+
+def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack) -> None:
+    result, steps = run(stack, "up")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    k = local.kube
+
+    # Outputs: those the README documents, secrets marked secret.
+    outs = result.outputs
+    for key in ("apiBaseUrl", "apiBaseUrlInCluster", "apiKey", "models", "namespace", "webuiUrl", "engineApiKeys"):
+        assert key in outs, key
+    assert outs["apiKey"].secret and outs["engineApiKeys"].secret
+    assert outs["models"].value == ["deepseek-r1:7b"]
+
+    # Every pod is placed; the engine on a GPU node of its pool with the GPUs it requests.
+    pods = k.list("v1", "Pod", NS)
+    assert pods
+    for pod in pods:
+        if pod["status"].get("phase") == "Succeeded":
+            continue
+        assert pod["spec"].get("nodeName"), f"{pod['metadata']['name']} was not scheduled: {pod['status']}"
+    engine_pods = [p for p in pods if p["metadata"]["name"].startswith("r1-7b-")]
+    assert engine_pods
+    gpu_nodes = {n["metadata"]["name"] for n in k.list("v1", "Node", label_selector="nvidia.com/gpu.present=true")}
+    for pod in engine_pods:
+        assert pod["spec"]["nodeName"] in gpu_nodes
+        limits = pod["spec"]["containers"][0]["resources"]["limits"]
+        assert limits["nvidia.com/gpu"] == "1"
+        assert pod["status"]["phase"] == "Running"
+
+    # The server was created only after its download Job completed.
+    (job,) = [j for j in k.list("batch/v1", "Job", NS) if j["metadata"]["name"].startswith("download-r1-7b-")]
+    assert job["status"].get("succeeded") == 1
+    deployment = k.get("apps/v1", "Deployment", "r1-7b", NS)
+    assert ts(deployment["metadata"]["creationTimestamp"]) >= ts(job["status"]["completionTime"])
+
+    # Secret values are encrypted in the state file.
+    state = local.engine.dir / "state"
+    text = "".join(p.read_text() for p in state.rglob("*.json"))
+    api_key = outs["apiKey"].value
+    assert len(api_key) >= 32 and api_key not in text
+    assert "ciphertext" in text
+
+
+def test_second_preview_has_no_changes(local: Harness, stack) -> None:
+    result, steps = run(stack, "preview", expect_no_changes=True)
+    assert set(steps.count()) <= {"same"}, steps.changed()
+
+
+CHANGES = {
+    "model source tag": lambda c: c[f"{PREFIX}models"][0]["source"].__setitem__("tag", "deepseek-r1:8b"),
+    "model volume size": lambda c: c[f"{PREFIX}storage"].__setitem__("sizeGi", 120),
+    "gateway setting": lambda c: c[f"{PREFIX}gateway"].__setitem__("requestTimeoutSeconds", 300),
+    "node pool label": lambda c: c[f"{PREFIX}nodePools"][0]["nodeSelector"].__setitem__("tke-llm.io/tier", "gpu"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_change_steps_match_the_offline_diff(local: Harness, stack, change: str) -> None:
+    base = copy.deepcopy(stack.config)
+    head = copy.deepcopy(base)
+    CHANGES[change](head)
+    if change == "node pool label":  # the fake nodes carry the new label too, as relabelled nodes would
+        for n in local.kube.list("v1", "Node", label_selector="nvidia.com/gpu.present=true"):
+            local.kube.request("PATCH", f"/api/v1/nodes/{n['metadata']['name']}",
+                               {"metadata": {"labels": {"tke-llm.io/tier": "gpu"}}}, "application/merge-patch+json")
+    offline = offline_actions(local, base, head)
+    set_config(local, stack, head)
+    _, preview = run(stack, "preview", diff=True)
+    real = preview.changed()
+    assert real == offline, f"{change}: engine {real} != offline {offline}"
+    result, steps = run(stack, "up")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    assert steps.changed() == real
