@@ -14,7 +14,7 @@ from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_co
 R1_7B = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
          "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
          "settings": {"maxModelLen": 16384}}
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b"], "keyId": "skey-1",
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
        "gpu": {"type": "H20", "count": 8, "rdma": True}}
 A10X8 = {**GPU_POOL, "name": "a10x8", "instanceType": "PNV4.56XLARGE932", "gpu": {"type": "A10", "count": 8}}
 R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import CcnId, Zone, dns1123_subdomain
 
 SC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
@@ -20,9 +21,7 @@ TURBO_STEP_GIB = 10240
 
 
 def _sc_name(v: str) -> str:
-    if not SC_NAME.match(v):
-        raise ValueError(f"{v!r} is not a valid StorageClass name (lowercase DNS-1123 subdomain)")
-    return v
+    return dns1123_subdomain(v, "StorageClass name")
 
 
 class ModelVolume(ConfigModel):
@@ -35,7 +34,7 @@ class CfsStorage(ModelVolume):
     kind: Literal["cfs"]
     tier: Literal["standard", "performance"] = "performance"
     """`performance` (HP) loads weights noticeably faster than `standard` (SD)."""
-    zone: str | None = None
+    zone: Zone | None = None
     """Zone of the file system; the first cluster zone when unset (put it beside the GPU pool)."""
     permission_group_id: str = "pgroupbasic"
     provisioner: str = "com.tencent.cloud.csi.cfs"
@@ -53,7 +52,7 @@ class CfsStorage(ModelVolume):
 
 
 class CcnRef(ConfigModel):
-    id: str | None = None
+    id: CcnId | None = None
     """An existing CCN id (ccn-xxxxxxxx); a new CCN is created when unset."""
     attach_vpc: bool = True
     """Attach the cluster VPC to the CCN (needed once per VPC; turn off if it is already attached)."""
@@ -65,7 +64,7 @@ class CfsTurboStorage(ModelVolume):
     """TB (standard Turbo) or TP (performance Turbo)."""
     capacity_gib: int
     """Provisioned capacity (GiB): TB >= 20480, TP >= 10240, in steps of 10240. Cannot be changed later."""
-    zone: str | None = None
+    zone: Zone | None = None
     """Zone of the file system; the first cluster zone when unset (must be the GPU pool's zone)."""
     ccn: CcnRef = CcnRef()
     cidr_block: str = "10.255.0.0/24"

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         raw, secrets = read(args.stack, args.stack_dir)
-        cfg = parse(raw)
+        cfg = parse(raw, secrets)
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
