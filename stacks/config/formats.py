@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -133,15 +133,26 @@ def zone(v: str) -> str:
     return v
 
 
-Quantity = Annotated[str, AfterValidator(quantity)]
-StorageClassName = Annotated[str, AfterValidator(lambda v: dns1123_subdomain(v, "StorageClass name"))]
+def _shown(pattern: str, example: str) -> WithJsonSchema:
+    """The editor schema shows the format as a pattern; the validator above gives the keyed message."""
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+def _id(prefix: str) -> Any:
+    return Annotated[str, AfterValidator(tencent_id(prefix)), _shown(rf"^{prefix}-[a-z0-9]{{8}}$", f"{prefix}-abcd1234")]
+
+
+Quantity = Annotated[str, AfterValidator(quantity), _shown(QUANTITY.pattern.replace("?P<sign>", "").replace(
+    "?P<num>", "").replace("?P<suffix>", ""), "16Gi")]
+StorageClassName = Annotated[str, AfterValidator(lambda v: dns1123_subdomain(v, "StorageClass name")),
+                             _shown(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "cbs")]
 Labels = Annotated[dict[str, str], AfterValidator(labels)]
 Annotations = Annotated[dict[str, str], AfterValidator(annotations)]
-Zone = Annotated[str, AfterValidator(zone)]
-Region = Annotated[str, AfterValidator(region)]
-VpcId = Annotated[str, AfterValidator(tencent_id("vpc"))]
-SubnetId = Annotated[str, AfterValidator(tencent_id("subnet"))]
-InstanceId = Annotated[str, AfterValidator(tencent_id("ins"))]
-ImageId = Annotated[str, AfterValidator(tencent_id("img"))]
-KeyId = Annotated[str, AfterValidator(tencent_id("skey"))]
-CcnId = Annotated[str, AfterValidator(tencent_id("ccn"))]
+Zone = Annotated[str, AfterValidator(zone), _shown(r"^[a-z]{2}-[a-z]+(-[a-z]+)?-[0-9]+$", "ap-shanghai-5")]
+Region = Annotated[str, AfterValidator(region), _shown(REGION.pattern, "ap-shanghai")]
+VpcId = _id("vpc")
+SubnetId = _id("subnet")
+InstanceId = _id("ins")
+ImageId = _id("img")
+KeyId = _id("skey")
+CcnId = _id("ccn")

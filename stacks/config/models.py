@@ -130,7 +130,9 @@ class EngineSettings(ConfigModel):
     trust_remote_code: bool = False
     """Runs Python shipped with the model; only for repositories you trust."""
     extra_args: list[str] = Field(default_factory=list)
-    """Appended to the engine command line as given."""
+    """Appended to the engine command line as given. Flags the program writes itself (e.g. --port,
+    --max-model-len, --tensor-parallel-size, --api-key) are refused: use the settings above. Ollama
+    takes none."""
 
 
 class Architecture(ConfigModel):

@@ -26,8 +26,10 @@ def _sc_name(v: str) -> str:
 
 class ModelVolume(ConfigModel):
     size_gi: int = Field(500, ge=1)
-    """PVC request. CFS bills by usage, CFS-Turbo by provisioned capacity; size it above the sum of
-    the models' weights."""
+    """PVC request (Gi). CFS bills by usage, CFS-Turbo by provisioned capacity. At least the models'
+    weights plus 1 Gi per model (config, tokenizer, download metadata): the download stages on the same
+    volume and renames into place, and the engines mount it read-only, so nothing else is needed. A new
+    revision downloads beside the old one, which stays until removed by hand: leave room for it."""
 
 
 class CfsStorage(ModelVolume):
