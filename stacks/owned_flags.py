@@ -56,8 +56,13 @@ def normalized(arg: str) -> str:
 
 def extra_args_issues(spec: EngineSpec, extra_args: list[str]) -> list[tuple[int, str]]:
     """(index in extraArgs, message) for each argument the program cannot accept."""
+    render, role = _RENDERERS[spec.engine], _roles(spec.nodes)[0]
     try:
-        _RENDERERS[spec.engine](replace(spec, extra_args=tuple(extra_args)), _roles(spec.nodes)[0])
+        render(replace(spec, extra_args=()), role)
+    except ValueError:
+        return []  # refused for another reason, reported by the config checks
+    try:
+        render(replace(spec, extra_args=tuple(extra_args)), role)
     except ValueError as err:  # the renderer refuses extra arguments outright (Ollama)
         return [(0, str(err).split(": ", 1)[-1])] if extra_args else []
     owned = owned_flags(spec)
