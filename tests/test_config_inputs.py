@@ -131,6 +131,8 @@ def test_malformed_quantities_are_refused_with_the_key(value):
 @pytest.mark.parametrize("section, key", [
     ({"webui": {"storage": {"storageClassName": "Bad_Name"}}}, "tke-llm:webui.storage.storageClassName"),
     ({"storage": {"kind": "cfs", "storageClassName": "a..b"}}, "tke-llm:storage.storageClassName"),
+    ({"storage": {"kind": "cfs", "provisioner": "cfs driver"}}, "tke-llm:storage.provisioner"),
+    ({"storage": {"kind": "cfs", "permissionGroupId": "basic"}}, "tke-llm:storage.permissionGroupId"),
     ({"exposure": {"api": {"kind": "loadBalancer", "annotations": {"bad key!": "x"}}}},
      "tke-llm:exposure.api.annotations"),
     ({"storage": {"kind": "cfs", "sizeGi": 2**40}}, "tke-llm:storage.sizeGi"),

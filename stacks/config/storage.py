@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
-from .formats import CcnId, Zone, dns1123_subdomain
+from .formats import CcnId, Zone, dns1123_subdomain, qualified_name, tencent_id
 
 SC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
@@ -39,8 +39,21 @@ class CfsStorage(ModelVolume):
     zone: Zone | None = None
     """Zone of the file system; the first cluster zone when unset (put it beside the GPU pool)."""
     permission_group_id: str = "pgroupbasic"
+    """CFS permission group: `pgroupbasic` (the default group) or an id `pgroup-xxxxxxxx`."""
     provisioner: str = "com.tencent.cloud.csi.cfs"
     """CSI driver name; check `kubectl get csidriver` if your cluster's add-on registers another."""
+
+    @field_validator("permission_group_id")
+    @classmethod
+    def _pgroup(cls, v: str) -> str:
+        return v if v == "pgroupbasic" else tencent_id("pgroup")(v)
+
+    @field_validator("provisioner")
+    @classmethod
+    def _provisioner(cls, v: str) -> str:
+        # The API server validates StorageClass.provisioner as a qualified name (apimachinery
+        # ValidateStorageClass -> validateProvisioner).
+        return qualified_name(v, "provisioner name")
     storage_class_name: str = "tke-llm-cfs"
 
     @field_validator("storage_class_name")
