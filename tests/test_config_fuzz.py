@@ -24,7 +24,7 @@ from stacks.uniqueness import collisions, plan_objects
 
 from .validators import validate_builtin, validate_custom
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 
 ODD_VALUES: list[Any] = [
     None, "", " ", "x" * 300, "Bad Name!", "../etc", "ünïcode", "1e999", "-1", "0", "1.5", "16Gi", "2 cores",
