@@ -7,6 +7,7 @@ Errors stop the program (they join the config errors); warnings are printed by t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,12 @@ IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""
 DISK_HEADROOM_GB = 30
 """OS, logs and the kubelet's eviction threshold on a node's system disk."""
+MODEL_EXTRAS_GIB = 1
+"""Per model on the model volume besides its weights: config, tokenizer and the hub tools' metadata
+(`.cache/` under the download directory), a few MB to a few hundred MB. Nothing else is written there:
+the download stages into `<model dir>.partial-<id>` on the same volume and renames it into place (no
+second copy), its tool caches are on the pod's /tmp emptyDir (render/model_cache.py), and the engines
+mount the volume read-only."""
 
 
 @dataclass(frozen=True)
@@ -116,12 +123,17 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
                       f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
     size_gi = getattr(st, "size_gi", None)
     if size_gi is not None and cfg.models:
-        total_gb = sum(model_size_gb(m) for m in cfg.models if m.source.kind != "ollama") + sum(
-            model_size_gb(m) for m in cfg.models if m.source.kind == "ollama")
-        total_gi = total_gb * 1e9 / GIB
-        if total_gi * 1.1 > size_gi:
-            out.error("storage.sizeGi", f"{size_gi} Gi cannot hold the models' {total_gi:.0f} Gi of weights "
-                      f"with 10% headroom; use >= {int(total_gi * 1.1) + 1}")
+        need = volume_need_gi(cfg)
+        if size_gi < need:
+            weights = sum(model_size_gb(m) for m in cfg.models) * 1e9 / GIB
+            out.error("storage.sizeGi", f"{size_gi} Gi cannot hold the models: {weights:.1f} Gi of weights plus "
+                      f"{MODEL_EXTRAS_GIB} Gi per model for config, tokenizer and download metadata; use >= {need}")
+        else:
+            largest = max(cfg.models, key=model_size_gb)
+            change = need + math.ceil(model_size_gb(largest) * 1e9 / GIB)
+            if size_gi < change and st.kind == "existing":
+                out.warn("storage.sizeGi", f"{size_gi} Gi holds today's weights, but a new revision of "
+                         f"{largest.name} downloads beside the old one: {change} Gi are needed during that change")
     zone = getattr(st, "zone", None) or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
     if zone and cfg.is_tke:
         for i, pool in enumerate(cfg.node_pools):
@@ -131,6 +143,27 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
                          f"storage is in {zone}: weights load across zones, slower and billed as traffic")
 
 
+def volume_need_gi(cfg: StackConfig) -> int:
+    """The smallest model volume that works: every model's weights, in GiB as the file system counts
+    them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write)."""
+    from .serving import model_size_gb
+
+    return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models))
+
+
+def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
+    from .naming import derive
+    from .owned_flags import extra_args_issues
+    from .serving import serving_plan
+
+    m = cfg.models[i]
+    if not m.settings.extra_args:
+        return
+    spec = serving_plan(cfg, derive(cfg, "preflight"), m, f"{m.name}-api-key").spec
+    for j, message in extra_args_issues(spec, m.settings.extra_args):
+        out.error(f"models[{i}].settings.extraArgs[{j}]", message)
+
+
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
     from .serving import load_seconds, model_size_gb, model_spec
 
@@ -138,6 +171,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
     pool = cfg.pool(m.pool)
     gpu = GPUS.get(pool.gpu.type)
     key = f"models[{i}]"
+    _extra_args(cfg, i, out)
     if m.multi_node:
         if m.gpus_per_node != pool.gpu.count:
             out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "
@@ -179,6 +213,16 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
                   f"tensor x pipeline parallel {tp}x{pp}, more than {gpu.name}'s "
                   f"{gpu.visible_gib * m.settings.gpu_memory_fraction:.1f} GiB share (P5); use more GPUs or nodes, "
                   "a bigger GPU, or a quantized variant")
+    elif not f.fits_one_sequence and m.engine == "sglang":
+        # SGLang starts and caps every request's input at what the KV cache holds:
+        # max_req_input_len = min(context_len - 1, max_total_num_tokens - 1) in its scheduler
+        # (sglang python/sglang/srt/managers/scheduler.py), where vLLM refuses to start (P4).
+        verdict = f"requests capped at {f.kv_tokens - 1} tokens"
+        where = "settings.maxModelLen" if max_len else "settings"
+        out.warn(f"{key}.{where}", f"max model length {length} is larger than the {f.kv_tokens} tokens the KV cache "
+                 f"can hold on {m.gpus_per_node}x {gpu.name}: SGLang starts, but caps each request's input at "
+                 f"{f.kv_tokens - 1} tokens (its effective context). Set settings.maxModelLen <= {f.max_len_that_fits} "
+                 "to say so, or raise gpuMemoryFraction / add GPUs for the full length")
     elif not f.fits_one_sequence:
         verdict = "context too long"
         where = "settings.maxModelLen" if max_len else "settings"

@@ -29,6 +29,8 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ValidationError
 
+from stacks.config.formats import INT32_MAX
+from stacks.config.namespaces import PROVIDER_NAMESPACES
 from stacks.config import PROJECT, StackConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,6 +217,9 @@ def _type_example(prop: dict[str, Any], defs: dict[str, Any]) -> Any:
 def _example_of(key: str, prop: dict[str, Any], defs: dict[str, Any]) -> Any:
     if prop.get("examples"):
         return prop["examples"][0]
+    for alt in prop.get("anyOf") or []:  # an optional formatted string carries its own example
+        if alt.get("examples"):
+            return alt["examples"][0]
     if "const" in prop:
         return prop["const"]
     if prop.get("enum"):
@@ -341,8 +346,21 @@ def undocumented() -> list[str]:
     return found
 
 
+def _int32(node: Any) -> None:
+    """Every integer is bounded to int32 by the config models (stacks/config/base.py); say so."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer" and "maximum" not in node and "exclusiveMaximum" not in node:
+            node["maximum"] = INT32_MAX
+        for v in node.values():
+            _int32(v)
+    elif isinstance(node, list):
+        for v in node:
+            _int32(v)
+
+
 def build_schema() -> dict[str, Any]:
     raw = copy.deepcopy(StackConfig.model_json_schema(by_alias=True))
+    _int32(raw)
     defs: dict[str, Any] = raw.pop("$defs", {})
     for (model, alias), values in shorthands().items():
         owner = raw if model == StackConfig.__name__ else defs.get(model)
@@ -375,14 +393,17 @@ def build_schema() -> dict[str, Any]:
             "config": {
                 "type": "object",
                 "description": f"Stack configuration. Unknown `{PROJECT}:` keys are errors, except secrets that a "
-                               "section names (e.g. `tokenSecret: hfToken`, `kubeconfigSecret: kubeconfig`).",
+                               "section names (e.g. `tokenSecret: hfToken`, `kubeconfigSecret: kubeconfig`). A key "
+                               f"written without a namespace is the project's (`webui: false` is `{PROJECT}:webui`), "
+                               "as the Pulumi CLI reads it; keys written twice are refused.",
                 "properties": config_props,
                 "patternProperties": {
                     # A secret that a section refers to by name: only ever an encrypted value.
                     f"^{PROJECT}:(?!({names})$)[A-Za-z][A-Za-z0-9_]*$": {"$ref": "#/$defs/SecureValue"},
-                    # Other namespaces: providers (tencentcloud:region), pulumi:*, other projects.
-                    f"^(?!{PROJECT}:)[A-Za-z0-9_.-]+:.+$": {
-                        "description": "A setting of another namespace, e.g. `tencentcloud:region: ap-shanghai`.",
+                    # Other namespaces: only the providers the program uses (stacks/config/namespaces.py).
+                    f"^({'|'.join(PROVIDER_NAMESPACES)}):.+$": {
+                        "description": "A provider setting, e.g. `tencentcloud:region: ap-shanghai` (the same "
+                                       f"region as `{PROJECT}:cluster.region`). Any other namespace is refused.",
                         "examples": ["ap-shanghai"],
                     },
                 },

@@ -112,7 +112,7 @@ def test_every_pool_kind_renders():
         SYSTEM_POOL,
         {**GPU_POOL, "kind": "native", "name": "native-gpu", "dataDiskGb": 500},
         {"kind": "super", "name": "super", "gpu": {"type": "T4", "count": 1}},
-        {"kind": "attached", "name": "h20", "instanceIds": ["ins-aaa", "ins-bbb"], "keyId": "skey-1",
+        {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
          "gpu": {"type": "H20", "count": 8, "rdma": True}},
     ]
     plan = render_raw(tke_config(nodePools=pools))
@@ -123,8 +123,8 @@ def test_every_pool_kind_renders():
     serverless = plan.one("tencentcloud:Kubernetes/serverlessNodePool:ServerlessNodePool").inputs
     assert serverless["serverlessNodes"][0]["subnetId"].startswith("subnet-")
     attached = plan.by_type("tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment")
-    assert sorted(a.inputs["instanceId"] for a in attached) == ["ins-aaa", "ins-bbb"]
-    assert all(a.inputs["imageId"] == "img-39ywauzd" and a.inputs["keyIds"] == "skey-1" for a in attached)
+    assert sorted(a.inputs["instanceId"] for a in attached) == ["ins-0000000a", "ins-0000000b"]
+    assert all(a.inputs["imageId"] == "img-39ywauzd" and a.inputs["keyIds"] == "skey-00000001" for a in attached)
     assert all("password" not in a.inputs for a in attached)
     assert all(r.parent.endswith("::gpu-pools") for r in plan.resources if r.type.startswith("tencentcloud:Kubernetes/")
                and r.type.split(":")[-1] in ("NativeNodePool", "ServerlessNodePool", "ClusterAttachment"))
@@ -139,11 +139,11 @@ def test_cluster_protection_follows_config(dev_like_plan):
 
 def test_existing_vpc_and_subnets_are_not_created():
     raw = tke_config()
-    raw["cluster"]["network"] = {"vpcId": "vpc-existing", "subnets": [{"zone": "ap-shanghai-5", "id": "subnet-existing"}]}
+    raw["cluster"]["network"] = {"vpcId": "vpc-0e1x1st1", "subnets": [{"zone": "ap-shanghai-5", "id": "subnet-0e1x1st1"}]}
     plan = render_raw(raw)
     assert not plan.by_type("tencentcloud:Vpc/instance:Instance") and not plan.by_type("tencentcloud:Subnet/instance:Instance")
-    assert plan.one(CLUSTER).inputs["vpcId"] == "vpc-existing"
-    assert plan.one(NODEPOOL, "gpu-pools-gpu").inputs["subnetIds"] == ["subnet-existing"]
+    assert plan.one(CLUSTER).inputs["vpcId"] == "vpc-0e1x1st1"
+    assert plan.one(NODEPOOL, "gpu-pools-gpu").inputs["subnetIds"] == ["subnet-0e1x1st1"]
 
 
 def test_existing_cluster_creates_no_cloud_resource():
@@ -210,10 +210,10 @@ class TestStorage:
 
     def test_turbo_with_existing_ccn_creates_none(self):
         plan = render_raw(tke_config(storage={"kind": "cfs-turbo", "capacityGib": 10240,
-                                              "ccn": {"id": "ccn-shared", "attachVpc": False}}))
+                                              "ccn": {"id": "ccn-5hared01", "attachVpc": False}}))
         assert not plan.by_type("tencentcloud:Ccn/instance:Instance")
         assert not plan.by_type("tencentcloud:Ccn/attachmentV2:AttachmentV2")
-        assert plan.one(FS).inputs["ccnId"] == "ccn-shared"
+        assert plan.one(FS).inputs["ccnId"] == "ccn-5hared01"
 
     def test_local_storage_has_no_claim(self):
         plan = render_raw(tke_config(storage={"kind": "local"}))

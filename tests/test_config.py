@@ -124,7 +124,9 @@ def test_secret_keys_named_by_config_are_allowed():
     from stacks.config.load import SECTIONS
 
     assert {"cluster", "nodePools", "storage", "models"} <= SECTIONS
-    assert issues(raw) == [f"tke-llm:kubeconfig: unknown key; sections are {', '.join(sorted(SECTIONS))}"]
+    assert issues(raw) == [f"tke-llm:kubeconfig: unknown key; sections are {', '.join(sorted(SECTIONS))}",
+                           "tke-llm:cluster.kubeconfigSecret: no config key tke-llm:kc; set it with "
+                           "`pulumi config set --secret kc <value>`"]
 
 
 def test_bad_namespace_and_registry():

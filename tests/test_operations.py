@@ -22,7 +22,7 @@ VLLM = {
     "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-8B", "revision": "b968826d9c46dd6066d109eabc6255188de91218"},
     "settings": {"maxModelLen": 8192},
 }
-H20_POOL = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b", "ins-c", "ins-d"], "keyId": "skey-1",
+H20_POOL = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b", "ins-0000000c", "ins-0000000d"], "keyId": "skey-00000001",
             "gpu": {"type": "H20", "count": 8, "rdma": True}}
 R1 = {"name": "deepseek-r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8,
       "nodes": 2, "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},

@@ -14,7 +14,7 @@ from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_co
 R1_7B = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
          "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
          "settings": {"maxModelLen": 16384}}
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b"], "keyId": "skey-1",
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
        "gpu": {"type": "H20", "count": 8, "rdma": True}}
 A10X8 = {**GPU_POOL, "name": "a10x8", "instanceType": "PNV4.56XLARGE932", "gpu": {"type": "A10", "count": 8}}
 R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
@@ -121,7 +121,90 @@ def test_read_write_once_with_several_replicas():
 def test_model_volume_must_hold_the_weights():
     found = errors(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
                               storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 500}))
-    assert any(m.startswith("tke-llm:storage.sizeGi: 500 Gi cannot hold the models'") for m in found), found
+    assert any(m.startswith("tke-llm:storage.sizeGi: 500 Gi cannot hold the models: 641.3 Gi of weights plus 1 Gi "
+                            "per model for config, tokenizer and download metadata; use >= 643") for m in found), found
+
+
+def test_the_reference_700_gi_volume_for_deepseek_r1_is_accepted():
+    """642 GiB of weights (du's figure in the guide) in a 700 Gi volume: the download stages on the same
+    volume and renames (no second copy), the engines mount it read-only, so weights + 1 Gi fit."""
+    turbo = {"kind": "cfs-turbo", "capacityGib": 20480}
+    parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 700}))
+    parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 643}))
+    assert any(m.startswith("tke-llm:storage.sizeGi: 642 Gi cannot hold")
+               for m in errors(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 642})))
+
+
+def test_a_revision_change_that_an_existing_volume_cannot_hold_warns():
+    raw = existing_config(models=[{"name": "r1-7b", "servedName": "r1", "engine": "ollama", "pool": "gpu",
+                                   "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}, "sizeGb": 20}])
+    raw["storage"]["sizeGi"] = 25
+    assert any(w.startswith("tke-llm:storage.sizeGi: 25 Gi holds today's weights, but a new revision of r1-7b "
+                            "downloads beside the old one: 39 Gi are needed") for w in warnings(raw)), warnings(raw)
+
+
+SINGLE_R1 = {**R1, "nodes": 1, "settings": {"maxModelLen": 163840}}
+ONE_H20 = {**H20, "instanceIds": ["ins-0000000a"]}
+
+
+def test_sglang_context_longer_than_the_kv_cache_warns_with_the_effective_cap():
+    """The reference single-machine SGLang setup: DeepSeek-R1 on 8x H20 with the native 160K context."""
+    raw = tke_config(nodePools=[SYSTEM_POOL, ONE_H20], models=[SINGLE_R1],
+                     storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 700})
+    cfg = parse(raw)
+    (w,) = [str(w) for w in preflight(cfg).warnings if "KV cache" in str(w)]
+    assert w.startswith("tke-llm:models[0].settings.maxModelLen: max model length 163840 is larger than the ")
+    assert "SGLang starts, but caps each request's input at " in w and "tokens (its effective context)" in w
+    row = preflight(cfg).capacity[0]
+    assert row.verdict.startswith("requests capped at ")
+
+
+def test_vllm_context_longer_than_the_kv_cache_stays_an_error():
+    raw = tke_config(nodePools=[SYSTEM_POOL, ONE_H20], models=[{**SINGLE_R1, "engine": "vllm"}],
+                     storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 700})
+    assert any(m.startswith("tke-llm:models[0].settings.maxModelLen: max model length 163840 is larger than the")
+               and "(P4)" in m for m in errors(raw))
+
+
+@pytest.mark.parametrize("engine, args, index, flag", [
+    ("vllm", ["--enforce-eager", "--max_model_len=4096"], 1, "--max-model-len"),
+    ("vllm", ["--port", "9000"], 0, "--port"),
+    ("vllm", ["--api-key", "k"], 0, "--api-key"),
+    ("vllm", ["--tensor-parallel-size=2"], 0, "--tensor-parallel-size"),
+    ("sglang", ["--context-length", "4096"], 0, "--context-length"),
+    ("sglang", ["--enable-torch-compile", "--port=1"], 1, "--port"),
+    ("sglang", ["--tp-size", "2"], 0, "--tp-size"),
+])
+def test_extra_args_that_override_owned_flags_are_refused_naming_the_flag(engine, args, index, flag):
+    model = {**R1_7B, "engine": engine, "settings": {"maxModelLen": 16384, "extraArgs": args}}
+    found = errors(tke_config(models=[model]))
+    assert any(m.startswith(f"tke-llm:models[0].settings.extraArgs[{index}]: {flag} is set by the program")
+               for m in found), found
+    assert len([m for m in found if "extraArgs" in m]) == 1
+
+
+def test_extra_args_the_program_does_not_own_pass():
+    parse(tke_config(models=[{**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--enforce-eager"]}}]))
+
+
+def test_ollama_extra_args_are_refused_with_the_key():
+    found = errors(existing_config(models=[{"name": "r1-7b", "servedName": "r1", "engine": "ollama", "pool": "gpu",
+                                            "source": {"kind": "ollama", "tag": "deepseek-r1:7b"},
+                                            "settings": {"extraArgs": ["--verbose"]}}]))
+    assert any(m.startswith("tke-llm:models[0].settings.extraArgs[0]: `ollama serve` takes no arguments")
+               for m in found), found
+
+
+def test_owned_flags_follow_the_renderer(monkeypatch):
+    """Derived, not retyped: a flag a renderer starts writing is owned from then on."""
+    from render.engines import vllm
+
+    original = vllm.vllm_args
+    monkeypatch.setattr(vllm, "vllm_args", lambda spec: original(spec)[:-len(spec.extra_args) or None]
+                        + ["--kv-cache-dtype", "fp8"] + list(spec.extra_args))
+    model = {**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--kv-cache-dtype", "auto"]}}
+    assert any(m.startswith("tke-llm:models[0].settings.extraArgs[0]: --kv-cache-dtype is set by the program")
+               for m in errors(tke_config(models=[model])))
 
 
 def test_gpu_disk_must_hold_the_engine_image():

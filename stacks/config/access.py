@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import Annotations, Quantity, StorageClassName
 from .errors import PROJECT, ConfigIssue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +72,7 @@ class VirtualKeys(ConfigModel):
     enabled: bool = False
     storage_gi: int = Field(20, ge=1)
     """The database volume (ReadWriteOnce, the cluster's default StorageClass unless set)."""
-    storage_class_name: str | None = None
+    storage_class_name: StorageClassName | None = None
 
 
 class GatewayConfig(ConfigModel):
@@ -91,8 +92,8 @@ class GatewayConfig(ConfigModel):
     """Per-model limits for the gateway key, enforced in memory by each gateway replica (no database):
     with N replicas the whole gateway admits up to N times the figure."""
     virtual_keys: VirtualKeys = VirtualKeys()
-    cpu: str = "500m"
-    memory: str = "1Gi"
+    cpu: Quantity = "500m"
+    memory: Quantity = "1Gi"
 
     @model_validator(mode="before")
     @classmethod
@@ -120,7 +121,7 @@ class GatewayConfig(ConfigModel):
 
 class WebuiStorage(ConfigModel):
     size_gi: int = Field(20, ge=1)
-    storage_class_name: str | None = None
+    storage_class_name: StorageClassName | None = None
     """Default: the stack's model StorageClass (CFS, CFS-Turbo or the existing class); with `local`
     model storage, the cluster's default class (on TKE, CBS block storage)."""
     access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] | None = None
@@ -136,8 +137,8 @@ class WebuiConfig(ConfigModel):
     replicas: int = Field(1, ge=1, le=10)
     """More than one needs `redisUrl`: without Redis, OpenWebUI's websockets break across replicas."""
     storage: WebuiStorage = WebuiStorage()
-    cpu: str = "500m"
-    memory: str = "1Gi"
+    cpu: Quantity = "500m"
+    memory: Quantity = "1Gi"
 
     @model_validator(mode="before")
     @classmethod
@@ -177,7 +178,7 @@ class LoadBalancerExposure(ConfigModel):
     """A private CLB in this subnet (TKE annotation
     `service.kubernetes.io/qcloud-loadbalancer-internal-subnetid`); a public CLB when unset."""
     port: int = Field(80, ge=1, le=65535)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     """Extra Service annotations, e.g. `service.kubernetes.io/tke-existed-lbid` to reuse a CLB."""
 
     @field_validator("internal_subnet_id")
@@ -214,7 +215,7 @@ class IngressExposure(ConfigModel):
     class_name: str | None = None
     """ingressClassName; unset uses the cluster's default (on TKE, a CLB-backed Ingress)."""
     tls: Tls | None = None
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     controller_namespace: str | None = None
     """Where an in-cluster ingress controller (e.g. ingress-nginx) runs: the NetworkPolicy then admits
     only it. Unset admits any source on the endpoint's port (a TKE CLB Ingress reaches pods directly)."""

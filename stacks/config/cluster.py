@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import Region, SubnetId, VpcId, Zone, zone_in
 
 MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
@@ -34,11 +35,11 @@ def _version(value: str) -> str:
 
 
 class Subnet(ConfigModel):
-    zone: str
+    zone: Zone
     """Availability zone, e.g. ap-shanghai-5."""
     cidr: str | None = None
     """CIDR of a subnet to create inside the VPC; give this or `id`."""
-    id: str | None = None
+    id: SubnetId | None = None
     """An existing subnet id (subnet-xxxxxxxx)."""
 
     @field_validator("cidr")
@@ -54,7 +55,7 @@ class Subnet(ConfigModel):
 
 
 class Network(ConfigModel):
-    vpc_id: str | None = None
+    vpc_id: VpcId | None = None
     """An existing VPC id (vpc-xxxxxxxx); leave unset to create a VPC with `vpcCidr`."""
     vpc_cidr: str = "10.0.0.0/16"
     subnets: list[Subnet] = Field(min_length=1)
@@ -124,7 +125,7 @@ class TkeCluster(_Versioned):
     kind: Literal["tke"]
     name: str | None = None
     """Cluster name in the console; defaults to `tke-llm-<stack>`."""
-    region: str
+    region: Region
     """Tencent Cloud region, e.g. ap-shanghai (where the GPUs are sold)."""
     kubernetes_version: str = "1.30.0"
     """TKE Kubernetes version; 1.28 or newer is needed for LeaderWorkerSet (multi-node models)."""
@@ -152,6 +153,10 @@ class TkeCluster(_Versioned):
 
     @model_validator(mode="after")
     def _no_overlap(self) -> "TkeCluster":
+        outside = [s.zone for s in self.network.subnets if not zone_in(s.zone, self.region)]
+        if outside:
+            raise ValueError(f"network.subnets: zones {outside} are not in region {self.region} "
+                             f"(zones there are {self.region}-<n>, e.g. {self.region}-1)")
         ranges = {"clusterCidr": self.cluster_cidr, "serviceCidr": self.service_cidr}
         if self.network.vpc_id is None:
             ranges["network.vpcCidr"] = self.network.vpc_cidr

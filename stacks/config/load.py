@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import PROJECT, ConfigError, ConfigIssue, from_validation_error
 from .cross import cross_check
+from .namespaces import provider_issues, split
 from .stack import StackConfig
 
 SECTIONS = {f.alias or to_camel(n) for n, f in StackConfig.model_fields.items()}
@@ -28,8 +29,42 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     return names
 
 
-def parse(raw: dict[str, Any]) -> StackConfig:
-    """Validate the top-level keys (without the `tke-llm:` prefix); raise ConfigError with every issue."""
+def secret_references(cfg: StackConfig) -> list[tuple[str, str]]:
+    """(key that names a secret, the secret's name) for every reference in the config."""
+    refs = []
+    if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
+        refs.append((f"{PROJECT}:cluster.kubeconfigSecret", cfg.existing_cluster.kubeconfig_secret))
+    for i, m in enumerate(cfg.models):
+        if getattr(m.source, "token_secret", None):
+            refs.append((f"{PROJECT}:models[{i}].source.tokenSecret", m.source.token_secret))
+    return refs
+
+
+def secret_issues(cfg: StackConfig, raw: dict[str, Any], secrets: set[str] | None) -> list[ConfigIssue]:
+    """A named secret must exist beside the sections (the program reads it with require_secret, which
+    would otherwise stop `pulumi up` with a traceback), be a string, not be a section, and, where the
+    caller knows which keys are encrypted, be one of them."""
+    issues = []
+    for key, name in secret_references(cfg):
+        setting = f"pulumi config set --secret {name} <value>"
+        if name in SECTIONS:
+            issues.append(ConfigIssue(key, f"{name!r} is a config section, not a secret; name a key of its own, "
+                                      f"e.g. hfToken, and run `pulumi config set --secret hfToken <value>`"))
+        elif name not in raw:
+            issues.append(ConfigIssue(key, f"no config key {PROJECT}:{name}; set it with `{setting}`"))
+        elif not isinstance(raw[name], str) or not raw[name]:
+            issues.append(ConfigIssue(key, f"{PROJECT}:{name} must hold the secret as a non-empty string; set it "
+                                      f"with `{setting}`"))
+        elif secrets is not None and name not in secrets:
+            issues.append(ConfigIssue(key, f"{PROJECT}:{name} is stored in plain text; store it encrypted with "
+                                      f"`{setting}`"))
+    return issues
+
+
+def parse(raw: dict[str, Any], secrets: set[str] | None = None) -> StackConfig:
+    """Validate the top-level keys (without the `tke-llm:` prefix); raise ConfigError with every issue.
+
+    `secrets`: the names of the keys stored encrypted, where known (the stack file, the engine)."""
     sections = {k: v for k, v in raw.items() if k in SECTIONS}
     try:
         cfg = StackConfig.model_validate(sections)
@@ -40,6 +75,7 @@ def parse(raw: dict[str, Any]) -> StackConfig:
         raise ConfigError(issues) from None
     unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
     issues = [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
+    issues += secret_issues(cfg, raw, secrets)
     issues += cross_check(cfg)
     if not issues:
         from stacks.preflight import preflight
@@ -69,9 +105,11 @@ def load_from_pulumi() -> StackConfig:
     from pulumi.runtime import config as rc
 
     keys = set(rc.CONFIG.get()) | set(rc.get_config_env())
-    raw = {}
+    found = split({full: _decode(rc.get_config(full)) for full in sorted(keys)}, qualified=True)
+    issues = found.issues + provider_issues(found.project, found.providers)
+    if issues:
+        raise ConfigError(issues)
     prefix = f"{PROJECT}:"
-    for full in sorted(keys):
-        if full.startswith(prefix):
-            raw[full[len(prefix):]] = _decode(rc.get_config(full))
-    return parse(raw)
+    encrypted = {k for k in keys if rc.is_config_secret(k)} | set(rc.get_config_secret_keys_env())
+    secret_keys = {k[len(prefix):] for k in encrypted if k.startswith(prefix)}
+    return parse(found.project, secret_keys)

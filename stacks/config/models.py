@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import Quantity
 from .operations import Autoscaling
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -129,7 +130,9 @@ class EngineSettings(ConfigModel):
     trust_remote_code: bool = False
     """Runs Python shipped with the model; only for repositories you trust."""
     extra_args: list[str] = Field(default_factory=list)
-    """Appended to the engine command line as given."""
+    """Appended to the engine command line as given. Flags the program writes itself (e.g. --port,
+    --max-model-len, --tensor-parallel-size, --api-key) are refused: use the settings above. Ollama
+    takes none."""
 
 
 class Architecture(ConfigModel):
@@ -163,8 +166,8 @@ class ModelConfig(ConfigModel):
     """Engine image override; the pinned default of the engine otherwise."""
     size_gb: float | None = Field(None, gt=0)
     """Weights on disk; taken from the model catalog when the model is known."""
-    cpu: str | None = None
-    memory: str | None = None
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
     architecture: Architecture | None = None
     """Only for models missing from the catalog; without it the capacity checks are skipped (warning)."""
     startup_timeout_seconds: int | None = Field(None, ge=60)

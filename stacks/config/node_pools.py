@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
 
 POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -22,8 +23,8 @@ MIN_GPU_DISK_GB = 200
 
 
 class Taint(ConfigModel):
-    key: str
-    value: str = ""
+    key: Annotated[str, AfterValidator(lambda v: qualified_name(v, "taint key"))]
+    value: Annotated[str, AfterValidator(label_value)] = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
@@ -64,7 +65,7 @@ class PoolBase(ConfigModel):
     """Pool name (<= 25 characters, lowercase, digits, '-'); also its node label value."""
     gpu: GpuSpec | None = None
     """Absent for the CPU system pool."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     taints: list[Taint] | None = None
     """Defaults: `nvidia.com/gpu=present:NoSchedule` on GPU pools, none on CPU pools."""
     hourly_price: float | None = Field(None, ge=0)
@@ -151,7 +152,7 @@ class NormalPool(PoolBase, ScalingBounds, Disks):
     instance_type: str
     backup_instance_types: list[str] = Field(default_factory=list)
     """Tried in order when `instanceType` is sold out in the zone."""
-    zones: list[str] | None = None
+    zones: list[Zone] | None = None
     """Zones (of the cluster's subnets) to place nodes in; all of them when unset."""
     os_image: str = "tlinux3.1x86_64"
     public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
@@ -172,7 +173,7 @@ class NativePool(PoolBase, ScalingBounds, Disks):
     kind: Literal["native"]
     instance_type: str
     backup_instance_types: list[str] = Field(default_factory=list)
-    zones: list[str] | None = None
+    zones: list[Zone] | None = None
     public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
     charge_type: Literal["POSTPAID_BY_HOUR", "SPOTPAID"] = "POSTPAID_BY_HOUR"
 
@@ -189,7 +190,7 @@ class SuperPool(PoolBase):
     annotation, so `gpu.count` is the per-pod GPU count the models may ask for."""
 
     kind: Literal["super"]
-    zones: list[str] | None = None
+    zones: list[Zone] | None = None
     root_disk_gb: int = Field(100, ge=20, le=500)
     """Pod system disk; the 20 GB default cannot hold a serving image (P7). Above 20 GB is billed."""
 
@@ -199,10 +200,10 @@ class AttachedPool(PoolBase):
     HPC console that no auto-scaling group can create."""
 
     kind: Literal["attached"]
-    instance_ids: list[str] = Field(min_length=1)
-    image_id: str = "img-39ywauzd"
+    instance_ids: list[InstanceId] = Field(min_length=1)
+    image_id: ImageId = "img-39ywauzd"
     """OS image the instances are reinstalled with (default: TencentOS Server 3.1 (TK4) UEFI)."""
-    key_id: str
+    key_id: KeyId
     """SSH key pair id (skey-xxxxxxxx) installed on the instances; passwords are never set from config."""
     gpu_software: GpuSoftware | None = None
 
@@ -230,7 +231,7 @@ class ExistingPool(PoolBase):
     them and the taints they carry (tolerated by the pods). Nothing is created."""
 
     kind: Literal["existing"]
-    node_selector: dict[str, str] = Field(min_length=1)
+    node_selector: Labels = Field(min_length=1)
     """Labels of the nodes, e.g. `{nvidia.com/gpu.present: "true"}`."""
     max_size: int = Field(1, ge=1)
     """How many such nodes exist (bounds replicas and autoscaling)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import Labels
 from .errors import PROJECT, ConfigIssue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -208,7 +209,7 @@ class ExistingPrometheus(_PrometheusInNamespace):
     """Its HTTP API, e.g. http://prometheus-operated.monitoring.svc:9090 (queue-based autoscaling)."""
     namespace: str = "monitoring"
     """Where it runs: the model servers' NetworkPolicy lets it scrape from there."""
-    selector_labels: dict[str, str] = Field(default_factory=dict)
+    selector_labels: Labels = Field(default_factory=dict)
     """Labels its serviceMonitorSelector / ruleSelector require, e.g. `release: kube-prometheus-stack`."""
 
 
@@ -259,7 +260,7 @@ class MonitoringConfig(ConfigModel):
     """Thresholds of the default alert set, and alerts to leave out."""
     dashboard: bool = True
     """A Grafana dashboard ConfigMap for the Grafana sidecar (engine, GPU and gateway panels)."""
-    dashboard_labels: dict[str, str] = Field(default_factory=lambda: {"grafana_dashboard": "1"})
+    dashboard_labels: Labels = Field(default_factory=lambda: {"grafana_dashboard": "1"})
     """The label the Grafana dashboard sidecar looks for (kube-prometheus-stack's default)."""
     dcgm_exporter: bool = False
     """Install NVIDIA's DCGM exporter (pinned chart) on the GPU nodes: GPU utilisation panels and the

@@ -43,8 +43,9 @@ class StackConfig(ConfigModel):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not DNS_LABEL.match(v) or v.startswith("kube-"):
-            raise ValueError(f"{v!r} is not a usable namespace (a DNS label, not kube-*)")
+        if not DNS_LABEL.match(v) or v.startswith("kube-") or v == "default":
+            raise ValueError(f"{v!r} is not a usable namespace (a DNS label, not kube-* or default, which every "
+                             "cluster already has and the stack would try to create and delete)")
         return v
 
     @field_validator("image_registry")

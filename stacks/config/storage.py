@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
+from .formats import CcnId, Zone, dns1123_subdomain, qualified_name, tencent_id
 
 SC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
@@ -20,26 +21,39 @@ TURBO_STEP_GIB = 10240
 
 
 def _sc_name(v: str) -> str:
-    if not SC_NAME.match(v):
-        raise ValueError(f"{v!r} is not a valid StorageClass name (lowercase DNS-1123 subdomain)")
-    return v
+    return dns1123_subdomain(v, "StorageClass name")
 
 
 class ModelVolume(ConfigModel):
     size_gi: int = Field(500, ge=1)
-    """PVC request. CFS bills by usage, CFS-Turbo by provisioned capacity; size it above the sum of
-    the models' weights."""
+    """PVC request (Gi). CFS bills by usage, CFS-Turbo by provisioned capacity. At least the models'
+    weights plus 1 Gi per model (config, tokenizer, download metadata): the download stages on the same
+    volume and renames into place, and the engines mount it read-only, so nothing else is needed. A new
+    revision downloads beside the old one, which stays until removed by hand: leave room for it."""
 
 
 class CfsStorage(ModelVolume):
     kind: Literal["cfs"]
     tier: Literal["standard", "performance"] = "performance"
     """`performance` (HP) loads weights noticeably faster than `standard` (SD)."""
-    zone: str | None = None
+    zone: Zone | None = None
     """Zone of the file system; the first cluster zone when unset (put it beside the GPU pool)."""
     permission_group_id: str = "pgroupbasic"
+    """CFS permission group: `pgroupbasic` (the default group) or an id `pgroup-xxxxxxxx`."""
     provisioner: str = "com.tencent.cloud.csi.cfs"
     """CSI driver name; check `kubectl get csidriver` if your cluster's add-on registers another."""
+
+    @field_validator("permission_group_id")
+    @classmethod
+    def _pgroup(cls, v: str) -> str:
+        return v if v == "pgroupbasic" else tencent_id("pgroup")(v)
+
+    @field_validator("provisioner")
+    @classmethod
+    def _provisioner(cls, v: str) -> str:
+        # The API server validates StorageClass.provisioner as a qualified name (apimachinery
+        # ValidateStorageClass -> validateProvisioner).
+        return qualified_name(v, "provisioner name")
     storage_class_name: str = "tke-llm-cfs"
 
     @field_validator("storage_class_name")
@@ -53,7 +67,7 @@ class CfsStorage(ModelVolume):
 
 
 class CcnRef(ConfigModel):
-    id: str | None = None
+    id: CcnId | None = None
     """An existing CCN id (ccn-xxxxxxxx); a new CCN is created when unset."""
     attach_vpc: bool = True
     """Attach the cluster VPC to the CCN (needed once per VPC; turn off if it is already attached)."""
@@ -65,7 +79,7 @@ class CfsTurboStorage(ModelVolume):
     """TB (standard Turbo) or TP (performance Turbo)."""
     capacity_gib: int
     """Provisioned capacity (GiB): TB >= 20480, TP >= 10240, in steps of 10240. Cannot be changed later."""
-    zone: str | None = None
+    zone: Zone | None = None
     """Zone of the file system; the first cluster zone when unset (must be the GPU pool's zone)."""
     ccn: CcnRef = CcnRef()
     cidr_block: str = "10.255.0.0/24"

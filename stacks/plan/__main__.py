@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         raw, secrets = read(args.stack, args.stack_dir)
-        cfg = parse(raw)
+        cfg = parse(raw, secrets)
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     plan = render(cfg, args.stack, raw, secrets)
+    from stacks.uniqueness import collisions, plan_objects
+
+    clashes = collisions(cfg, plan_objects(plan))
+    if clashes:
+        print(f"Pulumi.{args.stack}.yaml has {len(clashes)} config error(s):", file=sys.stderr)
+        for issue in clashes:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
     if args.diff_against:  # read the base first: it may be the directory the new plan is written to
         from .diff import load_plan
 

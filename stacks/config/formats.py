@@ -1,0 +1,158 @@
+"""Value formats the Kubernetes API server and the Tencent Cloud API enforce, checked at plan time.
+
+A free-form string that reaches a manifest or a cloud call unchecked fails at `pulumi up`, after
+billing has started (or, for a cloud id, after the cluster exists). Each format here is the one the
+receiving API applies, with its source:
+
+- resource quantities: the grammar of k8s.io/apimachinery `pkg/api/resource/quantity.go` (the
+  `<quantity>` BNF in its doc comment; the OpenAPI pattern generated for `resource.Quantity` is the same
+  expression), magnitude at most 2^63-1;
+- names and keys: k8s.io/apimachinery `pkg/util/validation/validation.go` (`IsDNS1123Subdomain`,
+  `IsQualifiedName`, `IsValidLabelValue`), which `metadata.labels`, `metadata.annotations` and
+  `storageClassName` are validated with;
+- Tencent Cloud ids: `<prefix>-<8 lowercase letters or digits>` as the cloud API returns them
+  (`vpc-`, `subnet-`, `ins-`, `img-`, `skey-`, `ccn-`, `sg-`, `cls-`). The provider
+  (terraform-provider-tencentcloud, under pulumi-tencentcloud 0.2.3) passes ids through without a check,
+  so a typo reaches the API;
+- zones are `<region>-<n>` (ap-shanghai-5 in ap-shanghai; ap-shanghai-fsi-1 in ap-shanghai-fsi).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, WithJsonSchema
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+QUANTITY = re.compile(rf"^(?P<sign>[+-]?)(?P<num>{_NUMBER})(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?{_NUMBER})?$")
+_MULTIPLIER = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+               "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": 1,
+               "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+REGION = re.compile(r"^[a-z]{2}-[a-z]+(-[a-z]+)?$")
+"""ap-shanghai, na-siliconvalley, ap-shanghai-fsi."""
+
+
+def quantity(v: str, what: str = "quantity") -> str:
+    """A non-negative Kubernetes quantity such as `500m`, `2`, `16Gi`, `1.5G`."""
+    m = QUANTITY.match(v.strip()) if isinstance(v, str) and v == v.strip() else None
+    if m is None:
+        raise ValueError(f"{v!r} is not a Kubernetes {what} such as 500m, 2, 512Mi or 16Gi")
+    if m["sign"] == "-":
+        raise ValueError(f"{v!r}: a {what} cannot be negative")
+    suffix = m["suffix"] or ""
+    try:
+        value = Decimal(m["num"]) * (Decimal(10) ** Decimal(suffix[1:]) if suffix[:1] in ("e", "E")
+                                     else Decimal(_MULTIPLIER[suffix]))
+    except (InvalidOperation, ArithmeticError):
+        raise ValueError(f"{v!r} is out of the range of a Kubernetes {what}") from None
+    if value > INT64_MAX:
+        raise ValueError(f"{v!r} is larger than a Kubernetes {what} can be (2^63-1)")
+    return v
+
+
+def dns1123_subdomain(v: str, what: str) -> str:
+    if len(v) > 253 or not all(DNS1123_LABEL.match(p) for p in v.split(".")):
+        raise ValueError(f"{v!r} is not a valid {what}: lowercase letters, digits, '-' and '.', "
+                         "starting and ending with a letter or digit, at most 253 characters")
+    return v
+
+
+def qualified_name(v: str, what: str = "label key") -> str:
+    """`[prefix/]name`: a DNS subdomain prefix and a name of at most 63 characters."""
+    prefix, _, name = v.rpartition("/")
+    if "/" in v and (not prefix or "/" in prefix):
+        raise ValueError(f"{v!r} is not a valid {what}: at most one '/', between a DNS prefix and a name")
+    if prefix:
+        try:
+            dns1123_subdomain(prefix, f"{what} prefix")
+        except ValueError as err:
+            raise ValueError(f"{v!r}: {err}") from None
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        raise ValueError(f"{v!r} is not a valid {what}: the name part must be 1-63 letters, digits, '-', '_' "
+                         "or '.', starting and ending with a letter or digit (e.g. example.com/my-key)")
+    return v
+
+
+def label_value(v: str) -> str:
+    if len(v) > 63 or not _LABEL_VALUE.match(v):
+        raise ValueError(f"label value {v!r} must be at most 63 letters, digits, '-', '_' or '.', starting and "
+                         "ending with a letter or digit")
+    return v
+
+
+def labels(v: dict[str, str]) -> dict[str, str]:
+    for k, val in v.items():
+        qualified_name(k, "label key")
+        label_value(val)
+    return v
+
+
+def annotations(v: dict[str, str]) -> dict[str, str]:
+    for k in v:
+        qualified_name(k, "annotation key")
+    if sum(len(k) + len(val) for k, val in v.items()) > 256 * 1024:
+        raise ValueError("annotations exceed the API server's 256 KiB limit")
+    return v
+
+
+def tencent_id(prefix: str):
+    pattern = re.compile(rf"^{re.escape(prefix)}-[a-z0-9]{{8}}$")
+
+    def check(v: str) -> str:
+        if not pattern.match(v):
+            raise ValueError(f"{v!r} is not a Tencent Cloud id such as {prefix}-abcd1234 "
+                             f"(`{prefix}-` and 8 lowercase letters or digits)")
+        return v
+
+    return check
+
+
+def zone_in(zone: str, region: str) -> bool:
+    return re.fullmatch(rf"{re.escape(region)}-[0-9]+", zone) is not None
+
+
+def region(v: str) -> str:
+    if not REGION.match(v):
+        raise ValueError(f"{v!r} is not a Tencent Cloud region such as ap-shanghai or ap-guangzhou")
+    return v
+
+
+def zone(v: str) -> str:
+    m = re.fullmatch(r"([a-z]{2}-[a-z]+(?:-[a-z]+)?)-[0-9]+", v)
+    if m is None:
+        raise ValueError(f"{v!r} is not an availability zone such as ap-shanghai-5 (`<region>-<number>`)")
+    return v
+
+
+def _shown(pattern: str, example: str) -> WithJsonSchema:
+    """The editor schema shows the format as a pattern; the validator above gives the keyed message."""
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+
+
+def _id(prefix: str) -> Any:
+    return Annotated[str, AfterValidator(tencent_id(prefix)), _shown(rf"^{prefix}-[a-z0-9]{{8}}$", f"{prefix}-abcd1234")]
+
+
+Quantity = Annotated[str, AfterValidator(quantity), _shown(QUANTITY.pattern.replace("?P<sign>", "").replace(
+    "?P<num>", "").replace("?P<suffix>", ""), "16Gi")]
+StorageClassName = Annotated[str, AfterValidator(lambda v: dns1123_subdomain(v, "StorageClass name")),
+                             _shown(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "cbs")]
+Labels = Annotated[dict[str, str], AfterValidator(labels)]
+Annotations = Annotated[dict[str, str], AfterValidator(annotations)]
+Zone = Annotated[str, AfterValidator(zone), _shown(r"^[a-z]{2}-[a-z]+(-[a-z]+)?-[0-9]+$", "ap-shanghai-5")]
+Region = Annotated[str, AfterValidator(region), _shown(REGION.pattern, "ap-shanghai")]
+VpcId = _id("vpc")
+SubnetId = _id("subnet")
+InstanceId = _id("ins")
+ImageId = _id("img")
+KeyId = _id("skey")
+CcnId = _id("ccn")

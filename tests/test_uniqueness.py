@@ -1,0 +1,46 @@
+"""(kind, namespace, name) is unique over everything a stack renders; a clash is refused with its key."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.config import ConfigError, parse
+from stacks.plan.__main__ import main
+
+from .conftest import ROOT, tke_config
+
+DEV = (ROOT / "Pulumi.dev.yaml").read_text()
+PROD = (ROOT / "Pulumi.prod.yaml").read_text()
+
+
+def plan_errors(tmp_path, capsys, text: str) -> list[str]:
+    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert not (tmp_path / "out" / "t").exists(), "nothing is written for a refused stack"
+    return [line.strip() for line in err.splitlines()]
+
+
+@pytest.mark.parametrize("model, kind", [("llm-gateway", "Deployment"), ("open-webui", "Deployment")])
+def test_a_model_named_like_a_stack_object_is_refused(tmp_path, capsys, model, kind):
+    found = plan_errors(tmp_path, capsys, DEV.replace("name: r1-distill-7b", f"name: {model}"))
+    assert f"tke-llm:models[0].name: the stack would render 2 {kind} objects named '{model}' in namespace llm: " \
+           "each apply would overwrite the other; rename the model (its name prefixes its objects)" in found, found
+
+
+@pytest.mark.parametrize("text, namespace", [
+    (DEV, "monitoring"),   # dev installs kube-prometheus-stack there
+    (DEV, "keda"),         # and KEDA
+    (PROD, "lws-system"),  # prod's multi-node model installs the LeaderWorkerSet controller
+])
+def test_a_namespace_equal_to_an_add_ons_is_refused(tmp_path, capsys, text, namespace):
+    found = plan_errors(tmp_path, capsys, text.replace("tke-llm:namespace: llm", f"tke-llm:namespace: {namespace}"))
+    assert f"tke-llm:namespace: the stack would render 2 Namespace objects named '{namespace}' in the cluster: " \
+           "each apply would overwrite the other; choose a namespace no add-on of the stack uses" in found, found
+
+
+def test_the_default_namespace_is_refused():
+    with pytest.raises(ConfigError) as exc:
+        parse(tke_config(namespace="default"))
+    assert any(str(i).startswith("tke-llm:namespace: 'default' is not a usable namespace") for i in exc.value.issues)
