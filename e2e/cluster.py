@@ -256,6 +256,18 @@ class LocalCluster:
             if err.status != 409:
                 raise
 
+    def install_crds(self, paths: list[Path]) -> None:
+        """CustomResourceDefinitions the stack's objects need (e.g. ../shared/crds: ServiceMonitor,
+        PrometheusRule, HTTPRoute, ScaledObject), established before the stack is applied."""
+        for path in paths:
+            self.apply_file(path)
+        for path in paths:
+            for doc in yaml.safe_load_all(path.read_text()):
+                if doc and doc.get("kind") == "CustomResourceDefinition":
+                    group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+                    version = next(v["name"] for v in doc["spec"]["versions"] if v.get("served"))
+                    self.kube.wait(f"CRD {kind}", lambda: self._served(f"{group}/{version}", kind), timeout=30)
+
     def add_nodes(self, nodes: list[FakeNode]) -> None:
         for node in nodes:
             self.create(node.manifest())

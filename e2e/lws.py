@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from .cluster import LocalCluster
 
 LWS_API = "leaderworkerset.x-k8s.io/v1"
+SHARED_CRDS = Path(__file__).resolve().parents[2] / "shared" / "crds"
 
 
 def start_lws(cluster: "LocalCluster") -> None:
@@ -23,7 +25,10 @@ def start_lws(cluster: "LocalCluster") -> None:
     src = cluster.tools / "lws"
     d = cluster.dir / "lws"
     (d / "certs").mkdir(parents=True, exist_ok=True)
-    cluster.apply_file(src / "leaderworkerset.x-k8s.io_leaderworkersets.yaml")
+    # The CRD of the release the stack's chart installs (../shared/crds, v0.10.0), not the controller's own
+    # (v0.7.0, the newest LWS module that builds with the provider's client-go): the API server then
+    # validates the rendered objects as a real cluster would.
+    cluster.apply_file(SHARED_CRDS / "leaderworkerset.x-k8s.io_leaderworkersets.yaml")
     cluster.kube.wait("the LeaderWorkerSet CRD", lambda: cluster._served(LWS_API, "LeaderWorkerSet"), timeout=30)
 
     # Serving certificate for 127.0.0.1, signed by the cluster's CA.

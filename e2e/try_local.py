@@ -24,6 +24,7 @@ import yaml
 
 from .cluster import LocalCluster, nodes_for
 from .engine import Engine, run
+from .lws import SHARED_CRDS
 from .toolchain import tools_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from stacks.config import parse
 
         cfg = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
+        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
         cluster.add_nodes(nodes_for(cfg, per_pool=2))
         for sc in classes:
             cluster.add_storage(sc)

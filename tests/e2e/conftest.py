@@ -13,6 +13,7 @@ import yaml
 
 from e2e.cluster import LocalCluster, nodes_for
 from e2e.engine import Engine
+from e2e.lws import SHARED_CRDS
 from e2e.toolchain import tools_dir
 from stacks.config import parse
 
@@ -60,6 +61,7 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
     try:
         config = local_cluster_config(mod.STACK_CONFIG, cluster.kubeconfig, "local")
         cfg = parse(unprefixed(config))
+        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
         cluster.add_nodes(nodes_for(cfg, per_pool=getattr(mod, "NODES_PER_POOL", 2)))
         for sc in getattr(mod, "STORAGE_CLASSES", ()):
             cluster.add_storage(sc)

@@ -140,3 +140,83 @@ def test_change_steps_match_the_offline_diff(local: Harness, stack, change: str)
     result, steps = run(stack, "up")
     assert result.summary.result == "succeeded", steps.diagnostics
     assert steps.changed() == real
+
+
+# kwok fails the download's pods while this Stage exists (the registry or model hub is unreachable).
+FAIL_DOWNLOADS = {
+    "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage", "metadata": {"name": "download-fails"},
+    "spec": {
+        "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+        "selector": {"matchExpressions": [
+            {"key": '.metadata.labels["app.kubernetes.io/component"]', "operator": "In", "values": ["model-download"]},
+            {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+            {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+        ]},
+        "weight": 10000,
+        "next": {"statusTemplate": (
+            "{{ $now := Now }}\n"
+            "containerStatuses:\n"
+            "{{ range $index, $item := .spec.containers }}\n"
+            "- image: {{ $item.image | Quote }}\n"
+            "  name: {{ $item.name | Quote }}\n"
+            "  ready: false\n"
+            "  restartCount: 0\n"
+            "  state:\n"
+            "    terminated:\n"
+            "      exitCode: 1\n"
+            "      finishedAt: {{ $now | Quote }}\n"
+            "      reason: Error\n"
+            "      startedAt: {{ $now | Quote }}\n"
+            "{{ end }}\n"
+            "phase: Failed\n")},
+    },
+}
+
+
+def test_failed_download_fails_the_up_naming_the_model_and_the_next_up_recovers(local: Harness, stack) -> None:
+    k = local.kube
+    head = copy.deepcopy(stack.config)
+    model = head[f"{PREFIX}models"][0]
+    model["source"]["tag"] = "deepseek-r1:14b"  # a new download Job
+    head[f"{PREFIX}modelCache"] = {**head.get(f"{PREFIX}modelCache", {}), "retries": 0}
+    local.cluster.create(FAIL_DOWNLOADS)
+    try:
+        set_config(local, stack, head)
+        with pytest.raises(auto.CommandError) as failed:
+            run(stack, "up")
+        message = str(failed.value)
+        assert "download-r1-7b-" in message, message[-3000:]
+        assert "failed" in message.lower()
+    finally:
+        k.delete("kwok.x-k8s.io/v1alpha1", "Stage", "download-fails")
+    # The hub is reachable again: the next up replaces the failed Job and completes, without kubectl.
+    result, steps = run(stack, "up")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    jobs = [j for j in k.list("batch/v1", "Job", NS) if j["metadata"]["name"].startswith("download-r1-7b-")]
+    assert jobs and all(j["status"].get("succeeded") == 1 for j in jobs), [j["status"] for j in jobs]
+    _, again = run(stack, "preview", expect_no_changes=True)
+    assert set(again.count()) <= {"same"}, again.changed()
+
+
+def test_destroy_keeps_the_volumes_and_the_next_up_reattaches_them(local: Harness, stack) -> None:
+    k = local.kube
+    before = {name: k.get("v1", "PersistentVolumeClaim", name, NS)["metadata"]["uid"]
+              for name in ("models", "open-webui-data")}
+    result, steps = run(stack, "destroy")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    # What the README says destroy removes...
+    assert not k.list("apps/v1", "Deployment", NS)
+    assert not k.list("batch/v1", "Job", NS)
+    assert k.get("v1", "Service", "llm-gateway", NS) is None
+    # ...and what it keeps: the volumes and their data (bound to the same volumes), beyond the namespace
+    # controller's reach.
+    time.sleep(3)
+    for name, uid in before.items():
+        pvc = k.get("v1", "PersistentVolumeClaim", name, NS)
+        assert pvc is not None and pvc["metadata"]["uid"] == uid, name
+        assert pvc["metadata"].get("deletionTimestamp") is None, name
+    # The next up adopts them instead of failing on "already exists".
+    result, steps = run(stack, "up")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    for name, uid in before.items():
+        assert k.get("v1", "PersistentVolumeClaim", name, NS)["metadata"]["uid"] == uid, name
