@@ -32,7 +32,10 @@ Job lifecycle (pulumi-notes "Jobs and replacement"): no `ttlSecondsAfterFinished
 delete the finished Job, the next `pulumi refresh` would see it gone and `pulumi up` would create it
 again, i.e. download again. The name carries a hash of (source, id, revision), so a new revision is a
 new Job; the component should still register Jobs with `delete_before_replace=True`, because any other
-template change replaces a fixed-name Job.
+template change replaces a fixed-name Job. A Job that failed (its pods exhausted `backoffLimit`, or
+`activeDeadlineSeconds` passed) carries `pulumi.com/replaceUnready` (render/awaits.py), so the next
+`pulumi up` replaces it and downloads again, resuming from the partial directory; a complete Job is
+never re-run.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .awaits import replaced_when_unready
 from .engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
 from .meta import labels, metadata
 
@@ -340,7 +344,7 @@ def download_job(
     template_meta: dict[str, Any] = {"labels": obj_labels}
     if root_disk_gb is not None:
         template_meta["annotations"] = {SUPER_NODE_ROOT_DISK: str(root_disk_gb)}
-    return {
+    return replaced_when_unready({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata(job_name, namespace, obj_labels),
@@ -354,7 +358,7 @@ def download_job(
                 ),
             },
         },
-    }
+    })
 
 
 def node_downloader_daemonset(
