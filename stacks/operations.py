@@ -175,8 +175,11 @@ def autoscaler_spec(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget 
 def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None) -> ModelOps:
     m = plan.config
     a = m.autoscaling
-    rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m), autoscaled=a is not None,
-                      scale_to_zero=bool(a and a.min_replicas == 0))
+    # `replicas: 0` without an autoscaler parks the model (its GPUs are free, its config stays): the
+    # Service then has no endpoints to wait for, exactly as at an autoscaler's zero.
+    rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m),
+                      max_replicas=a.max_replicas if a else m.replicas, autoscaled=a is not None,
+                      scale_to_zero=min_replicas(m) == 0)
     return ModelOps(
         name=m.name, spec=plan.spec, rollout=rollout, autoscaler=autoscaler_spec(cfg, plan, gateway),
         pdb=needs_pdb(a.max_replicas if a else m.replicas), target=model_target(plan, cfg.storage.kind),
@@ -310,7 +313,7 @@ def describe_rollout(o: ModelOps) -> str:
         return "group by group (LeaderWorkerSet, no surge group)"
     if o.rollout.surge:
         return "rolling, one surge pod (a spare GPU slot exists at the pool's maximum)"
-    if o.rollout.min_replicas >= 2:
+    if (o.rollout.max_replicas or o.rollout.min_replicas) >= 2:
         return "rolling, one pod at a time without surge (no spare GPU slot at the pool's maximum)"
     return "Recreate (no spare GPU slot for a surge pod at the pool's maximum)"
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from render import litellm
 from render.awaits import REPLACE_UNREADY, SKIP_AWAIT
 
-from .conftest import render_raw, tke_config
+from .conftest import existing_config, render_raw, tke_config
 
 POOLS = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
          {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
@@ -55,3 +57,138 @@ def test_only_jobs_carry_replace_unready():
     marked = {r.manifest["kind"] for r in plan.k8s_objects
               if REPLACE_UNREADY in (r.manifest["metadata"].get("annotations") or {})}
     assert marked == {"Job"}
+
+
+# --- await budgets that cover the download --------------------------------------------------------
+
+LOCAL = {"kind": "local", "hostPath": "/data/models"}
+
+
+def _serving_plan(raw, name="qwen3-8b"):
+    from stacks.config import parse
+    from stacks.naming import derive
+    from stacks.serving import serving_plan
+
+    cfg = parse(raw)
+    m = next(m for m in cfg.models if m.name == name)
+    return serving_plan(cfg, derive(cfg, "test"), m, api_key_secret=f"{name}-api-key")
+
+
+def test_the_local_downloader_is_awaited_for_the_whole_download():
+    """Pulumi waits until every GPU node holds the weights (the pods' readiness is the marker file):
+    with the default 10 minutes, any real download failed the first `up`."""
+    raw = tke_config(nodePools=POOLS, models=[VLLM], storage=LOCAL)
+    plan, sp = render_raw(raw), _serving_plan(raw)
+    (ds,) = k8s(plan, "DaemonSet")
+    assert ds.manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert seconds(ds.options["customTimeouts"]["create"]) == sp.download_seconds + 300
+    assert seconds(ds.options["customTimeouts"]["update"]) == sp.download_seconds + 300
+    assert sp.download_seconds > 600
+
+
+def test_a_server_on_local_disks_is_awaited_through_its_nodes_download():
+    """A GPU node that joins for the server (the pool starts at 0) downloads its copy while the server
+    pod waits on the hostPath: the server's await and progress deadline cover that download."""
+    raw = tke_config(nodePools=POOLS, models=[VLLM], storage=LOCAL)
+    plan, sp = render_raw(raw), _serving_plan(raw)
+    deploy = next(r for r in k8s(plan, "Deployment") if r.manifest["metadata"]["name"] == "qwen3-8b")
+    need = sp.download_seconds + sp.load_seconds
+    assert seconds(deploy.options["customTimeouts"]["create"]) >= need
+    assert seconds(deploy.options["customTimeouts"]["update"]) >= need
+    assert deploy.manifest["spec"]["progressDeadlineSeconds"] >= need
+    svc = next(r for r in k8s(plan, "Service") if r.manifest["metadata"]["name"] == "qwen3-8b-api")
+    assert seconds(svc.options["customTimeouts"]["create"]) >= need
+
+
+def test_a_server_on_shared_storage_waits_only_for_its_load():
+    """On shared storage the server starts after the Job completed: its budget is the load alone."""
+    raw = tke_config(nodePools=POOLS, models=[VLLM])
+    plan, sp = render_raw(raw), _serving_plan(raw)
+    deploy = next(r for r in k8s(plan, "Deployment") if r.manifest["metadata"]["name"] == "qwen3-8b")
+    assert seconds(deploy.options["customTimeouts"]["create"]) == sp.load_seconds + 600
+
+
+def test_replicas_zero_without_an_autoscaler_deploys_without_waiting_for_endpoints():
+    """`replicas: 0` parks a model: the Service has no endpoint to wait for, so it is not awaited
+    (otherwise every `up` would time out on it)."""
+    plan = render_raw(tke_config(nodePools=POOLS, models=[{**VLLM, "replicas": 0}]))
+    deploy = next(r for r in k8s(plan, "Deployment") if r.manifest["metadata"]["name"] == "qwen3-8b")
+    assert deploy.manifest["spec"]["replicas"] == 0
+    svc = next(r for r in k8s(plan, "Service") if r.manifest["metadata"]["name"] == "qwen3-8b-api")
+    assert svc.manifest["metadata"]["annotations"][SKIP_AWAIT] == "true"
+    running = render_raw(tke_config(nodePools=POOLS, models=[VLLM]))
+    svc = next(r for r in k8s(running, "Service") if r.manifest["metadata"]["name"] == "qwen3-8b-api")
+    assert SKIP_AWAIT not in (svc.manifest["metadata"].get("annotations") or {})
+
+
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b", "ins-c", "ins-d"], "keyId": "skey-1",
+       "gpu": {"type": "H20", "count": 8, "rdma": True}}
+R1 = {"name": "deepseek-r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8,
+      "nodes": 2, "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
+      "settings": {"maxModelLen": 32768}}
+TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
+
+
+def test_a_parked_leaderworkerset_is_not_awaited_for_groups_it_does_not_have():
+    pools = [POOLS[0], H20]
+    parked = render_raw(tke_config(nodePools=pools, storage=TURBO, models=[{**R1, "replicas": 0}]))
+    (lws,) = k8s(parked, "LeaderWorkerSet")
+    assert "pulumi.com/waitFor" not in (lws.manifest["metadata"].get("annotations") or {})
+    running = render_raw(tke_config(nodePools=pools, storage=TURBO, models=[R1]))
+    (lws,) = k8s(running, "LeaderWorkerSet")
+    assert lws.manifest["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Available"
+
+
+# --- the gateway never runs without its config or keys ----------------------------------------------
+
+def _gateway(raw):
+    plan = render_raw(raw)
+    (cm,) = [r for r in k8s(plan, "ConfigMap") if r.manifest["metadata"]["name"].startswith(f"{litellm.NAME}-config")]
+    deploy = next(r for r in k8s(plan, "Deployment") if r.manifest["metadata"]["name"] == litellm.NAME)
+    return plan, cm, deploy
+
+
+def test_a_gateway_config_change_is_a_new_configmap_created_before_the_old_one_goes():
+    _, cm_a, deploy_a = _gateway(tke_config(nodePools=POOLS, models=[VLLM]))
+    plan_b, cm_b, deploy_b = _gateway(tke_config(nodePools=POOLS, models=[VLLM], gateway={"numRetries": 5}))
+    a, b = cm_a.manifest["metadata"]["name"], cm_b.manifest["metadata"]["name"]
+    assert a != b, "same name: the provider would replace it delete-then-create"
+    # Same Pulumi resource, new object name: the provider replaces create-before-delete (its
+    # DeleteBeforeReplace needs the same name) and the engine deletes the old one after the Deployment
+    # that depends on the new one has rolled.
+    assert cm_a.name == cm_b.name and not cm_b.options.get("deleteBeforeReplace")
+    for cm, deploy in ((cm_a, deploy_a), (cm_b, deploy_b)):
+        volumes = deploy.manifest["spec"]["template"]["spec"]["volumes"]
+        assert {"name": "config", "configMap": {"name": cm.manifest["metadata"]["name"]}} in volumes
+    assert cm_b.urn in plan_b.dependencies(deploy_b)
+    # The same config renders the same name: no replacement without a change.
+    assert _gateway(tke_config(nodePools=POOLS, models=[VLLM]))[1].manifest["metadata"]["name"] == a
+
+
+@pytest.mark.parametrize("raw", [tke_config(nodePools=POOLS, models=[VLLM]),
+                                 existing_config()])
+def test_secrets_are_updated_in_place_and_retained_objects_are_adopted(raw):
+    """The provider updates a Secret's data in place (no moment without the key for a starting pod)
+    and adopts an object that is already there (the namespace a destroy retained)."""
+    plan = render_raw(raw)
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["enableSecretMutable"] == "true"
+    assert provider.inputs["upsertExistingObjects"] == "true"
+    assert provider.inputs["enableServerSideApply"] == "true"
+
+
+# --- data that survives destroy -------------------------------------------------------------------
+
+def test_destroy_keeps_the_namespace_so_the_volumes_and_their_data_survive():
+    """Deleting the namespace would make the namespace controller delete the model and UI claims in it,
+    whatever their own options say; retained, they stay bound to their data for the next `up`."""
+    from render import webui
+
+    plan = render_raw(tke_config(nodePools=POOLS, models=[VLLM]))
+    (ns,) = [r for r in k8s(plan, "Namespace") if r.manifest["metadata"]["name"] == plan.config.namespace]
+    assert ns.options["retainOnDelete"] is True
+    claims = {r.manifest["metadata"]["name"]: r for r in k8s(plan, "PersistentVolumeClaim")}
+    assert {webui.PVC} < set(claims) and len(claims) == 2
+    for claim in claims.values():
+        assert claim.manifest["metadata"]["namespace"] == plan.config.namespace
+        assert claim.options["protect"] and claim.options["retainOnDelete"]
