@@ -6,7 +6,7 @@ charts. Pure derivations, reused by the composition and by the plan summary.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from render.monitoring import (
 )
 
 from .catalog import images
+from .chart_hooks import hook_free
 from .catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from .config import StackConfig
 from .config.node_pools import GPU_LABEL
@@ -285,7 +286,8 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
         out.append(ChartSpec("prometheus-adapter", images.PROMETHEUS_ADAPTER_CHART,
                              images.PROMETHEUS_ADAPTER_CHART_VERSION, images.PROMETHEUS_COMMUNITY_REPO,
                              "custom-metrics", False, values))
-    return out
+    # Chart v4 never runs Helm hooks: every chart gets the values that keep its pods off them.
+    return [replace(c, values=hook_free(c.chart, c.version, c.values)) for c in out]
 
 
 def operations_plan(cfg: StackConfig, plans: list[ServingPlan]) -> OperationsPlan:

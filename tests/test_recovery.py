@@ -192,3 +192,70 @@ def test_destroy_keeps_the_namespace_so_the_volumes_and_their_data_survive():
     for claim in claims.values():
         assert claim.manifest["metadata"]["namespace"] == plan.config.namespace
         assert claim.options["protect"] and claim.options["retainOnDelete"]
+
+
+# --- Helm charts whose pods depend on no hook --------------------------------------------------------
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+PROM = {"prometheus": {"kind": "in-cluster"}, "dcgmExporter": True}
+
+
+def _all_addons():
+    """A stack that installs every add-on chart the program knows (LWS for the multi-node model)."""
+    pools = [POOLS[0], POOLS[1], H20]
+    r1 = {**R1, "autoscaling": {"maxReplicas": 2, "metric": "queue", "scaler": "keda"}}
+    qwen = {**VLLM, "autoscaling": {"maxReplicas": 2, "metric": "queue", "scaler": "hpa"}}
+    return render_raw(tke_config(nodePools=pools, storage=TURBO, models=[qwen, r1], monitoring=PROM,
+                                 autoscalers={"installKeda": True, "installPrometheusAdapter": True}))
+
+
+def test_kube_prometheus_stack_needs_no_admission_hook():
+    """kube-prometheus-stack 88.0.0: the operator mounts `<fullname>-admission` (made only by the
+    admission-create hook Job) when `prometheusOperator.tls.enabled`, and the webhook configurations
+    need the CA that the admission-patch hook writes: both off, and the CRD upgrade hook off."""
+    plan = _all_addons()
+    values = plan.one(CHART, "kube-prometheus-stack").raw_inputs["values"]
+    operator = values["prometheusOperator"]
+    assert operator["tls"]["enabled"] is False
+    assert operator["admissionWebhooks"]["enabled"] is False
+    assert operator["admissionWebhooks"]["patch"]["enabled"] is False
+    assert values["crds"]["upgradeJob"]["enabled"] is False
+    assert values["grafana"]["testFramework"]["enabled"] is False
+    # The stack's own values are kept beside them.
+    assert operator["nodeSelector"] and values["grafana"]["sidecar"]["dashboards"]["enabled"] is True
+
+
+def test_every_installed_chart_was_reviewed_for_hooks_at_its_pinned_version():
+    from stacks.chart_hooks import REVIEWED_VERSIONS, chart_key
+
+    plan = _all_addons()
+    charts = {chart_key(r.inputs["chart"]): r.inputs["version"] for r in plan.by_type(CHART)}
+    assert set(charts) == {"kube-prometheus-stack", "dcgm-exporter", "keda", "prometheus-adapter", "lws"}
+    for chart, version in charts.items():
+        assert version in REVIEWED_VERSIONS[chart], chart
+
+
+def test_every_pinned_chart_version_was_reviewed():
+    """Bumping a pin in stacks/catalog/images.py without reviewing the new templates fails here."""
+    from stacks.catalog import images
+    from stacks.chart_hooks import REVIEWED_VERSIONS
+
+    pins = {("kube-prometheus-stack", images.KUBE_PROMETHEUS_STACK_CHART_VERSION),
+            ("prometheus-adapter", images.PROMETHEUS_ADAPTER_CHART_VERSION),
+            ("dcgm-exporter", images.DCGM_EXPORTER_CHART_VERSION), ("lws", images.LWS_CHART_VERSION)}
+    pins |= {("keda", v) for v in images.KEDA_CHART_BY_MINOR.values()}
+    for chart, version in sorted(pins):
+        assert version in REVIEWED_VERSIONS[chart], f"{chart} {version}"
+
+
+def test_an_unreviewed_chart_is_refused_with_the_place_to_review_it():
+    from stacks.chart_hooks import hook_free
+
+    with pytest.raises(ValueError, match=r"kube-prometheus-stack 99\.0\.0 was not reviewed for hooks \(stacks/chart_hooks.py\)"):
+        hook_free("kube-prometheus-stack", "99.0.0", {})
+    with pytest.raises(ValueError, match="cert-manager"):
+        hook_free("cert-manager", "1.0.0", {})
+    # A values key the stack sets is merged with, not replaced by, the hook settings.
+    merged = hook_free("kube-prometheus-stack", "88.0.0", {"prometheusOperator": {"nodeSelector": {"a": "b"}}})
+    assert merged["prometheusOperator"] == {"nodeSelector": {"a": "b"}, "tls": {"enabled": False},
+                                            "admissionWebhooks": {"enabled": False, "patch": {"enabled": False}}}
