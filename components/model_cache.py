@@ -40,8 +40,11 @@ class ModelCache(Component):
         hub_token: pulumi.Input[str] | None = None,
         image_registry: str | None = None,
         pip_index_url: str | None = None,
+        keep_revisions: tuple[str, ...] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`keep_revisions`: revisions of the same model id other models of the stack are configured
+        with, which the download of a new revision must not remove (render/model_cache.py)."""
         super().__init__("tke-llm:model:ModelCache", name, opts)
         spec, source = plan.spec, plan.source
         deps: list[pulumi.Resource] = []
@@ -60,7 +63,7 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
-                pip_index_url=pip_index_url,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
             timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
@@ -73,7 +76,7 @@ class ModelCache(Component):
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
-                pip_index_url=pip_index_url,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.

@@ -259,3 +259,82 @@ def test_an_unreviewed_chart_is_refused_with_the_place_to_review_it():
     merged = hook_free("kube-prometheus-stack", "88.0.0", {"prometheusOperator": {"nodeSelector": {"a": "b"}}})
     assert merged["prometheusOperator"] == {"nodeSelector": {"a": "b"}, "tls": {"enabled": False},
                                             "admissionWebhooks": {"enabled": False, "patch": {"enabled": False}}}
+
+
+# --- old revisions are removed --------------------------------------------------------------------
+
+def _revision_box(tmp_path):
+    """The real download script against stub tools, in the per-revision layout the stack uses."""
+    import os
+    import subprocess
+
+    from render.model_cache import download_id, download_script, marker_name, ModelSource
+
+    root = tmp_path / "volume"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool, body in (("python", "exit 0\n"),
+                       ("hf", 'dir="${@: -1}"; mkdir -p "$dir"; echo "$2" > "$dir/model.safetensors"\n')):
+        (bindir / tool).write_text("#!/bin/bash\n" + body)
+        (bindir / tool).chmod(0o755)
+
+    def download(revision: str, keep: list[str] | None) -> subprocess.CompletedProcess[str]:
+        source = ModelSource("huggingface", "Qwen/Qwen3-14B", revision)
+        env = {"PATH": f"{bindir}:{os.environ['PATH']}", "MODEL_ROOT": str(root),
+               "MODEL_DIR": f"huggingface/Qwen/Qwen3-14B/{revision}", "MODEL_ID": source.model_id,
+               "MODEL_REVISION": revision, "MARKER": marker_name(source), "DOWNLOAD_ID": download_id(source)}
+        if keep is not None:
+            env["KEEP_REVISIONS"] = "\n".join(keep)
+        return subprocess.run(["bash", "-c", download_script(source)], env=env, capture_output=True, text=True,
+                              timeout=30)
+
+    return root / "huggingface/Qwen/Qwen3-14B", download
+
+
+def _age(model_root, revision, seconds_ago):
+    import os
+    import time
+
+    marker = model_root / revision / f".tke-llm-complete-{revision}"
+    t = time.time() - seconds_ago
+    os.utime(marker, (t, t))
+
+
+def test_a_new_revision_removes_all_but_the_serving_one_and_the_configured_ones(tmp_path):
+    model, download = _revision_box(tmp_path)
+    for rev, age in (("aaa", 300), ("bbb", 200), ("ccc", 100)):
+        assert download(rev, ["aaa", "bbb", "ccc"]).returncode == 0
+        _age(model, rev, age)
+    (model / "copied-by-hand").mkdir()                 # no marker of ours: never touched
+    (model / "ddd.partial-1234").mkdir()               # another download in progress: never touched
+    out = download("ddd", ["ddd", "aaa"])              # another model of the stack still serves aaa
+    assert out.returncode == 0, out.stderr
+    left = sorted(p.name for p in model.iterdir())
+    # ccc: the newest previous revision, which the servers run until their rollout ends.
+    assert left == ["aaa", "ccc", "copied-by-hand", "ddd", "ddd.partial-1234"]
+    assert "removing old revision bbb of Qwen/Qwen3-14B" in out.stdout
+    # The next revision, with nobody configured on aaa any more, leaves two revisions on disk.
+    _age(model, "ddd", 50)
+    assert download("eee", ["eee"]).returncode == 0
+    assert sorted(p.name for p in model.iterdir() if (p / f".tke-llm-complete-{p.name}").exists()) == ["ddd", "eee"]
+
+
+def test_without_the_per_revision_layout_nothing_is_removed(tmp_path):
+    model, download = _revision_box(tmp_path)
+    for rev, age in (("aaa", 300), ("bbb", 200)):
+        assert download(rev, None).returncode == 0
+        _age(model, rev, age)
+    assert download("ccc", None).returncode == 0
+    assert sorted(p.name for p in model.iterdir()) == ["aaa", "bbb", "ccc"]
+
+
+def test_the_rendered_download_keeps_every_revision_the_stack_serves():
+    other = {**VLLM, "name": "qwen3-8b-long", "servedName": "Qwen3-8B-long",
+             "source": {**VLLM["source"], "revision": "0123456789abcdef0123456789abcdef01234567"}}
+    plan = render_raw(tke_config(nodePools=[POOLS[0], {**POOLS[1], "maxSize": 3}], models=[VLLM, other]))
+    jobs = [r.manifest for r in k8s(plan, "Job")]
+    assert len(jobs) == 2
+    for job in jobs:
+        env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["KEEP_REVISIONS"].splitlines() == sorted([VLLM["source"]["revision"], other["source"]["revision"]])
+        assert env["MODEL_DIR"].endswith("/" + env["MODEL_REVISION"])
