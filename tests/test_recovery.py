@@ -338,3 +338,12 @@ def test_the_rendered_download_keeps_every_revision_the_stack_serves():
         env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["KEEP_REVISIONS"].splitlines() == sorted([VLLM["source"]["revision"], other["source"]["revision"]])
         assert env["MODEL_DIR"].endswith("/" + env["MODEL_REVISION"])
+
+
+def test_the_plan_diff_calls_a_secret_data_change_an_update_and_a_config_change_a_new_configmap():
+    """The plan diff follows the provider settings: Secrets are mutable (only `type` replaces one), and
+    the gateway's ConfigMap is replaced through its name, i.e. created before the old one goes."""
+    from stacks.plan.diff import rules_for
+
+    assert {r.path for r in rules_for("kubernetes:core/v1:Secret")} == {"metadata.name", "metadata.namespace", "type"}
+    assert {"data", "metadata.name"} <= {r.path for r in rules_for("kubernetes:core/v1:ConfigMap")}
