@@ -347,3 +347,11 @@ def test_the_plan_diff_calls_a_secret_data_change_an_update_and_a_config_change_
 
     assert {r.path for r in rules_for("kubernetes:core/v1:Secret")} == {"metadata.name", "metadata.namespace", "type"}
     assert {"data", "metadata.name"} <= {r.path for r in rules_for("kubernetes:core/v1:ConfigMap")}
+
+
+def test_the_plan_summary_says_the_namespace_outlives_destroy():
+    from stacks.plan.summary import summary
+
+    text = summary(render_raw(tke_config(nodePools=POOLS, models=[VLLM])))
+    section = text[text.index("## Data safety"):]
+    assert "- Namespace `llm`: kept by `pulumi destroy` (retainOnDelete), so the volumes in it keep their data" in section
