@@ -528,7 +528,8 @@ def render_text(d: PlanDiff) -> str:
             if action in ("update", "replace") and c.paths:
                 lines.append(f"      changed: {_paths(c)}")
     if d.moved:
-        lines += ["", "Deleted and created with the same object name (a move? an alias keeps the resource):"]
+        lines += ["", "Deleted and created with the same object name (a move? an alias keeps the resource; without one the "
+                  "provider adopts the object on create (upsertExistingObjects), then deletes it with the old resource):"]
         lines += [f"  {a.urn}\n    -> {b.urn}" for a, b in d.moved]
     if d.sources:
         lines += ["", "Sources of the replacement rules:"] + [f"  [{k}] {SOURCES[k]}" for k in d.sources]
@@ -571,7 +572,9 @@ def render_markdown(d: PlanDiff) -> str:
         out += [f"- `{c.label}` <sub>{c.type}</sub>" for c in created]
         out += ["", "</details>", ""]
     if d.moved:
-        out += ["Deleted and created under the same object name — if this is a move, an `alias` keeps the resource:", ""]
+        out += ["Deleted and created under the same object name — if this is a move, an `alias` keeps the resource "
+                "(without one the provider adopts the object on create, `upsertExistingObjects`, then deletes it with the "
+                "old resource):", ""]
         out += [f"- `{a.label}`: `{a.urn}` → `{b.urn}`" for a, b in d.moved]
         out.append("")
     if d.sources:
