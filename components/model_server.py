@@ -64,7 +64,8 @@ class ModelServer(Component):
         if rollout is None:
             workload, service = manifests(spec)
         else:
-            workload, service = manifests(spec, surge_capacity=rollout.surge, max_replicas=rollout.max_replicas or rollout.min_replicas,
+            most = rollout.min_replicas if rollout.max_replicas is None else rollout.max_replicas
+            workload, service = manifests(spec, surge_capacity=rollout.surge, max_replicas=most,
                                           skip_await=rollout.scale_to_zero)
         kind = workload["kind"]
         if kind == "Deployment" and workload["spec"].get("progressDeadlineSeconds", 0) < budget:
