@@ -7,6 +7,7 @@ import os
 import pulumi
 
 from .base import Component
+from .k8s_provider import provider_settings
 import pulumi_kubernetes as k8s
 
 
@@ -39,7 +40,7 @@ class ExistingCluster(Component):
             kubeconfig=source,
             context=context,
             cluster_identifier=identifier,
-            enable_server_side_apply=True,
+            **provider_settings(),
             opts=self.child(),
         )
         self.register_outputs({})

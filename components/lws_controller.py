@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 
 from render.meta import image as mirrored
 from render.namespace import namespace
+from stacks.chart_hooks import hook_free
 from stacks.catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
 
 from .base import Component
@@ -29,10 +30,11 @@ class LwsController(Component):
             chart=LWS_CHART,
             version=LWS_CHART_VERSION,
             namespace=NAMESPACE,
-            values={
+            # Chart v4 never runs Helm hooks; the LWS chart has none (stacks/chart_hooks.py).
+            values=hook_free(LWS_CHART, LWS_CHART_VERSION, {
                 "image": {"manager": {"repository": repo, "tag": LWS_IMAGE_TAG, "pullPolicy": "IfNotPresent"}},
                 "nodeSelector": node_selector,
-            },
+            }),
             opts=self.child(depends_on=[ns]),
         )
         self.register_outputs({})

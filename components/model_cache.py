@@ -4,7 +4,8 @@ Shared storage: one Job on the CPU system pool writes the model directory; the J
 hash of (source, id, revision), so a new revision is a new Job, created by delete-then-create (Job
 templates are immutable). Pulumi waits for the Job to complete, with a create timeout derived from
 the model size and the configured bandwidth, instead of failing after the default 10 minutes.
-Local storage: a DaemonSet on the GPU nodes fills each node's disk, then sleeps.
+Local storage: a DaemonSet on the GPU nodes fills each node's disk, then sleeps; Pulumi waits for
+every node's copy with the same budget.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from stacks.serving import ServingPlan
 
 from .base import Component
 from .k8s import apply
+
+
+def download_await_seconds(plan: ServingPlan) -> int:
+    """How long Pulumi waits for the download: the Job's own deadline (activeDeadlineSeconds) plus
+    five minutes for the Job controller to report it, so a download that runs out of time fails as
+    `DeadlineExceeded` (and is replaced by the next `up`) rather than as a Pulumi timeout."""
+    return plan.download_seconds + 300
 
 
 class ModelCache(Component):
@@ -32,8 +40,11 @@ class ModelCache(Component):
         hub_token: pulumi.Input[str] | None = None,
         image_registry: str | None = None,
         pip_index_url: str | None = None,
+        keep_revisions: tuple[str, ...] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`keep_revisions`: revisions of the same model id other models of the stack are configured
+        with, which the download of a new revision must not remove (render/model_cache.py)."""
         super().__init__("tke-llm:model:ModelCache", name, opts)
         spec, source = plan.spec, plan.source
         deps: list[pulumi.Resource] = []
@@ -52,9 +63,9 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
-                pip_index_url=pip_index_url,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
-            timeout = f"{plan.download_seconds + 300}s"
+            timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
                 f"{name}-job", manifest,
                 self.child( depends_on=deps, delete_before_replace=True,
@@ -65,7 +76,13 @@ class ModelCache(Component):
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
-                pip_index_url=pip_index_url,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
-            self.ready = apply(f"{name}-nodes", manifest, self.child(depends_on=deps))
+            # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
+            # readiness probe tests the marker): the default 10 minutes would fail any real download.
+            timeout = f"{download_await_seconds(plan)}s"
+            self.ready = apply(
+                f"{name}-nodes", manifest,
+                self.child(depends_on=deps, custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)),
+            )
         self.register_outputs({"name": manifest["metadata"]["name"]})

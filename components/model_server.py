@@ -18,6 +18,17 @@ from .base import Component
 from .k8s import apply
 
 
+def server_await_seconds(plan: ServingPlan) -> int:
+    """How long Pulumi waits for a server's rollout: image pull and weight loading (`load_seconds`)
+    plus ten minutes. On local disks a server can start before its weights are there: a GPU node that
+    joins for it (a pool at minSize 0, a new replica) downloads its own copy through the DaemonSet
+    while the server pod waits on the hostPath, so the download budget is added."""
+    budget = plan.load_seconds + 600
+    if plan.spec.volume.host_path is not None:
+        budget += plan.download_seconds
+    return budget
+
+
 class ModelServer(Component):
     service_url: str
     """In-cluster base URL of the OpenAI-compatible API, ending in /v1."""
@@ -46,15 +57,22 @@ class ModelServer(Component):
                                                      "model-server"),
                        self.child())
         self.key_secret = secret
-        # Pulumi waits for the rollout; the budget covers image pull and weight loading.
-        wait = pulumi.CustomTimeouts(create=f"{plan.load_seconds + 600}s", update=f"{plan.load_seconds + 600}s")
+        # Pulumi waits for the rollout; the budget covers image pull and weight loading, and on local
+        # disks the node's own download too (see server_await_seconds).
+        budget = server_await_seconds(plan)
+        wait = pulumi.CustomTimeouts(create=f"{budget}s", update=f"{budget}s")
         if rollout is None:
             workload, service = manifests(spec)
         else:
-            workload, service = manifests(spec, surge_capacity=rollout.surge, min_replicas=rollout.min_replicas,
+            most = rollout.min_replicas if rollout.max_replicas is None else rollout.max_replicas
+            workload, service = manifests(spec, surge_capacity=rollout.surge, max_replicas=most,
                                           skip_await=rollout.scale_to_zero)
         kind = workload["kind"]
-        if kind == "LeaderWorkerSet":
+        if kind == "Deployment" and workload["spec"].get("progressDeadlineSeconds", 0) < budget:
+            # Past its progress deadline the Deployment reports the rollout failed while the pod still
+            # waits for its node's weights; keep the deadline at the await budget.
+            workload["spec"]["progressDeadlineSeconds"] = budget
+        if kind == "LeaderWorkerSet" and spec.replicas > 0:
             # Custom resources are not awaited by default; wait until every group is up, as for a
             # Deployment, so `pulumi up` ends when the model serves (pulumi-kubernetes >= 4.18).
             workload["metadata"].setdefault("annotations", {})["pulumi.com/waitFor"] = "condition=Available"

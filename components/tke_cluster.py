@@ -16,6 +16,7 @@ import tencentcloud_iac_pulumi as tc
 from stacks.config.cluster import TkeCluster as TkeClusterConfig
 
 from .base import Component
+from .k8s_provider import provider_settings
 from .node_pools import NodePools
 
 
@@ -95,7 +96,7 @@ class TkeCluster(Component):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             cluster_identifier=self.cluster.id,
-            enable_server_side_apply=True,
+            **provider_settings(),
             opts=child,
         )
         self.register_outputs({"clusterId": self.cluster_id, "kubeconfig": self.kubeconfig})

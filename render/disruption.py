@@ -36,6 +36,9 @@ class Rollout:
     """A free GPU slot exists for one extra replica even with every model of the pool at its maximum."""
     min_replicas: int
     """Replicas the model never goes below (its autoscaler's minimum, or its fixed count)."""
+    max_replicas: int | None = None
+    """Replicas the model may run (its autoscaler's maximum, or its fixed count; None: `min_replicas`):
+    two or more roll one pod at a time rather than `Recreate` them all."""
     autoscaled: bool = False
     """An autoscaler owns `replicas`: Pulumi must not reset it on the next update."""
     scale_to_zero: bool = False

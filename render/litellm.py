@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from .awaits import replaced_when_unready
 from .meta import deployment as deployment_manifest
 from .meta import http_service, labels, metadata
 
@@ -221,11 +222,20 @@ def config_hash(spec: GatewaySpec) -> str:
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
 
+def config_map_name(spec: GatewaySpec) -> str:
+    """`llm-gateway-config-<hash10>`: named after its content, so a config change is a new ConfigMap.
+    A fixed name would be replaced delete-then-create (a ConfigMap's data is immutable to the provider:
+    pulumi-kubernetes v4.32.0 provider/pkg/provider/diff.go), leaving a moment with no config for a
+    pod that starts then. A new name is created first, the Deployment rolls onto it, and the old one is
+    deleted only after the update, so the old pods keep their own config to the end."""
+    return f"{NAME}-config-{config_hash(spec)[:10]}"
+
+
 def config_map(spec: GatewaySpec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(f"{NAME}-config", spec.namespace, labels(COMPONENT)),
+        "metadata": metadata(config_map_name(spec), spec.namespace, labels(COMPONENT)),
         "data": config_files(spec),
     }
 
@@ -298,7 +308,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
     }
     pod = {
         "containers": [container],
-        "volumes": [{"name": "config", "configMap": {"name": f"{NAME}-config"}}],
+        "volumes": [{"name": "config", "configMap": {"name": config_map_name(spec)}}],
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": spec.request_timeout_seconds + 30,
@@ -419,7 +429,8 @@ def migration_job(spec: GatewaySpec) -> dict[str, Any]:
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
         "securityContext": _hardening(),
     }
-    return {
+    # A migration that failed once (the database was not up yet, say) is re-run by the next `up`.
+    return replaced_when_unready({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata(f"{NAME}-migrate-{digest}", spec.namespace, labels("gateway-migration")),
@@ -438,4 +449,4 @@ def migration_job(spec: GatewaySpec) -> dict[str, Any]:
                 },
             },
         },
-    }
+    })

@@ -12,6 +12,10 @@ directory. Both run the same script:
   they mount exactly that directory with hostPath type `Directory`, which the kubelet refuses (and
   retries) until the rename, so no init container is needed and no GPU idles through a download.
   A model directory without our marker, e.g. copied by hand, is not trusted and is replaced.
+- Pruned. Each revision has its own directory (`<source>/<model id>/<revision>`); when a new one is
+  complete, the script removes the older revisions of that model id except the newest previous one
+  (what the servers still run until their rollout ends) and any revision another model of the stack
+  is configured with. So a model holds at most two revisions on disk between updates.
 - Ollama's store is shared by all its models and `ollama pull` only writes a model's manifest once its
   blobs are verified, so Ollama pulls in place; the marker is per model tag.
 
@@ -32,7 +36,10 @@ Job lifecycle (pulumi-notes "Jobs and replacement"): no `ttlSecondsAfterFinished
 delete the finished Job, the next `pulumi refresh` would see it gone and `pulumi up` would create it
 again, i.e. download again. The name carries a hash of (source, id, revision), so a new revision is a
 new Job; the component should still register Jobs with `delete_before_replace=True`, because any other
-template change replaces a fixed-name Job.
+template change replaces a fixed-name Job. A Job that failed (its pods exhausted `backoffLimit`, or
+`activeDeadlineSeconds` passed) carries `pulumi.com/replaceUnready` (render/awaits.py), so the next
+`pulumi up` replaces it and downloads again, resuming from the partial directory; a complete Job is
+never re-run.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .awaits import replaced_when_unready
 from .engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
 from .meta import labels, metadata
 
@@ -144,7 +152,32 @@ if [ -e "$final" ]; then mv "$final" "$final.old"; fi
 mv "$staging" "$final"
 rm -rf "$final.old"
 echo "downloaded $MODEL_ID@$MODEL_REVISION to $final"
-@FINISH@
+@PRUNE@@FINISH@
+"""
+
+# Old revisions of this model id, once a new one is complete: only with the per-revision layout
+# (`.../<model id>/<revision>`, KEEP_REVISIONS set by the renderer), and only directories that hold our
+# own marker for their own name (never a hand-copied model, a partial download, or another model).
+# Kept: the new revision, every revision a model of the stack is configured with (KEEP_REVISIONS, one
+# a line), and the newest other complete one (what the servers run until their rollout has ended).
+_PRUNE = """if [ -n "${KEEP_REVISIONS+x}" ] && [ "$(basename "$final")" = "$MODEL_REVISION" ]; then
+  parent="$(dirname "$final")"
+  previous=""
+  previous_time=0
+  for dir in "$parent"/*; do
+    rev="$(basename "$dir")"
+    if [ "$dir" = "$final" ] || [ ! -f "$dir/@PREFIX@$rev" ]; then continue; fi
+    done_at="$(stat -c %Y "$dir/@PREFIX@$rev")"
+    if [ "$done_at" -gt "$previous_time" ]; then previous="$dir"; previous_time="$done_at"; fi
+  done
+  for dir in "$parent"/*; do
+    rev="$(basename "$dir")"
+    if [ "$dir" = "$final" ] || [ "$dir" = "$previous" ] || [ ! -f "$dir/@PREFIX@$rev" ]; then continue; fi
+    if printf '%s\n' "$KEEP_REVISIONS" | grep -Fxq -- "$rev"; then continue; fi
+    echo "removing old revision $rev of $MODEL_ID"
+    rm -rf "$dir"
+  done
+fi
 """
 
 _OLLAMA_SCRIPT = """\
@@ -184,11 +217,13 @@ def download_script(source: ModelSource, keep_running: bool = False) -> str:
         _HUB_SCRIPT.replace("@TOOLS@", TOOLS_DIR)
         .replace("@REQUIREMENT@", f"'{requirement}'")
         .replace("@DOWNLOAD@", tool)
+        .replace("@PRUNE@", _PRUNE.replace("@PREFIX@", MARKER_PREFIX))
         .replace("@FINISH@", finish)
     )
 
 
-def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url: str | None) -> list[dict[str, Any]]:
+def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url: str | None,
+         keep_revisions: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "MODEL_ID", "value": source.model_id},
         {"name": "MODEL_REVISION", "value": source.revision},
@@ -210,6 +245,8 @@ def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url
     ]
     if pip_index_url:
         env.append({"name": "PIP_INDEX_URL", "value": pip_index_url})
+    if keep_revisions is not None:
+        env.append({"name": "KEEP_REVISIONS", "value": "\n".join(sorted(set(keep_revisions)))})
     if source.kind == "huggingface":
         env += [
             {"name": "HF_HOME", "value": "/tmp/hf"},
@@ -241,6 +278,7 @@ def _container(
     cpu: str,
     memory: str,
     keep_running: bool,
+    keep_revisions: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Root is kept (the storage's top directory is root-owned: NFS/CFS exports and hostPath both),
     but with every capability dropped it cannot override file permissions, and the root file system is
@@ -255,7 +293,7 @@ def _container(
         "image": image or default_image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["bash", "-c", download_script(source, keep_running)],
-        "env": _env(source, volume, model_dir, pip_index_url),
+        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions),
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "volumeMounts": [
             {"name": "model", "mountPath": volume.mount_path},
@@ -318,13 +356,16 @@ def download_job(
     cpu: str = "1",
     memory: str = "4Gi",
     extra_labels: dict[str, str] | None = None,
+    keep_revisions: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU.
 
     - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
     - backoffLimit 6 with restartPolicy Never: each retry is a new pod (resuming from the partial
       directory) and the failed pods stay for `kubectl logs`;
-    - `root_disk_gb` -> the super-node root-cbs-size annotation, for a Job that lands on a super node.
+    - `root_disk_gb` -> the super-node root-cbs-size annotation, for a Job that lands on a super node;
+    - `keep_revisions` (with `model_dir` ending in the revision): once the new revision is complete,
+      older revisions of the model id are removed but for these and the newest previous one.
     """
     if volume.pvc_name is None:
         raise ValueError("download_job writes shared storage; local disks use node_downloader_daemonset")
@@ -334,13 +375,13 @@ def download_job(
     obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": job_name})
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
-        cpu=cpu, memory=memory, keep_running=False,
+        cpu=cpu, memory=memory, keep_running=False, keep_revisions=keep_revisions,
     )  # fmt: skip
     model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name}}
     template_meta: dict[str, Any] = {"labels": obj_labels}
     if root_disk_gb is not None:
         template_meta["annotations"] = {SUPER_NODE_ROOT_DISK: str(root_disk_gb)}
-    return {
+    return replaced_when_unready({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata(job_name, namespace, obj_labels),
@@ -354,7 +395,7 @@ def download_job(
                 ),
             },
         },
-    }
+    })
 
 
 def node_downloader_daemonset(
@@ -371,6 +412,7 @@ def node_downloader_daemonset(
     cpu: str = "1",
     memory: str = "4Gi",
     extra_labels: dict[str, str] | None = None,
+    keep_revisions: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
     tolerations), writing the host directory.
@@ -388,7 +430,7 @@ def node_downloader_daemonset(
     obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": ds_name})
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
-        cpu=cpu, memory=memory, keep_running=True,
+        cpu=cpu, memory=memory, keep_running=True, keep_revisions=keep_revisions,
     )  # fmt: skip
     model_volume = {"name": "model", "hostPath": {"path": volume.host_path, "type": "DirectoryOrCreate"}}
     return {

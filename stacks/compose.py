@@ -137,7 +137,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
             if on_gpu_nodes else after_storage
         caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
                                  hub_token=token, image_registry=cfg.image_registry,
-                                 pip_index_url=cfg.model_cache.pip_index_url, opts=cache_opts))
+                                 pip_index_url=cfg.model_cache.pip_index_url,
+                                 keep_revisions=_revisions_in_use(plans, plan), opts=cache_opts))
     if wait_for_weights:
         # Each GPU pool waits for the weights of the models it serves, not for every download.
         waits: dict[str, list[pulumi.Resource]] = {}
@@ -172,6 +173,17 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         out["engineApiKeys"] = pulumi.Output.secret(keys)
     out.update(_operations(ops, in_ns, servers))
     return out, servers, plans
+
+
+def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
+    """Revisions of `plan`'s model id that models of the stack are configured with: a new revision's
+    download removes older ones but these (render/model_cache.py). None (no pruning) when the
+    directory is not per revision, or for Ollama, whose store is shared by every model."""
+    src = plan.source
+    if src.kind == "ollama" or not plan.model_dir.endswith(f"/{src.revision}"):
+        return None
+    return tuple(sorted({p.source.revision for p in plans
+                         if (p.source.kind, p.source.model_id) == (src.kind, src.model_id)}))
 
 
 def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ charts. Pure derivations, reused by the composition and by the plan summary.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from render.monitoring import (
 )
 
 from .catalog import images
+from .chart_hooks import hook_free
 from .catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from .config import StackConfig
 from .config.node_pools import GPU_LABEL
@@ -175,8 +176,11 @@ def autoscaler_spec(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget 
 def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None) -> ModelOps:
     m = plan.config
     a = m.autoscaling
-    rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m), autoscaled=a is not None,
-                      scale_to_zero=bool(a and a.min_replicas == 0))
+    # `replicas: 0` without an autoscaler parks the model (its GPUs are free, its config stays): the
+    # Service then has no endpoints to wait for, exactly as at an autoscaler's zero.
+    rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m),
+                      max_replicas=a.max_replicas if a else m.replicas, autoscaled=a is not None,
+                      scale_to_zero=min_replicas(m) == 0)
     return ModelOps(
         name=m.name, spec=plan.spec, rollout=rollout, autoscaler=autoscaler_spec(cfg, plan, gateway),
         pdb=needs_pdb(a.max_replicas if a else m.replicas), target=model_target(plan, cfg.storage.kind),
@@ -282,7 +286,8 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
         out.append(ChartSpec("prometheus-adapter", images.PROMETHEUS_ADAPTER_CHART,
                              images.PROMETHEUS_ADAPTER_CHART_VERSION, images.PROMETHEUS_COMMUNITY_REPO,
                              "custom-metrics", False, values))
-    return out
+    # Chart v4 never runs Helm hooks: every chart gets the values that keep its pods off them.
+    return [replace(c, values=hook_free(c.chart, c.version, c.values)) for c in out]
 
 
 def operations_plan(cfg: StackConfig, plans: list[ServingPlan]) -> OperationsPlan:
@@ -310,7 +315,7 @@ def describe_rollout(o: ModelOps) -> str:
         return "group by group (LeaderWorkerSet, no surge group)"
     if o.rollout.surge:
         return "rolling, one surge pod (a spare GPU slot exists at the pool's maximum)"
-    if o.rollout.min_replicas >= 2:
+    if (o.rollout.max_replicas or o.rollout.min_replicas) >= 2:
         return "rolling, one pod at a time without surge (no spare GPU slot at the pool's maximum)"
     return "Recreate (no spare GPU slot for a surge pod at the pool's maximum)"
 

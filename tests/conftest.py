@@ -56,3 +56,12 @@ def render_raw(raw: dict[str, Any], stack: str = "test", secrets: set[str] | Non
 @pytest.fixture(scope="session")
 def dev_like_plan() -> Plan:
     return render_raw(tke_config())
+
+
+def gateway_config_name(plan: Plan) -> str:
+    """The ConfigMap the gateway Deployment mounts (its name carries a hash of its content)."""
+    from render import litellm
+
+    pod = plan.manifest("Deployment", litellm.NAME)["spec"]["template"]["spec"]
+    (name,) = [v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v]
+    return name

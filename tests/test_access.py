@@ -14,7 +14,7 @@ from stacks.config import ConfigError, parse
 
 from components.generated_secret import TYPE as GENERATED_SECRET
 
-from .conftest import existing_config, render_raw, tke_config
+from .conftest import existing_config, gateway_config_name, render_raw, tke_config
 
 POOLS = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
          {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
@@ -119,7 +119,7 @@ def test_the_tke_internal_clb_annotation_is_refused_elsewhere():
 # --- gateway --------------------------------------------------------------------------------------
 
 def test_one_model_list_entry_per_served_model_with_keys_from_the_environment(default_plan):
-    cm = default_plan.manifest("ConfigMap", f"{litellm.NAME}-config")
+    cm = default_plan.manifest("ConfigMap", gateway_config_name(default_plan))
     cfg = yaml.safe_load(cm["data"][litellm.CONFIG_FILE])
     servers = {m["servedName"]: m for m in default_plan.outputs["modelServers"]}
     assert [e["model_name"] for e in cfg["model_list"]] == ["Qwen3-8B", "DeepSeek-R1-Distill-Qwen-7B"]
@@ -163,7 +163,7 @@ def test_the_proxy_waits_for_the_engine_keys_not_for_the_engines(default_plan):
     deploy = next(r for r in kind(default_plan, "Deployment") if r.manifest["metadata"]["name"] == litellm.NAME)
     deps = default_plan.dependencies(deploy)
     names = {default_plan.by_urn[d].manifest["metadata"]["name"] for d in deps if default_plan.by_urn[d].is_k8s_object}
-    assert {"qwen3-8b-api-key", "r1-distill-api-key", litellm.MASTER_KEY_SECRET, f"{litellm.NAME}-config"} <= names
+    assert {"qwen3-8b-api-key", "r1-distill-api-key", litellm.MASTER_KEY_SECRET, gateway_config_name(default_plan)} <= names
     assert not {"qwen3-8b", "r1-distill"} & names, "a model's hours-long first load does not hold the gateway back"
 
 
@@ -183,7 +183,7 @@ def test_virtual_keys_migrate_the_schema_before_the_proxies_roll_out():
     env = env_of(deploy.manifest["spec"]["template"]["spec"]["containers"][0])
     assert env["DISABLE_SCHEMA_UPDATE"]["value"] == "true"
     assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == litellm.DATABASE_SECRET
-    cfg = yaml.safe_load(plan.manifest("ConfigMap", f"{litellm.NAME}-config")["data"][litellm.CONFIG_FILE])
+    cfg = yaml.safe_load(plan.manifest("ConfigMap", gateway_config_name(plan))["data"][litellm.CONFIG_FILE])
     assert cfg["general_settings"]["database_url"] == "os.environ/DATABASE_URL"
     assert "custom_auth" not in cfg["general_settings"]
     (sts,) = kind(plan, "StatefulSet")

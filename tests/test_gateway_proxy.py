@@ -28,7 +28,7 @@ import yaml
 
 from render import litellm
 
-from .conftest import ROOT, render_raw, tke_config
+from .conftest import ROOT, gateway_config_name, render_raw, tke_config
 
 STARTUP_SECONDS = 60
 RPM = 3
@@ -145,7 +145,7 @@ def proxy(rendered, tmp_path_factory):
     """Start the proxy with the rendered config and environment; yield (base URL, engines, keys)."""
     plan = rendered
     secrets = _secret_values(plan)
-    config_map = plan.manifest("ConfigMap", f"{litellm.NAME}-config")
+    config_map = plan.manifest("ConfigMap", gateway_config_name(plan))
     deployment = plan.manifest("Deployment", litellm.NAME)
     container = deployment["spec"]["template"]["spec"]["containers"][0]
 
@@ -213,7 +213,7 @@ def proxy(rendered, tmp_path_factory):
 
 
 def _backends(plan) -> list[litellm.Backend]:
-    cfg = yaml.safe_load(plan.manifest("ConfigMap", f"{litellm.NAME}-config")["data"][litellm.CONFIG_FILE])
+    cfg = yaml.safe_load(plan.manifest("ConfigMap", gateway_config_name(plan))["data"][litellm.CONFIG_FILE])
     out = []
     for m in plan.config.models:
         entry = next(e for e in cfg["model_list"] if e["model_name"] == m.served_name)

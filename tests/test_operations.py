@@ -251,8 +251,19 @@ def test_surge_when_the_pool_has_a_spare_gpu_slot():
     assert strategy_of(plan) == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
-def test_recreate_when_the_model_at_its_maximum_fills_the_pool():
+def test_one_at_a_time_when_the_model_at_its_maximum_fills_the_pool():
+    """Autoscaled 1..2 on a pool of two GPUs: at two replicas no surge pod fits, and `Recreate` would
+    stop both on every change; one at a time keeps one serving (and at one replica is no worse)."""
     plan = render_raw(tke_config(models=[model(maxReplicas=2)], monitoring=IN_CLUSTER))
+    assert strategy_of(plan) == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    from stacks.plan.summary import summary
+
+    assert "| qwen3-8b | 1..2 on" in summary(plan) and "one pod at a time without surge" in summary(plan)
+
+
+def test_recreate_only_when_one_replica_fills_the_pool():
+    pools = [SYSTEM_POOL, {**GPU_POOL, "maxSize": 1}]
+    plan = render_raw(tke_config(nodePools=pools, models=[VLLM]))
     assert strategy_of(plan) == {"type": "Recreate"}
 
 

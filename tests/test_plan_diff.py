@@ -236,6 +236,8 @@ def test_deployment_selector_and_protected_delete_and_moves():
     assert sorted(c.label for c in d.protected_hits) == ["PersistentVolumeClaim/webui", "fs"]
     assert [(a.label, b.label) for a, b in d.moved] == [("PersistentVolumeClaim/webui", "PersistentVolumeClaim/webui")]
     assert "alias" in render_markdown(d)
+    # The provider adopts existing objects on create: without an alias the move deletes the object.
+    assert "adopts the object on create (upsertExistingObjects), then deletes it" in render_text(d)
 
 
 def test_protection_removed_is_a_change_of_options():

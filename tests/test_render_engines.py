@@ -606,13 +606,13 @@ def test_without_pool_knowledge_the_gpu_count_decides(gpus: int, replicas: int, 
 
 
 @pytest.mark.parametrize(
-    "surge, min_replicas, expected",
+    "surge, max_replicas, expected",
     [(True, 1, SURGE), (False, 2, ONE_AT_A_TIME), (False, 1, {"type": "Recreate"}), (False, 0, {"type": "Recreate"})],
 )
-def test_pool_capacity_decides_surge_or_recreate(surge: bool, min_replicas: int, expected: dict[str, Any]) -> None:
+def test_pool_capacity_decides_surge_or_recreate(surge: bool, max_replicas: int, expected: dict[str, Any]) -> None:
     """The composition knows whether the pool has a spare GPU slot at every model's maximum."""
     spec = make_spec(gpus_per_node=8, replicas=2)
-    assert deployment(spec, surge_capacity=surge, min_replicas=min_replicas)["spec"]["strategy"] == expected
+    assert deployment(spec, surge_capacity=surge, max_replicas=max_replicas)["spec"]["strategy"] == expected
 
 
 def test_deployment_shape() -> None:

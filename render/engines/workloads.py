@@ -45,7 +45,7 @@ ONE_AT_A_TIME = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxU
 RECREATE = {"type": "Recreate"}
 
 
-def strategy(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
+def strategy(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
     """How a new version replaces the old pods, decided by whether the GPU pool has a spare slot.
 
     A surge pod needs free GPUs of the same kind while the old pod still holds its own; without them
@@ -53,9 +53,12 @@ def strategy(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas:
 
     - `surge_capacity` True (the composition found room for one more replica with every model of the
       pool at its maximum): RollingUpdate, surge 1, never below the current count;
-    - False, and at least two replicas always run: RollingUpdate without surge, one pod at a time, so
-      the others keep serving;
-    - False otherwise: Recreate, a short outage instead of a rollout that cannot complete.
+    - False, and the model may run two replicas or more (`max_replicas`: its fixed count or its
+      autoscaler's maximum): RollingUpdate without surge, one pod at a time, so the others keep serving.
+      At one running replica this behaves like Recreate (the old pod goes, then the new one takes its
+      GPU); at several it is no outage, where Recreate would stop them all on every change;
+    - False, and never more than one replica: Recreate, a short outage instead of a rollout that
+      cannot complete.
 
     Without pool knowledge (`surge_capacity` None, a caller of the renderer alone) the GPU count
     decides: one spare GPU is usually there (or the pool autoscaler adds a node), a spare multi-GPU
@@ -65,11 +68,11 @@ def strategy(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas:
         surge_capacity = spec.gpus_per_node == 1
     if surge_capacity:
         return dict(SURGE)
-    floor = spec.replicas if min_replicas is None else min_replicas
-    return dict(ONE_AT_A_TIME) if floor >= 2 else dict(RECREATE)
+    most = spec.replicas if max_replicas is None else max_replicas
+    return dict(ONE_AT_A_TIME) if most >= 2 else dict(RECREATE)
 
 
-def deployment(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
+def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
     if spec.nodes != 1:
         raise ValueError(f"{spec.name}: nodes={spec.nodes} needs a LeaderWorkerSet, not a Deployment")
     return {
@@ -83,7 +86,7 @@ def deployment(spec: EngineSpec, surge_capacity: bool | None = None, min_replica
             # cover the image pull plus the model load.
             "progressDeadlineSeconds": spec.startup_seconds + IMAGE_PULL_ALLOWANCE_SECONDS,
             "selector": {"matchLabels": selector_labels(spec)},
-            "strategy": strategy(spec, surge_capacity, min_replicas),
+            "strategy": strategy(spec, surge_capacity, max_replicas),
             "template": pod_template(spec, engine_process(spec, "server"), "server"),
         },
     }
@@ -122,10 +125,10 @@ def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
     }
 
 
-def workload(spec: EngineSpec, surge_capacity: bool | None = None, min_replicas: int | None = None) -> dict[str, Any]:
+def workload(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
     if spec.nodes > 1:
         return leaderworkerset(spec)
-    return deployment(spec, surge_capacity, min_replicas)
+    return deployment(spec, surge_capacity, max_replicas)
 
 
 def service(spec: EngineSpec, name: str | None = None, skip_await: bool = False) -> dict[str, Any]:
@@ -154,6 +157,6 @@ def service(spec: EngineSpec, name: str | None = None, skip_await: bool = False)
 
 
 def manifests(spec: EngineSpec, service_name_override: str | None = None, surge_capacity: bool | None = None,
-              min_replicas: int | None = None, skip_await: bool = False) -> list[dict[str, Any]]:
+              max_replicas: int | None = None, skip_await: bool = False) -> list[dict[str, Any]]:
     """The workload and its Service, in apply order."""
-    return [workload(spec, surge_capacity, min_replicas), service(spec, service_name_override, skip_await)]
+    return [workload(spec, surge_capacity, max_replicas), service(spec, service_name_override, skip_await)]

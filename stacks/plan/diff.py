@@ -41,6 +41,9 @@ SOURCES = {
     "k8s": "pulumi-kubernetes provider/pkg/provider/diff.go, the forceNew table (every kind also replaces on "
            "metadata.name and metadata.namespace)",
     "k8s-provider": "pulumi-kubernetes provider: a new clusterIdentifier replaces the provider and every object on it",
+    "k8s-mutable-secret": "pulumi-kubernetes v4.32.0 provider/pkg/provider/diff.go: with the provider's "
+                          "enableSecretMutable (components/k8s_provider.py) a Secret's data is updated in place; "
+                          "only its type replaces it",
     "tc-cluster": "terraform-provider-tencentcloud tencentcloud/services/tke/resource_tc_kubernetes_cluster.go (ForceNew)",
     "tc-nodepool": "terraform-provider-tencentcloud tencentcloud/services/tke/resource_tc_kubernetes_node_pool.go (ForceNew)",
     "tc-cfs": "terraform-provider-tencentcloud tencentcloud/services/cfs/resource_tc_cfs_file_system.go (ForceNew)",
@@ -88,7 +91,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
                                              "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"),
     "kubernetes:batch/v1:Job": _rules(K8S, "spec.completions", "spec.parallelism", "spec.selector", "spec.template"),
     "kubernetes:core/v1:ConfigMap": _rules(K8S, "binaryData", "data"),
-    "kubernetes:core/v1:Secret": _rules(K8S, "type", "stringData", "data"),
+    "kubernetes:core/v1:Secret": _rules("k8s-mutable-secret", "type"),
     "kubernetes:core/v1:Service": _rules(K8S, "spec.clusterIP"),
     # The provider lists `.spec` itself: any spec change of a claim (even a bigger size) is a replacement.
     "kubernetes:core/v1:PersistentVolumeClaim": _rules(K8S, "spec", "spec.accessModes", "spec.resources",
@@ -527,7 +530,8 @@ def render_text(d: PlanDiff) -> str:
             if action in ("update", "replace") and c.paths:
                 lines.append(f"      changed: {_paths(c)}")
     if d.moved:
-        lines += ["", "Deleted and created with the same object name (a move? an alias keeps the resource):"]
+        lines += ["", "Deleted and created with the same object name (a move? an alias keeps the resource; without one the "
+                  "provider adopts the object on create (upsertExistingObjects), then deletes it with the old resource):"]
         lines += [f"  {a.urn}\n    -> {b.urn}" for a, b in d.moved]
     if d.sources:
         lines += ["", "Sources of the replacement rules:"] + [f"  [{k}] {SOURCES[k]}" for k in d.sources]
@@ -570,7 +574,9 @@ def render_markdown(d: PlanDiff) -> str:
         out += [f"- `{c.label}` <sub>{c.type}</sub>" for c in created]
         out += ["", "</details>", ""]
     if d.moved:
-        out += ["Deleted and created under the same object name — if this is a move, an `alias` keeps the resource:", ""]
+        out += ["Deleted and created under the same object name — if this is a move, an `alias` keeps the resource "
+                "(without one the provider adopts the object on create, `upsertExistingObjects`, then deletes it with the "
+                "old resource):", ""]
         out += [f"- `{a.label}`: `{a.urn}` → `{b.urn}`" for a, b in d.moved]
         out.append("")
     if d.sources:

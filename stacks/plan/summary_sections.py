@@ -77,4 +77,9 @@ def data_safety_section(plan: Plan) -> list[str]:
         if refused:
             text += f"; refused by the provider (cannot change): {', '.join(f'`{p}`' for p in refused)}"
         lines.append(text)
+    kept = [r for r in plan.resources if r.options.get("retainOnDelete") and not r.options.get("protect")
+            and r.is_k8s_object and r.manifest["kind"] == "Namespace"]
+    for r in kept:
+        lines.append(f"- Namespace `{r.manifest['metadata']['name']}`: kept by `pulumi destroy` (retainOnDelete), so "
+                     "the volumes in it keep their data; the next `pulumi up` adopts it and them again")
     return lines + [""]
