@@ -41,6 +41,7 @@ class ModelCache(Component):
         image_registry: str | None = None,
         pip_index_url: str | None = None,
         keep_revisions: tuple[str, ...] | None = None,
+        retries: int = 6,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`keep_revisions`: revisions of the same model id other models of the stack are configured
@@ -63,7 +64,7 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
             )
             timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(

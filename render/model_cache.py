@@ -357,11 +357,12 @@ def download_job(
     memory: str = "4Gi",
     extra_labels: dict[str, str] | None = None,
     keep_revisions: tuple[str, ...] | None = None,
+    retries: int = 6,
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU.
 
     - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
-    - backoffLimit 6 with restartPolicy Never: each retry is a new pod (resuming from the partial
+    - backoffLimit `retries` (modelCache.retries, default 6) with restartPolicy Never: each retry is a new pod (resuming from the partial
       directory) and the failed pods stay for `kubectl logs`;
     - `root_disk_gb` -> the super-node root-cbs-size annotation, for a Job that lands on a super node;
     - `keep_revisions` (with `model_dir` ending in the revision): once the new revision is complete,
@@ -386,7 +387,7 @@ def download_job(
         "kind": "Job",
         "metadata": metadata(job_name, namespace, obj_labels),
         "spec": {
-            "backoffLimit": 6,
+            "backoffLimit": retries,
             "activeDeadlineSeconds": budget_seconds,
             "template": {
                 "metadata": template_meta,

@@ -337,3 +337,20 @@ def test_ollama_pull_script(tmp_path: Path) -> None:
     assert (store / marker_name(OL)).is_file()
     again = subprocess.run(["bash", "-c", download_script(OL)], env=env, capture_output=True, text=True, timeout=30)
     assert again.returncode == 0 and calls.read_text().splitlines() == ["pull deepseek-r1:7b"]
+
+
+def test_download_retries_come_from_model_cache_config() -> None:
+    from stacks.config import ConfigError, parse
+
+    from .conftest import render_raw, tke_config
+
+    def backoff(raw):
+        (obj,) = [r.inputs for r in render_raw(raw).k8s_objects if r.inputs["kind"] == "Job"]
+        return obj["spec"]["backoffLimit"]
+
+    base = tke_config(models=[{"name": "m", "servedName": "m", "engine": "vllm", "pool": "gpu", "source": {
+        "kind": "modelscope", "model": "Qwen/Qwen2.5-7B-Instruct", "revision": "v1"}}])
+    assert backoff(base) == 6
+    assert backoff({**base, "modelCache": {"retries": 0}}) == 0
+    with pytest.raises(ConfigError, match=r"tke-llm:modelCache\.retries"):
+        parse({**base, "modelCache": {"retries": -1}})

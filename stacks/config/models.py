@@ -216,6 +216,10 @@ class ModelCacheConfig(ConfigModel):
     """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
     image_pull_mbps: int = Field(1000, ge=1)
     """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
+    retries: int = Field(6, ge=0, le=20)
+    """How often a failed download pod is retried before the download Job fails (its `backoffLimit`;
+    each retry resumes from the partial files, after Kubernetes' back-off of 10 s doubling up to 6 min).
+    A failed Job fails `pulumi up` naming the model, and the next `pulumi up` starts it again."""
     gpu_nodes_after_download: bool = True
     """On shared storage, create GPU node pools only once the weights are downloaded, so no GPU bills
     while it waits. Turn off to bring GPU nodes up in parallel (faster, dearer)."""
