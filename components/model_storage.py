@@ -77,7 +77,7 @@ class ModelStorage(Component):
             cluster_id=cluster_id,  # type: ignore[arg-type]
             addon_name=addon_name,
             raw_values=json.dumps({}),
-            opts=self.child( custom_timeouts=ADDON_TIMEOUTS,
+            opts=self.cloud_child(custom_timeouts=ADDON_TIMEOUTS,
                 # Servers add default values on read; without this every refresh shows a diff (4.8).
                 ignore_changes=["rawValues"],
             ),
@@ -91,7 +91,7 @@ class ModelStorage(Component):
         )
 
     def _turbo_fs(self, cfg: CfsTurboStorage, *, region: str, vpc_id, zone: str, tags: dict[str, str]) -> tc.cfs.FileSystem:
-        child = self.child()
+        child = self.cloud_child()
         if cfg.ccn.id:
             ccn_id: pulumi.Input[str] = cfg.ccn.id
         else:
@@ -118,5 +118,5 @@ class ModelStorage(Component):
             cidr_block=cfg.cidr_block,
             capacity=cfg.capacity_gib,
             tags=tags,
-            opts=self.child(depends_on=fs_deps, protect=True, retain_on_delete=True),
+            opts=self.cloud_child(depends_on=fs_deps, protect=True, retain_on_delete=True),
         )

@@ -20,7 +20,7 @@ class Network(Component):
 
     def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None):
         super().__init__("tke-llm:cloud:Network", name, opts)
-        child = self.child()
+        child = self.cloud_child()
         if cfg.vpc_id:
             self.vpc_id = pulumi.Output.from_input(cfg.vpc_id)
             source_range = cfg.vpc_cidr

@@ -78,7 +78,7 @@ class NodePools(Component):
 
     def _pool_opts(self, pool, **kwargs) -> pulumi.ResourceOptions:
         """Child options of one pool's resources: the component's dependencies plus what this pool waits for."""
-        return self.child(depends_on=self._waits.get(pool.name, []), **kwargs)
+        return self.cloud_child(depends_on=self._waits.get(pool.name, []), **kwargs)
 
     def _subnets_for(self, zones: list[str] | None) -> list[pulumi.Input[str]]:
         return [sid for zone, sid in self._subnets.items() if not zones or zone in zones]

@@ -40,7 +40,7 @@ class TkeCluster(Component):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("tke-llm:cloud:TkeCluster", name, opts)
-        child = self.child()
+        child = self.cloud_child()
         self.cluster = tc.kubernetes.Cluster(
             f"{name}-cluster",
             cluster_name=cluster_name,
@@ -55,7 +55,7 @@ class TkeCluster(Component):
             cluster_max_pod_num=cfg.max_pods_per_node,
             deletion_protection=cfg.deletion_protection,
             tags=tags,
-            opts=self.child(protect=cfg.deletion_protection),
+            opts=self.cloud_child(protect=cfg.deletion_protection),
         )
         self.cluster_id = self.cluster.id
         self.node_pools = NodePools(
@@ -68,7 +68,7 @@ class TkeCluster(Component):
             tags=tags,
             opts=child,
         )
-        endpoint_opts = self.child(depends_on=[self.node_pools])
+        endpoint_opts = self.cloud_child(depends_on=[self.node_pools])
         if cfg.endpoint.access == "public":
             sg = tc.security.Group(f"{name}-apiserver", name=f"{cluster_name}-apiserver",
                                    description="TKE API server access", tags=tags, opts=child)
