@@ -28,6 +28,9 @@ class Network(Component):
             vpc = tc.vpc.Instance(f"{name}-vpc", name=name, cidr_block=cfg.vpc_cidr, tags=tags, opts=child)
             self.vpc_id = vpc.id
             source_range = cfg.vpc_cidr
+        from .egress import route_table
+
+        routes = route_table(name, cfg.egress, cfg.egress_kind, vpc_id=self.vpc_id, tags=tags, opts=child)
         self.subnet_ids = {}
         for s in cfg.subnets:
             if s.id:
@@ -39,6 +42,7 @@ class Network(Component):
                     vpc_id=self.vpc_id,
                     availability_zone=s.zone,
                     cidr_block=s.cidr,
+                    route_table_id=routes,
                     tags=tags,
                     opts=child,
                 ).id

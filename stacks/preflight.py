@@ -67,6 +67,9 @@ def preflight(cfg: StackConfig) -> Preflight:
     out = Preflight()
     _pools(cfg, out)
     _storage(cfg, out)
+    from .egress import check as egress_check
+
+    egress_check(cfg, out)
     for i, m in enumerate(cfg.models):
         if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
             continue  # reported by the config cross-checks

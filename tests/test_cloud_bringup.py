@@ -54,3 +54,90 @@ def test_plan_dependencies_are_the_registered_ones(turbo_plan):
     for r in turbo_plan.resources:
         assert turbo_plan.dependencies(r) == {d for d in r.depends_on if d in turbo_plan.by_urn and d != r.urn}
 
+
+
+# Egress ---------------------------------------------------------------------------------------------
+
+from stacks.config import ConfigError, parse  # noqa: E402
+from stacks.plan.summary import summary  # noqa: E402
+
+MS_MODEL = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
+            "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
+            "settings": {"maxModelLen": 16384}}
+
+
+def _errors(raw) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        parse(raw)
+    return [str(i) for i in exc.value.issues]
+
+
+def _net(**egress):
+    return {"kind": "tke", "region": "ap-shanghai",
+            "network": {"subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.1.0/24"}], **egress}}
+
+
+def test_new_vpc_gets_a_nat_gateway_and_a_default_route():
+    plan = render_raw(tke_config(models=[MS_MODEL]))
+    eip = plan.one("tencentcloud:Eip/instance:Instance")
+    nat = plan.one("tencentcloud:Nat/gateway:Gateway")
+    table = plan.one("tencentcloud:Route/table:Table")
+    entry = plan.one("tencentcloud:Route/tableEntry:TableEntry")
+    subnet = plan.one("tencentcloud:Subnet/instance:Instance")
+    (address,) = nat.inputs["assignedEipSets"]
+    assert address.startswith("198.51.100.") and eip.urn in nat.depends_on, "the gateway carries the EIP"
+    assert nat.inputs["bandwidth"] == 100 and nat.inputs["vpcId"].startswith("vpc-")
+    assert entry.inputs["destinationCidrBlock"] == "0.0.0.0/0" and entry.inputs["nextType"] == "NAT"
+    assert entry.inputs["nextHub"].startswith("nat-")
+    assert subnet.inputs["routeTableId"].startswith("rtb-") and table.urn in subnet.depends_on
+    assert "Egress `nat`: a NAT gateway" in summary(plan)
+    assert "pool `system` downloads the weights from outside Tencent Cloud: " in summary(plan)
+
+
+def test_existing_vpc_reuses_its_egress():
+    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-1", "subnets": [{"zone": "ap-shanghai-5", "id": "subnet-1"}]}},
+                     models=[MS_MODEL])
+    plan = render_raw(raw)
+    assert not plan.by_type("tencentcloud:Nat/gateway:Gateway") and not plan.by_type("tencentcloud:Route/table:Table")
+    assert "Egress `existing`: the existing VPC's own routes" in summary(plan)
+
+
+def test_existing_nat_gateway_routes_created_subnets():
+    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-1", "egress": {"natGatewayId": "nat-abc"},
+                                                    "subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.9.0/24"}]}})
+    plan = render_raw(raw)
+    assert not plan.by_type("tencentcloud:Nat/gateway:Gateway")
+    assert plan.one("tencentcloud:Route/tableEntry:TableEntry").inputs["nextHub"] == "nat-abc"
+
+
+def test_a_new_vpc_has_no_egress_to_reuse():
+    found = _errors(tke_config(cluster=_net(egress={"kind": "existing"})))
+    assert any(e.startswith("tke-llm:cluster.network") and "use `nat`" in e for e in found), found
+
+
+def test_bad_nat_bandwidth_names_the_key():
+    found = _errors(tke_config(cluster=_net(egress={"bandwidthMbps": 30})))
+    assert any("tke-llm:cluster.network.egress" in e and "20, 50, 100" in e for e in found), found
+
+
+def test_preflight_refuses_a_stack_without_egress():
+    found = _errors(tke_config(cluster=_net(egress={"kind": "none"}), models=[MS_MODEL]))
+    assert any(e.startswith("tke-llm:cluster.network.egress.kind: pool system downloads the weights")
+               and "www.modelscope.cn" in e and "use `nat`" in e for e in found), found
+
+
+def test_public_ip_egress_needs_bandwidth_on_the_downloading_pool():
+    found = _errors(tke_config(cluster=_net(egress={"kind": "publicIp"}), models=[MS_MODEL]))
+    assert any(e.startswith("tke-llm:nodePools[0].publicBandwidthMbps: pool system downloads") for e in found), found
+    pools = [{**SYSTEM_POOL, "publicBandwidthMbps": 100},
+             {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
+              "publicBandwidthMbps": 50, "gpu": {"type": "A10", "count": 1}}]
+    parse(tke_config(cluster=_net(egress={"kind": "publicIp"}), nodePools=pools, models=[MS_MODEL]))
+
+
+def test_no_egress_is_fine_when_everything_is_inside_tencent_cloud():
+    model = {**MS_MODEL, "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}, "engine": "ollama"}
+    raw = tke_config(cluster=_net(egress={"kind": "none"}), models=[model], imageRegistry="ccr.ccs.tencentyun.com/m")
+    found = _errors(raw)
+    assert any("registry.ollama.ai" in e for e in found), "Ollama's registry is outside Tencent Cloud"
+    parse(tke_config(cluster=_net(egress={"kind": "none"}), imageRegistry="ccr.ccs.tencentyun.com/m"))

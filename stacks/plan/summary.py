@@ -61,6 +61,9 @@ def summary(plan: Plan) -> str:
         lines.append("")
     from .summary_sections import bringup_section, data_safety_section, preflight_section
 
+    from stacks.egress import summary_lines as egress_lines
+
+    lines += egress_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + data_safety_section(plan)
     from stacks.operations import section_for_plan
 
