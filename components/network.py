@@ -18,7 +18,8 @@ class Network(Component):
     subnet_ids: dict[str, pulumi.Output[str]]
     node_security_group_id: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None,
+                 cluster_cidr: str | None = None, service_cidr: str | None = None):
         super().__init__("tke-llm:cloud:Network", name, opts)
         child = self.cloud_child()
         if cfg.vpc_id:
@@ -53,6 +54,7 @@ class Network(Component):
             ingresses=[
                 {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
                  "description": "node, pod and load-balancer traffic inside the VPC"},
+                *_cluster_ranges(cluster_cidr, service_cidr),
             ],
             egresses=[
                 {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
@@ -62,3 +64,24 @@ class Network(Component):
         )
         self.node_security_group_id = sg.id
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "nodeSecurityGroupId": sg.id})
+
+
+CLB_HEALTH_CHECK_RANGE = "100.64.0.0/10"
+"""Where CLB health checks come from (Tencent Cloud CLB docs, "健康探测源 IP 支持100.64.0.0/10网段",
+cloud.tencent.com/document/product/214/65860; the default for CLBs created since 2023-02-24)."""
+
+
+def _cluster_ranges(cluster_cidr: str | None, service_cidr: str | None) -> list[dict[str, str]]:
+    """With GlobalRouter networking pods take addresses from the cluster CIDR, outside the VPC range:
+    pod-to-pod traffic across nodes (gateway to engine, DNS, Prometheus scrapes) arrives from it, and
+    Service traffic from the service CIDR; CLB health checks arrive from 100.64.0.0/10."""
+    rules = []
+    if cluster_cidr:
+        rules.append({"action": "ACCEPT", "cidr_block": cluster_cidr, "protocol": "ALL", "port": "ALL",
+                      "description": "pods (GlobalRouter cluster CIDR)"})
+    if service_cidr:
+        rules.append({"action": "ACCEPT", "cidr_block": service_cidr, "protocol": "ALL", "port": "ALL",
+                      "description": "Services (service CIDR)"})
+    rules.append({"action": "ACCEPT", "cidr_block": CLB_HEALTH_CHECK_RANGE, "protocol": "TCP", "port": "ALL",
+                  "description": "CLB health checks"})
+    return rules

@@ -44,7 +44,8 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         from components.network import Network
         from components.tke_cluster import TkeCluster
 
-        net = Network("network", cfg.cluster.network, names.tags)
+        net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
+                      service_cidr=cfg.cluster.service_cidr)
         tke = TkeCluster(
             "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,

@@ -141,3 +141,11 @@ def test_no_egress_is_fine_when_everything_is_inside_tencent_cloud():
     found = _errors(raw)
     assert any("registry.ollama.ai" in e for e in found), "Ollama's registry is outside Tencent Cloud"
     parse(tke_config(cluster=_net(egress={"kind": "none"}), imageRegistry="ccr.ccs.tencentyun.com/m"))
+
+
+def test_node_security_group_admits_pods_services_and_clb_health_checks():
+    plan = render_raw(tke_config())
+    rules = plan.one("tencentcloud:Security/groupRuleSet:GroupRuleSet", "network-nodes").inputs["ingresses"]
+    sources = {r["cidrBlock"]: r for r in rules}
+    assert {"10.0.0.0/16", "172.16.0.0/16", "172.31.0.0/22", "100.64.0.0/10"} <= set(sources), sources
+    assert all(r["action"] == "ACCEPT" for r in rules)
