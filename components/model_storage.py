@@ -54,6 +54,7 @@ class ModelStorage(Component):
             sc = cfs_storage_class(
                 cfg.storage_class_name, provisioner=cfg.provisioner, vpc_id=vpc_id, subnet_id=subnet_id,
                 zone=zone or "", storage_type=cfg.storage_type, permission_group_id=cfg.permission_group_id,
+                tags=tags,
             )
             sc_deps = [self._class(sc, addon)]
         elif isinstance(cfg, CfsTurboStorage):

@@ -149,3 +149,48 @@ def test_node_security_group_admits_pods_services_and_clb_health_checks():
     sources = {r["cidrBlock"]: r for r in rules}
     assert {"10.0.0.0/16", "172.16.0.0/16", "172.31.0.0/22", "100.64.0.0/10"} <= set(sources), sources
     assert all(r["action"] == "ACCEPT" for r in rules)
+
+
+# Storage lifecycle and billing ----------------------------------------------------------------------
+
+
+def test_cfs_class_tags_its_file_system_and_promises_no_expansion():
+    plan = render_raw(tke_config(), stack="dev")
+    sc = plan.manifest("StorageClass", "tke-llm-cfs")
+    assert sc["parameters"]["resourcetags"] == "managed-by:pulumi,tke-llm-stack:dev"
+    assert "allowVolumeExpansion" not in sc, "the CFS CSI driver does not implement expansion"
+    text = summary(plan)
+    assert "the CFS file system the CSI driver created for the model volume" in text
+
+
+def test_attached_machines_bill_from_purchase_in_either_order(turbo_plan):
+    from stacks.bringup import estimate
+
+    (r1,) = estimate(turbo_plan).models
+    hours = r1.first_token_s / 3600
+    assert r1.gpu_hours == pytest.approx(16 * hours, abs=0.1), "16 GPUs billed from the start of `pulumi up`"
+    assert r1.reference_gpu_hours == pytest.approx(16 * r1.reference_first_token_s / 3600, abs=0.1)
+    text = summary(turbo_plan)
+    assert "- pool `h20` (attached): bills from purchase" in text
+    assert "gpuNodesAfterDownload: the machines are attached after the download, but they bill from purchase" in text
+    assert "the attached machines of pool `h20` (ins-a, ins-b): detached, not terminated" in text
+
+
+def test_node_pools_bill_from_creation_and_save_by_waiting():
+    from stacks.bringup import estimate
+
+    plan = render_raw(tke_config(models=[MS_MODEL]))
+    (m,) = estimate(plan).models
+    assert m.gpu_hours < m.reference_gpu_hours
+    assert "- pool `gpu` (normal): bills from creation" in summary(plan)
+
+
+def test_super_nodes_bill_per_pod():
+    from stacks.bringup import estimate
+
+    pools = [SYSTEM_POOL, {"kind": "super", "name": "gpu", "rootDiskGb": 100, "gpu": {"type": "A10", "count": 1}}]
+    plan = render_raw(tke_config(nodePools=pools, models=[MS_MODEL]))
+    (m,) = estimate(plan).models
+    # Only the pod's own start-up (about 9 minutes on one A10) bills, whichever order the pool comes in.
+    assert m.gpu_hours == m.reference_gpu_hours == 0.2
+    assert "(super): bills per pod" in summary(plan)

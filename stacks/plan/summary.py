@@ -63,8 +63,10 @@ def summary(plan: Plan) -> str:
 
     from stacks.egress import summary_lines as egress_lines
 
+    from stacks.billing import summary_lines as billing_lines
+
     lines += egress_lines(cfg)
-    lines += preflight_section(plan) + bringup_section(plan) + data_safety_section(plan)
+    lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     from stacks.operations import section_for_plan
 
     lines += section_for_plan(plan)
