@@ -204,7 +204,11 @@ class NodePools(Component):
                 key_ids=pool.key_id,
                 labels=pool.node_labels,
                 worker_config=worker,
-                opts=self._pool_opts(pool, custom_timeouts=POOL_TIMEOUTS),
+                # Every input forces a replacement, and a re-attach reinstalls the machine (its system
+                # disk): protected, so a change stops `pulumi up` instead of wiping a bought machine.
+                # No custom_timeouts: the resource has no timeouts block (only the provider's
+                # TENCENTCLOUD_READ_RETRY_TIMEOUT env var changes its waits; pulumi-notes, corrections).
+                opts=self._pool_opts(pool, protect=True),
             )
             first = first or att.id
             self.by_pool.setdefault(pool.name, []).append(att)

@@ -194,3 +194,35 @@ def test_super_nodes_bill_per_pod():
     # Only the pod's own start-up (about 9 minutes on one A10) bills, whichever order the pool comes in.
     assert m.gpu_hours == m.reference_gpu_hours == 0.2
     assert "(super): bills per pod" in summary(plan)
+
+
+# Attached machines ----------------------------------------------------------------------------------
+
+
+def test_attachments_are_protected_without_ignored_timeouts(turbo_plan):
+    atts = turbo_plan.by_type("tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment")
+    assert len(atts) == 2
+    for a in atts:
+        assert a.options["protect"] is True
+        assert not a.options.get("customTimeouts"), "the attachment has no timeouts block"
+    text = summary(turbo_plan)
+    assert "- warning: tke-llm:nodePools[1]: pool h20 attaches 2 bought machine(s) (ins-a, ins-b)" in text
+    assert "reinstalls the machines" in text
+
+
+def test_any_change_to_an_attachment_is_a_protected_replacement(tmp_path):
+    from stacks.plan.diff import diff_plans, load_plan, render_text
+    from stacks.plan.writers import write
+
+    def rendered(pool, sub):
+        write(render_raw(tke_config(nodePools=[SYSTEM_POOL, pool], storage=TURBO, models=[R1]), stack="s"),
+              tmp_path / sub)
+        return load_plan(tmp_path / sub, "s")
+
+    base = rendered(H20_POOL, "a")
+    head = rendered({**H20_POOL, "labels": {"team": "infer"}}, "b")
+    d = diff_plans("s", base, head)
+    hits = [c for c in d.protected_hits if c.type.endswith("ClusterAttachment")]
+    assert {c.name for c in hits} == {"gpu-pools-h20-ins-a", "gpu-pools-h20-ins-b"}
+    assert all(c.action == "replace" for c in hits)
+    assert render_text(d).splitlines()[2].startswith("!!! 2 PROTECTED")
