@@ -100,6 +100,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             rules.append(port_rule(litellm.PORT, [pod_peer(webui.selector())]))
         if api_sources is not False:
             rules.append(port_rule(litellm.PORT, api_sources))  # type: ignore[arg-type]
+        if cfg.gateway.client_namespaces:
+            rules.append(port_rule(litellm.PORT, [expose.namespace_peer(*cfg.gateway.client_namespaces)]))
         vk = cfg.gateway.virtual_keys
         gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,
                      db_image=mirrored(POSTGRES_IMAGE, cfg.image_registry), db_storage_gi=vk.storage_gi,

@@ -226,3 +226,52 @@ def test_any_change_to_an_attachment_is_a_protected_replacement(tmp_path):
     assert {c.name for c in hits} == {"gpu-pools-h20-ins-a", "gpu-pools-h20-ins-b"}
     assert all(c.action == "replace" for c in hits)
     assert render_text(d).splitlines()[2].startswith("!!! 2 PROTECTED")
+
+
+# Isolation and gateway clients ----------------------------------------------------------------------
+
+
+def _gateway_policy(plan):
+    return next(r.manifest for r in plan.k8s_objects if r.manifest["kind"] == "NetworkPolicy"
+                and r.manifest["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name") == "llm-gateway")
+
+
+def test_gateway_admits_the_listed_client_namespaces_only():
+    plan = render_raw(tke_config(models=[MS_MODEL], gateway={"clientNamespaces": ["llm-apps", "batch"]}))
+    policy = _gateway_policy(plan)
+    peers = [p for rule in policy["spec"]["ingress"] for p in rule.get("from", [])]
+    ns_peers = [p["namespaceSelector"] for p in peers if "namespaceSelector" in p]
+    assert ns_peers == [{"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                               "values": ["batch", "llm-apps"]}]}]
+    assert all(rule["ports"] == [{"protocol": "TCP", "port": 4000}] for rule in policy["spec"]["ingress"])
+    text = summary(plan)
+    assert "the gateway admits in-cluster callers from the namespaces `llm-apps`, `batch`" in text
+
+
+def test_no_client_namespaces_no_namespace_peer():
+    policy = _gateway_policy(render_raw(tke_config(models=[MS_MODEL])))
+    assert not [p for rule in policy["spec"]["ingress"] for p in rule.get("from", []) if "namespaceSelector" in p]
+
+
+def test_client_namespace_must_be_a_name():
+    found = _errors(tke_config(models=[MS_MODEL], gateway={"clientNamespaces": ["Apps_1"]}))
+    assert any(e.startswith("tke-llm:gateway") and "'Apps_1' is not a namespace name" in e for e in found), found
+
+
+def test_plan_does_not_claim_isolation_it_cannot_enforce(turbo_plan):
+    text = summary(turbo_plan)
+    assert "enforces them only once TKE's NetworkPolicy add-on is installed" in text
+    assert "`deepseek-r1` runs on the host network (RDMA): no NetworkPolicy applies" in text
+
+
+def test_shipped_dev_is_not_exposed_and_admits_the_example_app():
+    from stacks.plan.stackfile import read
+
+    raw, secrets = read("dev")
+    plan = render_raw(raw, stack="dev", secrets=secrets)
+    assert not [r for r in plan.k8s_objects if r.manifest["kind"] == "Service"
+                and r.manifest["spec"].get("type") == "LoadBalancer"], "no public plain-HTTP CLB as shipped"
+    assert not [r for r in plan.k8s_objects if r.manifest["kind"] in ("Ingress", "HTTPRoute")]
+    values = [e["values"] for rule in _gateway_policy(plan)["spec"]["ingress"] for p in rule.get("from", [])
+              for e in p.get("namespaceSelector", {}).get("matchExpressions", [])]
+    assert values == [["llm-apps"]], "examples/app's default namespace may call the in-cluster gateway"

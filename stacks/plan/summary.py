@@ -65,7 +65,9 @@ def summary(plan: Plan) -> str:
 
     from stacks.billing import summary_lines as billing_lines
 
-    lines += egress_lines(cfg)
+    from stacks.isolation import summary_lines as isolation_lines
+
+    lines += egress_lines(cfg) + isolation_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     from stacks.operations import section_for_plan
 
