@@ -275,3 +275,28 @@ def test_shipped_dev_is_not_exposed_and_admits_the_example_app():
     values = [e["values"] for rule in _gateway_policy(plan)["spec"]["ingress"] for p in rule.get("from", [])
               for e in p.get("namespaceSelector", {}).get("matchExpressions", [])]
     assert values == [["llm-apps"]], "examples/app's default namespace may call the in-cluster gateway"
+
+
+# Managed Prometheus ---------------------------------------------------------------------------------
+
+
+def test_managed_prometheus_is_associated_before_the_monitoring_objects():
+    from stacks.plan.stackfile import read
+
+    raw, secrets = read("prod")
+    plan = render_raw(raw, stack="prod", secrets=secrets)
+    agent = plan.one("tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent")
+    assert agent.inputs["instanceId"] == "prom-prodllm1"
+    a = agent.inputs["agents"]
+    assert (a["clusterType"], a["region"], a["enableExternal"]) == ("tke", "ap-shanghai", False)
+    assert a["clusterId"].startswith("cls-")
+    system = plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "tke-pools-system")
+    assert system.urn in _expanded(plan, agent), "the agent's pods need a node"
+    crs = [r for r in plan.k8s_objects if r.manifest["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert crs and all(agent.urn in plan.dependencies(r) for r in crs), \
+        "the CRDs exist only once the instance is associated"
+
+
+def test_in_cluster_prometheus_needs_no_association():
+    plan = render_raw(tke_config(models=[MS_MODEL], monitoring={"prometheus": {"kind": "in-cluster"}}))
+    assert not plan.by_type("tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent")
