@@ -300,3 +300,24 @@ def test_managed_prometheus_is_associated_before_the_monitoring_objects():
 def test_in_cluster_prometheus_needs_no_association():
     plan = render_raw(tke_config(models=[MS_MODEL], monitoring={"prometheus": {"kind": "in-cluster"}}))
     assert not plan.by_type("tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent")
+
+
+# Gateway keys ---------------------------------------------------------------------------------------
+
+
+def test_apps_get_the_app_key_and_the_admin_key_is_a_separate_secret_output():
+    from render import litellm
+
+    plan = render_raw(tke_config(models=[MS_MODEL]))
+    assert {"apiKey", "adminKey"} <= plan.secret_outputs
+    secrets = {r.manifest["metadata"]["name"]: r.raw_inputs["stringData"] for r in plan.k8s_objects
+               if r.manifest["kind"] == "Secret"}
+    app = secrets[litellm.APP_KEY_SECRET][litellm.APP_KEY_FIELD]
+    master = secrets[litellm.MASTER_KEY_SECRET][litellm.MASTER_KEY_FIELD]
+    assert app.startswith("sk-") and app != master
+    deploy = plan.manifest("Deployment", litellm.NAME)
+    env = {e["name"]: e for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env[litellm.APP_KEY_ENV]["valueFrom"]["secretKeyRef"] == {"name": litellm.APP_KEY_SECRET,
+                                                                     "key": litellm.APP_KEY_FIELD}
+    files = plan.manifest("ConfigMap", f"{litellm.NAME}-config")["data"]
+    assert "/key/generate" not in files[litellm.APP_ROUTES_FILE] and "/v1/chat/completions" in files[litellm.APP_ROUTES_FILE]
