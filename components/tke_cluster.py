@@ -47,6 +47,9 @@ class TkeCluster(Component):
             cluster_desc="LLM serving, managed by tke-llm",
             cluster_version=cfg.kubernetes_version,
             cluster_deploy_type="MANAGED_CLUSTER",
+            # The provider's default cluster OS is tlinux2.4x86_64, the pools' is tlinux3.1x86_64: the
+            # cluster takes its system pool's image so both agree (kubernetes_cluster `cluster_os`).
+            cluster_os=next((p.os_image for p in pools if getattr(p, "os_image", None)), None),
             container_runtime="containerd",
             network_type="GR",
             vpc_id=vpc_id,

@@ -321,3 +321,12 @@ def test_apps_get_the_app_key_and_the_admin_key_is_a_separate_secret_output():
                                                                      "key": litellm.APP_KEY_FIELD}
     files = plan.manifest("ConfigMap", f"{litellm.NAME}-config")["data"]
     assert "/key/generate" not in files[litellm.APP_ROUTES_FILE] and "/v1/chat/completions" in files[litellm.APP_ROUTES_FILE]
+
+
+def test_cluster_os_matches_the_system_pool():
+    plan = render_raw(tke_config(nodePools=[{**SYSTEM_POOL, "osImage": "ubuntu22.04x86_64"},
+                                            {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116",
+                                             "minSize": 0, "maxSize": 2, "gpu": {"type": "A10", "count": 1}}]))
+    cluster = plan.one("tencentcloud:Kubernetes/cluster:Cluster")
+    pool = plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "tke-pools-system")
+    assert cluster.inputs["clusterOs"] == pool.inputs["nodeOs"] == "ubuntu22.04x86_64"
