@@ -19,7 +19,10 @@ class Network(Component):
     node_security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None,
-                 cluster_cidr: str | None = None, service_cidr: str | None = None):
+                 cluster_cidr: str | None = None, service_cidr: str | None = None,
+                 host_network_ports: list[int] | None = None):
+        """`host_network_ports`: engine ports that RDMA groups serve on the host network, where no
+        NetworkPolicy applies; their nodes get a group that admits those ports from pods only."""
         super().__init__("tke-llm:cloud:Network", name, opts)
         child = self.cloud_child()
         if cfg.vpc_id:
@@ -63,6 +66,33 @@ class Network(Component):
             opts=child,
         )
         self.node_security_group_id = sg.id
+        self.host_network_security_group_id: pulumi.Output[str] | None = None
+        if host_network_ports and cluster_cidr:
+            ports = ",".join(str(p) for p in sorted(set(host_network_ports)))
+            hsg = tc.security.Group(f"{name}-hostnet", name=f"{name}-hostnet",
+                                    description="tke-llm RDMA nodes: engine ports from pods only", tags=tags, opts=child)
+            # Rules are matched in their order (SecurityGroupRuleSet: "rules can be ordered"): the engine
+            # ports accept the cluster's pods (the gateway, Prometheus), then drop every other source,
+            # then the nodes' usual VPC-wide rules apply to all other ports (NCCL, kubelet, SSH).
+            tc.security.GroupRuleSet(
+                f"{name}-hostnet",
+                security_group_id=hsg.id,
+                ingresses=[
+                    {"action": "ACCEPT", "cidr_block": cluster_cidr, "protocol": "TCP", "port": ports,
+                     "description": "engine API and metrics from pods"},
+                    {"action": "DROP", "cidr_block": "0.0.0.0/0", "protocol": "TCP", "port": ports,
+                     "description": "engine API and metrics from anywhere else (host network)"},
+                    {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
+                     "description": "node, pod and load-balancer traffic inside the VPC"},
+                    *_cluster_ranges(cluster_cidr, service_cidr),
+                ],
+                egresses=[
+                    {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
+                     "description": "image pulls and model downloads"},
+                ],
+                opts=child,
+            )
+            self.host_network_security_group_id = hsg.id
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "nodeSecurityGroupId": sg.id})
 
 

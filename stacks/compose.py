@@ -44,8 +44,12 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         from components.network import Network
         from components.tke_cluster import TkeCluster
 
+        from render.engines import port as engine_port
+
+        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
         net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
-                      service_cidr=cfg.cluster.service_cidr)
+                      service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
         tke = TkeCluster(
             "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,
@@ -109,9 +113,13 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
             return None
         from components.node_pools import NodePools
 
+        host_net = {m.pool for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
         return NodePools(
             "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
             security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
+            host_network_pools={p: net.host_network_security_group_id for p in host_net}
+            if net.host_network_security_group_id is not None else None,
         )
 
     return create

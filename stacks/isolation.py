@@ -30,5 +30,5 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         pool = next((p for p in cfg.node_pools if p.name == m.pool), None)
         if m.multi_node and pool is not None and pool.gpu and pool.gpu.rdma:
             lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
-                         "its engine key is the only gate inside the VPC")
+                         "its nodes' security group admits its engine port from the cluster's pods only")
     return lines + [""]

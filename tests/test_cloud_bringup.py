@@ -262,6 +262,7 @@ def test_plan_does_not_claim_isolation_it_cannot_enforce(turbo_plan):
     text = summary(turbo_plan)
     assert "enforces them only once TKE's NetworkPolicy add-on is installed" in text
     assert "`deepseek-r1` runs on the host network (RDMA): no NetworkPolicy applies" in text
+    assert "admits its engine port from the cluster's pods only" in text
 
 
 def test_shipped_dev_is_not_exposed_and_admits_the_example_app():
@@ -330,3 +331,21 @@ def test_cluster_os_matches_the_system_pool():
     cluster = plan.one("tencentcloud:Kubernetes/cluster:Cluster")
     pool = plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "tke-pools-system")
     assert cluster.inputs["clusterOs"] == pool.inputs["nodeOs"] == "ubuntu22.04x86_64"
+
+
+def test_host_network_engine_ports_admit_only_pods(turbo_plan):
+    rules = turbo_plan.one("tencentcloud:Security/groupRuleSet:GroupRuleSet", "network-hostnet").inputs["ingresses"]
+    first, second = rules[0], rules[1]
+    assert (first["action"], first["cidrBlock"], first["protocol"], first["port"]) == ("ACCEPT", "172.16.0.0/16", "TCP", "30000")
+    assert (second["action"], second["cidrBlock"], second["port"]) == ("DROP", "0.0.0.0/0", "30000"), \
+        "the rest of the VPC cannot reach the SGLang API on the host network"
+    group = turbo_plan.one("tencentcloud:Security/group:Group", "network-hostnet")
+    group_id = turbo_plan.one("tencentcloud:Security/groupRuleSet:GroupRuleSet", "network-hostnet").inputs["securityGroupId"]
+    for att in turbo_plan.by_type("tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment"):
+        assert att.inputs["securityGroups"] == [group_id] and group.urn in att.depends_on
+    assert "hostnet" not in str(turbo_plan.one("tencentcloud:Kubernetes/nodePool:NodePool", "tke-pools-system").inputs)
+
+
+def test_no_host_network_no_extra_group():
+    plan = render_raw(tke_config(models=[MS_MODEL]))
+    assert "network-hostnet" not in [g.name for g in plan.by_type("tencentcloud:Security/group:Group")]
