@@ -32,3 +32,14 @@ def summary_lines(cfg: StackConfig) -> list[str]:
             lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
                          "its nodes' security group admits its engine port from the cluster's pods only")
     return lines + [""]
+
+
+def check(cfg: StackConfig, out) -> None:
+    """Warn about a public plain-HTTP CLB: the stack can restrict neither its sources nor its paths
+    (a Service of type LoadBalancer forwards every path, /metrics included, to every address)."""
+    for key in ("api", "webui"):
+        exp = getattr(cfg.exposure, key)
+        if getattr(exp, "kind", None) == "loadBalancer" and not exp.internal_subnet_id:
+            out.warn(f"exposure.{key}", "a public CLB over plain HTTP, open to every address and every path "
+                     "(the key travels in clear text): set internalSubnetId for a private CLB, or use an "
+                     "Ingress or HTTPRoute with TLS, which route only the API paths")

@@ -349,3 +349,14 @@ def test_host_network_engine_ports_admit_only_pods(turbo_plan):
 def test_no_host_network_no_extra_group():
     plan = render_raw(tke_config(models=[MS_MODEL]))
     assert "network-hostnet" not in [g.name for g in plan.by_type("tencentcloud:Security/group:Group")]
+
+
+def test_a_public_plain_http_clb_is_called_out():
+    from stacks.preflight import preflight
+
+    cfg = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer"}}))
+    found = [str(w) for w in preflight(cfg).warnings]
+    assert any(w.startswith("tke-llm:exposure.api: a public CLB over plain HTTP") for w in found), found
+    private = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer",
+                                                                    "internalSubnetId": "subnet-abcd1234"}}))
+    assert not [w for w in preflight(private).warnings if "exposure" in w.key]
