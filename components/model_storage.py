@@ -50,6 +50,9 @@ class ModelStorage(Component):
         self.storage_class = getattr(cfg, "storage_class_name", None)
         sc_deps: list[pulumi.Resource] = []
         if isinstance(cfg, CfsStorage):
+            # `cfs`: Tencent documents only `cbs` as an InstallAddon example; a public Terraform
+            # configuration installing TKE add-ons (cfs, cos, qgpu, tke-log-agent) corroborates the name.
+            # Unconfirmed by Tencent: `DescribeAddon` on a live cluster settles it.
             addon = self._addon("cfs", cluster_id)
             sc = cfs_storage_class(
                 cfg.storage_class_name, provisioner=cfg.provisioner, vpc_id=vpc_id, subnet_id=subnet_id,
