@@ -360,3 +360,13 @@ def test_a_public_plain_http_clb_is_called_out():
     private = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer",
                                                                     "internalSubnetId": "subnet-abcd1234"}}))
     assert not [w for w in preflight(private).warnings if "exposure" in w.key]
+
+
+def test_existing_cluster_isolation_depends_on_its_cni():
+    from .conftest import existing_config
+
+    model = {**MS_MODEL, "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}, "engine": "ollama",
+             "settings": {}}
+    text = summary(render_raw(existing_config(models=[model])))
+    assert "whether they are enforced depends on the existing cluster's CNI" in text
+    assert "Existing cluster: its nodes' own path to the internet is assumed." in text
