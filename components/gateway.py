@@ -24,9 +24,12 @@ class Gateway(Component):
     url: str
     """In-cluster base URL of the OpenAI-compatible API, ending in /v1."""
     api_key: pulumi.Output[str]
-    """The master key (secret): what apps and the UI send as `Authorization: Bearer`."""
+    """The key apps and the UI send (secret): the app key, which may call only the model API; with
+    virtual keys (no app key) the master key, from which per-app keys are generated."""
+    admin_key: pulumi.Output[str]
+    """The master key (secret): LiteLLM treats it as admin (every route)."""
     key_secret: pulumi.Resource
-    """The Secret holding the master key, for consumers that read it through secretKeyRef."""
+    """The Secret holding `api_key`, for consumers that read it through secretKeyRef."""
 
     def __init__(
         self,
@@ -46,14 +49,23 @@ class Gateway(Component):
         ns = spec.namespace
         # LiteLLM expects keys to start with `sk-` (virtual keys and the admin UI rely on it).
         master = GeneratedSecret(f"{name}-master-key", length=48, opts=self.child())
-        self.api_key = pulumi.Output.secret(pulumi.Output.concat("sk-", master.result))
-        self.key_secret = apply(
+        self.admin_key = pulumi.Output.secret(pulumi.Output.concat("sk-", master.result))
+        master_secret = apply(
             f"{name}-master-key",
-            opaque_secret(litellm.MASTER_KEY_SECRET, ns, {litellm.MASTER_KEY_FIELD: self.api_key}, litellm.COMPONENT),
+            opaque_secret(litellm.MASTER_KEY_SECRET, ns, {litellm.MASTER_KEY_FIELD: self.admin_key}, litellm.COMPONENT),
             self.child(),
         )
+        self.api_key, self.key_secret = self.admin_key, master_secret
+        if not spec.virtual_keys:
+            app = GeneratedSecret(f"{name}-app-key", length=48, opts=self.child())
+            self.api_key = pulumi.Output.secret(pulumi.Output.concat("sk-", app.result))
+            self.key_secret = apply(
+                f"{name}-app-key",
+                opaque_secret(litellm.APP_KEY_SECRET, ns, {litellm.APP_KEY_FIELD: self.api_key}, litellm.COMPONENT),
+                self.child(),
+            )
         config = apply(f"{name}-config", litellm.config_map(spec), self.child())
-        deps: list[pulumi.Resource] = [self.key_secret, config, *after]
+        deps: list[pulumi.Resource] = [master_secret, self.key_secret, config, *after]
         if spec.virtual_keys:
             deps.append(self._database(name, spec, db_image or "", db_storage_gi, db_storage_class))
         deployment = apply(f"{name}-deployment", litellm.deployment(spec), self.child(depends_on=deps))

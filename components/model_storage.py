@@ -50,10 +50,14 @@ class ModelStorage(Component):
         self.storage_class = getattr(cfg, "storage_class_name", None)
         sc_deps: list[pulumi.Resource] = []
         if isinstance(cfg, CfsStorage):
+            # `cfs`: Tencent documents only `cbs` as an InstallAddon example; a public Terraform
+            # configuration installing TKE add-ons (cfs, cos, qgpu, tke-log-agent) corroborates the name.
+            # Unconfirmed by Tencent: `DescribeAddon` on a live cluster settles it.
             addon = self._addon("cfs", cluster_id)
             sc = cfs_storage_class(
                 cfg.storage_class_name, provisioner=cfg.provisioner, vpc_id=vpc_id, subnet_id=subnet_id,
                 zone=zone or "", storage_type=cfg.storage_type, permission_group_id=cfg.permission_group_id,
+                tags=tags,
             )
             sc_deps = [self._class(sc, addon)]
         elif isinstance(cfg, CfsTurboStorage):
@@ -77,7 +81,7 @@ class ModelStorage(Component):
             cluster_id=cluster_id,  # type: ignore[arg-type]
             addon_name=addon_name,
             raw_values=json.dumps({}),
-            opts=self.child( custom_timeouts=ADDON_TIMEOUTS,
+            opts=self.cloud_child(custom_timeouts=ADDON_TIMEOUTS,
                 # Servers add default values on read; without this every refresh shows a diff (4.8).
                 ignore_changes=["rawValues"],
             ),
@@ -91,7 +95,7 @@ class ModelStorage(Component):
         )
 
     def _turbo_fs(self, cfg: CfsTurboStorage, *, region: str, vpc_id, zone: str, tags: dict[str, str]) -> tc.cfs.FileSystem:
-        child = self.child()
+        child = self.cloud_child()
         if cfg.ccn.id:
             ccn_id: pulumi.Input[str] = cfg.ccn.id
         else:
@@ -118,5 +122,5 @@ class ModelStorage(Component):
             cidr_block=cfg.cidr_block,
             capacity=cfg.capacity_gib,
             tags=tags,
-            opts=self.child(depends_on=fs_deps, protect=True, retain_on_delete=True),
+            opts=self.cloud_child(depends_on=fs_deps, protect=True, retain_on_delete=True),
         )

@@ -18,9 +18,13 @@ class Network(Component):
     subnet_ids: dict[str, pulumi.Output[str]]
     node_security_group_id: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None,
+                 cluster_cidr: str | None = None, service_cidr: str | None = None,
+                 host_network_ports: list[int] | None = None):
+        """`host_network_ports`: engine ports that RDMA groups serve on the host network, where no
+        NetworkPolicy applies; their nodes get a group that admits those ports from pods only."""
         super().__init__("tke-llm:cloud:Network", name, opts)
-        child = self.child()
+        child = self.cloud_child()
         if cfg.vpc_id:
             self.vpc_id = pulumi.Output.from_input(cfg.vpc_id)
             source_range = cfg.vpc_cidr
@@ -28,6 +32,9 @@ class Network(Component):
             vpc = tc.vpc.Instance(f"{name}-vpc", name=name, cidr_block=cfg.vpc_cidr, tags=tags, opts=child)
             self.vpc_id = vpc.id
             source_range = cfg.vpc_cidr
+        from .egress import route_table
+
+        routes = route_table(name, cfg.egress, cfg.egress_kind, vpc_id=self.vpc_id, tags=tags, opts=child)
         self.subnet_ids = {}
         for s in cfg.subnets:
             if s.id:
@@ -39,6 +46,7 @@ class Network(Component):
                     vpc_id=self.vpc_id,
                     availability_zone=s.zone,
                     cidr_block=s.cidr,
+                    route_table_id=routes,
                     tags=tags,
                     opts=child,
                 ).id
@@ -49,6 +57,7 @@ class Network(Component):
             ingresses=[
                 {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
                  "description": "node, pod and load-balancer traffic inside the VPC"},
+                *_cluster_ranges(cluster_cidr, service_cidr),
             ],
             egresses=[
                 {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
@@ -57,4 +66,52 @@ class Network(Component):
             opts=child,
         )
         self.node_security_group_id = sg.id
+        self.host_network_security_group_id: pulumi.Output[str] | None = None
+        if host_network_ports and cluster_cidr:
+            ports = ",".join(str(p) for p in sorted(set(host_network_ports)))
+            hsg = tc.security.Group(f"{name}-hostnet", name=f"{name}-hostnet",
+                                    description="tke-llm RDMA nodes: engine ports from pods only", tags=tags, opts=child)
+            # Rules are matched in their order (SecurityGroupRuleSet: "rules can be ordered"): the engine
+            # ports accept the cluster's pods (the gateway, Prometheus), then drop every other source,
+            # then the nodes' usual VPC-wide rules apply to all other ports (NCCL, kubelet, SSH).
+            tc.security.GroupRuleSet(
+                f"{name}-hostnet",
+                security_group_id=hsg.id,
+                ingresses=[
+                    {"action": "ACCEPT", "cidr_block": cluster_cidr, "protocol": "TCP", "port": ports,
+                     "description": "engine API and metrics from pods"},
+                    {"action": "DROP", "cidr_block": "0.0.0.0/0", "protocol": "TCP", "port": ports,
+                     "description": "engine API and metrics from anywhere else (host network)"},
+                    {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
+                     "description": "node, pod and load-balancer traffic inside the VPC"},
+                    *_cluster_ranges(cluster_cidr, service_cidr),
+                ],
+                egresses=[
+                    {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
+                     "description": "image pulls and model downloads"},
+                ],
+                opts=child,
+            )
+            self.host_network_security_group_id = hsg.id
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "nodeSecurityGroupId": sg.id})
+
+
+CLB_HEALTH_CHECK_RANGE = "100.64.0.0/10"
+"""Where CLB health checks come from (Tencent Cloud CLB docs, "健康探测源 IP 支持100.64.0.0/10网段",
+cloud.tencent.com/document/product/214/65860; the default for CLBs created since 2023-02-24)."""
+
+
+def _cluster_ranges(cluster_cidr: str | None, service_cidr: str | None) -> list[dict[str, str]]:
+    """With GlobalRouter networking pods take addresses from the cluster CIDR, outside the VPC range:
+    pod-to-pod traffic across nodes (gateway to engine, DNS, Prometheus scrapes) arrives from it, and
+    Service traffic from the service CIDR; CLB health checks arrive from 100.64.0.0/10."""
+    rules = []
+    if cluster_cidr:
+        rules.append({"action": "ACCEPT", "cidr_block": cluster_cidr, "protocol": "ALL", "port": "ALL",
+                      "description": "pods (GlobalRouter cluster CIDR)"})
+    if service_cidr:
+        rules.append({"action": "ACCEPT", "cidr_block": service_cidr, "protocol": "ALL", "port": "ALL",
+                      "description": "Services (service CIDR)"})
+    rules.append({"action": "ACCEPT", "cidr_block": CLB_HEALTH_CHECK_RANGE, "protocol": "TCP", "port": "ALL",
+                  "description": "CLB health checks"})
+    return rules

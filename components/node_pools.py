@@ -61,15 +61,18 @@ class NodePools(Component):
         security_group_id: pulumi.Input[str],
         tags: dict[str, str],
         waits: dict[str, list[pulumi.Resource]] | None = None,
+        host_network_pools: dict[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`waits` holds, per pool name, what that pool must wait for (its models' downloads)."""
+        """`waits` holds, per pool name, what that pool must wait for (its models' downloads);
+        `host_network_pools` the security group of each pool whose models run on the host network."""
         super().__init__("tke-llm:cloud:NodePools", name, opts)
         self._waits = waits or {}
         self.by_pool: dict[str, list[pulumi.Resource]] = {}
         """The cloud resources of each pool, for the servers that must wait for their own nodes."""
         self._cluster_id, self._vpc_id, self._subnets = cluster_id, vpc_id, subnet_ids
         self._sg, self._tags = security_group_id, tags
+        self._host_sg = host_network_pools or {}
         self.ids = {}
         for pool in pools:
             builder = {"normal": self._normal, "native": self._native, "super": self._super, "attached": self._attached}
@@ -78,7 +81,7 @@ class NodePools(Component):
 
     def _pool_opts(self, pool, **kwargs) -> pulumi.ResourceOptions:
         """Child options of one pool's resources: the component's dependencies plus what this pool waits for."""
-        return self.child(depends_on=self._waits.get(pool.name, []), **kwargs)
+        return self.cloud_child(depends_on=self._waits.get(pool.name, []), **kwargs)
 
     def _subnets_for(self, zones: list[str] | None) -> list[pulumi.Input[str]]:
         return [sid for zone, sid in self._subnets.items() if not zones or zone in zones]
@@ -101,7 +104,7 @@ class NodePools(Component):
             "system_disk_size": effective_system_disk(pool),
             "data_disks": data_disks,
             "instance_charge_type": pool.charge_type,
-            "orderly_security_group_ids": [self._sg],
+            "orderly_security_group_ids": [self._host_sg.get(pool.name, self._sg)],
             "enhanced_security_service": False,
             "enhanced_monitor_service": True,
         }
@@ -141,7 +144,7 @@ class NodePools(Component):
         native: dict[str, Any] = {
             "instance_charge_type": pool.charge_type,
             "instance_types": [pool.instance_type, *pool.backup_instance_types],
-            "security_group_ids": [self._sg],
+            "security_group_ids": [self._host_sg.get(pool.name, self._sg)],
             "subnet_ids": self._subnets_for(pool.zones),
             "system_disk": {"disk_type": pool.system_disk_type, "disk_size": effective_system_disk(pool)},
             "replicas": pool.initial_size,
@@ -203,8 +206,13 @@ class NodePools(Component):
                 image_id=pool.image_id,
                 key_ids=pool.key_id,
                 labels=pool.node_labels,
+                security_groups=[self._host_sg[pool.name]] if pool.name in self._host_sg else None,
                 worker_config=worker,
-                opts=self._pool_opts(pool, custom_timeouts=POOL_TIMEOUTS),
+                # Every input forces a replacement, and a re-attach reinstalls the machine (its system
+                # disk): protected, so a change stops `pulumi up` instead of wiping a bought machine.
+                # No custom_timeouts: the resource has no timeouts block (only the provider's
+                # TENCENTCLOUD_READ_RETRY_TIMEOUT env var changes its waits; pulumi-notes, corrections).
+                opts=self._pool_opts(pool, protect=True),
             )
             first = first or att.id
             self.by_pool.setdefault(pool.name, []).append(att)

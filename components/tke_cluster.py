@@ -41,13 +41,16 @@ class TkeCluster(Component):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("tke-llm:cloud:TkeCluster", name, opts)
-        child = self.child()
+        child = self.cloud_child()
         self.cluster = tc.kubernetes.Cluster(
             f"{name}-cluster",
             cluster_name=cluster_name,
             cluster_desc="LLM serving, managed by tke-llm",
             cluster_version=cfg.kubernetes_version,
             cluster_deploy_type="MANAGED_CLUSTER",
+            # The provider's default cluster OS is tlinux2.4x86_64, the pools' is tlinux3.1x86_64: the
+            # cluster takes its system pool's image so both agree (kubernetes_cluster `cluster_os`).
+            cluster_os=next((p.os_image for p in pools if getattr(p, "os_image", None)), None),
             container_runtime="containerd",
             network_type="GR",
             vpc_id=vpc_id,
@@ -56,7 +59,7 @@ class TkeCluster(Component):
             cluster_max_pod_num=cfg.max_pods_per_node,
             deletion_protection=cfg.deletion_protection,
             tags=tags,
-            opts=self.child(protect=cfg.deletion_protection),
+            opts=self.cloud_child(protect=cfg.deletion_protection),
         )
         self.cluster_id = self.cluster.id
         self.node_pools = NodePools(
@@ -69,7 +72,7 @@ class TkeCluster(Component):
             tags=tags,
             opts=child,
         )
-        endpoint_opts = self.child(depends_on=[self.node_pools])
+        endpoint_opts = self.cloud_child(depends_on=[self.node_pools])
         if cfg.endpoint.access == "public":
             sg = tc.security.Group(f"{name}-apiserver", name=f"{cluster_name}-apiserver",
                                    description="TKE API server access", tags=tags, opts=child)

@@ -28,6 +28,8 @@ from typing import Any
 import yaml
 
 from .awaits import replaced_when_unready
+from stacks.catalog.litellm_routes import APP_ROUTES
+
 from .meta import deployment as deployment_manifest
 from .meta import http_service, labels, metadata
 
@@ -41,9 +43,13 @@ CONFIG_DIR = "/etc/litellm"
 CONFIG_FILE = "config.yaml"
 AUTH_MODULE = "tke_llm_auth"
 LIMITS_FILE = "model_limits.json"
+APP_ROUTES_FILE = "app_routes.json"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 MASTER_KEY_SECRET = f"{NAME}-master-key"
 MASTER_KEY_FIELD = "master-key"
+APP_KEY_ENV = "LITELLM_APP_KEY"
+APP_KEY_SECRET = f"{NAME}-app-key"
+APP_KEY_FIELD = "app-key"
 DATABASE_SECRET = f"{NAME}-db"
 DB_NAME = f"{NAME}-db"
 DB_PORT = 5432
@@ -52,10 +58,11 @@ CONFIG_HASH_ANNOTATION = "tke-llm.io/config-sha256"
 
 AUTH_SOURCE = '''"""tke-llm gateway authentication (LiteLLM `custom_auth`), database-less mode.
 
-Admits only the master key (constant-time compare) and answers 401 for a missing or wrong key, which
-LiteLLM without a database cannot do (it answers 400 "No connected db."). The per-model limits in
-model_limits.json ride on the caller's identity, where LiteLLM's rate limiter enforces them (429).
-Rendered by render/litellm.py; do not edit in the cluster.
+Admits the master key (admin) and the app key (constant-time compares) and answers 401 for a missing
+or wrong key, which LiteLLM without a database cannot do (it answers 400 "No connected db."). The app
+key may call only the model API routes in app_routes.json; anything else (admin routes, key and model
+management) answers 403. The per-model limits in model_limits.json ride on the caller's identity, where
+LiteLLM's rate limiter enforces them (429). Rendered by render/litellm.py; do not edit in the cluster.
 """
 
 import hmac
@@ -64,26 +71,40 @@ import os
 
 from litellm.proxy._types import LitellmUserRoles, ProxyErrorTypes, ProxyException, UserAPIKeyAuth
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_limits.json")) as _f:
+_DIR = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(_DIR, "model_limits.json")) as _f:
     _LIMITS = json.load(_f)
+with open(os.path.join(_DIR, "app_routes.json")) as _f:
+    _APP_ROUTES = frozenset(json.load(_f))
+
+
+def _is(key, env):
+    expected = os.environ.get(env, "")
+    return bool(expected) and hmac.compare_digest(key.encode(), expected.encode())
 
 
 async def user_api_key_auth(request, api_key):
-    master = os.environ.get("LITELLM_MASTER_KEY", "")
     key = api_key or ""
     if key.startswith("Bearer "):
         key = key[len("Bearer "):]
-    if not master or not key or not hmac.compare_digest(key.encode(), master.encode()):
-        raise ProxyException(
-            message="Authentication Error: missing or invalid API key",
-            type=ProxyErrorTypes.auth_error,
-            param="Authorization",
-            code=401,
-        )
-    return UserAPIKeyAuth(
-        api_key=key,
-        user_role=LitellmUserRoles.PROXY_ADMIN,
-        metadata={"model_rpm_limit": _LIMITS.get("rpm", {}), "model_tpm_limit": _LIMITS.get("tpm", {})},
+    metadata = {"model_rpm_limit": _LIMITS.get("rpm", {}), "model_tpm_limit": _LIMITS.get("tpm", {})}
+    if key and _is(key, "LITELLM_MASTER_KEY"):
+        return UserAPIKeyAuth(api_key=key, user_role=LitellmUserRoles.PROXY_ADMIN, metadata=metadata)
+    if key and _is(key, "LITELLM_APP_KEY"):
+        if request.url.path.rstrip("/") not in _APP_ROUTES:
+            raise ProxyException(
+                message="Forbidden: the app key may call only the model API (/v1/chat/completions, "
+                        "/v1/completions, /v1/embeddings, /v1/models, /v1/responses)",
+                type=ProxyErrorTypes.auth_error,
+                param="Authorization",
+                code=403,
+            )
+        return UserAPIKeyAuth(api_key=key, user_role=LitellmUserRoles.INTERNAL_USER, metadata=metadata)
+    raise ProxyException(
+        message="Authentication Error: missing or invalid API key",
+        type=ProxyErrorTypes.auth_error,
+        param="Authorization",
+        code=401,
     )
 '''
 
@@ -214,6 +235,7 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
     if not spec.virtual_keys:
         files[f"{AUTH_MODULE}.py"] = AUTH_SOURCE
         files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
+        files[APP_ROUTES_FILE] = json.dumps(list(APP_ROUTES), indent=2) + "\n"
     return files
 
 
@@ -246,6 +268,8 @@ def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
 
 def env(spec: GatewaySpec) -> list[dict[str, Any]]:
     out = [_secret_env(MASTER_KEY_ENV, MASTER_KEY_SECRET, MASTER_KEY_FIELD)]
+    if not spec.virtual_keys:
+        out.append(_secret_env(APP_KEY_ENV, APP_KEY_SECRET, APP_KEY_FIELD))
     out += [_secret_env(b.key_env, b.key_secret, "api-key") for b in spec.backends]
     if spec.virtual_keys:
         out += [

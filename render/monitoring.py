@@ -18,8 +18,8 @@ Metric names, per engine (checked against the pinned releases' sources):
 - Ollama exports no Prometheus metrics: only its Kubernetes state is watched;
 - LiteLLM (the gateway): `litellm_proxy_total_requests_metric_total`,
   `litellm_proxy_failed_requests_metric_total{exception_status}`;
-- kube-state-metrics for replicas and Jobs; DCGM exporter `DCGM_FI_DEV_GPU_UTIL`; node pool size from
-  `kube_node_labels{label_tke_llm_io_pool}` (kube-state-metrics must allow that node label).
+- kube-state-metrics for replicas and Jobs; DCGM exporter `DCGM_FI_DEV_GPU_UTIL`; a pool at its maximum
+  from `kube_pod_status_unschedulable` of its models' pods (exported by default, on every monitoring kind).
 
 Every alert carries `severity`, a `summary` and a `description` that says what to do. Annotations
 avoid `$value` so the rendered text is stable (and testable with promtool); thresholds are written in.
@@ -113,6 +113,17 @@ class GatewayTarget:
 class PoolTarget:
     name: str
     max_nodes: int
+    namespace: str = "llm"
+    workloads: tuple[tuple[str, str], ...] = ()
+    """(name, kind) of the workloads of the models on the pool: their pods are what stays Pending."""
+
+    @property
+    def pod_pattern(self) -> str:
+        """Pod names of those workloads: Deployment pods are `<name>-<template hash>-<suffix>`, LeaderWorkerSet
+        pods `<name>-<group>` (leaders) and `<name>-<group>-<index>` (workers)."""
+        parts = [f"{n}-[a-z0-9]+-[a-z0-9]+" if k == "Deployment" else f"{n}-[0-9]+(-[0-9]+)?"
+                 for n, k in self.workloads]
+        return "|".join(parts)
 
 
 @dataclass(frozen=True)
@@ -312,13 +323,19 @@ def cluster_rules(pools: list[PoolTarget], t: Thresholds) -> list[dict[str, Any]
         f"for {t.gpu_idle_hours} hours while billed. Lower the model's minReplicas, enable scale-down or "
         "scale-to-zero, or move the model to a smaller GPU.", {"component": "gpu"})]
     for p in pools:
+        if not p.workloads:
+            continue
+        # Pods of the pool's models that the scheduler cannot place: kube-state-metrics exports
+        # kube_pod_status_unschedulable by default (internal/store/pod.go), unlike the node-label metric
+        # kube_node_labels{label_...}, which needs an allow-list no managed or existing Prometheus is known to set.
         rules.append(_rule(
             "LLMGpuPoolAtMaximum",
-            f'count by ({POOL_LABEL_METRIC}) (kube_node_labels{{{POOL_LABEL_METRIC}="{p.name}"}}) >= {p.max_nodes}',
+            f'sum(kube_pod_status_unschedulable{{namespace="{p.namespace}", pod=~"{p.pod_pattern}"}}) > 0',
             "15m", "warning", f"GPU pool {p.name} at its maximum",
-            f"Node pool {p.name} has run its maximum of {p.max_nodes} node(s) for 15 minutes: any further "
-            "scale-up of its models stays Pending. Raise the pool's maxSize if instances are available, or "
-            "lower the models' maxReplicas.", {"component": "node-pool", "pool": p.name}))
+            f"Pods of the models on node pool {p.name} have been unschedulable for 15 minutes: the pool is at its "
+            f"maximum of {p.max_nodes} node(s) or cannot get instances, so the scale-up stays Pending. Raise the "
+            "pool's maxSize if instances are available, or lower the models' maxReplicas.",
+            {"component": "node-pool", "pool": p.name}))
     return rules
 
 

@@ -23,26 +23,34 @@ def cfs_storage_class(
     zone: str,
     storage_type: str,
     permission_group_id: str,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Dynamic CFS (NFS) provisioning. `subdir-share` makes every PVC of the class a sub-directory of
-    one file system instead of a new instance per claim; NFSv3 because v4 is unstable on CFS."""
+    one file system instead of a new instance per claim; NFSv3 because v4 is unstable on CFS.
+
+    The driver creates the file system outside Pulumi's state, so the stack's cost tags go on it through
+    `resourcetags` (`key:value,...`), and the class promises no expansion: the CFS driver's
+    ControllerExpandVolume returns Unimplemented (TencentCloud/kubernetes-csi-tencentcloud
+    driver/cfs/controller.go, commit defc12d0)."""
+    params = {
+        "vpcid": vpc_id,
+        "subnetid": subnet_id,
+        "zone": zone,
+        "storagetype": storage_type,
+        "pgroupid": permission_group_id,
+        "vers": "3",
+        "subdir-share": "true",
+    }
+    if tags:
+        params["resourcetags"] = ",".join(f"{k}:{v}" for k, v in sorted(tags.items()))
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": metadata(name, labels=labels("model-storage")),
         "provisioner": provisioner,
-        "parameters": {
-            "vpcid": vpc_id,
-            "subnetid": subnet_id,
-            "zone": zone,
-            "storagetype": storage_type,
-            "pgroupid": permission_group_id,
-            "vers": "3",
-            "subdir-share": "true",
-        },
+        "parameters": params,
         "reclaimPolicy": "Retain",
         "volumeBindingMode": "Immediate",
-        "allowVolumeExpansion": True,
     }
 
 

@@ -100,12 +100,16 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             rules.append(port_rule(litellm.PORT, [pod_peer(webui.selector())]))
         if api_sources is not False:
             rules.append(port_rule(litellm.PORT, api_sources))  # type: ignore[arg-type]
+        if cfg.gateway.client_namespaces:
+            rules.append(port_rule(litellm.PORT, [expose.namespace_peer(*cfg.gateway.client_namespaces)]))
         vk = cfg.gateway.virtual_keys
         gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,
                      db_image=mirrored(POSTGRES_IMAGE, cfg.image_registry), db_storage_gi=vk.storage_gi,
                      db_storage_class=vk.storage_class_name, opts=in_ns)
         in_cluster, api_key, key_deps = gw.url, gw.api_key, [gw.key_secret]
-        key_ref = webui.SecretRef(litellm.MASTER_KEY_SECRET, litellm.MASTER_KEY_FIELD)
+        admin_key = gw.admin_key
+        key_ref = webui.SecretRef(litellm.MASTER_KEY_SECRET, litellm.MASTER_KEY_FIELD) if spec.virtual_keys \
+            else webui.SecretRef(litellm.APP_KEY_SECRET, litellm.APP_KEY_FIELD)
         endpoint = expose.Endpoint(name=litellm.NAME, namespace=ns, service=litellm.NAME, port=litellm.PORT,
                                    selector=litellm.selector(), component=litellm.COMPONENT, path="/v1",
                                    timeout_seconds=timeout + 30)
@@ -113,12 +117,15 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         (plan,) = plans  # config refuses `gateway: none` with several models
         server = servers[plan.spec.name]
         in_cluster, api_key, key_deps = server.service_url, server.api_key, [server.key_secret]
+        admin_key = None
         key_ref = webui.SecretRef(plan.spec.api_key_secret, "api-key")
         svc = service(plan.spec)
         endpoint = expose.Endpoint(name=service_name(plan.spec), namespace=ns, service=service_name(plan.spec),
                                    port=port(plan.spec.engine), selector=svc["spec"]["selector"],
                                    component="model-server", path="/v1", timeout_seconds=timeout + 30)
     outputs: dict[str, Any] = {"apiBaseUrlInCluster": in_cluster, "apiKey": pulumi.Output.secret(api_key)}
+    if admin_key is not None:
+        outputs["adminKey"] = admin_key  # the gateway's master key: every route, keep it from apps
     api_url: Any = in_cluster
     if api_exp.kind != "none":
         api_url = Exposure("api-exposure", endpoint=endpoint, exposure=api_exp, url_path="/v1", opts=in_ns).url

@@ -34,10 +34,31 @@ DURATIONS = {
     "kubernetes:helm.sh/v4:Chart": 90,
     "kubernetes:core/v1:PersistentVolumeClaim": 60,
 }
+BILLING = {
+    "normal": "from creation: the pool's instances bill from when they are created until deleted",
+    "native": "from creation: the pool's instances bill from when they are created until deleted",
+    "attached": "from purchase: the machines are bought outside the stack and bill before `pulumi up` "
+                "(counted here from its start) and after `pulumi destroy` detaches them",
+    "super": "per pod: a super node bills only while a pod runs on it",
+    "existing": "outside the stack: the cluster's own nodes",
+}
+"""Billing model per pool kind, stated in the summary; the bring-up GPU-hours follow it."""
+AFTER_DOWNLOAD_EFFECT = {
+    "normal": "the pool is created after its models' weights are down: its GPUs bill only from then",
+    "native": "the pool is created after its models' weights are down: its GPUs bill only from then",
+    "attached": "the machines are attached after the download, but they bill from purchase: no saving",
+    "super": "no effect on billing: super nodes bill per pod, and the servers wait for the weights anyway",
+    "existing": "no effect: the nodes exist already",
+}
 GPU_POOL_EXTRA = 300
 """GPU nodes also install the driver and device plugin before they take pods."""
 POOL_TYPES = {k for k in DURATIONS if k.split(":")[-1] in ("NodePool", "NativeNodePool", "ServerlessNodePool",
                                                           "ClusterAttachment")}
+
+
+def billing_start(kind: str, created: int, workload_start: int) -> int:
+    """When a pool's GPUs start to bill (seconds after `pulumi up` starts), per BILLING."""
+    return {"attached": 0, "super": workload_start}.get(kind, created)
 
 
 @dataclass(frozen=True)
@@ -181,7 +202,8 @@ def estimate(plan: Plan) -> BringUp:
                 pool = pools[pname]
                 nodes = 1 if by_urn[u].type.endswith("ClusterAttachment") else max(m.nodes * max(m.replicas, 1),
                                                                                      getattr(pool, "initial_size", 1))
-                total += pool.gpu.count * nodes * max(0, end - sched[0][u]) / 3600
+                total += pool.gpu.count * nodes * max(0, end - billing_start(pool.kind, sched[0][u],
+                                                                             sched[0][workload.urn])) / 3600
             return round(total, 1)
 
         results.append(ModelBringUp(

@@ -44,7 +44,12 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         from components.network import Network
         from components.tke_cluster import TkeCluster
 
-        net = Network("network", cfg.cluster.network, names.tags)
+        from render.engines import port as engine_port
+
+        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
+        net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
+                      service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
         tke = TkeCluster(
             "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,
@@ -81,7 +86,15 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                            opts=in_ns, **cloud)
     outputs["modelStorage"] = {"storageClass": storage.storage_class, "pvc": storage.pvc_name,
                                "hostPath": storage.host_path}
-    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net))
+    managed = []
+    mon = cfg.monitoring
+    if tke is not None and mon is not None and mon.prometheus.kind == "tke-managed":
+        from components.managed_prometheus import associate
+
+        managed = [associate("tmp-agent", instance_id=mon.prometheus.instance_id, region=cfg.cluster.region,
+                             cluster_id=tke.cluster_id, cluster_name=names.cluster, after=[tke.node_pools])]
+    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net),
+                                         monitoring_after=managed)
     outputs.update(models_out)
     # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
     from .access import build_access
@@ -100,16 +113,21 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
             return None
         from components.node_pools import NodePools
 
+        host_net = {m.pool for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
         return NodePools(
             "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
             security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
+            host_network_pools={p: net.host_network_security_group_id for p in host_net}
+            if net.host_network_security_group_id is not None else None,
         )
 
     return create
 
 
 def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
-            gpu_pools) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+            gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
+            ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
     pool. With local storage the GPU nodes are where the weights go, so they come first.
@@ -172,7 +190,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
-    out.update(_operations(ops, in_ns, servers))
+    out.update(_operations(ops, in_ns, servers, monitoring_after or []))
     return out, servers, plans
 
 
@@ -187,14 +205,16 @@ def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
                          if (p.source.kind, p.source.model_id) == (src.kind, src.model_id)}))
 
 
-def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]) -> dict[str, Any]:
+def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any],
+                monitoring_after: list[pulumi.Resource]) -> dict[str, Any]:
     """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
-    then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it)."""
+    then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it,
+    after the managed Prometheus association, which brings the CRDs, on TKE)."""
     from components.operations import Addons, ModelOperations, Observability
 
     addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
     keda = addons.get("keda") if addons else []
-    prometheus = addons.get("kube-prometheus-stack") if addons else []
+    prometheus = [*(addons.get("kube-prometheus-stack") if addons else []), *monitoring_after]
     for name, model_ops in ops.models.items():
         ModelOperations(f"{name}-ops", ops=model_ops, workload=servers[name].workload, k8s_minor=ops.k8s_minor,
                         monitoring=ops.monitoring, keda=keda, prometheus=prometheus, opts=in_ns)

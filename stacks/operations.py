@@ -190,7 +190,10 @@ def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None
 
 def pool_targets(cfg: StackConfig) -> list[PoolTarget]:
     """Pools that can grow and so can reach a maximum worth alerting on."""
-    return [PoolTarget(p.name, p.max_size) for p in cfg.node_pools
+    return [PoolTarget(p.name, p.max_size, cfg.namespace,
+                       tuple((m.name, "Deployment" if m.nodes == 1 else "LeaderWorkerSet")
+                             for m in cfg.models if m.pool == p.name))
+            for p in cfg.node_pools
             if p.is_gpu and p.kind in ("normal", "native") and p.autoscaling and p.max_size > 0]
 
 

@@ -74,6 +74,15 @@ def preflight(cfg: StackConfig) -> Preflight:
     out = Preflight()
     _pools(cfg, out)
     _storage(cfg, out)
+    from .egress import check as egress_check
+
+    egress_check(cfg, out)
+    from .attached import check as attached_check
+
+    attached_check(cfg, out)
+    from .isolation import check as exposure_check
+
+    exposure_check(cfg, out)
     for i, m in enumerate(cfg.models):
         if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
             continue  # reported by the config cross-checks

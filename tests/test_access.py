@@ -212,7 +212,9 @@ def test_webui_talks_to_the_gateway_with_v1_and_the_gateway_key(default_plan):
     env = env_of(deploy["spec"]["template"]["spec"]["containers"][0])
     assert env["OPENAI_API_BASE_URL"]["value"] == default_plan.outputs["apiBaseUrlInCluster"]
     assert env["OPENAI_API_BASE_URL"]["value"] == f"http://{litellm.NAME}.llm.svc:{litellm.PORT}/v1"
-    assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"]["name"] == litellm.MASTER_KEY_SECRET
+    # The UI only calls the model API: it gets the app key, not the admin (master) key.
+    assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": litellm.APP_KEY_SECRET,
+                                                                  "key": litellm.APP_KEY_FIELD}
     assert env["ENABLE_OLLAMA_API"]["value"] == "False" and env["ENABLE_OPENAI_API"]["value"] == "True"
     assert env["WEBUI_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["name"] == webui.SECRET
     assert deploy["spec"]["replicas"] == 1 and deploy["spec"]["strategy"] == {"type": "Recreate"}

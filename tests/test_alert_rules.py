@@ -168,12 +168,18 @@ def gpu_cases(t: Thresholds) -> tuple[Case, list[Case]]:
 
 
 def pool_cases(p: PoolTarget) -> tuple[Case, list[Case]]:
-    def nodes(n: int, pool: str = p.name) -> dict[str, str]:
-        return {f"kube_node_labels{sel(label_tke_llm_io_pool=pool, node=f'{pool}-node-{i}')}": "1x30"
-                for i in range(n)}
+    def pod(name: str, value: int, namespace: str = p.namespace) -> dict[str, str]:
+        return {f"kube_pod_status_unschedulable{sel(namespace=namespace, pod=name, uid=name)}": f"{value}x30"}
 
-    out = {"label_tke_llm_io_pool": p.name}
-    return Case(nodes(p.max_nodes), 20, out), [Case({**nodes(p.max_nodes - 1), **nodes(p.max_nodes, "other")}, 20, None)]
+    name, kind = p.workloads[0]
+    stuck = f"{name}-7d9f8b6c5d-x2k4q" if kind == "Deployment" else f"{name}-1"
+    other = "other-model-7d9f8b6c5d-x2k4q"
+    return Case(pod(stuck, 1), 20, {}), [
+        Case(pod(stuck, 0), 20, None),                       # scheduled
+        Case(pod(other, 1), 20, None),                       # another workload's pod
+        Case(pod(stuck, 1, namespace="elsewhere"), 20, None),  # same name, another namespace
+        Case(pod(stuck, 1), 10, None),                       # not yet for 15 minutes
+    ]
 
 
 def expand(text: str, labels: dict[str, str]) -> str:
@@ -232,7 +238,8 @@ def synthetic() -> tuple[list[dict[str, Any]], list[ModelTarget], list[PoolTarge
         ModelTarget(name="r1-7b", engine="ollama", service="r1-7b-api", workload_kind="Deployment",
                     service_labels={"app.kubernetes.io/name": "r1-7b"}, server_selector={}, download_job=None, **common),
     ]
-    pools = [PoolTarget("l20", 4), PoolTarget("a10", 2)]
+    pools = [PoolTarget("l20", 4, "llm", (("qwen3-14b", "Deployment"),)),
+             PoolTarget("a10", 2, "llm", (("deepseek-r1", "LeaderWorkerSet"),))]
     gateway = GatewayTarget(name="llm-gateway", namespace="llm", service="llm-gateway", service_labels={},
                             pod_selector={}, port=4000)
     t = Thresholds(waiting_requests=8, ttft_p95_seconds=3, kv_cache_usage=0.85, preemptions_per_minute=2,

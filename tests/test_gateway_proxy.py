@@ -194,7 +194,7 @@ def proxy(rendered, tmp_path_factory):
                 raise AssertionError(f"the proxy did not answer within {STARTUP_SECONDS}s:\n"
                                      f"{(workdir / 'proxy.log').read_text()[-4000:]}")
             time.sleep(0.5)
-        keys = {"master": env[litellm.MASTER_KEY_ENV],
+        keys = {"master": env[litellm.MASTER_KEY_ENV], "app": env[litellm.APP_KEY_ENV],
                 **{b.served_name: env[b.key_env] for b in _backends(plan)}}
         yield base, engines, keys
     finally:
@@ -251,7 +251,7 @@ def test_the_model_list_needs_the_key_and_lists_every_served_model(proxy):
 def test_a_missing_or_wrong_master_key_gets_401(proxy, key):
     base, engines, keys = proxy
     if key == "ENGINE":
-        key = next(v for k, v in keys.items() if k != "master")  # an engine key is not a gateway key
+        key = next(v for k, v in keys.items() if k not in ("master", "app"))  # an engine key is not a gateway key
     calls = sum(len(e.calls) for e in engines.values())
     status, body = _chat(base, key, next(iter(engines)))
     assert status == 401, body
@@ -289,3 +289,19 @@ def test_a_configured_rate_limit_answers_429(proxy):
     assert "limit" in json.dumps(body).lower()
     assert len(engines[limited].calls) == RPM, "exactly the limit reached the engine"
     assert _chat(base, keys["master"], VLLM["servedName"])[0] == 200, "the other model is not limited"
+
+
+def test_the_app_key_calls_the_models_and_nothing_else(proxy):
+    """The key apps get (`apiKey`) reaches the models; admin routes answer 403 to it and still work
+    with the master key (`adminKey`)."""
+    base, engines, keys = proxy
+    status, body = _request(f"{base}/v1/models", keys["app"])
+    assert status == 200 and {m["id"] for m in body["data"]} == set(engines)
+    assert _chat(base, keys["app"], VLLM["servedName"])[0] == 200
+    for path, payload in [("/model/info", None), ("/key/generate", {}), ("/v1/model/info", None),
+                          ("/user/new", {})]:
+        status, body = _request(f"{base}{path}", keys["app"], payload)
+        assert status == 403, (path, status, body)
+        assert "the app key may call only the model API" in json.dumps(body), body
+    assert _request(f"{base}/model/info", keys["master"])[0] == 200, "the admin key keeps the admin routes"
+

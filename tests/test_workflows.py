@@ -95,8 +95,34 @@ def test_main_deploys_dev_then_prod_behind_an_environment():
     doc = load("deploy.yml")
     assert doc["on"]["push"]["branches"] == ["main"]
     dev, prod = doc["jobs"]["dev"], doc["jobs"]["prod"]
-    assert dev["needs"] == "test" and dev["with"] == {"command": "up", "stack": "dev", "environment": "dev"}
-    assert prod["needs"] == "dev" and prod["with"] == {"command": "up", "stack": "prod", "environment": "prod"}
+    assert dev["needs"] == "test" and {k: dev["with"][k] for k in ("command", "stack", "environment")} == \
+        {"command": "up", "stack": "dev", "environment": "dev"}
+    assert prod["needs"] == "dev" and {k: prod["with"][k] for k in ("command", "stack", "environment")} == \
+        {"command": "up", "stack": "prod", "environment": "prod"}
+
+
+def test_deploys_run_where_the_endpoint_is_reachable_and_long_enough():
+    """prod's API endpoint is private and its bring-up waits about 4 h for the weights: a runner inside
+    the VPC, and a timeout above the estimate (GitHub-hosted runners stop at 6 h and reach no VPC)."""
+    import json as _json
+
+    from stacks.bringup import estimate
+    from stacks.plan.stackfile import read
+
+    from .conftest import render_raw
+
+    doc = load("deploy.yml")
+    job = load("pulumi.yml")["jobs"]["pulumi"]
+    assert job["runs-on"] == "${{ fromJSON(inputs.runs-on) }}" and job["timeout-minutes"] == "${{ inputs.timeout-minutes }}"
+    for stack in ("dev", "prod"):
+        w = doc["jobs"][stack]["with"]
+        labels = _json.loads(w["runs-on"])
+        assert "self-hosted" in labels, f"{stack}: its API endpoint admits no GitHub-hosted runner"
+        raw, secrets = read(stack)
+        plan = render_raw(raw, stack=stack, secrets=secrets)
+        longest = max(m.first_token_s for m in estimate(plan).models) / 60
+        assert w["timeout-minutes"] >= 1.5 * longest, (stack, w["timeout-minutes"], longest)
+    assert "tke-llm-vpc" in _json.loads(doc["jobs"]["prod"]["with"]["runs-on"]), "prod's endpoint is private"
 
 
 def test_actionlint():

@@ -75,6 +75,9 @@ class VirtualKeys(ConfigModel):
     storage_class_name: StorageClassName | None = None
 
 
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
 class GatewayConfig(ConfigModel):
     """`gateway: litellm` (the default) or `gateway: none`, or the mapping below."""
 
@@ -92,6 +95,9 @@ class GatewayConfig(ConfigModel):
     """Per-model limits for the gateway key, enforced in memory by each gateway replica (no database):
     with N replicas the whole gateway admits up to N times the figure."""
     virtual_keys: VirtualKeys = VirtualKeys()
+    client_namespaces: list[str] = Field(default_factory=list)
+    """Namespaces whose pods may call the gateway in-cluster (`apiBaseUrlInCluster`), e.g. [llm-apps]:
+    the stack's namespace denies all other ingress, so an app elsewhere times out unless listed here."""
     cpu: Quantity = "500m"
     memory: Quantity = "1Gi"
 
@@ -109,6 +115,10 @@ class GatewayConfig(ConfigModel):
         if self.virtual_keys.enabled and self.rate_limits:
             raise ValueError("rateLimits apply to the gateway key without a database; with virtualKeys, set "
                              "model_rpm_limit / model_tpm_limit on the keys you generate instead")
+        for ns in self.client_namespaces:
+            if not DNS_LABEL.match(ns):
+                raise ValueError(f"clientNamespaces: {ns!r} is not a namespace name (lowercase letters, digits, "
+                                 "'-', at most 63)")
         names = [r.model for r in self.rate_limits]
         if len(set(names)) != len(names):
             raise ValueError("rateLimits: one entry per model")

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 from .formats import Region, SubnetId, VpcId, Zone, zone_in
+from .egress import Egress
 
 MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
@@ -60,6 +61,8 @@ class Network(ConfigModel):
     vpc_cidr: str = "10.0.0.0/16"
     subnets: list[Subnet] = Field(min_length=1)
     """One subnet per availability zone the node pools use."""
+    egress: Egress = Egress()
+    """How the nodes reach the internet: see stacks/config/egress.py (`nat` for a new VPC by default)."""
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -78,7 +81,19 @@ class Network(ConfigModel):
                     raise ValueError("existing subnet ids need an existing `vpcId`")
                 if s.cidr and not ipaddress.ip_network(s.cidr).subnet_of(vpc):  # type: ignore[arg-type]
                     raise ValueError(f"subnet {s.cidr} ({s.zone}) lies outside vpcCidr {self.vpc_cidr}")
+        if self.vpc_id is None and self.egress.kind == "existing":
+            raise ValueError("egress.kind `existing` needs an existing `vpcId`: a new VPC has no egress to "
+                             "reuse; use `nat` (the default) or `publicIp`")
+        if self.egress_kind == "nat" and any(s.id for s in self.subnets):
+            raise ValueError("egress.kind `nat` routes only the subnets the stack creates; existing subnets keep "
+                             "their own route tables: use `existing` (with natGatewayId if you have one)")
         return self
+
+    @property
+    def egress_kind(self) -> str:
+        """The egress in effect: the stated kind, else a NAT gateway for a new VPC and the VPC's own
+        path for an existing one."""
+        return self.egress.kind or ("existing" if self.vpc_id else "nat")
 
     @property
     def zones(self) -> list[str]:

@@ -53,6 +53,8 @@ SOURCES = {
     "tc-endpoint": "terraform-provider-tencentcloud kubernetes_cluster_endpoint: the intranet subnet cannot be "
                    "modified once set (shared/reference/pulumi-notes.md §4.3)",
     "tc": "terraform-provider-tencentcloud resource schemas (ForceNew on ids, zones and CIDRs)",
+    "tc-attachment": "terraform-provider-tencentcloud tencentcloud/services/tke/resource_tc_kubernetes_cluster_attachment.go: "
+                     "every input is ForceNew and there is no Update; a re-attach reinstalls the machine",
     "random": "components/generated_secret.py: a new length replaces the generated secret (a new value)",
     "replaceOnChanges": "the resource's own replaceOnChanges option",
     "provider-move": "a resource moved to another provider instance is replaced",
@@ -120,7 +122,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
         *_rules(TC_OTHER, "clusterId"),
         *_rules(TC_ENDPOINT, "clusterIntranetSubnetId", outcome="refused"),
     ],
-    "tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment": _rules(TC_OTHER, "clusterId", "instanceId"),
+    "tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment": _rules("tc-attachment", "*"),
     "tencentcloud:Kubernetes/addon:Addon": _rules(TC_OTHER, "clusterId", "addonName"),
     "tencentcloud:Cfs/fileSystem:FileSystem": [
         *_rules(TC_CFS, "availabilityZone", "protocol", "storageType", "vpcId", "subnetId", "mountIp", "encrypted"),

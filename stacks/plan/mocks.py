@@ -49,6 +49,9 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         "tencentcloud:Kubernetes/serverlessNodePool:ServerlessNodePool": "np-",
         "tencentcloud:Ccn/instance:Instance": "ccn-",
         "tencentcloud:Cfs/fileSystem:FileSystem": "cfs-",
+        "tencentcloud:Eip/instance:Instance": "eip-",
+        "tencentcloud:Nat/gateway:Gateway": "nat-",
+        "tencentcloud:Route/table:Table": "rtb-",
     }
     out = dict(inputs)
     rid = prefixes.get(typ, "") + h
@@ -61,6 +64,8 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         # The mount-point id and IP the CSI StorageClass needs; deliberately unlike the resource id.
         out["fsId"] = _h("fsid" + name)
         out["mountIp"] = inputs.get("mountIp") or f"11.0.{int(h[:2], 16)}.7"
+    elif typ == "tencentcloud:Eip/instance:Instance":
+        out["publicIp"] = f"198.51.100.{int(h[:2], 16) % 250 + 1}"  # documentation range (RFC 5737)
     elif typ == "tencentcloud:Kubernetes/addon:Addon":
         rid = f"{inputs.get('clusterId')}#{inputs.get('addonName')}"
         out["phase"] = "Succeeded"

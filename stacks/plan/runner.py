@@ -56,14 +56,11 @@ class Plan:
         return {r.urn: r for r in self.resources}
 
     def dependencies(self, r: PlannedResource) -> set[str]:
-        """What `r` waits for: its own dependencies and those of every component above it (Pulumi's
-        depends_on on a component holds back its children too; see components/base.py)."""
+        """What `r` waits for: its own registered dependencies only. The engine does not hand a
+        component's depends_on to its children (components/base.py), so neither does the plan; a
+        dependency on a component is expanded to its children by the reader (stacks/bringup.py)."""
         by_urn = self.by_urn
-        found, node = set(r.depends_on), by_urn.get(r.parent or "")
-        while node is not None:
-            found |= set(node.depends_on)
-            node = by_urn.get(node.parent or "")
-        return {d for d in found if d in by_urn and d != r.urn}
+        return {d for d in r.depends_on if d in by_urn and d != r.urn}
 
     def by_type(self, typ: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == typ]

@@ -61,7 +61,14 @@ def summary(plan: Plan) -> str:
         lines.append("")
     from .summary_sections import bringup_section, data_safety_section, preflight_section
 
-    lines += preflight_section(plan) + bringup_section(plan) + data_safety_section(plan)
+    from stacks.egress import summary_lines as egress_lines
+
+    from stacks.billing import summary_lines as billing_lines
+
+    from stacks.isolation import summary_lines as isolation_lines
+
+    lines += egress_lines(cfg) + isolation_lines(cfg)
+    lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     from stacks.operations import section_for_plan
 
     lines += section_for_plan(plan)

@@ -47,6 +47,10 @@ def bringup_section(plan: Plan) -> list[str]:
         lines.append(f"| {m.model} | {_minutes(m.first_token_s)} | {m.gpu_hours} | "
                      f"{_minutes(m.reference_first_token_s)} | {m.reference_gpu_hours} |")
     lines.append("")
+    longest = max(m.first_token_s for m in est.models)
+    lines += [f"`pulumi up` waits for every download (the servers depend on the weights), so it runs about "
+              f"{_minutes(longest)}: run it where it may (GitHub-hosted runners stop at 6 h; see the deploy "
+              "workflow). GPU-hours follow the billing model in the Billing section.", ""]
     for m in est.models:
         lines.append(f"Critical path of `{m.model}`: " + " → ".join(m.critical_path))
         lines.append("")
