@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import SYSTEM_POOL, render_raw, tke_config
+from .conftest import SYSTEM_POOL, gateway_config_name, render_raw, tke_config
 
 TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
-H20_POOL = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b"], "keyId": "skey-1",
+H20_POOL = {"kind": "attached", "name": "h20", "instanceIds": ["ins-aaaaaaaa", "ins-bbbbbbbb"], "keyId": "skey-11111111",
             "gpu": {"type": "H20", "count": 8, "rdma": True}}
 R1 = {"name": "deepseek-r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8,
       "nodes": 2, "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
@@ -95,7 +95,7 @@ def test_new_vpc_gets_a_nat_gateway_and_a_default_route():
 
 
 def test_existing_vpc_reuses_its_egress():
-    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-1", "subnets": [{"zone": "ap-shanghai-5", "id": "subnet-1"}]}},
+    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-11111111", "subnets": [{"zone": "ap-shanghai-5", "id": "subnet-11111111"}]}},
                      models=[MS_MODEL])
     plan = render_raw(raw)
     assert not plan.by_type("tencentcloud:Nat/gateway:Gateway") and not plan.by_type("tencentcloud:Route/table:Table")
@@ -103,11 +103,11 @@ def test_existing_vpc_reuses_its_egress():
 
 
 def test_existing_nat_gateway_routes_created_subnets():
-    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-1", "egress": {"natGatewayId": "nat-abc"},
+    raw = tke_config(cluster={**_net(), "network": {"vpcId": "vpc-11111111", "egress": {"natGatewayId": "nat-abcd1234"},
                                                     "subnets": [{"zone": "ap-shanghai-5", "cidr": "10.0.9.0/24"}]}})
     plan = render_raw(raw)
     assert not plan.by_type("tencentcloud:Nat/gateway:Gateway")
-    assert plan.one("tencentcloud:Route/tableEntry:TableEntry").inputs["nextHub"] == "nat-abc"
+    assert plan.one("tencentcloud:Route/tableEntry:TableEntry").inputs["nextHub"] == "nat-abcd1234"
 
 
 def test_a_new_vpc_has_no_egress_to_reuse():
@@ -173,7 +173,7 @@ def test_attached_machines_bill_from_purchase_in_either_order(turbo_plan):
     text = summary(turbo_plan)
     assert "- pool `h20` (attached): bills from purchase" in text
     assert "gpuNodesAfterDownload: the machines are attached after the download, but they bill from purchase" in text
-    assert "the attached machines of pool `h20` (ins-a, ins-b): detached, not terminated" in text
+    assert "the attached machines of pool `h20` (ins-aaaaaaaa, ins-bbbbbbbb): detached, not terminated" in text
 
 
 def test_node_pools_bill_from_creation_and_save_by_waiting():
@@ -206,7 +206,7 @@ def test_attachments_are_protected_without_ignored_timeouts(turbo_plan):
         assert a.options["protect"] is True
         assert not a.options.get("customTimeouts"), "the attachment has no timeouts block"
     text = summary(turbo_plan)
-    assert "- warning: tke-llm:nodePools[1]: pool h20 attaches 2 bought machine(s) (ins-a, ins-b)" in text
+    assert "- warning: tke-llm:nodePools[1]: pool h20 attaches 2 bought machine(s) (ins-aaaaaaaa, ins-bbbbbbbb)" in text
     assert "reinstalls the machines" in text
 
 
@@ -223,7 +223,7 @@ def test_any_change_to_an_attachment_is_a_protected_replacement(tmp_path):
     head = rendered({**H20_POOL, "labels": {"team": "infer"}}, "b")
     d = diff_plans("s", base, head)
     hits = [c for c in d.protected_hits if c.type.endswith("ClusterAttachment")]
-    assert {c.name for c in hits} == {"gpu-pools-h20-ins-a", "gpu-pools-h20-ins-b"}
+    assert {c.name for c in hits} == {"gpu-pools-h20-ins-aaaaaaaa", "gpu-pools-h20-ins-bbbbbbbb"}
     assert all(c.action == "replace" for c in hits)
     assert render_text(d).splitlines()[2].startswith("!!! 2 PROTECTED")
 
@@ -320,7 +320,7 @@ def test_apps_get_the_app_key_and_the_admin_key_is_a_separate_secret_output():
     env = {e["name"]: e for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env[litellm.APP_KEY_ENV]["valueFrom"]["secretKeyRef"] == {"name": litellm.APP_KEY_SECRET,
                                                                      "key": litellm.APP_KEY_FIELD}
-    files = plan.manifest("ConfigMap", f"{litellm.NAME}-config")["data"]
+    files = plan.manifest("ConfigMap", gateway_config_name(plan))["data"]
     assert "/key/generate" not in files[litellm.APP_ROUTES_FILE] and "/v1/chat/completions" in files[litellm.APP_ROUTES_FILE]
 
 

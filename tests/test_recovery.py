@@ -121,7 +121,7 @@ def test_replicas_zero_without_an_autoscaler_deploys_without_waiting_for_endpoin
     assert SKIP_AWAIT not in (svc.manifest["metadata"].get("annotations") or {})
 
 
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-a", "ins-b", "ins-c", "ins-d"], "keyId": "skey-1",
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-aaaaaaaa", "ins-bbbbbbbb", "ins-cccccccc", "ins-dddddddd"], "keyId": "skey-11111111",
        "gpu": {"type": "H20", "count": 8, "rdma": True}}
 R1 = {"name": "deepseek-r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8,
       "nodes": 2, "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},

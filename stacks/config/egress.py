@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from .base import ConfigModel
+from .formats import NatGatewayId
 
 NAT_BANDWIDTHS = (20, 50, 100, 200, 500, 1000, 2000, 5000)
 """The traditional NAT gateway's `bandwidth` values (tencentcloud_nat_gateway, provider v1.82.42 docs)."""
@@ -26,7 +27,7 @@ class Egress(ConfigModel):
     `none`: no egress; preflight refuses it unless every source and image is inside Tencent's network."""
     bandwidth_mbps: int = 100
     """NAT gateway bandwidth (Mbit/s): 20, 50, 100, 200, 500, 1000, 2000 or 5000."""
-    nat_gateway_id: str | None = None
+    nat_gateway_id: NatGatewayId | None = None
     """An existing NAT gateway (nat-xxxxxxxx) to route created subnets through (`kind: existing`)."""
 
     @model_validator(mode="after")

@@ -153,6 +153,7 @@ Region = Annotated[str, AfterValidator(region), _shown(REGION.pattern, "ap-shang
 VpcId = _id("vpc")
 SubnetId = _id("subnet")
 InstanceId = _id("ins")
+NatGatewayId = _id("nat")
 ImageId = _id("img")
 KeyId = _id("skey")
 CcnId = _id("ccn")
