@@ -7,8 +7,6 @@ import copy
 import math
 import os
 import re
-import shlex
-import socket
 import stat
 import subprocess
 from dataclasses import replace
@@ -227,16 +225,24 @@ def test_vllm_every_option_and_extra_args_last() -> None:
     ]  # fmt: skip
 
 
-def test_vllm_multi_node_uses_pipeline_parallel_over_ray() -> None:
+def test_vllm_multi_node_uses_its_own_launch_not_ray() -> None:
+    """vLLM images from 0.18 on ship no Ray: every pod runs `vllm serve` with the mp executor's
+    multi-node arguments from the LWS variables; workers are headless."""
     spec = r1("vllm", max_model_len=16384)
-    assert vllm.vllm_args(spec) == [
+    common = [
         "vllm", "serve", "/models/modelscope/deepseek-ai/DeepSeek-R1",
         "--served-model-name", "DeepSeek-R1",
         "--host", "0.0.0.0",
         "--port", "8000",
         "--tensor-parallel-size", "8",
         "--pipeline-parallel-size", "2",
-        "--distributed-executor-backend", "ray",
+        "--distributed-executor-backend", "mp",
+        "--nnodes", "$(LWS_GROUP_SIZE)",
+        "--node-rank", "$(LWS_WORKER_INDEX)",
+        "--master-addr", "$(LWS_LEADER_ADDRESS)",
+        "--master-port", "29501",
+    ]  # fmt: skip
+    tail = [
         "--max-model-len", "16384",
         "--gpu-memory-utilization", "0.9",
         "--dtype", "auto",
@@ -244,15 +250,16 @@ def test_vllm_multi_node_uses_pipeline_parallel_over_ray() -> None:
         "--enable-chunked-prefill",
         "--trust-remote-code",
     ]  # fmt: skip
+    assert vllm.vllm_args(spec, "leader") == common + tail
+    assert vllm.vllm_args(spec, "worker") == common + ["--headless"] + tail
     leader, worker = containers(leaderworkerset(spec))
-    assert leader["command"][:2] == ["bash", "-c"] and worker["command"][:2] == ["bash", "-c"]
-    assert leader["command"][2].rstrip().endswith("exec " + shlex.join(vllm.vllm_args(spec)))
-    assert 'exec ray start --address="$head" --node-ip-address="$VLLM_HOST_IP" --block' in worker["command"][2]
+    assert leader["command"] == common + tail and worker["command"] == common + ["--headless"] + tail
     for c in (leader, worker):
+        text = yaml.safe_dump(c)
+        assert "ray" not in text.lower().replace("array", "")
         env = env_of(c)
-        assert env["RAY_CLUSTER_SIZE"]["value"] == "2" == str(leaderworkerset(spec)["spec"]["leaderWorkerTemplate"]["size"])
-        assert env["RAY_WAIT_SECONDS"]["value"] == "3600"
         assert env["VLLM_HOST_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+        # $(LWS_WORKER_INDEX) expands only from a variable the container defines.
         assert env["LWS_WORKER_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == (
             "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"
         )
@@ -272,7 +279,7 @@ def test_vllm_api_key_comes_from_the_secret_never_the_command_line() -> None:
     assert env["HF_HUB_OFFLINE"]["value"] == "1"
     leader, worker = containers(leaderworkerset(r1("vllm")))
     assert "VLLM_API_KEY" in env_of(leader) and "VLLM_API_KEY" not in env_of(worker)
-    # Apart from the key, leader and worker environments are identical (Ray runs shards in both).
+    # Apart from the key, leader and worker environments are identical (both run model shards).
     assert {k: v for k, v in env_of(leader).items() if k != "VLLM_API_KEY"} == env_of(worker)
 
 
@@ -288,70 +295,6 @@ def _stub(bindir: Path, name: str, body: str) -> None:
 def _run(script: str, env: dict[str, str], bindir: Path, timeout: int = 30) -> subprocess.CompletedProcess[str]:
     full_env = {"PATH": f"{bindir}:{os.environ['PATH']}", **env}
     return subprocess.run(["bash", "-c", script], env=full_env, capture_output=True, text=True, timeout=timeout)
-
-
-def test_scripts_are_valid_bash() -> None:
-    scripts = [containers(leaderworkerset(r1("vllm")))[i]["command"][2] for i in (0, 1)]
-    for script in scripts:
-        subprocess.run(["bash", "-n", "-c", script], check=True)
-
-
-def test_vllm_leader_waits_for_the_whole_ray_cluster_then_execs_vllm(tmp_path: Path) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    counter = tmp_path / "counter"
-    counter.write_text("0")
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    # Each poll sees one more alive node: 1, 2 -> ready at the second poll.
-    _stub(bindir, "python3", f'n=$(( $(cat {counter}) + 1 )); echo $n > {counter}; echo "log noise"; echo $n\n')
-    _stub(bindir, "vllm", f'echo "vllm $*" >> {calls}\n')
-    _stub(bindir, "sleep", "exit 0\n")
-    spec = r1("vllm")
-    script = vllm.leader_script(spec)
-    out = _run(script, {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "600", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
-    assert out.returncode == 0, out.stderr
-    lines = calls.read_text().splitlines()
-    assert lines == [
-        "ray start --head --port=6379 --node-ip-address=10.0.0.7 --include-dashboard=false --disable-usage-stats",
-        "vllm " + " ".join(vllm.vllm_args(spec)[1:]),
-    ]
-    assert counter.read_text().strip() == "2"
-
-
-def test_vllm_leader_gives_up_when_the_group_never_forms(tmp_path: Path) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    _stub(bindir, "python3", "exit 1\n")  # Ray API unavailable: counts as 0 nodes, never an error
-    _stub(bindir, "vllm", f'echo "vllm $*" >> {calls}\n')
-    out = _run(vllm.leader_script(r1("vllm")), {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
-    assert out.returncode == 1
-    assert "Ray cluster incomplete" in out.stderr
-    assert "vllm" not in calls.read_text()
-
-
-def test_vllm_worker_joins_only_a_reachable_head(tmp_path: Path) -> None:
-    probe = socket.socket()
-    try:
-        probe.bind(("127.0.0.1", vllm.RAY_PORT))
-    except OSError:
-        pytest.skip(f"port {vllm.RAY_PORT} is in use on this machine")
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    env = {"LWS_LEADER_ADDRESS": "127.0.0.1", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "127.0.0.2"}
-    try:
-        out = _run(vllm.WORKER_SCRIPT, env, bindir)  # nothing listens yet: gives up
-        assert out.returncode == 1 and "unreachable" in out.stderr and not calls.exists()
-        probe.listen()
-        out = _run(vllm.WORKER_SCRIPT, env, bindir)
-        assert out.returncode == 0, out.stderr
-        assert calls.read_text().splitlines() == ["ray start --address=127.0.0.1:6379 --node-ip-address=127.0.0.2 --block"]
-    finally:
-        probe.close()
 
 
 # ---------------------------------------------------------------------------------------------- SGLang

@@ -7,11 +7,11 @@ probe firing during safetensors loading is exactly what killed vLLM in the refer
 start-up, readiness (every 5 s) takes a busy or broken server out of the Service, and liveness
 (every 15 s, 4 failures = one minute) restarts a hung one.
 
-LeaderWorkerSet workers run no HTTP server (Ray workers for vLLM, non-zero-rank SGLang nodes), so they
-get no probes: they stop when their process exits (`ray start --block`, the SGLang rank process), and
+LeaderWorkerSet workers run no HTTP server (headless vLLM nodes, non-zero-rank SGLang nodes), so they
+get no probes: they stop when their engine process exits, and
 `RecreateGroupOnPodRestart` recreates the whole group, leader included, whose probes cover the group.
 
-Hardening. The engine images run as root and write caches (torch, triton, Ray) under the root file
+Hardening. The engine images run as root and write caches (torch, triton) under the root file
 system, so neither runAsNonRoot nor readOnlyRootFilesystem is set; everything else is: no privilege
 escalation, every capability dropped (RDMA pods keep IPC_LOCK, which NCCL needs to pin memory for the
 RDMA NICs), the RuntimeDefault seccomp profile, no service-account token (the engine never calls the
