@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -307,7 +308,7 @@ def test_sglang_single_node_command_line() -> None:
         max_batched_tokens=None, trust_remote_code=True,
     )  # fmt: skip
     c = containers(deployment(spec))[0]
-    assert c["command"] == ["python3", "-m", "sglang.launch_server"]
+    assert c["command"] == ["python3", "-c", sglang.LAUNCHER]
     assert c["args"] == [
         "--model-path", "/models/modelscope/deepseek-ai/DeepSeek-R1",
         "--served-model-name", "DeepSeek-R1",
@@ -320,7 +321,6 @@ def test_sglang_single_node_command_line() -> None:
         "--dtype", "auto",
         "--host", "0.0.0.0",
         "--port", "30000",
-        "--api-key", "$(SGLANG_API_KEY)",
     ]  # fmt: skip
     assert env_of(c)["SGLANG_API_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "llm-api-key", "key": "api-key"}}
     assert "LWS_WORKER_INDEX" not in env_of(c)
@@ -344,8 +344,10 @@ def test_sglang_multi_node_leader_and_worker() -> None:
         "--nnodes", "$(LWS_GROUP_SIZE)",
         "--node-rank", "$(LWS_WORKER_INDEX)",
     ]  # fmt: skip
-    assert leader["args"] == common + ["--host", "0.0.0.0", "--port", "30000", "--api-key", "$(SGLANG_API_KEY)"]
+    assert leader["args"] == common + ["--host", "0.0.0.0", "--port", "30000"]
     assert worker["args"] == common
+    assert leader["command"] == ["python3", "-c", sglang.LAUNCHER]
+    assert worker["command"] == ["python3", "-m", "sglang.launch_server"]
     index = {"fieldRef": {"fieldPath": "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"}}
     assert env_of(leader)["LWS_WORKER_INDEX"]["valueFrom"] == index == env_of(worker)["LWS_WORKER_INDEX"]["valueFrom"]
     assert "SGLANG_API_KEY" in env_of(leader) and "SGLANG_API_KEY" not in env_of(worker)
@@ -370,6 +372,57 @@ def test_sglang_caching_and_chunking_switches() -> None:
     assert "--disable-radix-cache" not in chunked and "--max-prefill-tokens" not in chunked
     for real_name in ("--enable-metric", "--max-running-request", "--tp"):
         assert real_name not in args  # only the registered flag names, never prefix abbreviations
+
+
+FAKE_LAUNCH_SERVER = """\
+import logging, os, sys
+# What SGLang 0.5.23 does: prepare_server_args() calls logging.basicConfig(force=True), then engine.py
+# logs every resolved argument, api_key included; a second logger with %-style args too.
+logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+args = sys.argv[1:]
+key = args[args.index("--api-key") + 1]
+logging.getLogger("sglang.srt.entrypoints.engine").info(f"server_args={{'api_key': {key!r}, 'port': 30000}}")
+logging.getLogger("other").warning("key is %s", key)
+print("ARGV_OK" if args[-2:] == ["--api-key", key] and args[:2] == ["--port", "30000"] else "ARGV_BAD")
+print("ENV_LEAK" if "SGLANG_API_KEY" in os.environ else "ENV_CLEAN")
+print("MAIN" if __name__ == "__main__" else "NOT_MAIN")
+"""
+
+
+def test_sglang_api_key_never_reaches_logs_spec_or_command_line(tmp_path: Path) -> None:
+    """SGLang logs its whole server arguments, key included: the launcher hands the key over inside
+    the interpreter and redacts it from every log record."""
+    for obj in (deployment(make_spec(engine="sglang")), leaderworkerset(r1("sglang"))):
+        for c in containers(obj):
+            assert "--api-key" not in c.get("args", []) and "$(SGLANG_API_KEY)" not in yaml.safe_dump(c)
+    pkg = tmp_path / "sglang"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "launch_server.py").write_text(FAKE_LAUNCH_SERVER)
+    key = "sk-" + "s3cr3t" * 6
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(tmp_path), "SGLANG_API_KEY": key}
+    out = subprocess.run([sys.executable, "-c", sglang.LAUNCHER, "--port", "30000"], env=env,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert key not in out.stdout + out.stderr
+    assert "server_args={'api_key': '<redacted>'" in out.stderr and "key is <redacted>" in out.stderr
+    assert out.stdout.split() == ["ARGV_OK", "ENV_CLEAN", "MAIN"]
+    missing = subprocess.run([sys.executable, "-c", sglang.LAUNCHER], env={**env, "SGLANG_API_KEY": ""},
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert missing.returncode != 0 and "SGLANG_API_KEY is empty" in missing.stderr
+
+
+def test_sglang_probes_do_not_kill_a_busy_server() -> None:
+    """SGLang's /health runs a generation and may take its full SGLANG_HEALTH_CHECK_TIMEOUT on a busy
+    server: every probe calling it waits longer; readiness uses the /ready flag check."""
+    for obj in (deployment(make_spec(engine="sglang")), leaderworkerset(r1("sglang"))):
+        c = containers(obj)[0]
+        engine_timeout = int(env_of(c)["SGLANG_HEALTH_CHECK_TIMEOUT"]["value"])
+        for name in ("startupProbe", "livenessProbe"):
+            assert c[name]["httpGet"]["path"] == "/health"
+            assert c[name]["timeoutSeconds"] > engine_timeout
+        assert c["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert c["readinessProbe"]["timeoutSeconds"] == 5
 
 
 # ---------------------------------------------------------------------------------------------- Ollama
@@ -464,8 +517,10 @@ def test_probes_liveness_only_behind_a_startup_probe(key: str) -> None:
         assert (liveness["periodSeconds"], liveness["failureThreshold"]) == (15, 4)
         assert "initialDelaySeconds" not in liveness
         path = "/" if spec.engine == "ollama" else "/health"
-        for p in (startup, readiness, liveness):
+        for p in (startup, liveness):
             assert p["httpGet"] == {"path": path, "port": "http"}
+        ready = "/ready" if spec.engine == "sglang" else path
+        assert readiness["httpGet"] == {"path": ready, "port": "http"}
         assert c["ports"] == [{"name": "http", "containerPort": port(spec.engine), "protocol": "TCP"}]
         assert c["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(PRESTOP_SLEEP_SECONDS)]
         assert tpl["spec"]["terminationGracePeriodSeconds"] == spec.grace_seconds > PRESTOP_SLEEP_SECONDS
