@@ -86,3 +86,17 @@ def test_webui_never_fetches_its_embedding_model_at_start():
     env = {e["name"]: e.get("value") for e in webui.env(spec)}
     assert env["OFFLINE_MODE"].lower() == "true"
     assert "RAG_EMBEDDING_MODEL_AUTO_UPDATE" not in env or env["RAG_EMBEDDING_MODEL_AUTO_UPDATE"].lower() != "true"
+
+
+def test_multi_node_on_rdma_warns_that_nccl_may_fall_back_to_tcp():
+    from .test_preflight import H20, R1
+
+    found = [str(w) for w in preflight(parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
+                                                        storage={"kind": "cfs", "sizeGi": 1000}))).warnings]
+    (w,) = [x for x in found if "RDMA device" in x]
+    assert w.startswith("tke-llm:models[0].nodes: r1 spans 2 RDMA nodes, but host networking alone gives its pods no "
+                        "RDMA device")
+    assert "rdma-agent" in w and "NET/IB" in w
+    one_node = parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[{**R1, "nodes": 1}],
+                                storage={"kind": "cfs", "sizeGi": 1000}))
+    assert not [x for x in preflight(one_node).warnings if "RDMA device" in x.message]
