@@ -7,7 +7,6 @@ import copy
 import math
 import os
 import re
-import stat
 import subprocess
 import sys
 from dataclasses import replace
@@ -282,20 +281,6 @@ def test_vllm_api_key_comes_from_the_secret_never_the_command_line() -> None:
     assert "VLLM_API_KEY" in env_of(leader) and "VLLM_API_KEY" not in env_of(worker)
     # Apart from the key, leader and worker environments are identical (both run model shards).
     assert {k: v for k, v in env_of(leader).items() if k != "VLLM_API_KEY"} == env_of(worker)
-
-
-# ---------------------------------------------------------------------------------------------- scripts
-
-
-def _stub(bindir: Path, name: str, body: str) -> None:
-    path = bindir / name
-    path.write_text("#!/bin/bash\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-
-
-def _run(script: str, env: dict[str, str], bindir: Path, timeout: int = 30) -> subprocess.CompletedProcess[str]:
-    full_env = {"PATH": f"{bindir}:{os.environ['PATH']}", **env}
-    return subprocess.run(["bash", "-c", script], env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 # ---------------------------------------------------------------------------------------------- SGLang
