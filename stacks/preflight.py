@@ -15,6 +15,8 @@ from .capacity import GIB, fit, heads_divisible
 from .catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from .config import PROJECT, StackConfig
 from .config.node_pools import effective_system_disk
+from .engine_images import check as check_engine_images
+from .rdma import check as check_rdma
 
 IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""
@@ -87,6 +89,8 @@ def preflight(cfg: StackConfig) -> Preflight:
         if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
             continue  # reported by the config cross-checks
         _model(cfg, i, out)
+    check_engine_images(cfg, out)
+    check_rdma(cfg, out)
     return out
 
 

@@ -7,10 +7,8 @@ import copy
 import math
 import os
 import re
-import shlex
-import socket
-import stat
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -227,16 +225,24 @@ def test_vllm_every_option_and_extra_args_last() -> None:
     ]  # fmt: skip
 
 
-def test_vllm_multi_node_uses_pipeline_parallel_over_ray() -> None:
+def test_vllm_multi_node_uses_its_own_launch_not_ray() -> None:
+    """vLLM images from 0.18 on ship no Ray: every pod runs `vllm serve` with the mp executor's
+    multi-node arguments from the LWS variables; workers are headless."""
     spec = r1("vllm", max_model_len=16384)
-    assert vllm.vllm_args(spec) == [
+    common = [
         "vllm", "serve", "/models/modelscope/deepseek-ai/DeepSeek-R1",
         "--served-model-name", "DeepSeek-R1",
         "--host", "0.0.0.0",
         "--port", "8000",
         "--tensor-parallel-size", "8",
         "--pipeline-parallel-size", "2",
-        "--distributed-executor-backend", "ray",
+        "--distributed-executor-backend", "mp",
+        "--nnodes", "$(LWS_GROUP_SIZE)",
+        "--node-rank", "$(LWS_WORKER_INDEX)",
+        "--master-addr", "$(LWS_LEADER_ADDRESS)",
+        "--master-port", "29501",
+    ]  # fmt: skip
+    tail = [
         "--max-model-len", "16384",
         "--gpu-memory-utilization", "0.9",
         "--dtype", "auto",
@@ -244,15 +250,16 @@ def test_vllm_multi_node_uses_pipeline_parallel_over_ray() -> None:
         "--enable-chunked-prefill",
         "--trust-remote-code",
     ]  # fmt: skip
+    assert vllm.vllm_args(spec, "leader") == common + tail
+    assert vllm.vllm_args(spec, "worker") == common + ["--headless"] + tail
     leader, worker = containers(leaderworkerset(spec))
-    assert leader["command"][:2] == ["bash", "-c"] and worker["command"][:2] == ["bash", "-c"]
-    assert leader["command"][2].rstrip().endswith("exec " + shlex.join(vllm.vllm_args(spec)))
-    assert 'exec ray start --address="$head" --node-ip-address="$VLLM_HOST_IP" --block' in worker["command"][2]
+    assert leader["command"] == common + tail and worker["command"] == common + ["--headless"] + tail
     for c in (leader, worker):
+        text = yaml.safe_dump(c)
+        assert "ray" not in text.lower().replace("array", "")
         env = env_of(c)
-        assert env["RAY_CLUSTER_SIZE"]["value"] == "2" == str(leaderworkerset(spec)["spec"]["leaderWorkerTemplate"]["size"])
-        assert env["RAY_WAIT_SECONDS"]["value"] == "3600"
         assert env["VLLM_HOST_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+        # $(LWS_WORKER_INDEX) expands only from a variable the container defines.
         assert env["LWS_WORKER_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == (
             "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"
         )
@@ -272,86 +279,8 @@ def test_vllm_api_key_comes_from_the_secret_never_the_command_line() -> None:
     assert env["HF_HUB_OFFLINE"]["value"] == "1"
     leader, worker = containers(leaderworkerset(r1("vllm")))
     assert "VLLM_API_KEY" in env_of(leader) and "VLLM_API_KEY" not in env_of(worker)
-    # Apart from the key, leader and worker environments are identical (Ray runs shards in both).
+    # Apart from the key, leader and worker environments are identical (both run model shards).
     assert {k: v for k, v in env_of(leader).items() if k != "VLLM_API_KEY"} == env_of(worker)
-
-
-# ---------------------------------------------------------------------------------------------- scripts
-
-
-def _stub(bindir: Path, name: str, body: str) -> None:
-    path = bindir / name
-    path.write_text("#!/bin/bash\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-
-
-def _run(script: str, env: dict[str, str], bindir: Path, timeout: int = 30) -> subprocess.CompletedProcess[str]:
-    full_env = {"PATH": f"{bindir}:{os.environ['PATH']}", **env}
-    return subprocess.run(["bash", "-c", script], env=full_env, capture_output=True, text=True, timeout=timeout)
-
-
-def test_scripts_are_valid_bash() -> None:
-    scripts = [containers(leaderworkerset(r1("vllm")))[i]["command"][2] for i in (0, 1)]
-    for script in scripts:
-        subprocess.run(["bash", "-n", "-c", script], check=True)
-
-
-def test_vllm_leader_waits_for_the_whole_ray_cluster_then_execs_vllm(tmp_path: Path) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    counter = tmp_path / "counter"
-    counter.write_text("0")
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    # Each poll sees one more alive node: 1, 2 -> ready at the second poll.
-    _stub(bindir, "python3", f'n=$(( $(cat {counter}) + 1 )); echo $n > {counter}; echo "log noise"; echo $n\n')
-    _stub(bindir, "vllm", f'echo "vllm $*" >> {calls}\n')
-    _stub(bindir, "sleep", "exit 0\n")
-    spec = r1("vllm")
-    script = vllm.leader_script(spec)
-    out = _run(script, {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "600", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
-    assert out.returncode == 0, out.stderr
-    lines = calls.read_text().splitlines()
-    assert lines == [
-        "ray start --head --port=6379 --node-ip-address=10.0.0.7 --include-dashboard=false --disable-usage-stats",
-        "vllm " + " ".join(vllm.vllm_args(spec)[1:]),
-    ]
-    assert counter.read_text().strip() == "2"
-
-
-def test_vllm_leader_gives_up_when_the_group_never_forms(tmp_path: Path) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    _stub(bindir, "python3", "exit 1\n")  # Ray API unavailable: counts as 0 nodes, never an error
-    _stub(bindir, "vllm", f'echo "vllm $*" >> {calls}\n')
-    out = _run(vllm.leader_script(r1("vllm")), {"RAY_CLUSTER_SIZE": "2", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "10.0.0.7"}, bindir)
-    assert out.returncode == 1
-    assert "Ray cluster incomplete" in out.stderr
-    assert "vllm" not in calls.read_text()
-
-
-def test_vllm_worker_joins_only_a_reachable_head(tmp_path: Path) -> None:
-    probe = socket.socket()
-    try:
-        probe.bind(("127.0.0.1", vllm.RAY_PORT))
-    except OSError:
-        pytest.skip(f"port {vllm.RAY_PORT} is in use on this machine")
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    calls = tmp_path / "calls"
-    _stub(bindir, "ray", f'echo "ray $*" >> {calls}\n')
-    env = {"LWS_LEADER_ADDRESS": "127.0.0.1", "RAY_WAIT_SECONDS": "0", "VLLM_HOST_IP": "127.0.0.2"}
-    try:
-        out = _run(vllm.WORKER_SCRIPT, env, bindir)  # nothing listens yet: gives up
-        assert out.returncode == 1 and "unreachable" in out.stderr and not calls.exists()
-        probe.listen()
-        out = _run(vllm.WORKER_SCRIPT, env, bindir)
-        assert out.returncode == 0, out.stderr
-        assert calls.read_text().splitlines() == ["ray start --address=127.0.0.1:6379 --node-ip-address=127.0.0.2 --block"]
-    finally:
-        probe.close()
 
 
 # ---------------------------------------------------------------------------------------------- SGLang
@@ -364,7 +293,7 @@ def test_sglang_single_node_command_line() -> None:
         max_batched_tokens=None, trust_remote_code=True,
     )  # fmt: skip
     c = containers(deployment(spec))[0]
-    assert c["command"] == ["python3", "-m", "sglang.launch_server"]
+    assert c["command"] == ["python3", "-c", sglang.LAUNCHER]
     assert c["args"] == [
         "--model-path", "/models/modelscope/deepseek-ai/DeepSeek-R1",
         "--served-model-name", "DeepSeek-R1",
@@ -377,7 +306,6 @@ def test_sglang_single_node_command_line() -> None:
         "--dtype", "auto",
         "--host", "0.0.0.0",
         "--port", "30000",
-        "--api-key", "$(SGLANG_API_KEY)",
     ]  # fmt: skip
     assert env_of(c)["SGLANG_API_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "llm-api-key", "key": "api-key"}}
     assert "LWS_WORKER_INDEX" not in env_of(c)
@@ -401,8 +329,10 @@ def test_sglang_multi_node_leader_and_worker() -> None:
         "--nnodes", "$(LWS_GROUP_SIZE)",
         "--node-rank", "$(LWS_WORKER_INDEX)",
     ]  # fmt: skip
-    assert leader["args"] == common + ["--host", "0.0.0.0", "--port", "30000", "--api-key", "$(SGLANG_API_KEY)"]
+    assert leader["args"] == common + ["--host", "0.0.0.0", "--port", "30000"]
     assert worker["args"] == common
+    assert leader["command"] == ["python3", "-c", sglang.LAUNCHER]
+    assert worker["command"] == ["python3", "-m", "sglang.launch_server"]
     index = {"fieldRef": {"fieldPath": "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"}}
     assert env_of(leader)["LWS_WORKER_INDEX"]["valueFrom"] == index == env_of(worker)["LWS_WORKER_INDEX"]["valueFrom"]
     assert "SGLANG_API_KEY" in env_of(leader) and "SGLANG_API_KEY" not in env_of(worker)
@@ -427,6 +357,57 @@ def test_sglang_caching_and_chunking_switches() -> None:
     assert "--disable-radix-cache" not in chunked and "--max-prefill-tokens" not in chunked
     for real_name in ("--enable-metric", "--max-running-request", "--tp"):
         assert real_name not in args  # only the registered flag names, never prefix abbreviations
+
+
+FAKE_LAUNCH_SERVER = """\
+import logging, os, sys
+# What SGLang 0.5.23 does: prepare_server_args() calls logging.basicConfig(force=True), then engine.py
+# logs every resolved argument, api_key included; a second logger with %-style args too.
+logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+args = sys.argv[1:]
+key = args[args.index("--api-key") + 1]
+logging.getLogger("sglang.srt.entrypoints.engine").info(f"server_args={{'api_key': {key!r}, 'port': 30000}}")
+logging.getLogger("other").warning("key is %s", key)
+print("ARGV_OK" if args[-2:] == ["--api-key", key] and args[:2] == ["--port", "30000"] else "ARGV_BAD")
+print("ENV_LEAK" if "SGLANG_API_KEY" in os.environ else "ENV_CLEAN")
+print("MAIN" if __name__ == "__main__" else "NOT_MAIN")
+"""
+
+
+def test_sglang_api_key_never_reaches_logs_spec_or_command_line(tmp_path: Path) -> None:
+    """SGLang logs its whole server arguments, key included: the launcher hands the key over inside
+    the interpreter and redacts it from every log record."""
+    for obj in (deployment(make_spec(engine="sglang")), leaderworkerset(r1("sglang"))):
+        for c in containers(obj):
+            assert "--api-key" not in c.get("args", []) and "$(SGLANG_API_KEY)" not in yaml.safe_dump(c)
+    pkg = tmp_path / "sglang"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "launch_server.py").write_text(FAKE_LAUNCH_SERVER)
+    key = "sk-" + "s3cr3t" * 6
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(tmp_path), "SGLANG_API_KEY": key}
+    out = subprocess.run([sys.executable, "-c", sglang.LAUNCHER, "--port", "30000"], env=env,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert key not in out.stdout + out.stderr
+    assert "server_args={'api_key': '<redacted>'" in out.stderr and "key is <redacted>" in out.stderr
+    assert out.stdout.split() == ["ARGV_OK", "ENV_CLEAN", "MAIN"]
+    missing = subprocess.run([sys.executable, "-c", sglang.LAUNCHER], env={**env, "SGLANG_API_KEY": ""},
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert missing.returncode != 0 and "SGLANG_API_KEY is empty" in missing.stderr
+
+
+def test_sglang_probes_do_not_kill_a_busy_server() -> None:
+    """SGLang's /health runs a generation and may take its full SGLANG_HEALTH_CHECK_TIMEOUT on a busy
+    server: every probe calling it waits longer; readiness uses the /ready flag check."""
+    for obj in (deployment(make_spec(engine="sglang")), leaderworkerset(r1("sglang"))):
+        c = containers(obj)[0]
+        engine_timeout = int(env_of(c)["SGLANG_HEALTH_CHECK_TIMEOUT"]["value"])
+        for name in ("startupProbe", "livenessProbe"):
+            assert c[name]["httpGet"]["path"] == "/health"
+            assert c[name]["timeoutSeconds"] > engine_timeout
+        assert c["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert c["readinessProbe"]["timeoutSeconds"] == 5
 
 
 # ---------------------------------------------------------------------------------------------- Ollama
@@ -521,8 +502,10 @@ def test_probes_liveness_only_behind_a_startup_probe(key: str) -> None:
         assert (liveness["periodSeconds"], liveness["failureThreshold"]) == (15, 4)
         assert "initialDelaySeconds" not in liveness
         path = "/" if spec.engine == "ollama" else "/health"
-        for p in (startup, readiness, liveness):
+        for p in (startup, liveness):
             assert p["httpGet"] == {"path": path, "port": "http"}
+        ready = "/ready" if spec.engine == "sglang" else path
+        assert readiness["httpGet"] == {"path": ready, "port": "http"}
         assert c["ports"] == [{"name": "http", "containerPort": port(spec.engine), "protocol": "TCP"}]
         assert c["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(PRESTOP_SLEEP_SECONDS)]
         assert tpl["spec"]["terminationGracePeriodSeconds"] == spec.grace_seconds > PRESTOP_SLEEP_SECONDS

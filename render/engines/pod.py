@@ -7,11 +7,20 @@ probe firing during safetensors loading is exactly what killed vLLM in the refer
 start-up, readiness (every 5 s) takes a busy or broken server out of the Service, and liveness
 (every 15 s, 4 failures = one minute) restarts a hung one.
 
-LeaderWorkerSet workers run no HTTP server (Ray workers for vLLM, non-zero-rank SGLang nodes), so they
-get no probes: they stop when their process exits (`ray start --block`, the SGLang rank process), and
+A liveness probe must never kill a busy, healthy server: with `RecreateGroupOnPodRestart` one leader
+restart recreates the whole group (16 GPUs for the reference setup). SGLang's /health is not a cheap
+check: it submits a one-token generation and answers as soon as the scheduler produces any output, or
+503 after SGLANG_HEALTH_CHECK_TIMEOUT (20 s) without any (v0.5.23 http_server.py `health_generate`).
+So for SGLang the probes that call /health wait longer than that timeout (a slow answer is a busy
+server, not a dead one, and only SGLang's own 503 counts as a failure), and readiness uses /ready, a
+flag check that turns 503 once /health has found the server unhealthy, while starting or shutting
+down. /health, /ready and /metrics are exempt from SGLang's API key (sglang/srt/utils/auth.py).
+
+LeaderWorkerSet workers run no HTTP server (headless vLLM nodes, non-zero-rank SGLang nodes), so they
+get no probes: they stop when their engine process exits, and
 `RecreateGroupOnPodRestart` recreates the whole group, leader included, whose probes cover the group.
 
-Hardening. The engine images run as root and write caches (torch, triton, Ray) under the root file
+Hardening. The engine images run as root and write caches (torch, triton) under the root file
 system, so neither runAsNonRoot nor readOnlyRootFilesystem is set; everything else is: no privilege
 escalation, every capability dropped (RDMA pods keep IPC_LOCK, which NCCL needs to pin memory for the
 RDMA NICs), the RuntimeDefault seccomp profile, no service-account token (the engine never calls the
@@ -25,6 +34,7 @@ import posixpath
 from typing import Any
 
 from ..meta import labels
+from . import sglang as sglang_engine
 from .spec import (
     COMPONENT,
     NAME_LABEL,
@@ -49,6 +59,10 @@ PROBE_TIMEOUT = 5
 """/health can take a few seconds on a saturated server; the 1 s default would flap readiness."""
 HEALTH_PATHS = {"vllm": "/health", "sglang": "/health", "ollama": "/"}
 """Ollama has no /health; `GET /` answers "Ollama is running" once the server listens."""
+READINESS_PATHS = {"sglang": "/ready"}
+"""Engines whose /health is too expensive to call every 5 s get a flag check for readiness."""
+GENERATING_HEALTH_TIMEOUT = {"sglang": sglang_engine.HEALTH_CHECK_TIMEOUT + 10}
+"""Probe timeout for a /health that runs a generation: the engine's own give-up time plus margin."""
 
 
 def health_path(engine: str) -> str:
@@ -64,18 +78,24 @@ def multi_node(role: Role) -> bool:
 
 
 def probes(spec: EngineSpec) -> dict[str, Any]:
-    def http_get(period: int, failures: int) -> dict[str, Any]:
+    health_timeout = GENERATING_HEALTH_TIMEOUT.get(spec.engine, PROBE_TIMEOUT)
+
+    def http_get(path: str, period: int, failures: int, timeout: int) -> dict[str, Any]:
         return {
-            "httpGet": {"path": health_path(spec.engine), "port": "http"},
+            "httpGet": {"path": path, "port": "http"},
             "periodSeconds": period,
-            "timeoutSeconds": PROBE_TIMEOUT,
+            "timeoutSeconds": timeout,
             "failureThreshold": failures,
         }
 
+    health = health_path(spec.engine)
+    readiness = READINESS_PATHS.get(spec.engine, health)
     return {
-        "startupProbe": http_get(STARTUP_PERIOD, math.ceil(spec.startup_seconds / STARTUP_PERIOD)),
-        "readinessProbe": http_get(READINESS_PERIOD, 3),
-        "livenessProbe": http_get(LIVENESS_PERIOD, LIVENESS_FAILURES),
+        "startupProbe": http_get(health, STARTUP_PERIOD, math.ceil(spec.startup_seconds / STARTUP_PERIOD),
+                                 health_timeout),
+        "readinessProbe": http_get(readiness, READINESS_PERIOD, 3,
+                                   PROBE_TIMEOUT if readiness != health else health_timeout),
+        "livenessProbe": http_get(health, LIVENESS_PERIOD, LIVENESS_FAILURES, health_timeout),
     }
 
 

@@ -11,12 +11,19 @@ The container runs an argument list, not a shell script, so the multi-node value
 `LWS_WORKER_INDEX` is also defined explicitly from the worker-index label (older LWS releases did not
 inject it), identically on both templates.
 
-API key: SGLang reads it only from `--api-key` (there is no environment fallback), so the leader gets
-`--api-key $(SGLANG_API_KEY)` with the variable taken from the Secret. The manifest, the Pulumi state and
-the API server only ever hold the literal `$(SGLANG_API_KEY)`; the kubelet substitutes the value when it
-starts the container. The value is then visible in the process's command line, but only inside the
-container's own PID namespace (these pods never set hostPID), where the environment holds it anyway.
-SGLang exempts /health and /metrics from the key, so probes and scraping keep working.
+API key. SGLang reads it only from `--api-key` (no environment fallback), and logs every resolved
+server argument at start-up, the key included (v0.5.23 sglang/srt/entrypoints/engine.py:
+`logger.info(f"server_args={...resolved_dict()}")`, redacting only watermark secrets; `ServerArgs.__repr__`
+hides only those too). So the server starts through a small launcher (`LAUNCHER`, run with `python3
+-c`): it takes the key from `SGLANG_API_KEY` (a Secret reference), removes the variable from the
+environment the engine's worker processes inherit, installs a log-record factory that replaces the key
+with `<redacted>` in every message of the process, appends `--api-key <key>` to `sys.argv` inside the
+interpreter, and runs `sglang.launch_server` as `__main__` exactly as `python3 -m` would. The key is
+therefore neither in the pod spec, nor in Pulumi state, nor in the process command line
+(`/proc/<pid>/cmdline` keeps the original arguments), nor in the logs. The server-arguments line is
+logged only by the launching process (engine.py, the only `server_args=` log in 0.5.23), which is the
+one the factory covers. SGLang exempts /health, /ready and /metrics from the key
+(sglang/srt/utils/auth.py), so probes and scraping keep working.
 """
 
 from __future__ import annotations
@@ -26,6 +33,32 @@ from typing import Any
 from .spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 
 DIST_INIT_PORT = 5000
+LAUNCHER = """\
+import logging, os, runpy, sys
+key = os.environ.pop("SGLANG_API_KEY", "")
+if not key:
+    sys.exit("SGLANG_API_KEY is empty: the API key Secret is missing its api-key value")
+make_record = logging.getLogRecordFactory()
+def redacting_record(*args, **kwargs):
+    record = make_record(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:
+        return record
+    if key in message:
+        record.msg, record.args = message.replace(key, "<redacted>"), None
+    return record
+logging.setLogRecordFactory(redacting_record)
+sys.argv = ["sglang.launch_server", *sys.argv[1:], "--api-key", key]
+runpy.run_module("sglang.launch_server", run_name="__main__", alter_sys=True)
+"""
+"""The leader's entry point: the API key reaches SGLang inside the interpreter only, never a log line."""
+
+HEALTH_CHECK_TIMEOUT = 20
+"""SGLang's /health generates one token and answers 503 only after this many seconds without any
+output (SGLANG_HEALTH_CHECK_TIMEOUT, default 20, v0.5.23 http_server.py); rendered explicitly so the
+probe timeouts in pod.py are derived from the value the server really uses."""
+
 WATCHDOG_SECONDS = 3600
 """A forward batch of a 600 GB model across nodes can legitimately take minutes; the 300 s default
 crashes the server (the reference guide's value)."""
@@ -67,12 +100,15 @@ def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
             "--node-rank", "$(LWS_WORKER_INDEX)",
         ]  # fmt: skip
     if role != "worker":
-        args += ["--host", "0.0.0.0", "--port", str(port("sglang")), "--api-key", "$(SGLANG_API_KEY)"]
+        args += ["--host", "0.0.0.0", "--port", str(port("sglang"))]
     return args + list(spec.extra_args)
 
 
 def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"name": "HF_HUB_OFFLINE", "value": "1"}]
+    out: list[dict[str, Any]] = [
+        {"name": "HF_HUB_OFFLINE", "value": "1"},
+        {"name": "SGLANG_HEALTH_CHECK_TIMEOUT", "value": str(HEALTH_CHECK_TIMEOUT)},
+    ]
     if role != "server":
         out.append(
             {
@@ -91,4 +127,6 @@ def process(spec: EngineSpec, role: Role) -> Process:
     if (spec.nodes > 1) != (role != "server"):
         raise ValueError(f"role {role!r} does not fit nodes={spec.nodes}")
     args = sglang_args(spec, role)
-    return Process(command=tuple(args[:3]), args=tuple(args[3:]), env=tuple(env(spec, role)))
+    # Only the leader / single server gets the key (through the launcher); workers run no HTTP server.
+    command = ("python3", "-c", LAUNCHER) if role != "worker" else tuple(args[:3])
+    return Process(command=command, args=tuple(args[3:]), env=tuple(env(spec, role)))
