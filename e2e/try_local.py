@@ -36,6 +36,9 @@ def local_config(stack: str, kubeconfig: Path) -> tuple[dict, list[str]]:
     """The stack's config pointed at the local cluster, and the StorageClasses the cluster must offer."""
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     config = {k: v for k, v in config.items() if not k.startswith("tencentcloud:")}
+    from stacks.config import parse
+
+    original = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
     cluster = config.get(f"{PREFIX}cluster", {})
     config[f"{PREFIX}cluster"] = {"kind": "existing", "name": cluster.get("name", stack),
                                   "kubernetesVersion": "1.30.0", "kubeconfigPath": str(kubeconfig)}
@@ -47,23 +50,49 @@ def local_config(stack: str, kubeconfig: Path) -> tuple[dict, list[str]]:
                                       "sizeGi": storage.get("sizeGi", 1000)}
         classes = [LOCAL_STORAGE_CLASS]
     pools = []
-    for pool in config.get(f"{PREFIX}nodePools", []):
-        if pool.get("kind") == "existing":
-            pools.append(pool)
+    for raw, pool in zip(config.get(f"{PREFIX}nodePools", []), original.node_pools):
+        if pool.kind == "existing":
+            pools.append(raw)
             continue
-        from stacks.config import parse
-
-        parsed = parse({"nodePools": [pool], "cluster": {"kind": "existing", "kubeconfigPath": "x"},
-                        "storage": {"kind": "existing", "storageClassName": "x"}}).node_pools[0]
-        existing = {"name": pool["name"], "kind": "existing", "nodeSelector": dict(parsed.node_labels),
-                    "maxSize": parsed.max_size}
-        if pool.get("gpu"):
-            existing["gpu"] = pool["gpu"]
-        if parsed.node_taints:
-            existing["taints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in parsed.node_taints]
+        # A cloud pool becomes the nodes it would create: selected by its labels, carrying its taints.
+        existing = {"name": pool.name, "kind": "existing", "nodeSelector": dict(pool.node_labels),
+                    "maxSize": pool.max_size}
+        if raw.get("gpu"):
+            existing["gpu"] = raw["gpu"]
+        if pool.node_taints:
+            existing["taints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.node_taints]
         pools.append(existing)
     config[f"{PREFIX}nodePools"] = pools
+    config[f"{PREFIX}cluster"]["leaderWorkerSetInstalled"] = True  # the local LWS controller runs
+    # Charts come from repositories the local cluster cannot reach: what the stack would install from
+    # one becomes "already there" (their CRDs are installed from ../shared/crds).
+    monitoring = config.get(f"{PREFIX}monitoring")
+    if monitoring:
+        prom = monitoring.get("prometheus", {})
+        if prom.get("kind") in ("in-cluster", "tke-managed"):
+            url = ("http://prometheus-operated.monitoring.svc:9090" if prom.get("kind") == "in-cluster"
+                   else prom.get("queryUrl"))
+            monitoring["prometheus"] = {"kind": "existing", "namespace": prom.get("namespace", "monitoring"),
+                                        **({"url": url} if url else {})}
+        monitoring["dcgmExporter"] = False
+    for model in config.get(f"{PREFIX}models", []):
+        scaling = model.get("autoscaling") or {}
+        if scaling.get("metric") == "gpu":  # TKE's own GPU metrics API: a fixed count instead
+            model.pop("autoscaling")
+            model["replicas"] = scaling.get("minReplicas", model.get("replicas", 1))
+    scalers = config.get(f"{PREFIX}autoscalers")
+    if scalers:
+        scalers["installKeda"] = False
+        scalers["installPrometheusAdapter"] = False
     return config, classes
+
+
+CHART_SUBSTITUTIONS = (
+    "the LeaderWorkerSet controller runs locally (cluster.leaderWorkerSetInstalled)",
+    "an in-cluster or managed Prometheus becomes an existing Prometheus Operator (its CRDs installed)",
+    "no DCGM exporter, KEDA or Prometheus Adapter chart (autoscalers find their CRDs installed)",
+    "autoscaling on TKE's GPU metric (served by TKE only) becomes its minimum replica count",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

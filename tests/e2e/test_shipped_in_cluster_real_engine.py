@@ -1,0 +1,61 @@
+"""The in-cluster layer of the shipped `dev` and `prod` stacks under the real engine: their cloud layer
+replaced by fake nodes with the pools' labels, taints and GPUs (e2e/try_local.py `local_config`, the
+same conversion `make try-local` uses; its chart substitutions are listed in CHART_SUBSTITUTIONS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from e2e.cluster import LocalCluster, nodes_for
+from e2e.engine import Engine, run
+from e2e.lws import SHARED_CRDS
+from e2e.try_local import PREFIX, local_config
+from stacks.config import parse
+
+from .test_byo_real_engine import ts
+
+pytestmark = pytest.mark.real_engine
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_in_cluster_layer_comes_up_and_stays_put(tools: Path, tmp_path: Path, stack: str) -> None:
+    with LocalCluster(tools, tmp_path / "cluster", lws=True) as cluster:
+        config, classes = local_config(stack, cluster.kubeconfig)
+        cfg = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
+        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
+        cluster.add_nodes(nodes_for(cfg, per_pool=2))
+        for sc in classes:
+            cluster.add_storage(sc)
+        st = Engine(tools, tmp_path / "engine").stack(stack, config)
+        result, steps = run(st, "up")
+        assert result.summary.result == "succeeded", steps.diagnostics
+        k = cluster.kube
+        ns = cfg.namespace
+
+        # Every model server's pods are on nodes of its pool, with the GPUs its layout asks for.
+        for m in cfg.models:
+            pool = cfg.pool(m.pool)
+            selector = ",".join(f"{key}={value}" for key, value in pool.node_labels.items())
+            nodes = {n["metadata"]["name"] for n in k.list("v1", "Node", label_selector=selector)}
+            pods = [p for p in k.list("v1", "Pod", ns) if p["metadata"]["name"].startswith(f"{m.name}-")
+                    and not p["metadata"].get("labels", {}).get("job-name")]
+            assert pods, m.name
+            for p in pods:
+                assert p["spec"].get("nodeName") in nodes, (m.name, p["metadata"]["name"], p["status"])
+                assert p["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == str(m.gpus_per_node)
+                assert p["status"]["phase"] == "Running"
+
+        # Downloads completed before the servers that read them were created.
+        jobs = [j for j in k.list("batch/v1", "Job", ns) if j["metadata"]["name"].startswith("download-")]
+        assert len(jobs) == len(cfg.models)
+        assert all(j["status"].get("succeeded") == 1 for j in jobs)
+        last_download = max(ts(j["status"]["completionTime"]) for j in jobs)
+        first_server = min(ts(d["metadata"]["creationTimestamp"]) for d in k.list("apps/v1", "Deployment", ns)
+                           if d["metadata"]["name"] in {m.name for m in cfg.models})
+        assert first_server >= min(ts(j["status"]["completionTime"]) for j in jobs)
+        assert last_download  # every Job reported a completion time
+
+        _, again = run(st, "preview", expect_no_changes=True)
+        assert set(again.count()) <= {"same"}, again.changed()
