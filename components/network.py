@@ -50,19 +50,17 @@ class Network(Component):
                     tags=tags,
                     opts=child,
                 ).id
+        node_rules = [{"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
+                       "description": "node, pod and load-balancer traffic inside the VPC"},
+                      *_cluster_ranges(cluster_cidr, service_cidr)]
         sg = tc.security.Group(f"{name}-nodes", name=f"{name}-nodes", description="tke-llm worker nodes", tags=tags, opts=child)
         tc.security.GroupRuleSet(
             f"{name}-nodes",
             security_group_id=sg.id,
             ingresses=[
-                {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
-                 "description": "node, pod and load-balancer traffic inside the VPC"},
-                *_cluster_ranges(cluster_cidr, service_cidr),
+                *node_rules,
             ],
-            egresses=[
-                {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
-                 "description": "image pulls and model downloads"},
-            ],
+            egresses=EGRESS,
             opts=child,
         )
         self.node_security_group_id = sg.id
@@ -82,19 +80,17 @@ class Network(Component):
                      "description": "engine API and metrics from pods"},
                     {"action": "DROP", "cidr_block": "0.0.0.0/0", "protocol": "TCP", "port": ports,
                      "description": "engine API and metrics from anywhere else (host network)"},
-                    {"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
-                     "description": "node, pod and load-balancer traffic inside the VPC"},
-                    *_cluster_ranges(cluster_cidr, service_cidr),
+                    *node_rules,
                 ],
-                egresses=[
-                    {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
-                     "description": "image pulls and model downloads"},
-                ],
+                egresses=EGRESS,
                 opts=child,
             )
             self.host_network_security_group_id = hsg.id
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "nodeSecurityGroupId": sg.id})
 
+
+EGRESS = [{"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
+           "description": "image pulls and model downloads"}]
 
 CLB_HEALTH_CHECK_RANGE = "100.64.0.0/10"
 """Where CLB health checks come from (Tencent Cloud CLB docs, "健康探测源 IP 支持100.64.0.0/10网段",

@@ -15,12 +15,7 @@ from render.awaits import REPLACE_UNREADY, SKIP_AWAIT
 
 from .conftest import existing_config, render_raw, tke_config
 
-POOLS = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
-         {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
-          "gpu": {"type": "A10", "count": 1}}]
-VLLM = {"name": "qwen3-8b", "servedName": "Qwen3-8B", "engine": "vllm", "pool": "gpu",
-        "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-8B", "revision": "b968826d9c46dd6066d109eabc6255188de91218"},
-        "settings": {"maxModelLen": 8192}}
+from .test_access import POOLS, VLLM  # noqa: E402  (one definition of the test stack's pools and model)
 
 
 def k8s(plan, kind):
