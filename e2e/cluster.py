@@ -289,7 +289,7 @@ class LocalCluster:
         stand-in for the CSI driver a real cluster has (the claims and their binding are real)."""
         self.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
                      "metadata": {"name": storage_class}, "provisioner": "kubernetes.io/no-provisioner",
-                     "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain"})
+                     "volumeBindingMode": "Immediate", "reclaimPolicy": "Retain", "allowVolumeExpansion": True})
         for i in range(volumes):
             self.create({"apiVersion": "v1", "kind": "PersistentVolume",
                          "metadata": {"name": f"{storage_class}-{i}"},
