@@ -195,8 +195,8 @@ class LocalCluster:
     def _ready(self) -> bool:
         self._check_alive()
         try:
-            return self.kube.request("GET", "/readyz") is not None or True
-        except Exception:
+            return self.kube.request("GET", "/readyz") == "ok"
+        except (ApiError, OSError):
             return False
 
     def _controllers(self) -> None:

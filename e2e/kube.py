@@ -40,7 +40,12 @@ class Kube:
                 raw = resp.read()
         except urllib.error.HTTPError as err:
             raise ApiError(err.code, err.read().decode(errors="replace"), url) from None
-        return json.loads(raw) if raw else None
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:  # /readyz, /healthz answer plain text
+            return raw.decode(errors="replace")
 
     # -- discovery -------------------------------------------------------------------------------
     def _resource(self, api_version: str, kind: str) -> tuple[str, bool]:
