@@ -70,6 +70,7 @@ _VARIANTS = {
     "dev": _stack("dev"),
     "prod": _stack("prod"),
     "prod-bigger-pvc": _variant("prod", _set("storage.sizeGi", 3000)),
+    "prod-namespace": _variant("prod", _set("namespace", "llm-prod")),
     "prod-turbo-capacity": _variant("prod", _set("storage.capacityGib", 30720)),
     "prod-service-cidr": _variant("prod", _set("cluster.serviceCidr", "172.30.0.0/22")),
     "dev-instance-type": _variant("dev", _set("nodePools.1.instanceType", "PNV4.14XLARGE232"),
@@ -136,19 +137,28 @@ def test_same_plan_is_no_change():
     assert "no change" in render_text(d) and "No change." in render_markdown(d)
 
 
-def test_bigger_model_volume_replaces_the_protected_pvc_and_says_so_first():
+def test_bigger_model_volume_is_an_update_of_the_claim():
+    """The kubernetes provider updates a claim's size in place (not in its force-new table; the real engine
+    agrees: tests/e2e/test_byo_real_engine.py): no protected replacement, nothing to unprotect."""
     d = diff("prod", "prod-bigger-pvc")
     pvc = change(d, "storage-pvc")
+    assert pvc.action == "update" and pvc.protected and not pvc.dangerous
+    assert "spec.resources.requests.storage" in pvc.paths
+    assert not d.protected_hits and "PROTECTED" not in render_text(d)
+    assert "-      storage: 2000Gi" in d.manifests_diff and "+      storage: 3000Gi" in d.manifests_diff
+
+
+def test_moving_the_namespace_replaces_the_protected_pvc_and_says_so_first():
+    d = diff("prod", "prod-namespace")
+    pvc = change(d, "storage-pvc")
     assert pvc.action == "replace" and pvc.protected and pvc.dangerous
-    assert pvc.reasons[0].path == "spec.resources.requests.storage"
-    assert (pvc.reasons[0].old, pvc.reasons[0].new) == ("2000Gi", "3000Gi")
-    assert d.changes[0] is pvc, "protected hits sort first"
+    assert pvc.reasons[0].path == "metadata.namespace"
+    assert d.changes[0].dangerous, "protected hits sort first"
     text = render_text(d)
-    assert text.splitlines()[2].startswith("!!! 1 PROTECTED")
+    assert text.splitlines()[2].startswith("!!! ") and "PROTECTED" in text.splitlines()[2]
     md = render_markdown(d)
     assert md.index("[!CAUTION]") < md.index("| | resource |")
     assert "PersistentVolumeClaim/models" in md.split("| | resource |")[0]
-    assert "-      storage: 2000Gi" in d.manifests_diff and "+      storage: 3000Gi" in d.manifests_diff
 
 
 def test_turbo_capacity_change_is_refused_by_the_provider_not_replaced():
@@ -275,9 +285,8 @@ def test_cli_diff_against_a_missing_base_and_the_standalone_module(tmp_path):
     assert run_plan("byo", "--markdown", str(tmp_path / "x.md")).returncode == 2, "--markdown needs --diff-against"
 
 
-def test_webui_volume_resize_is_flagged_as_a_protected_replacement():
+def test_webui_volume_resize_is_an_update():
     d = diff("prod", "prod-webui-size")
-    hits = [c for c in d.protected_hits if c.type == "kubernetes:core/v1:PersistentVolumeClaim"]
-    assert [c.label for c in hits] == ["PersistentVolumeClaim/open-webui-data"]
-    assert hits[0].action == "replace" and hits[0].reasons[0].path == "spec.resources.requests.storage"
-    assert "open-webui-data" in render_markdown(d).split("| | resource |")[0]
+    (pvc,) = [c for c in d.changes if c.type == "kubernetes:core/v1:PersistentVolumeClaim"]
+    assert pvc.label == "PersistentVolumeClaim/open-webui-data"
+    assert pvc.action == "update" and not pvc.dangerous and "spec.resources.requests.storage" in pvc.paths

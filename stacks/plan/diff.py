@@ -95,9 +95,10 @@ FORCE_NEW: dict[str, list[Rule]] = {
     "kubernetes:core/v1:ConfigMap": _rules(K8S, "binaryData", "data"),
     "kubernetes:core/v1:Secret": _rules("k8s-mutable-secret", "type"),
     "kubernetes:core/v1:Service": _rules(K8S, "spec.clusterIP"),
-    # The provider lists `.spec` itself: any spec change of a claim (even a bigger size) is a replacement.
-    "kubernetes:core/v1:PersistentVolumeClaim": _rules(K8S, "spec", "spec.accessModes", "spec.resources",
-                                                       "spec.selector", "spec.storageClassName", "spec.volumeName"),
+    # A bigger claim is an update (the API server expands it where the StorageClass allows expansion and
+    # refuses it otherwise): confirmed by the real engine in tests/e2e/test_byo_real_engine.py.
+    "kubernetes:core/v1:PersistentVolumeClaim": _rules(K8S, "spec.accessModes", "spec.selector",
+                                                       "spec.storageClassName", "spec.volumeName"),
     "kubernetes:core/v1:Pod": _rules(K8S, *[f"spec.{f}" for f in _POD_FIELDS],
                                      *[f"spec.{c}[*].{f}" for c in ("containers", "initContainers") for f in _CONTAINER_FIELDS]),
     "kubernetes:core/v1:ResourceQuota": _rules(K8S, "spec.scopes"),
