@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 signal.sigwait({signal.SIGINT, signal.SIGTERM})
             except KeyboardInterrupt:
                 pass
-        run(stack, "destroy", on_output=lambda line: print(line, flush=True))
+        run(stack, "destroy", exclude_protected=True, on_output=lambda line: print(line, flush=True))
         return 0 if result.summary.result == "succeeded" else 1
     finally:
         cluster.stop()

@@ -212,7 +212,7 @@ def test_destroy_keeps_the_volumes_and_the_next_up_reattaches_them(local: Harnes
     k = local.kube
     before = {name: k.get("v1", "PersistentVolumeClaim", name, NS)["metadata"]["uid"]
               for name in ("models", "open-webui-data")}
-    result, steps = run(stack, "destroy")
+    result, steps = run(stack, "destroy", exclude_protected=True)
     assert result.summary.result == "succeeded", steps.diagnostics
     # What the README says destroy removes...
     assert not k.list("apps/v1", "Deployment", NS)

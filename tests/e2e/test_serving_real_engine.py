@@ -83,7 +83,7 @@ def test_no_perpetual_diff(local: Harness, stack) -> None:
 
 
 def test_destroy(local: Harness, stack) -> None:
-    result, steps = run(stack, "destroy")
+    result, steps = run(stack, "destroy", exclude_protected=True)
     assert result.summary.result == "succeeded", steps.diagnostics
     k = local.kube
     assert not k.list("apps/v1", "Deployment", NS)
