@@ -282,7 +282,7 @@ class LocalCluster:
                     ok.add(n["metadata"]["name"])
             return names <= ok
 
-        self.kube.wait(f"nodes {sorted(names)} to be Ready", ready, timeout=60)
+        self.kube.wait(f"nodes {sorted(names)} to be Ready", ready, timeout=180)
 
     def add_storage(self, storage_class: str, volumes: int = 8, size: str = "2Ti") -> None:
         """A StorageClass with pre-created volumes the PV controller binds claims to: the test cluster's

@@ -5,6 +5,8 @@ and state; everything started is stopped by PID, also when a test fails."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,6 +17,7 @@ from e2e.cluster import LocalCluster, nodes_for
 from e2e.engine import Engine
 from e2e.lws import SHARED_CRDS
 from e2e.toolchain import tools_dir
+from stacks.plan.diff import diff_plans, load_plan
 from stacks.config import parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +71,32 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
         yield Harness(cluster, Engine(tools, work / "engine"))
     finally:
         cluster.stop()
+
+
+def set_config(local: Harness, name: str, stack, config: dict[str, Any]) -> None:
+    local.engine.write_config(name, config)
+    stack.config = config
+
+
+def resource_steps(steps) -> dict[str, str]:
+    """The engine's steps on resources. The dynamic-provider host (generated keys) is configured with the
+    whole stack config, so any config change shows it as an `update` with no diff and no effect on the
+    secrets it manages: a provider step, not a resource change, and not in the offline diff."""
+    changed = steps.changed()
+    host = {k: v for k, v in changed.items() if k.startswith("pulumi:providers:pulumi-python::")}
+    assert set(host.values()) <= {"update"}, host
+    return {k: v for k, v in changed.items() if k not in host}
+
+
+def offline_actions(local: Harness, name: str, base_config: dict[str, Any], head_config: dict[str, Any]) -> dict[str, str]:
+    """What `python -m stacks.plan --diff-against` reports for the same change: `type::name` -> action."""
+    out = local.engine.dir / "offline"
+    plans = {}
+    for label, cfg in (("base", base_config), ("head", head_config)):
+        local.engine.write_config(name, cfg)
+        subprocess.run([sys.executable, "-m", "stacks.plan", name, "--quiet", "--stack-dir", str(local.engine.project),
+                        "--out", str(out / label)], check=True, cwd=ROOT, capture_output=True)
+        plans[label] = load_plan(out / label, name)
+    local.engine.write_config(name, head_config)
+    d = diff_plans(name, plans["base"], plans["head"])
+    return {c.urn.split("::", 2)[2]: c.action for c in d.changes}

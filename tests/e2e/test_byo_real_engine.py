@@ -7,20 +7,16 @@ against the offline plan diff), failure and recovery of the download, destroy.""
 from __future__ import annotations
 
 import copy
-import json
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pulumi import automation as auto
 
 from e2e.engine import run
-from stacks.plan.diff import diff_plans, load_plan
 
-from .conftest import PREFIX, Harness, shipped_config
+from .conftest import PREFIX, Harness, offline_actions, resource_steps, set_config, shipped_config
 
 STACK = "byo"
 STACK_CONFIG = shipped_config("byo")
@@ -42,40 +38,6 @@ def stack(local: Harness):
     st = local.engine.stack(STACK, config)
     st.config = config  # type: ignore[attr-defined]
     return st
-
-
-def set_config(local: Harness, stack, config: dict[str, Any]) -> None:
-    local.engine.write_config(STACK, config)
-    stack.config = config
-
-
-def resource_steps(steps) -> dict[str, str]:
-    """The engine's steps on resources. The dynamic-provider host (generated keys) is configured with the
-    whole stack config, so any config change shows it as an `update` with no diff and no effect on the
-    secrets it manages: a provider step, not a resource change, and not in the offline diff."""
-    changed = steps.changed()
-    host = {k: v for k, v in changed.items() if k.startswith("pulumi:providers:pulumi-python::")}
-    assert set(host.values()) <= {"update"}, host
-    return {k: v for k, v in changed.items() if k not in host}
-
-
-def offline_actions(local: Harness, base_config: dict[str, Any], head_config: dict[str, Any]) -> dict[str, str]:
-    """What `python -m stacks.plan --diff-against` reports for the same change: `type::name` -> action."""
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
-    out = local.engine.dir / "offline"
-    plans = {}
-    for label, cfg in (("base", base_config), ("head", head_config)):
-        local.engine.write_config(STACK, cfg)
-        subprocess.run([sys.executable, "-m", "stacks.plan", STACK, "--quiet", "--stack-dir", str(local.engine.project),
-                        "--out", str(out / label)], check=True, cwd=ROOT, capture_output=True)
-        plans[label] = load_plan(out / label, STACK)
-    local.engine.write_config(STACK, head_config)
-    d = diff_plans(STACK, plans["base"], plans["head"])
-    return {c.urn.split("::", 2)[2]: c.action for c in d.changes}
 
 
 def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack) -> None:
@@ -142,8 +104,8 @@ def test_change_steps_match_the_offline_diff(local: Harness, stack, change: str)
         for n in local.kube.list("v1", "Node", label_selector="nvidia.com/gpu.present=true"):
             local.kube.request("PATCH", f"/api/v1/nodes/{n['metadata']['name']}",
                                {"metadata": {"labels": {"tke-llm.io/tier": "gpu"}}}, "application/merge-patch+json")
-    offline = offline_actions(local, base, head)
-    set_config(local, stack, head)
+    offline = offline_actions(local, STACK, base, head)
+    set_config(local, STACK, stack, head)
     _, preview = run(stack, "preview", diff=True)
     real = resource_steps(preview)
     assert real == offline, f"{change}: engine {real} != offline {offline}; diffs {preview.diffs}"
@@ -191,7 +153,7 @@ def test_failed_download_fails_the_up_naming_the_model_and_the_next_up_recovers(
     head[f"{PREFIX}modelCache"] = {**head.get(f"{PREFIX}modelCache", {}), "retries": 0}
     local.cluster.create(FAIL_DOWNLOADS)
     try:
-        set_config(local, stack, head)
+        set_config(local, STACK, stack, head)
         with pytest.raises(auto.CommandError) as failed:
             run(stack, "up")
         message = str(failed.value)

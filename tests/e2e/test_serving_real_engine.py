@@ -11,7 +11,9 @@ import yaml
 
 from e2e.engine import run
 
-from .conftest import Harness, local_cluster_config
+import copy
+
+from .conftest import Harness, local_cluster_config, offline_actions, resource_steps, set_config
 from .test_byo_real_engine import ts
 
 STACK = "serving"
@@ -28,7 +30,9 @@ pytestmark = pytest.mark.real_engine
 def stack(local: Harness):
     config = local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local")
     config["tke-llm:cluster"]["leaderWorkerSetInstalled"] = True
-    return local.engine.stack(STACK, config)
+    st = local.engine.stack(STACK, config)
+    st.config = config  # type: ignore[attr-defined]
+    return st
 
 
 def test_up_schedules_deployments_and_leader_worker_groups_on_the_pool(local: Harness, stack) -> None:
@@ -80,6 +84,28 @@ def test_up_schedules_deployments_and_leader_worker_groups_on_the_pool(local: Ha
 def test_no_perpetual_diff(local: Harness, stack) -> None:
     _, steps = run(stack, "preview", expect_no_changes=True)
     assert set(steps.count()) <= {"same"}, steps.changed()
+
+
+CHANGES = {
+    "maxModelLen": lambda c: c["tke-llm:models"][0]["settings"].__setitem__("maxModelLen", 16384),
+    "model revision": lambda c: c["tke-llm:models"][1]["source"].__setitem__(
+        "revision", "0000000000000000000000000000000000000001"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_change_steps_match_the_offline_diff(local: Harness, stack, change: str) -> None:
+    base = copy.deepcopy(stack.config)
+    head = copy.deepcopy(base)
+    CHANGES[change](head)
+    offline = offline_actions(local, STACK, base, head)
+    set_config(local, STACK, stack, head)
+    _, preview = run(stack, "preview", diff=True)
+    real = resource_steps(preview)
+    assert real and real == offline, f"{change}: engine {real} != offline {offline}"
+    result, steps = run(stack, "up")
+    assert result.summary.result == "succeeded", steps.diagnostics
+    assert resource_steps(steps) == real
 
 
 def test_destroy(local: Harness, stack) -> None:
