@@ -75,6 +75,10 @@ def gated(check: Callable[[list[ObjectId]], Exception | None]) -> Iterator[Ledge
         problem = check(ledger.objects)
     except Exception as err:
         problem = err
+    except BaseException:  # interrupted: release the held registrations as failed, never leave them waiting
+        _quiet(held := RuntimeError("the program was interrupted before its resources were checked"))
+        verdict.set_exception(held)
+        raise
     finally:
         ledger.closed = True
         _current.reset(token)
