@@ -200,7 +200,7 @@ def test_owned_flags_follow_the_renderer(monkeypatch):
     from render.engines import vllm
 
     original = vllm.vllm_args
-    monkeypatch.setattr(vllm, "vllm_args", lambda spec: original(spec)[:-len(spec.extra_args) or None]
+    monkeypatch.setattr(vllm, "vllm_args", lambda spec, role="server": original(spec, role)[:-len(spec.extra_args) or None]
                         + ["--kv-cache-dtype", "fp8"] + list(spec.extra_args))
     model = {**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--kv-cache-dtype", "auto"]}}
     assert any(m.startswith("tke-llm:models[0].settings.extraArgs[0]: --kv-cache-dtype is set by the program")
