@@ -13,6 +13,8 @@ from typing import Any
 
 import pulumi
 
+from .object_ledger import record
+
 # API group -> pulumi_kubernetes module. Only groups the project renders; extend when a kind is added.
 _GROUP_MODULES = {
     "": "core",
@@ -43,6 +45,8 @@ def apply(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | No
     """Register one manifest. `name` is the Pulumi resource name (unique in the stack); the object's
     own name is `metadata.name`, always set by the renderers so nothing is auto-named."""
     api_version, kind = manifest["apiVersion"], manifest["kind"]
+    meta = manifest["metadata"]
+    record(kind, meta.get("namespace") or "", meta["name"])
     fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     cls = _typed_class(api_version, kind)
     if cls is None:

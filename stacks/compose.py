@@ -32,7 +32,15 @@ def _deleted_with(cluster: pulumi.Resource):
 
 
 def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
-    """Register every resource of the stack; return the stack outputs (not yet exported)."""
+    """Register every resource of the stack; return the stack outputs (not yet exported). Raises
+    `DuplicateObjects` when two Kubernetes objects would share a name, before any resource is sent."""
+    from .uniqueness import unique_objects
+
+    with unique_objects(cfg):
+        return _build(cfg, stack)
+
+
+def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     from components.model_storage import ModelStorage
     from components.namespace import Namespace
 

@@ -6,17 +6,32 @@ Namespace that the in-cluster Prometheus add-on also renders. Pulumi registers b
 resource names differ) and the second apply overwrites the first, or fails, at `pulumi up`. The
 check runs over the objects the program really rendered, not over a list of names typed here, and
 names the config key that produced the clash.
+
+The composition runs it (`unique_objects`) under `pulumi preview`/`up` and the offline plan alike: every
+manifest is recorded as `components.k8s.apply` registers it, and no resource reaches the engine until
+the check has passed (components/object_ledger.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 
-from .config import PROJECT, ConfigIssue, StackConfig
+import pulumi
 
-ObjectId = tuple[str, str, str]
-"""(kind, namespace or "" for cluster-scoped objects, name)."""
+from components.object_ledger import ObjectId, gated
+
+from .config import PROJECT, ConfigError, ConfigIssue, StackConfig
+
+
+class DuplicateObjects(ConfigError, pulumi.RunError):
+    """A config error found while building: a RunError too, so the CLI prints it as the message of a
+    failed program (no traceback), worded as a config error found when loading."""
+
+    def __init__(self, issues: list[ConfigIssue]):
+        super().__init__(issues)
+        self.args = ("invalid stack config:\n" + "\n".join(str(i) for i in issues),)
 
 
 def _owner(cfg: StackConfig, kind: str, name: str) -> str:
@@ -44,6 +59,17 @@ def collisions(cfg: StackConfig, objects: Iterable[ObjectId]) -> list[ConfigIssu
         issues.append(ConfigIssue(key, f"the stack would render {n} {kind} objects named {name!r} in {where}: each "
                                   f"apply would overwrite the other; {fix}"))
     return issues
+
+
+def unique_objects(cfg: StackConfig) -> AbstractContextManager:
+    """Wrap the building of a stack: on leaving, refuse it with its keyed collisions before any of its
+    resources is registered."""
+
+    def check(objects: list[ObjectId]) -> Exception | None:
+        issues = collisions(cfg, objects)
+        return DuplicateObjects(issues) if issues else None
+
+    return gated(check)
 
 
 def plan_objects(plan) -> list[ObjectId]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from stacks.config import ConfigError, parse
 from stacks.plan import render
 from stacks.plan.stackfile import read, shipped_stacks
-from stacks.uniqueness import collisions, plan_objects
+from stacks.uniqueness import DuplicateObjects, collisions, plan_objects
 
 from .validators import validate_builtin, validate_custom
 
@@ -72,9 +72,12 @@ def outcome(stack: str, raw: dict, secrets: set[str]) -> str:
             assert issue.key.startswith(("tke-llm:", "tencentcloud:")), f"unkeyed: {issue}"
             assert issue.message.strip(), f"no message: {issue}"
         return "refused"
-    plan = render(cfg, stack, raw, secrets)
-    if collisions(cfg, plan_objects(plan)):
+    try:
+        plan = render(cfg, stack, raw, secrets)
+    except DuplicateObjects as err:
+        assert all(i.key.startswith("tke-llm:") for i in err.issues), err
         return "refused"
+    assert not collisions(cfg, plan_objects(plan)), "the program let two objects share a name"
     docs = [r.manifest for r in plan.k8s_objects if r.manifest.get("kind")]
     errors = validate_builtin(docs, cfg.cluster.kubernetes_version) + validate_custom(docs)
     assert not errors, "a plan the API server would reject:\n" + "\n".join(errors)

@@ -39,9 +39,15 @@ def test_a_misspelt_project_prefix_is_refused_not_ignored(tmp_path, capsys):
 def test_provider_namespaces_are_accepted(tmp_path, capsys):
     from stacks.plan.stackfile import read
 
-    (tmp_path / "Pulumi.t.yaml").write_text(DEV + "  kubernetes:enableServerSideApply: true\n  random:x: y\n")
+    (tmp_path / "Pulumi.t.yaml").write_text(DEV + "  kubernetes:enableServerSideApply: true\n  pulumi:disable-default-providers: []\n")
     raw, _ = read("t", tmp_path)
     assert raw["namespace"] == "llm"
+
+
+def test_a_key_of_the_retired_random_provider_is_refused_with_why(tmp_path, capsys):
+    found = plan_errors(tmp_path, capsys, DEV + "  random:seed: x\n")
+    assert "random:seed: the program no longer uses the pulumi-random provider (it generates its keys and passwords " \
+           "itself, components/generated_secret.py): a `random:` key would be ignored; remove it" in found, found
 
 
 def test_an_unqualified_key_is_the_projects_as_the_cli_makes_it(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from stacks.config import PROJECT
 from stacks.plan.mocks import CloudMocks, RecordingMonitor
-from stacks.plan.runner import config_values
+from stacks.plan.runner import close_loop, config_values
 from stacks.plan.stackfile import read
 
 from .conftest import ROOT
@@ -36,7 +36,7 @@ def run_main(stack: str, raw: dict, secrets: set[str], monitor: RecordingMonitor
         return monitor
     finally:
         monitor.close()
-        loop.close()
+        close_loop(loop)
         asyncio.set_event_loop(None)
 
 
@@ -54,5 +54,46 @@ def test_entry_point_refuses_a_bad_config_before_registering_anything():
     raw = {**raw, "nmespace": "x"}
     monitor = RecordingMonitor(CloudMocks())
     with pytest.raises(pulumi.RunError, match="tke-llm:nmespace: unknown key"):
+        run_main("dev", raw, secrets, monitor)
+    assert [req.type for _, req in monitor.requests if req.type != "pulumi:pulumi:Stack"] == []
+
+
+@pytest.mark.parametrize("old, new, error", [
+    ("name: r1-distill-7b", "name: llm-gateway",
+     "tke-llm:models[0].name: the stack would render 2 Deployment objects named 'llm-gateway' in namespace llm: "
+     "each apply would overwrite the other; rename the model (its name prefixes its objects)"),
+    ("tke-llm:namespace: llm", "tke-llm:namespace: monitoring",
+     "tke-llm:namespace: the stack would render 2 Namespace objects named 'monitoring' in the cluster: "
+     "each apply would overwrite the other; choose a namespace no add-on of the stack uses"),
+])
+def test_entry_point_refuses_two_objects_with_one_name_before_registering_anything(tmp_path, old, new, error):
+    """Only the rendering shows the clash, so the program holds every registration until it has
+    checked what it rendered: `pulumi up` must not create the cloud layer of a stack it then refuses."""
+    import pulumi
+
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    assert old in text
+    (tmp_path / "Pulumi.t.yaml").write_text(text.replace(old, new))
+    raw, secrets = read("t", tmp_path)
+    monitor = RecordingMonitor(CloudMocks())
+    with pytest.raises(pulumi.RunError) as exc:
+        run_main("t", raw, secrets, monitor)
+    lines = str(exc.value).splitlines()
+    assert lines[0] == "invalid stack config:" and error in lines, lines
+    assert [req.type for _, req in monitor.requests if req.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_a_program_that_fails_midway_registers_nothing(monkeypatch):
+    """The same gate holds back the cloud layer when the program itself fails after constructing it:
+    a half-built graph never reaches the engine, and the program's own error is what the user sees."""
+    import stacks.access
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("access layer failed")
+
+    monkeypatch.setattr(stacks.access, "build_access", broken)
+    raw, secrets = read("dev")
+    monitor = RecordingMonitor(CloudMocks())
+    with pytest.raises(RuntimeError, match="^access layer failed$"):
         run_main("dev", raw, secrets, monitor)
     assert [req.type for _, req in monitor.requests if req.type != "pulumi:pulumi:Stack"] == []

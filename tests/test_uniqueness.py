@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from stacks.config import ConfigError, parse
+from stacks.plan import render
 from stacks.plan.__main__ import main
+from stacks.plan.stackfile import read, shipped_stacks
+from stacks.uniqueness import plan_objects
 
 from .conftest import ROOT, tke_config
 
@@ -44,3 +47,23 @@ def test_the_default_namespace_is_refused():
     with pytest.raises(ConfigError) as exc:
         parse(tke_config(namespace="default"))
     assert any(str(i).startswith("tke-llm:namespace: 'default' is not a usable namespace") for i in exc.value.issues)
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_the_program_checks_every_object_it_registers(stack, monkeypatch):
+    """The check runs over what `components.k8s.apply` recorded while building; that record must be
+    exactly the set of Kubernetes objects that reach the engine, or a clash could slip past it."""
+    import stacks.uniqueness
+
+    seen: list[list] = []
+    real = stacks.uniqueness.collisions
+
+    def spy(cfg, objects):
+        seen.append(sorted(objects))
+        return real(cfg, objects)
+
+    monkeypatch.setattr(stacks.uniqueness, "collisions", spy)
+    raw, secrets = read(stack)
+    plan = render(parse(raw, secrets), stack, raw, secrets)
+    assert seen == [sorted(plan_objects(plan))]
+    assert len(seen[0]) == len(plan.k8s_objects) > 10

@@ -19,8 +19,14 @@ from typing import Any
 
 from .errors import PROJECT, ConfigIssue
 
-PROVIDER_NAMESPACES = ("kubernetes", "pulumi", "random", "tencentcloud")
+PROVIDER_NAMESPACES = ("kubernetes", "pulumi", "tencentcloud")
 """Providers (and the engine's own `pulumi:` settings) whose config keys may sit beside the project's."""
+
+RETIRED_NAMESPACES = {
+    "random": "the program no longer uses the pulumi-random provider (it generates its keys and passwords "
+              "itself, components/generated_secret.py)",
+}
+"""Providers the program used to use: their keys are refused with the reason, not only as unknown."""
 
 
 def qualify(key: str) -> tuple[str, str] | None:
@@ -74,6 +80,9 @@ def split(config: dict[Any, Any], *, qualified: bool = False) -> Split:
             spelled[name] = key
         elif namespace in PROVIDER_NAMESPACES:
             out.providers[f"{namespace}:{name}"] = value
+        elif namespace in RETIRED_NAMESPACES:
+            issues.append(ConfigIssue(key, f"{RETIRED_NAMESPACES[namespace]}: a `{namespace}:` key would be "
+                                      "ignored; remove it"))
         else:
             near = difflib.get_close_matches(namespace, [PROJECT, *PROVIDER_NAMESPACES], n=1, cutoff=0.6)
             hint = f"did you mean `{near[0]}:{name}`? " if near else ""

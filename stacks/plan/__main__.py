@@ -48,13 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     for warning in preflight(cfg).warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
-    plan = render(cfg, args.stack, raw, secrets)
-    from stacks.uniqueness import collisions, plan_objects
-
-    clashes = collisions(cfg, plan_objects(plan))
-    if clashes:
-        print(f"Pulumi.{args.stack}.yaml has {len(clashes)} config error(s):", file=sys.stderr)
-        for issue in clashes:
+    try:  # the program itself refuses what only its rendering shows (stacks/uniqueness.py)
+        plan = render(cfg, args.stack, raw, secrets)
+    except ConfigError as err:
+        print(f"Pulumi.{args.stack}.yaml has {len(err.issues)} config error(s):", file=sys.stderr)
+        for issue in err.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
     if args.diff_against:  # read the base first: it may be the directory the new plan is written to

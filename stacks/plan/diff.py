@@ -55,6 +55,19 @@ SOURCES = {
     "tc": "terraform-provider-tencentcloud resource schemas (ForceNew on ids, zones and CIDRs)",
     "tc-attachment": "terraform-provider-tencentcloud tencentcloud/services/tke/resource_tc_kubernetes_cluster_attachment.go: "
                      "every input is ForceNew and there is no Update; a re-attach reinstalls the machine",
+    "tc-nat": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/vpc/resource_tc_nat_gateway.go: "
+              "ForceNew vpc_id, subnet_id, nat_product_version, stock_public_ip_addresses_bandwidth_out; the Update "
+              "fails with 'argument `zone` cannot be changed'",
+    "tc-eip": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/cvm/resource_tc_eip.go: ForceNew type, "
+              "anycast_zone, internet_service_provider; the Update fails with 'update on <field> is not support yet' "
+              "for bandwidth_package_id, anti_ddos_package_id, egress",
+    "tc-route-table": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/vpc/resource_tc_route_table.go: "
+                      "ForceNew vpc_id (name and tags are updated)",
+    "tc-route-entry": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/vpc/resource_tc_route_table_entry.go: "
+                      "every input is ForceNew but disabled (the only field the Update changes)",
+    "tc-tmp-agent": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/tmp/"
+                    "resource_tc_monitor_tmp_tke_cluster_agent.go: ForceNew instance_id; the Update sends only the "
+                    "agent's external labels (ModifyPrometheusAgentExternalLabels)",
     "random": "components/generated_secret.py: a new length replaces the generated secret (a new value)",
     "replaceOnChanges": "the resource's own replaceOnChanges option",
     "provider-move": "a resource moved to another provider instance is replaced",
@@ -132,6 +145,21 @@ FORCE_NEW: dict[str, list[Rule]] = {
     "tencentcloud:Vpc/instance:Instance": _rules(TC_OTHER, "cidrBlock"),
     "tencentcloud:Subnet/instance:Instance": _rules(TC_OTHER, "vpcId", "cidrBlock", "availabilityZone"),
     "tencentcloud:Ccn/attachmentV2:AttachmentV2": _rules(TC_OTHER, "ccnId", "instanceId", "instanceRegion", "instanceType"),
+    # The egress path (components/egress.py) and the managed Prometheus association.
+    "tencentcloud:Nat/gateway:Gateway": [
+        *_rules("tc-nat", "vpcId", "subnetId", "natProductVersion", "stockPublicIpAddressesBandwidthOut"),
+        *_rules("tc-nat", "zone", outcome="refused"),
+    ],
+    "tencentcloud:Eip/instance:Instance": [
+        *_rules("tc-eip", "type", "anycastZone", "internetServiceProvider"),
+        *_rules("tc-eip", "bandwidthPackageId", "antiDdosPackageId", "egress", outcome="refused"),
+    ],
+    "tencentcloud:Route/table:Table": _rules("tc-route-table", "vpcId"),
+    "tencentcloud:Route/tableEntry:TableEntry": _rules(
+        "tc-route-entry", "routeTableId", "destinationCidrBlock", "nextType", "nextHub", "description"),
+    # `agents` (region, cluster type and id, ...) is not ForceNew: a change is an in-place update, which the
+    # provider applies to the external labels only.
+    "tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent": _rules("tc-tmp-agent", "instanceId"),
     GENERATED_SECRET: _rules(RANDOM, "length"),
 }
 
@@ -344,7 +372,8 @@ def canonical_manifests(text: str) -> str:
     return "".join("".join(d) for d in sorted(docs, key=key))
 
 
-_ID_FIELD = re.compile(r"(Id|Ids|Identifier)$")
+# Inputs that hold another resource's id; a route's `nextHub` holds its gateway's (the NAT gateway's).
+_ID_FIELD = re.compile(r"(Id|Ids|Identifier|^nextHub)$")
 
 
 def diff_plans(

@@ -144,6 +144,19 @@ def _collect(monitor: RecordingMonitor) -> list[PlannedResource]:
     return out
 
 
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a render's event loop after draining it. A refused or failed program leaves tasks
+    pending (pulumi's `wait_for_rpcs` stops at the first failed registration); left to the garbage
+    collector, their coroutines would be finalized at any later point of the process (as asyncio.run
+    does, they are cancelled and awaited here instead)."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+
 def config_values(raw: dict[str, Any]) -> dict[str, str]:
     """Pulumi passes every config value as a string; objects as JSON."""
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
@@ -192,5 +205,5 @@ def render(
         return Plan(stack=stack, config=config, resources=_collect(monitor), outputs=outputs, secret_outputs=secret)
     finally:
         monitor.close()
-        loop.close()
+        close_loop(loop)
         asyncio.set_event_loop(None)
