@@ -9,10 +9,7 @@ any GPU is paid for. Everything listens on loopback; every process it starts is 
 from __future__ import annotations
 
 import base64
-import json
-import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess

@@ -49,6 +49,15 @@ def existing_config(**sections: Any) -> dict[str, Any]:
     return cfg
 
 
+def config_errors(raw: dict[str, Any]) -> list[str]:
+    """The keyed messages a config is refused with (it must be refused)."""
+    from stacks.config import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        parse(raw)
+    return [str(i) for i in exc.value.issues]
+
+
 def render_raw(raw: dict[str, Any], stack: str = "test", secrets: set[str] | None = None) -> Plan:
     return render(parse(raw), stack, raw, secrets)
 

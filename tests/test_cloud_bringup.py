@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import SYSTEM_POOL, gateway_config_name, render_raw, tke_config
+from .conftest import SYSTEM_POOL, config_errors, gateway_config_name, render_raw, tke_config
 
 TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
 H20_POOL = {"kind": "attached", "name": "h20", "instanceIds": ["ins-aaaaaaaa", "ins-bbbbbbbb"], "keyId": "skey-11111111",
@@ -58,7 +58,7 @@ def test_plan_dependencies_are_the_registered_ones(turbo_plan):
 
 # Egress ---------------------------------------------------------------------------------------------
 
-from stacks.config import ConfigError, parse  # noqa: E402
+from stacks.config import parse  # noqa: E402
 from stacks.plan.summary import summary  # noqa: E402
 
 MS_MODEL = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
@@ -66,10 +66,7 @@ MS_MODEL = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "g
             "settings": {"maxModelLen": 16384}}
 
 
-def _errors(raw) -> list[str]:
-    with pytest.raises(ConfigError) as exc:
-        parse(raw)
-    return [str(i) for i in exc.value.issues]
+_errors = config_errors
 
 
 def _net(**egress):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from stacks.bringup import estimate
-from stacks.config import ConfigError, parse
+from stacks.config import parse
 from stacks.preflight import preflight
 
-from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
+from .conftest import GPU_POOL, SYSTEM_POOL, config_errors, existing_config, render_raw, tke_config
 
 R1_7B = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
          "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
@@ -22,10 +22,7 @@ R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h2
       "settings": {"maxModelLen": 32768}}
 
 
-def errors(raw) -> list[str]:
-    with pytest.raises(ConfigError) as exc:
-        parse(raw)
-    return [str(i) for i in exc.value.issues]
+errors = config_errors
 
 
 def warnings(raw) -> list[str]:

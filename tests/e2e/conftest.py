@@ -73,6 +73,13 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
         cluster.stop()
 
 
+def engine_stack(local: Harness, name: str, config: dict[str, Any]):
+    """The stack on the local cluster, with its config map kept on it for the change tests."""
+    st = local.engine.stack(name, config)
+    st.config = config  # type: ignore[attr-defined]
+    return st
+
+
 def set_config(local: Harness, name: str, stack, config: dict[str, Any]) -> None:
     local.engine.write_config(name, config)
     stack.config = config

@@ -9,14 +9,13 @@ from __future__ import annotations
 import copy
 import time
 from datetime import datetime
-from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
 from e2e.engine import run
 
-from .conftest import PREFIX, Harness, offline_actions, resource_steps, set_config, shipped_config
+from .conftest import PREFIX, Harness, engine_stack, local_cluster_config, offline_actions, resource_steps, set_config, shipped_config
 
 STACK = "byo"
 STACK_CONFIG = shipped_config("byo")
@@ -32,12 +31,7 @@ def ts(value: str) -> datetime:
 
 @pytest.fixture(scope="module")
 def stack(local: Harness):
-    from .conftest import local_cluster_config
-
-    config = local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local")
-    st = local.engine.stack(STACK, config)
-    st.config = config  # type: ignore[attr-defined]
-    return st
+    return engine_stack(local, STACK, local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local"))
 
 
 def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack) -> None:

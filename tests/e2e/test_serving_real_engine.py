@@ -13,7 +13,7 @@ from e2e.engine import run
 
 import copy
 
-from .conftest import Harness, local_cluster_config, offline_actions, resource_steps, set_config
+from .conftest import Harness, engine_stack, local_cluster_config, offline_actions, resource_steps, set_config
 from .test_byo_real_engine import ts
 
 STACK = "serving"
@@ -30,9 +30,7 @@ pytestmark = pytest.mark.real_engine
 def stack(local: Harness):
     config = local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local")
     config["tke-llm:cluster"]["leaderWorkerSetInstalled"] = True
-    st = local.engine.stack(STACK, config)
-    st.config = config  # type: ignore[attr-defined]
-    return st
+    return engine_stack(local, STACK, config)
 
 
 def test_up_schedules_deployments_and_leader_worker_groups_on_the_pool(local: Harness, stack) -> None:
