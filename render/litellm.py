@@ -20,6 +20,7 @@ config in front of fake engines.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -153,6 +154,8 @@ class GatewaySpec:
     memory: str = "1Gi"
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
+    affinity: dict[str, Any] = field(default_factory=dict)
+    """Off the GPU nodes when there is no system pool to select (stacks/placement.py)."""
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -302,6 +305,8 @@ def _placement(spec: GatewaySpec) -> dict[str, Any]:
         pod["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
         pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    if spec.affinity:
+        pod["affinity"] = copy.deepcopy(spec.affinity)
     return pod
 
 
@@ -375,7 +380,8 @@ def database_url(password: str, namespace: str) -> str:
 
 
 def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: str | None,
-                   node_selector: dict[str, str]) -> dict[str, Any]:
+                   node_selector: dict[str, str], tolerations: tuple[dict[str, Any], ...] = (),
+                   affinity: dict[str, Any] | None = None) -> dict[str, Any]:
     claim: dict[str, Any] = {
         "metadata": {"name": "data", "labels": db_labels()},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
@@ -412,6 +418,10 @@ def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: s
     }
     if node_selector:
         pod["nodeSelector"] = dict(node_selector)
+    if tolerations:
+        pod["tolerations"] = [dict(t) for t in tolerations]
+    if affinity:
+        pod["affinity"] = copy.deepcopy(affinity)
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
