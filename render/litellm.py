@@ -310,6 +310,20 @@ def _placement(spec: GatewaySpec) -> dict[str, Any]:
     return pod
 
 
+def _spread_skew(spec: GatewaySpec) -> int:
+    """1 (one replica per node where it can) unless the pods carry the off-GPU preference.
+
+    The kube-scheduler weighs NodeAffinity and PodTopologySpread scores equally (2 each, kubernetes
+    v1.30 pkg/scheduler/apis/config/v1/default_plugins.go), both normalised to 0-100. With maxSkew 1,
+    on a cluster with one CPU node the second replica's spread score is 0 there and 100 on a GPU node
+    (podtopologyspread/scoring.go: `scoreForCount` = count * weight + maxSkew - 1, normalised as
+    100 * (max + min - s) / max with min 0): it cancels the preference and the pod landed on the GPU
+    node under the real scheduler. maxSkew 2 adds 1 to every node's count score, so min > 0 and the
+    spread can never take 100 points off a node: the off-GPU preference wins, and replicas still
+    spread over several CPU nodes where there are some (the preference ties between those)."""
+    return 2 if spec.affinity else 1
+
+
 def deployment(spec: GatewaySpec) -> dict[str, Any]:
     """At least two replicas spread over nodes; a rollout adds a pod before removing one, and a pod
     leaves the Service before it stops (preStop), so in-flight requests finish."""
@@ -343,7 +357,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
         "terminationGracePeriodSeconds": spec.request_timeout_seconds + 30,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
-            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+            "maxSkew": _spread_skew(spec), "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": selector()},
         }],
         **_placement(spec),

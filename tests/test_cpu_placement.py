@@ -140,3 +140,16 @@ def test_a_cpu_node_sharing_labels_with_one_pool_still_outranks_another_pools_gp
     assert cpu > score(terms, {"accelerator": "l20", "role": "worker"}), "a node of pool b"
     assert cpu > score(terms, {"gpu": "true", "role": "worker"}), "a node of pool a"
     assert score(terms, {"gpu": "true", "role": "worker", "accelerator": "l20"}) == 0, "in both pools"
+
+
+def spread_skew(plan) -> int:
+    (constraint,) = pod_of(plan.manifest("Deployment", litellm.NAME))["topologySpreadConstraints"]
+    assert constraint["topologyKey"] == "kubernetes.io/hostname" and constraint["whenUnsatisfiable"] == "ScheduleAnyway"
+    return constraint["maxSkew"]
+
+
+def test_the_gateway_spread_cannot_outweigh_the_off_gpu_preference(byo_plan):
+    """With maxSkew 1 the second replica went to the GPU node of a one-CPU-node cluster (the real
+    scheduler, e2e.try_local byo); on TKE the system pool's selector already decides, skew stays 1."""
+    assert spread_skew(byo_plan) == 2
+    assert spread_skew(render_raw(tke_config(models=[{**OLLAMA}]))) == 1
