@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 from render.meta import image as mirrored
 from render.namespace import namespace
 from stacks.chart_hooks import hook_free
+from stacks.placement import CpuPlacement
 from stacks.catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
 
 from .base import Component
@@ -20,7 +21,7 @@ NAMESPACE = "lws-system"
 class LwsController(Component):
     chart: k8s.helm.v4.Chart
 
-    def __init__(self, name: str, *, image_registry: str | None, node_selector: dict[str, str],
+    def __init__(self, name: str, *, image_registry: str | None, placement: CpuPlacement,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("tke-llm:cluster:LwsController", name, opts)
         ns = apply(f"{name}-ns", namespace(NAMESPACE), self.child())
@@ -33,7 +34,7 @@ class LwsController(Component):
             # Chart v4 never runs Helm hooks; the LWS chart has none (stacks/chart_hooks.py).
             values=hook_free(LWS_CHART, LWS_CHART_VERSION, {
                 "image": {"manager": {"repository": repo, "tag": LWS_IMAGE_TAG, "pullPolicy": "IfNotPresent"}},
-                "nodeSelector": node_selector,
+                **placement.chart_values(),
             }),
             opts=self.child(depends_on=[ns]),
         )

@@ -14,6 +14,7 @@ import pulumi
 
 from render.model_cache import download_job, node_downloader_daemonset
 from render.credentials import opaque_secret
+from stacks.placement import CpuPlacement
 from stacks.serving import ServingPlan
 
 from .base import Component
@@ -36,7 +37,7 @@ class ModelCache(Component):
         name: str,
         *,
         plan: ServingPlan,
-        system_selector: dict[str, str],
+        placement: CpuPlacement,
         hub_token: pulumi.Input[str] | None = None,
         image_registry: str | None = None,
         pip_index_url: str | None = None,
@@ -44,7 +45,8 @@ class ModelCache(Component):
         retries: int = 6,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`keep_revisions`: revisions of the same model id other models of the stack are configured
+        """`placement`: where CPU work runs (stacks/placement.py), for the shared-storage Job.
+        `keep_revisions`: revisions of the same model id other models of the stack are configured
         with, which the download of a new revision must not remove (render/model_cache.py)."""
         super().__init__("tke-llm:model:ModelCache", name, opts)
         spec, source = plan.spec, plan.source
@@ -63,7 +65,8 @@ class ModelCache(Component):
         if spec.volume.pvc_name is not None:
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
-                node_selector=system_selector, budget_seconds=plan.download_seconds, image=tool_image,
+                node_selector=placement.node_selector, tolerations=placement.tolerations,
+                affinity=placement.affinity, budget_seconds=plan.download_seconds, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
             )
             timeout = f"{download_await_seconds(plan)}s"

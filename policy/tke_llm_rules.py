@@ -6,7 +6,8 @@ hands to policies (camelCase, Kubernetes objects as written); during preview the
 read-only Mapping/Sequence proxies, so nothing here checks for `dict`/`list` exactly.
 
 Heuristics, stated once:
-- A *GPU container* requests a GPU resource, or runs on GPU nodes (a GPU node selector or affinity,
+- A *GPU container* requests a GPU resource, or runs on GPU nodes (a GPU node selector or an affinity
+  that draws it to GPU nodes (In/Exists, not the NotIn of a pod kept off them),
   the `nvidia.com/gpu` toleration, a super-node GPU annotation) in an engine pod (label
   `app.kubernetes.io/component: model-server`) or from a known GPU serving image (vLLM, SGLang,
   Ollama, TGI, Triton, LMDeploy). The same image on CPU nodes (an Ollama pull Job) is not one.
@@ -116,8 +117,21 @@ def targets_gpu_nodes(meta: Mapping[str, Any], pod: Mapping[str, Any]) -> bool:
         return True
     if SUPER_NODE_GPU in _map(meta.get("annotations")):
         return True
-    affinity = json.dumps(_plain(_map(pod.get("affinity")).get("nodeAffinity")), default=str)
-    return bool(GPU_NODE_HINT.search(affinity)) if affinity != "null" else False
+    return any(GPU_NODE_HINT.search(json.dumps(_plain(e), default=str)) for e in _attracting(pod))
+
+
+def _attracting(pod: Mapping[str, Any]) -> Iterator[Any]:
+    """Node-affinity expressions that draw the pod to nodes (In, Exists, Gt, Lt), required or
+    preferred; NotIn and DoesNotExist keep it away (the CPU pods' off-GPU preference on an existing
+    cluster, stacks/placement.py) and say nothing about running on GPU nodes."""
+    na = _map(_map(pod.get("affinity")).get("nodeAffinity"))
+    terms = list(_seq(_map(na.get("requiredDuringSchedulingIgnoredDuringExecution")).get("nodeSelectorTerms")))
+    terms += [_map(p).get("preference") for p in _seq(na.get("preferredDuringSchedulingIgnoredDuringExecution"))]
+    for term in terms:
+        term = _map(term)
+        for e in [*_seq(term.get("matchExpressions")), *_seq(term.get("matchFields"))]:
+            if str(_map(e).get("operator")) not in ("NotIn", "DoesNotExist"):
+                yield e
 
 
 def gpu_limits(r: Res) -> list[str]:

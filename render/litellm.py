@@ -20,6 +20,7 @@ config in front of fake engines.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -153,6 +154,8 @@ class GatewaySpec:
     memory: str = "1Gi"
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
+    affinity: dict[str, Any] = field(default_factory=dict)
+    """Off the GPU nodes when there is no system pool to select (stacks/placement.py)."""
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -302,7 +305,23 @@ def _placement(spec: GatewaySpec) -> dict[str, Any]:
         pod["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
         pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    if spec.affinity:
+        pod["affinity"] = copy.deepcopy(spec.affinity)
     return pod
+
+
+def _spread_skew(spec: GatewaySpec) -> int:
+    """1 (one replica per node where it can) unless the pods carry the off-GPU preference.
+
+    The kube-scheduler weighs NodeAffinity and PodTopologySpread scores equally (2 each, kubernetes
+    v1.30 pkg/scheduler/apis/config/v1/default_plugins.go), both normalised to 0-100. With maxSkew 1,
+    on a cluster with one CPU node the second replica's spread score is 0 there and 100 on a GPU node
+    (podtopologyspread/scoring.go: `scoreForCount` = count * weight + maxSkew - 1, normalised as
+    100 * (max + min - s) / max with min 0): it cancels the preference and the pod landed on the GPU
+    node under the real scheduler. maxSkew 2 adds 1 to every node's count score, so min > 0 and the
+    spread can never take 100 points off a node: the off-GPU preference wins, and replicas still
+    spread over several CPU nodes where there are some (the preference ties between those)."""
+    return 2 if spec.affinity else 1
 
 
 def deployment(spec: GatewaySpec) -> dict[str, Any]:
@@ -338,7 +357,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
         "terminationGracePeriodSeconds": spec.request_timeout_seconds + 30,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
-            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+            "maxSkew": _spread_skew(spec), "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": selector()},
         }],
         **_placement(spec),
@@ -375,7 +394,8 @@ def database_url(password: str, namespace: str) -> str:
 
 
 def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: str | None,
-                   node_selector: dict[str, str]) -> dict[str, Any]:
+                   node_selector: dict[str, str], tolerations: tuple[dict[str, Any], ...] = (),
+                   affinity: dict[str, Any] | None = None) -> dict[str, Any]:
     claim: dict[str, Any] = {
         "metadata": {"name": "data", "labels": db_labels()},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
@@ -412,6 +432,10 @@ def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: s
     }
     if node_selector:
         pod["nodeSelector"] = dict(node_selector)
+    if tolerations:
+        pod["tolerations"] = [dict(t) for t in tolerations]
+    if affinity:
+        pod["affinity"] = copy.deepcopy(affinity)
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",

@@ -44,6 +44,7 @@ never re-run.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import posixpath
@@ -324,6 +325,7 @@ def _pod_spec(
     restart_policy: str,
     node_selector: dict[str, str],
     tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+    affinity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     pod: dict[str, Any] = {
         "containers": [container],
@@ -337,6 +339,8 @@ def _pod_spec(
         pod["nodeSelector"] = dict(node_selector)
     if tolerations:
         pod["tolerations"] = [dict(t) for t in tolerations]
+    if affinity:
+        pod["affinity"] = copy.deepcopy(affinity)
     return pod
 
 
@@ -350,6 +354,7 @@ def download_job(
     node_selector: dict[str, str],
     budget_seconds: int,
     tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    affinity: dict[str, Any] | None = None,
     image: str | None = None,
     pip_index_url: str | None = None,
     root_disk_gb: int | None = None,
@@ -359,7 +364,8 @@ def download_job(
     keep_revisions: tuple[str, ...] | None = None,
     retries: int = 6,
 ) -> dict[str, Any]:
-    """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU.
+    """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU;
+    without a system pool, `affinity` keeps it off the GPU nodes (stacks/placement.py).
 
     - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
     - backoffLimit `retries` (modelCache.retries, default 6) with restartPolicy Never: each retry is a new pod (resuming from the partial
@@ -392,7 +398,8 @@ def download_job(
             "template": {
                 "metadata": template_meta,
                 "spec": _pod_spec(
-                    container, model_volume, restart_policy="Never", node_selector=node_selector, tolerations=tolerations
+                    container, model_volume, restart_policy="Never", node_selector=node_selector, tolerations=tolerations,
+                    affinity=affinity,
                 ),
             },
         },

@@ -24,6 +24,7 @@ Facts the manifests encode (reference 2.7, 2.8, P15):
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,8 @@ class WebuiSpec:
     memory: str = "1Gi"
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
+    affinity: dict[str, Any] = field(default_factory=dict)
+    """Off the GPU nodes when there is no system pool to select (stacks/placement.py)."""
 
     def __post_init__(self) -> None:
         if (self.openai_base_url is None) == (self.ollama_base_url is None):
@@ -150,6 +153,8 @@ def deployment(spec: WebuiSpec) -> dict[str, Any]:
         pod["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
         pod["tolerations"] = [dict(t) for t in spec.tolerations]
+    if spec.affinity:
+        pod["affinity"] = copy.deepcopy(spec.affinity)
     strategy = {"type": "Recreate"} if spec.replicas == 1 else ROLLING_NO_DOWNTIME
     return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod, strategy=strategy)
 

@@ -21,7 +21,8 @@ from render.network_policy import pod_peer, port_rule
 from .catalog.images import LITELLM_IMAGE, OPENWEBUI_IMAGE, POSTGRES_IMAGE
 from .config import StackConfig
 from .config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
-from .serving import ServingPlan, tolerations
+from .placement import cpu_placement
+from .serving import ServingPlan
 
 
 def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, str]] | None, list[dict[str, Any]]]:
@@ -33,15 +34,6 @@ def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, 
     sources = expose.sources(cfg.exposure.api)
     extra = [] if sources is False else [port_rule(port(plan.spec.engine), sources)]  # type: ignore[arg-type]
     return peers, extra
-
-
-def _placement(cfg: StackConfig) -> tuple[dict[str, str], tuple[dict[str, Any], ...]]:
-    """The gateway and the UI run on the CPU system pool (on an existing cluster: wherever the
-    scheduler puts untainted CPU work)."""
-    system = cfg.system_pool
-    if system is None:
-        return {}, ()
-    return dict(system.node_labels), tuple(tolerations(system))
 
 
 def webui_volume(cfg: StackConfig) -> tuple[str | None, str]:
@@ -60,7 +52,7 @@ def webui_volume(cfg: StackConfig) -> tuple[str | None, str]:
 
 def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str]) -> litellm.GatewaySpec:
     g = cfg.gateway
-    node_selector, tols = _placement(cfg)
+    where = cpu_placement(cfg)
     return litellm.GatewaySpec(
         namespace=cfg.namespace,
         image=mirrored(LITELLM_IMAGE, cfg.image_registry),
@@ -75,8 +67,9 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         virtual_keys=g.virtual_keys.enabled,
         cpu=g.cpu,
         memory=g.memory,
-        node_selector=node_selector,
-        tolerations=tols,
+        node_selector=where.node_selector,
+        tolerations=where.tolerations,
+        affinity=where.affinity,
     )
 
 
@@ -132,7 +125,7 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
     outputs["apiBaseUrl"] = api_url
 
     if cfg.webui.enabled:
-        node_selector, tols = _placement(cfg)
+        where = cpu_placement(cfg)
         ollama_only = not cfg.gateway.enabled and plans[0].spec.engine == "ollama"
         spec_ui = webui.WebuiSpec(
             namespace=ns,
@@ -145,8 +138,9 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             public_url=expose.static_url(ui_exp),
             cpu=cfg.webui.cpu,
             memory=cfg.webui.memory,
-            node_selector=node_selector,
-            tolerations=tols,
+            node_selector=where.node_selector,
+            tolerations=where.tolerations,
+            affinity=where.affinity,
         )
         storage_class, access_mode = webui_volume(cfg)
         ui_sources = expose.sources(ui_exp)

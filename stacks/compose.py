@@ -147,8 +147,9 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     from .serving import serving_plan
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
-    system = cfg.system_pool
-    system_selector = system.node_labels if system else {}
+    from .placement import cpu_placement
+
+    on_cpu = cpu_placement(cfg)
     wait_for_weights = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
     caches: list[ModelCache] = []
     pools = None if wait_for_weights else gpu_pools({})
@@ -161,7 +162,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         on_gpu_nodes = cfg.storage.kind == "local" and pools is not None
         cache_opts = pulumi.ResourceOptions.merge(after_storage, pulumi.ResourceOptions(depends_on=[pools])) \
             if on_gpu_nodes else after_storage
-        caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, system_selector=system_selector,
+        caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, placement=on_cpu,
                                  hub_token=token, image_registry=cfg.image_registry,
                                  pip_index_url=cfg.model_cache.pip_index_url,
                                  keep_revisions=_revisions_in_use(plans, plan),
@@ -177,7 +178,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     if any(m.multi_node for m in cfg.models) and not (existing and existing.leader_worker_set_installed):
         from components.lws_controller import LwsController
 
-        lws = [LwsController("lws", image_registry=cfg.image_registry, node_selector=system_selector,
+        lws = [LwsController("lws", image_registry=cfg.image_registry, placement=on_cpu,
                              opts=in_ns)]
     from .operations import operations_plan
 

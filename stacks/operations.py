@@ -33,6 +33,7 @@ from .catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from .config import StackConfig
 from .config.node_pools import GPU_LABEL
 from .config.operations import MonitoringConfig, min_replicas, surge_capacity
+from .placement import cpu_placement
 from .serving import IMAGE_PULL_SECONDS, ServingPlan
 
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
@@ -237,7 +238,7 @@ def _gpu_placement(cfg: StackConfig) -> dict[str, Any]:
 
 def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
     reg = cfg.image_registry
-    system = cfg.system_pool.node_labels if cfg.system_pool else {}
+    system = cpu_placement(cfg).chart_values  # nodeSelector (+ tolerations, affinity) of each pod
     out: list[ChartSpec] = []
     mon = cfg.monitoring
     in_cluster = mon is not None and mon.prometheus.kind == "in-cluster"
@@ -249,14 +250,14 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
             "prometheus": {"prometheusSpec": {"serviceMonitorSelectorNilUsesHelmValues": False,
                                               "podMonitorSelectorNilUsesHelmValues": False,
                                               "ruleSelectorNilUsesHelmValues": False,
-                                              "nodeSelector": system}},
-            "alertmanager": {"alertmanagerSpec": {"nodeSelector": system}},
-            "prometheusOperator": {"nodeSelector": system},
-            "grafana": {"nodeSelector": system, "sidecar": {"dashboards": {
+                                              **system()}},
+            "alertmanager": {"alertmanagerSpec": system()},
+            "prometheusOperator": system(),
+            "grafana": {**system(), "sidecar": {"dashboards": {
                 "enabled": True, "label": next(iter(mon.dashboard_labels), "grafana_dashboard"),
                 "labelValue": next(iter(mon.dashboard_labels.values()), "1"), "searchNamespace": "ALL"}}},
             # The pool-at-maximum alert counts nodes by their pool label.
-            "kube-state-metrics": {"nodeSelector": system, "metricLabelsAllowlist": ["nodes=[tke-llm.io/pool]"]},
+            "kube-state-metrics": {**system(), "metricLabelsAllowlist": ["nodes=[tke-llm.io/pool]"]},
         }
         if reg:
             values["global"] = {"imageRegistry": reg}
@@ -275,7 +276,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
                         for key, repo in images.KEDA_IMAGES.items()}
         out.append(ChartSpec("keda", images.KEDA_CHART, keda_chart_version(cfg.cluster.minor),
                              images.KEDA_CHART_REPO, "keda", False,
-                             {"image": image_values, "nodeSelector": system}))
+                             {"image": image_values, **system()}))
     if cfg.autoscalers.install_prometheus_adapter and mon is not None and mon.prometheus.query_url:
         url = urlsplit(mon.prometheus.query_url)
         rules = adapter_rules(cfg.namespace, adapter_engines)["rules"]
@@ -284,7 +285,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
                            "path": url.path.rstrip("/")},
             "rules": {"default": False, "custom": rules},
             "image": {"repository": mirrored(images.PROMETHEUS_ADAPTER_IMAGE, reg)},
-            "nodeSelector": system,
+            **system(),
         }
         out.append(ChartSpec("prometheus-adapter", images.PROMETHEUS_ADAPTER_CHART,
                              images.PROMETHEUS_ADAPTER_CHART_VERSION, images.PROMETHEUS_COMMUNITY_REPO,

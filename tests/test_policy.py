@@ -72,6 +72,18 @@ def test_gpu_limits_pass_and_fail():
     assert rules.gpu_limits(pull) == []
 
 
+def test_a_pull_kept_off_gpu_nodes_by_affinity_is_not_a_gpu_container_one_drawn_to_them_is():
+    def pull(operator):
+        expr = {"key": "nvidia.com/gpu.present", "operator": operator, "values": ["true"]}
+        affinity = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "preference": {"matchExpressions": [expr]}}]}}
+        return deployment(container(image="ollama/ollama:0.12.10", resources={}),
+                          labels={"app.kubernetes.io/component": "model-download"},
+                          pod={"tolerations": [], "affinity": affinity})
+    assert rules.gpu_limits(pull("NotIn")) == [], "the off-GPU preference of an existing cluster's download"
+    assert ["without a GPU limit" in m for m in rules.gpu_limits(pull("In"))] == [True]
+
+
 def test_gpu_limits_cover_leaderworkerset_templates():
     pod = {"metadata": {"labels": ENGINE_LABELS},
            "spec": {"nodeSelector": {"tke-llm.io/gpu": "H20"}, "containers": [container(resources={})]}}
