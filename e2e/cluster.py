@@ -215,15 +215,31 @@ class LocalCluster:
     def _kwok(self) -> None:
         for crd in sorted((self.tools / "kwok" / "crd").glob("*.yaml")):
             self.apply_file(crd)
-        for kind in ("CustomResourceDefinition",):
-            self.kube.wait("kwok's Stage CRD", lambda: self._served("kwok.x-k8s.io/v1alpha1", "Stage"), timeout=30)
+        self.kube.wait("kwok's Stage CRD", lambda: self._served("kwok.x-k8s.io/v1alpha1", "Stage"), timeout=30)
         for stage in sorted((self.tools / "kwok" / "stages").glob("*.yaml")):
             self.apply_file(stage)
-        self._spawn("kwok", [
-            str(self.bin / "kwok"), "--kubeconfig", str(self.kubeconfig),
-            "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
-            "--cidr", "10.244.0.1/16", "--node-ip", "10.0.0.1", "--node-lease-duration-seconds", "40",
-            "--enable-crds", "Stage", "--server-address", f"{HOST}:{free_port()}"])
+        # kwok v0.7.0 sometimes stalls before starting its stage controllers when the Stage CRD is new (seen
+        # once in ~10 starts: its log stops after "Starting HTTP server" and no node ever turns Ready). It
+        # is started again, keeping each attempt's log, until its stage controllers run.
+        for attempt in range(1, 4):
+            log = self.dir / "kwok.log"
+            if log.exists():
+                log.rename(self.dir / f"kwok-attempt-{attempt - 1}.log")
+            proc = self._spawn("kwok", [
+                str(self.bin / "kwok"), "--kubeconfig", str(self.kubeconfig),
+                "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
+                "--cidr", "10.244.0.1/16", "--node-ip", "10.0.0.1", "--node-lease-duration-seconds", "40",
+                "--enable-crds", "Stage", "--server-address", f"{HOST}:{free_port()}"])
+            try:
+                self.kube.wait("kwok's stage controllers", lambda: self._check_alive() or
+                               "Start stage controller" in self.logs("kwok"), timeout=30)
+                return
+            except TimeoutError:
+                if attempt == 3:
+                    raise
+                proc.kill()
+                proc.wait()
+                self.procs.remove(("kwok", proc))
 
     def _served(self, api_version: str, kind: str) -> bool:
         try:
