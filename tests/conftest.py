@@ -58,6 +58,19 @@ def config_errors(raw: dict[str, Any]) -> list[str]:
     return [str(i) for i in exc.value.issues]
 
 
+def plan_errors(tmp_path: Path, capsys: Any, text: str) -> list[str]:
+    """The offline plan's refusal of a stack file: exit 2, no traceback, nothing written, the lines it printed."""
+    from stacks.plan.__main__ import main
+
+    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "t").exists(), "nothing is written for a refused stack"
+    return [line.strip() for line in err.splitlines()]
+
+
 def render_raw(raw: dict[str, Any], stack: str = "test", secrets: set[str] | None = None) -> Plan:
     return render(parse(raw), stack, raw, secrets)
 

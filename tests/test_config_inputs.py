@@ -6,20 +6,12 @@ from __future__ import annotations
 import pytest
 
 from stacks.config import ConfigError, parse
-from stacks.plan.__main__ import main
 
-from .conftest import ROOT, existing_config, tke_config
+from .conftest import ROOT, existing_config, plan_errors, tke_config
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
 
-def plan_errors(tmp_path, capsys, text: str) -> list[str]:
-    (tmp_path / "Pulumi.t.yaml").write_text(text)
-    code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err
-    return [line.strip() for line in err.splitlines()]
 
 
 def errors(raw, secrets=None) -> list[str]:

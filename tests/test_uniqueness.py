@@ -6,23 +6,15 @@ import pytest
 
 from stacks.config import ConfigError, parse
 from stacks.plan import render
-from stacks.plan.__main__ import main
 from stacks.plan.stackfile import read, shipped_stacks
 from stacks.uniqueness import plan_objects
 
-from .conftest import ROOT, tke_config
+from .conftest import ROOT, plan_errors, tke_config
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 PROD = (ROOT / "Pulumi.prod.yaml").read_text()
 
 
-def plan_errors(tmp_path, capsys, text: str) -> list[str]:
-    (tmp_path / "Pulumi.t.yaml").write_text(text)
-    code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert not (tmp_path / "out" / "t").exists(), "nothing is written for a refused stack"
-    return [line.strip() for line in err.splitlines()]
 
 
 @pytest.mark.parametrize("model, kind", [("llm-gateway", "Deployment"), ("open-webui", "Deployment")])
