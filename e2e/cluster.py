@@ -26,6 +26,17 @@ from .kube import ApiError, Kube
 HOST = "127.0.0.1"
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 SERVICE_CIDR = "10.96.0.0/16"
+PREFIX = "tke-llm:"
+SHARED_CRDS = Path(__file__).resolve().parents[2] / "shared" / "crds"
+"""The upstream CRDs the stacks' custom resources need (ServiceMonitor, PrometheusRule, HTTPRoute,
+ScaledObject, and LeaderWorkerSet v0.10.0, the stack's chart release)."""
+
+
+def parse_stack(config: dict[str, Any]) -> Any:
+    """The typed config of a stack file's `config:` map (keys with their project prefix)."""
+    from stacks.config import parse
+
+    return parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
 
 
 def free_port() -> int:
@@ -268,6 +279,16 @@ class LocalCluster:
         except ApiError as err:
             if err.status != 409:
                 raise
+
+    def prepare(self, config: dict[str, Any], storage_classes: list[str], per_pool: int = 2) -> Any:
+        """Shape the cluster for a stack: the shared CRDs, fake nodes for its pools and the StorageClasses
+        it names. Returns the stack's typed config."""
+        cfg = parse_stack(config)
+        self.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
+        self.add_nodes(nodes_for(cfg, per_pool=per_pool))
+        for sc in storage_classes:
+            self.add_storage(sc)
+        return cfg
 
     def install_crds(self, paths: list[Path]) -> None:
         """CustomResourceDefinitions the stack's objects need (e.g. ../shared/crds: ServiceMonitor,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import copy
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
@@ -16,11 +15,10 @@ if TYPE_CHECKING:
     from .cluster import LocalCluster
 
 LWS_API = "leaderworkerset.x-k8s.io/v1"
-SHARED_CRDS = Path(__file__).resolve().parents[2] / "shared" / "crds"
 
 
 def start_lws(cluster: "LocalCluster") -> None:
-    from .cluster import HOST, free_port
+    from .cluster import HOST, SHARED_CRDS, free_port
 
     src = cluster.tools / "lws"
     d = cluster.dir / "lws"

@@ -22,13 +22,11 @@ from pathlib import Path
 
 import yaml
 
-from .cluster import LocalCluster, nodes_for
+from .cluster import PREFIX, LocalCluster, parse_stack
 from .engine import Engine, run
-from .lws import SHARED_CRDS
 from .toolchain import tools_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "tke-llm:"
 LOCAL_STORAGE_CLASS = "local-models"
 
 
@@ -36,9 +34,7 @@ def local_config(stack: str, kubeconfig: Path) -> tuple[dict, list[str]]:
     """The stack's config pointed at the local cluster, and the StorageClasses the cluster must offer."""
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     config = {k: v for k, v in config.items() if not k.startswith("tencentcloud:")}
-    from stacks.config import parse
-
-    original = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
+    original = parse_stack(config)
     cluster = config.get(f"{PREFIX}cluster", {})
     config[f"{PREFIX}cluster"] = {"kind": "existing", "name": cluster.get("name", stack),
                                   "kubernetesVersion": "1.30.0", "kubeconfigPath": str(kubeconfig)}
@@ -109,13 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster.start()
     try:
         config, classes = local_config(args.stack, cluster.kubeconfig)
-        from stacks.config import parse
-
-        cfg = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
-        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
-        cluster.add_nodes(nodes_for(cfg, per_pool=2))
-        for sc in classes:
-            cluster.add_storage(sc)
+        cluster.prepare(config, classes)
         print(f"local cluster: KUBECONFIG={cluster.kubeconfig}", flush=True)
         engine = Engine(tools, args.dir / "engine")
         stack = engine.stack(args.stack, config)

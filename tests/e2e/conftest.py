@@ -13,12 +13,10 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from e2e.cluster import LocalCluster, nodes_for
+from e2e.cluster import LocalCluster
 from e2e.engine import Engine
-from e2e.lws import SHARED_CRDS
 from e2e.toolchain import tools_dir
 from stacks.plan.diff import diff_plans, load_plan
-from stacks.config import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "tke-llm:"
@@ -32,10 +30,6 @@ def tools() -> Path:
 def shipped_config(stack: str) -> dict[str, Any]:
     """The `config:` mapping of a shipped stack file, keys with their project prefix."""
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def unprefixed(config: dict[str, Any]) -> dict[str, Any]:
-    return {k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)}
 
 
 def local_cluster_config(config: dict[str, Any], kubeconfig: Path, name: str) -> dict[str, Any]:
@@ -63,11 +57,7 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
     cluster.start()
     try:
         config = local_cluster_config(mod.STACK_CONFIG, cluster.kubeconfig, "local")
-        cfg = parse(unprefixed(config))
-        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
-        cluster.add_nodes(nodes_for(cfg, per_pool=getattr(mod, "NODES_PER_POOL", 2)))
-        for sc in getattr(mod, "STORAGE_CLASSES", ()):
-            cluster.add_storage(sc)
+        cluster.prepare(config, list(getattr(mod, "STORAGE_CLASSES", ())), getattr(mod, "NODES_PER_POOL", 2))
         yield Harness(cluster, Engine(tools, work / "engine"))
     finally:
         cluster.stop()

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from e2e.cluster import LocalCluster, nodes_for
+from e2e.cluster import LocalCluster
 from e2e.engine import Engine, run
-from e2e.lws import SHARED_CRDS
-from e2e.try_local import PREFIX, local_config
-from stacks.config import parse
+from e2e.try_local import local_config
 
 from .test_byo_real_engine import ts
 
@@ -23,11 +21,7 @@ pytestmark = pytest.mark.real_engine
 def test_in_cluster_layer_comes_up_and_stays_put(tools: Path, tmp_path: Path, stack: str) -> None:
     with LocalCluster(tools, tmp_path / "cluster", lws=True) as cluster:
         config, classes = local_config(stack, cluster.kubeconfig)
-        cfg = parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
-        cluster.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
-        cluster.add_nodes(nodes_for(cfg, per_pool=2))
-        for sc in classes:
-            cluster.add_storage(sc)
+        cfg = cluster.prepare(config, classes)
         st = Engine(tools, tmp_path / "engine").stack(stack, config)
         result, steps = run(st, "up")
         assert result.summary.result == "succeeded", steps.diagnostics
