@@ -35,7 +35,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	touch $@
 
 plan: $(VENV)/.installed
-	$(PY) -m stacks.plan $(STACK)
+	$(PY) -m preview $(STACK)
 
 # pulumi-policy pins protobuf 5.x; the program's venv has protobuf 6: the pack gets its own venv.
 $(POLICY_VENV)/.installed: policy/requirements.txt
@@ -58,8 +58,8 @@ $(GATEWAY_VENV)/.installed: requirements-gateway.txt
 gateway-venv: $(GATEWAY_VENV)/.installed
 
 # The engines' argument parsers for tests/test_engine_parsers.py: a small venv (pure-Python modules only)
-# plus the vLLM and SGLang wheels' sources at the versions of stacks/catalog/images.py.
-$(ENGINES_VENV)/.installed: requirements-engines.txt stacks/catalog/images.py tests/engine_parsers/fetch.py
+# plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
+$(ENGINES_VENV)/.installed: requirements-engines.txt catalog/images.py tests/engine_parsers/fetch.py
 	$(PYTHON) -m venv $(ENGINES_VENV)
 	$(ENGINES_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-engines.txt
 	$(ENGINES_VENV)/bin/python tests/engine_parsers/fetch.py $(ENGINES_VENV)/src
@@ -76,12 +76,12 @@ promtool:
 	@promtool --version | head -n 1
 
 schema: $(VENV)/.installed
-	$(PY) -m stacks.schema
+	$(PY) -m preview.schema
 
 plan-diff: $(VENV)/.installed
 	@mkdir -p build/plan-diff
 	@for s in $$(ls Pulumi.*.yaml | sed -n 's/^Pulumi\.\(.*\)\.yaml$$/\1/p'); do \
-	  $(PY) -m stacks.plan $$s --quiet --diff-against $(BASE) --markdown build/plan-diff/$$s.md || exit 1; \
+	  $(PY) -m preview $$s --quiet --diff-against $(BASE) --markdown build/plan-diff/$$s.md || exit 1; \
 	done
 
 # Go builds: cold, the longest part of a fresh CI run (figures in e2e/README.md); warm, instant.
@@ -96,7 +96,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
-	$(PY) -m stacks.bench
+	$(PY) -m preview.bench
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(ACTIONLINT_DIR)

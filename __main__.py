@@ -1,5 +1,5 @@
-"""Pulumi entry point: the program lives in stacks/program.py (also run inline by the real-engine tests)."""
+"""Pulumi entry point: the program lives in program/entry.py (also run inline by the real-engine tests)."""
 
-from stacks.program import program
+from program.entry import program
 
 program()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import tencentcloud_iac_pulumi as tc
 
-from stacks.config.egress import Egress
+from config.egress import Egress
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 

@@ -6,8 +6,8 @@ import os
 
 import pulumi
 
-from .base import Component
-from .k8s_provider import provider_settings
+from components.base import Component
+from components.k8s_provider import provider_settings
 import pulumi_kubernetes as k8s
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pulumi
 
 from render import exposure as render
-from stacks.config.access import LoadBalancerExposure
+from config.access import LoadBalancerExposure
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 class Exposure(Component):

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from .generated_secret import GeneratedSecret
+from components.generated_secret import GeneratedSecret
 
 from render import litellm
 from render.credentials import opaque_secret
 from render.network_policy import allow_ingress, pod_peer
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 MIGRATION_SECONDS = 1800
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from .object_ledger import record
+from components.object_ledger import record
 
 # API group -> pulumi_kubernetes module. Only groups the project renders; extend when a kind is added.
 _GROUP_MODULES = {

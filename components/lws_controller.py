@@ -8,12 +8,12 @@ import pulumi_kubernetes as k8s
 
 from render.meta import image as mirrored
 from render.namespace import namespace
-from stacks.chart_hooks import hook_free
-from stacks.placement import CpuPlacement
-from stacks.catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
+from derive.charts import hook_free
+from derive.placement import CpuPlacement
+from catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 NAMESPACE = "lws-system"
 
@@ -31,7 +31,7 @@ class LwsController(Component):
             chart=LWS_CHART,
             version=LWS_CHART_VERSION,
             namespace=NAMESPACE,
-            # Chart v4 never runs Helm hooks; the LWS chart has none (stacks/chart_hooks.py).
+            # Chart v4 never runs Helm hooks; the LWS chart has none (derive/charts.py).
             values=hook_free(LWS_CHART, LWS_CHART_VERSION, {
                 "image": {"manager": {"repository": repo, "tag": LWS_IMAGE_TAG, "pullPolicy": "IfNotPresent"}},
                 **placement.chart_values(),

@@ -14,11 +14,11 @@ import pulumi
 
 from render.model_cache import download_job, node_downloader_daemonset
 from render.credentials import opaque_secret
-from stacks.placement import CpuPlacement
-from stacks.serving import ServingPlan
+from derive.placement import CpuPlacement
+from derive.serving import ServingPlan
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 def download_await_seconds(plan: ServingPlan) -> int:
@@ -45,7 +45,7 @@ class ModelCache(Component):
         retries: int = 6,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`placement`: where CPU work runs (stacks/placement.py), for the shared-storage Job.
+        """`placement`: where CPU work runs (derive/placement.py), for the shared-storage Job.
         `keep_revisions`: revisions of the same model id other models of the stack are configured
         with, which the download of a new revision must not remove (render/model_cache.py)."""
         super().__init__("tke-llm:model:ModelCache", name, opts)

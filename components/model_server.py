@@ -5,17 +5,17 @@ ClusterIP Service named `<model>-api` (never an engine's or the LeaderWorkerSet'
 from __future__ import annotations
 
 import pulumi
-from .generated_secret import GeneratedSecret
+from components.generated_secret import GeneratedSecret
 
 from render.engines import manifests, port, service_name
 from render.engines.spec import selector_labels
 from render.network_policy import allow_to_server
 from render.credentials import opaque_secret
 from render.disruption import Rollout
-from stacks.serving import ServingPlan
+from derive.serving import ServingPlan
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 def server_await_seconds(plan: ServingPlan) -> int:
@@ -47,7 +47,7 @@ class ModelServer(Component):
     ):
         """`rollout` (from the pool capacity and the autoscaler) picks the update strategy; with an
         autoscaler, `spec.replicas` belongs to it and Pulumi leaves the field alone after creation.
-        `api_peers` / `extra_rules`: who may call the engine (stacks/access.py `engine_ingress`: the
+        `api_peers` / `extra_rules`: who may call the engine (derive/access.py `engine_ingress`: the
         gateway; without one, the UI and the API's exposure path); default any pod of the stack."""
         super().__init__("tke-llm:serving:ModelServer", name, opts)
         spec = plan.spec

@@ -13,10 +13,10 @@ import pulumi
 import tencentcloud_iac_pulumi as tc
 
 from render.storage import cfs_storage_class, cfs_turbo_storage_class, model_pvc
-from stacks.config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
+from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 # The provider's add-on create timeout is 3 minutes (pulumi-notes 4.8); CSI add-ons take longer.
 ADDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="10m")

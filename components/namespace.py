@@ -15,8 +15,8 @@ import pulumi
 from render.namespace import namespace
 from render.network_policy import default_deny
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 class Namespace(Component):

@@ -11,10 +11,10 @@ from typing import Any
 
 import pulumi
 
-from .base import Component
+from components.base import Component
 import tencentcloud_iac_pulumi as tc
 
-from stacks.config.node_pools import (
+from config.node_pools import (
     AttachedPool,
     GpuSoftware,
     NativePool,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from .generated_secret import GeneratedSecret
+from components.generated_secret import GeneratedSecret
 
 from render.autoscaling import adapter_config_map, autoscaler
 from render.disruption import model_pdb
@@ -25,10 +25,10 @@ from render.monitoring import (
     prometheus_rule,
 )
 from render.namespace import namespace
-from stacks.operations import ChartSpec, ModelOps, MonitoringPlan
+from derive.operations import ChartSpec, ModelOps, MonitoringPlan
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 def _with_value(values: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:

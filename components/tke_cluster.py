@@ -13,11 +13,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import tencentcloud_iac_pulumi as tc
 
-from stacks.config.cluster import TkeCluster as TkeClusterConfig
+from config.cluster import TkeCluster as TkeClusterConfig
 
-from .base import Component
-from .k8s_provider import provider_settings
-from .node_pools import NodePools
+from components.base import Component
+from components.k8s_provider import provider_settings
+from components.node_pools import NodePools
 
 
 class TkeCluster(Component):

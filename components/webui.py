@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from .generated_secret import GeneratedSecret
+from components.generated_secret import GeneratedSecret
 
 from render import webui
 from render.credentials import opaque_secret
 from render.network_policy import allow_ingress
 
-from .base import Component
-from .k8s import apply
+from components.base import Component
+from components.k8s import apply
 
 
 class Webui(Component):

@@ -34,7 +34,7 @@ ScaledObject, and LeaderWorkerSet v0.10.0, the stack's chart release)."""
 
 def parse_stack(config: dict[str, Any]) -> Any:
     """The typed config of a stack file's `config:` map (keys with their project prefix)."""
-    from stacks.config import parse
+    from config import parse
 
     return parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
 

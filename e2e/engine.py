@@ -87,7 +87,7 @@ class Engine:
     def stack(self, name: str, config: dict[str, Any]) -> auto.Stack:
         """`config` is the stack file's `config:` mapping (keys with their project prefix)."""
         self.write_config(name, config)
-        from stacks.program import program
+        from program.entry import program
 
         ws = auto.LocalWorkspaceOptions(
             work_dir=str(self.project), pulumi_home=self.env["PULUMI_HOME"], env_vars=self.env,

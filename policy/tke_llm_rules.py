@@ -123,7 +123,7 @@ def targets_gpu_nodes(meta: Mapping[str, Any], pod: Mapping[str, Any]) -> bool:
 def _attracting(pod: Mapping[str, Any]) -> Iterator[Any]:
     """Node-affinity expressions that draw the pod to nodes (In, Exists, Gt, Lt), required or
     preferred; NotIn and DoesNotExist keep it away (the CPU pods' off-GPU preference on an existing
-    cluster, stacks/placement.py) and say nothing about running on GPU nodes."""
+    cluster, derive/placement.py) and say nothing about running on GPU nodes."""
     na = _map(_map(pod.get("affinity")).get("nodeAffinity"))
     terms = list(_seq(_map(na.get("requiredDuringSchedulingIgnoredDuringExecution")).get("nodeSelectorTerms")))
     terms += [_map(p).get("preference") for p in _seq(na.get("preferredDuringSchedulingIgnoredDuringExecution"))]

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 QUEUE_METRICS = {"vllm": "vllm:num_requests_waiting", "sglang": "sglang:num_queue_reqs"}
 TKE_GPU_METRIC = "k8s_pod_rate_gpu_used_request"

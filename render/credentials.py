@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 
 def opaque_secret(name: str, namespace: str, data: dict[str, Any], component: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Safe rollouts and voluntary disruptions for GPU servers.
 
 Rollout: whether a rolling update may add a pod before removing one (a *surge*) depends on a free
-GPU slot, which only the pool size can tell; the composition decides it (stacks/config/operations.py,
+GPU slot, which only the pool size can tell; the composition decides it (config/operations.py,
 `surge_capacity`) and hands it to the Deployment renderer as a `Rollout`.
 
 PodDisruptionBudgets: for servers that may run more than one replica (and the gateway), at most one
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .engines.spec import LWS_NAME_LABEL, EngineSpec, selector_labels
-from .meta import labels, metadata
+from render.engines.spec import LWS_NAME_LABEL, EngineSpec, selector_labels
+from render.meta import labels, metadata
 
 UNHEALTHY_EVICTION_MIN_MINOR = 27
 """`unhealthyPodEvictionPolicy` is on by default (beta) from Kubernetes 1.27."""

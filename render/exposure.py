@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
+from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 TKE_INTERNAL_SUBNET = "service.kubernetes.io/qcloud-loadbalancer-internal-subnetid"
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"

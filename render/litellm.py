@@ -28,11 +28,11 @@ from typing import Any
 
 import yaml
 
-from .awaits import replaced_when_unready
-from stacks.catalog.litellm_routes import APP_ROUTES
+from render.awaits import replaced_when_unready
+from catalog.litellm_routes import APP_ROUTES
 
-from .meta import deployment as deployment_manifest
-from .meta import http_service, labels, metadata
+from render.meta import deployment as deployment_manifest
+from render.meta import http_service, labels, metadata
 
 NAME = "llm-gateway"
 """Deployment, Service and ConfigMap name. Not `litellm`: a Service of that name would inject
@@ -155,7 +155,7 @@ class GatewaySpec:
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
     affinity: dict[str, Any] = field(default_factory=dict)
-    """Off the GPU nodes when there is no system pool to select (stacks/placement.py)."""
+    """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
 
     def __post_init__(self) -> None:
         if not self.backends:

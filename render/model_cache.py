@@ -52,9 +52,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .awaits import replaced_when_unready
-from .engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
-from .meta import labels, metadata
+from render.awaits import replaced_when_unready
+from render.engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
+from render.meta import labels, metadata
 
 Source = Literal["huggingface", "modelscope", "ollama"]
 SOURCES: tuple[Source, ...] = ("huggingface", "modelscope", "ollama")
@@ -365,7 +365,7 @@ def download_job(
     retries: int = 6,
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU;
-    without a system pool, `affinity` keeps it off the GPU nodes (stacks/placement.py).
+    without a system pool, `affinity` keeps it off the GPU nodes (derive/placement.py).
 
     - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
     - backoffLimit `retries` (modelCache.retries, default 6) with restartPolicy Never: each retry is a new pod (resuming from the partial

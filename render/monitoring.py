@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 COMPONENT = "monitoring"
 RULE_NAME = "tke-llm-alerts"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 
 def namespace(name: str, privileged: bool = False) -> dict[str, Any]:

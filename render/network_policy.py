@@ -1,7 +1,7 @@
 """NetworkPolicies: deny all ingress in the namespace, then open only the paths the stack uses.
 
 Engines accept requests only from their callers (the gateway; without one, the UI and the API's
-exposure path: stacks/access.py `engine_ingress`) and, inside a LeaderWorkerSet group, from each
+exposure path: derive/access.py `engine_ingress`) and, inside a LeaderWorkerSet group, from each
 other. The gateway admits the UI and its exposure path, the UI its exposure path (`allow_ingress`,
 `port_rule`). Egress is not restricted: download Jobs reach the model hubs. Pods with host networking
 (RDMA groups) bypass NetworkPolicy entirely; their API key is then the only gate.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .meta import COMMON_LABELS, labels, metadata
+from render.meta import COMMON_LABELS, labels, metadata
 
 
 def _policy(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

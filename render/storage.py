@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .meta import labels, metadata
+from render.meta import labels, metadata
 
 CFS_TURBO_PROVISIONER = "com.tencent.cloud.csi.cfsturbo"
 

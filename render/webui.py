@@ -28,8 +28,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .meta import ROLLING_NO_DOWNTIME, http_service
-from .meta import deployment as deployment_manifest, labels, metadata
+from render.meta import ROLLING_NO_DOWNTIME, http_service
+from render.meta import deployment as deployment_manifest, labels, metadata
 
 NAME = "open-webui"
 """Service and Deployment name; OpenWebUI's own config variables start with WEBUI_, so a Service
@@ -65,7 +65,7 @@ class WebuiSpec:
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
     affinity: dict[str, Any] = field(default_factory=dict)
-    """Off the GPU nodes when there is no system pool to select (stacks/placement.py)."""
+    """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
 
     def __post_init__(self) -> None:
         if (self.openai_base_url is None) == (self.ollama_base_url is None):

@@ -1,7 +1,7 @@
 """Shared fixtures: config builders and a render helper.
 
 Each render runs the real composition under Pulumi's mocks with its own event loop and recording
-monitor (see stacks/plan/runner.py), so tests stay independent of one another.
+monitor (see preview/runner.py), so tests stay independent of one another.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stacks.config import parse  # noqa: E402
-from stacks.plan import Plan, render  # noqa: E402
+from config import parse  # noqa: E402
+from preview import Plan, render  # noqa: E402
 
 SYSTEM_POOL = {"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3}
 GPU_POOL = {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
@@ -51,7 +51,7 @@ def existing_config(**sections: Any) -> dict[str, Any]:
 
 def config_errors(raw: dict[str, Any]) -> list[str]:
     """The keyed messages a config is refused with (it must be refused)."""
-    from stacks.config import ConfigError
+    from config import ConfigError
 
     with pytest.raises(ConfigError) as exc:
         parse(raw)
@@ -60,7 +60,7 @@ def config_errors(raw: dict[str, Any]) -> list[str]:
 
 def plan_errors(tmp_path: Path, capsys: Any, text: str) -> list[str]:
     """The offline plan's refusal of a stack file: exit 2, no traceback, nothing written, the lines it printed."""
-    from stacks.plan.__main__ import main
+    from preview.__main__ import main
 
     (tmp_path / "Pulumi.t.yaml").write_text(text)
     code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])

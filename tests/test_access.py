@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from render import litellm, webui
-from stacks.config import ConfigError, parse
+from config import ConfigError, parse
 
 from components.generated_secret import TYPE as GENERATED_SECRET
 
@@ -402,7 +402,7 @@ def test_no_secret_value_outside_a_secret(sections):
                               exposure={"api": {"kind": "ingress", "host": "r1.example.com"}, "webui": LB})),
 ])
 def test_variants_pass_the_schemas_and_checkov(name, raw, tmp_path):
-    from stacks.plan.writers import write
+    from preview.writers import write
 
     from .validators import load_manifests, run_checkov, validate_builtin, validate_custom
 

@@ -26,11 +26,11 @@ import pytest
 import yaml
 
 from render.monitoring import GatewayTarget, ModelTarget, PoolTarget, Thresholds, alert_groups
-from stacks.config.operations import AlertName
-from stacks.naming import derive
-from stacks.operations import operations_plan
-from stacks.plan.stackfile import read
-from stacks.serving import serving_plan
+from config.operations import AlertName
+from derive.naming import derive
+from derive.operations import operations_plan
+from preview.stackfile import read
+from derive.serving import serving_plan
 
 from .conftest import render_raw
 
@@ -256,7 +256,7 @@ def shipped(stack: str):
     names = derive(cfg, stack)
     ops = operations_plan(cfg, [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key")
                                        for m in cfg.models])
-    from stacks.operations import pool_targets, thresholds
+    from derive.operations import pool_targets, thresholds
 
     return (rule["spec"]["groups"], [o.target for o in ops.models.values()], pool_targets(cfg), ops.gateway,
             thresholds(cfg.monitoring))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.capacity import (
+from derive.capacity import (
     dtype_for,
     fit,
     heads_divisible,
@@ -13,7 +13,7 @@ from stacks.capacity import (
     kv_heads_per_gpu,
     weight_bytes_per_gpu,
 )
-from stacks.catalog import GPUS, lookup
+from catalog import GPUS, lookup
 
 R1 = lookup("deepseek-ai/DeepSeek-R1")
 QWEN7 = lookup("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.catalog import (
+from catalog import (
     ALIASES,
     ENGINE_IMAGE_GB,
     GPUS,

@@ -58,8 +58,8 @@ def test_plan_dependencies_are_the_registered_ones(turbo_plan):
 
 # Egress ---------------------------------------------------------------------------------------------
 
-from stacks.config import parse  # noqa: E402
-from stacks.plan.summary import summary  # noqa: E402
+from config import parse  # noqa: E402
+from preview.summary import summary  # noqa: E402
 
 MS_MODEL = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
             "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
@@ -161,7 +161,7 @@ def test_cfs_class_tags_its_file_system_and_promises_no_expansion():
 
 
 def test_attached_machines_bill_from_purchase_in_either_order(turbo_plan):
-    from stacks.bringup import estimate
+    from preview.bringup import estimate
 
     (r1,) = estimate(turbo_plan).models
     hours = r1.first_token_s / 3600
@@ -174,7 +174,7 @@ def test_attached_machines_bill_from_purchase_in_either_order(turbo_plan):
 
 
 def test_node_pools_bill_from_creation_and_save_by_waiting():
-    from stacks.bringup import estimate
+    from preview.bringup import estimate
 
     plan = render_raw(tke_config(models=[MS_MODEL]))
     (m,) = estimate(plan).models
@@ -183,7 +183,7 @@ def test_node_pools_bill_from_creation_and_save_by_waiting():
 
 
 def test_super_nodes_bill_per_pod():
-    from stacks.bringup import estimate
+    from preview.bringup import estimate
 
     pools = [SYSTEM_POOL, {"kind": "super", "name": "gpu", "rootDiskGb": 100, "gpu": {"type": "A10", "count": 1}}]
     plan = render_raw(tke_config(nodePools=pools, models=[MS_MODEL]))
@@ -208,8 +208,8 @@ def test_attachments_are_protected_without_ignored_timeouts(turbo_plan):
 
 
 def test_any_change_to_an_attachment_is_a_protected_replacement(tmp_path):
-    from stacks.plan.diff import diff_plans, load_plan, render_text
-    from stacks.plan.writers import write
+    from preview.diff import diff_plans, load_plan, render_text
+    from preview.writers import write
 
     def rendered(pool, sub):
         write(render_raw(tke_config(nodePools=[SYSTEM_POOL, pool], storage=TURBO, models=[R1]), stack="s"),
@@ -263,7 +263,7 @@ def test_plan_does_not_claim_isolation_it_cannot_enforce(turbo_plan):
 
 
 def test_shipped_dev_is_not_exposed_and_admits_the_example_app():
-    from stacks.plan.stackfile import read
+    from preview.stackfile import read
 
     raw, secrets = read("dev")
     plan = render_raw(raw, stack="dev", secrets=secrets)
@@ -279,7 +279,7 @@ def test_shipped_dev_is_not_exposed_and_admits_the_example_app():
 
 
 def test_managed_prometheus_is_associated_before_the_monitoring_objects():
-    from stacks.plan.stackfile import read
+    from preview.stackfile import read
 
     raw, secrets = read("prod")
     plan = render_raw(raw, stack="prod", secrets=secrets)
@@ -349,7 +349,7 @@ def test_no_host_network_no_extra_group():
 
 
 def test_a_public_plain_http_clb_is_called_out():
-    from stacks.preflight import preflight
+    from checks.preflight import preflight
 
     cfg = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer"}}))
     found = [str(w) for w in preflight(cfg).warnings]

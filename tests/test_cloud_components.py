@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from stacks.plan.mocks import SECRET_MASK
+from preview.mocks import SECRET_MASK
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import ConfigError, parse
+from config import ConfigError, parse
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, tke_config
 
@@ -121,7 +121,7 @@ def test_secret_keys_named_by_config_are_allowed():
     raw["kubeconfig"] = "apiVersion: v1"
     parse(raw)
     raw["cluster"]["kubeconfigSecret"] = "kc"
-    from stacks.config.load import SECTIONS
+    from config.load import SECTIONS
 
     assert {"cluster", "nodePools", "storage", "models"} <= SECTIONS
     assert issues(raw) == [f"tke-llm:kubeconfig: unknown key; sections are {', '.join(sorted(SECTIONS))}",

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacks.config import ConfigError, parse
-from stacks.plan import render
-from stacks.plan.stackfile import read, shipped_stacks
-from stacks.uniqueness import DuplicateObjects, collisions, plan_objects
+from config import ConfigError, parse
+from preview import render
+from preview.stackfile import read, shipped_stacks
+from program.uniqueness import DuplicateObjects, collisions, plan_objects
 
 from .validators import validate_builtin, validate_custom
 

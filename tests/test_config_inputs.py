@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import ConfigError, parse
+from config import ConfigError, parse
 
 from .conftest import ROOT, existing_config, plan_errors, tke_config
 
@@ -29,7 +29,7 @@ def test_a_misspelt_project_prefix_is_refused_not_ignored(tmp_path, capsys):
 
 
 def test_provider_namespaces_are_accepted(tmp_path, capsys):
-    from stacks.plan.stackfile import read
+    from preview.stackfile import read
 
     (tmp_path / "Pulumi.t.yaml").write_text(DEV + "  kubernetes:enableServerSideApply: true\n  pulumi:disable-default-providers: []\n")
     raw, _ = read("t", tmp_path)
@@ -44,7 +44,7 @@ def test_a_key_of_the_retired_random_provider_is_refused_with_why(tmp_path, caps
 
 def test_an_unqualified_key_is_the_projects_as_the_cli_makes_it(tmp_path):
     """pulumi/pulumi sdk/go/common/workspace/loaders.go: `webui: false` is `tke-llm:webui: false`."""
-    from stacks.plan.stackfile import read
+    from preview.stackfile import read
 
     (tmp_path / "Pulumi.t.yaml").write_text(DEV.replace("  tke-llm:webui:\n    enabled: true\n", "  webui: false\n"))
     raw, _ = read("t", tmp_path)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from render import litellm, webui
-from stacks.config import parse
-from stacks.plan.stackfile import read
-from stacks.placement import off_gpu_affinity, off_pool_terms
+from config import parse
+from preview.stackfile import read
+from derive.placement import off_gpu_affinity, off_pool_terms
 
 from .conftest import SYSTEM_POOL, existing_config, render_raw, tke_config
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from render.model_cache import OLLAMA_IMAGE
-from stacks.catalog.images import ENGINE_IMAGES, ENGINE_VERSIONS
-from stacks.config import ConfigError, parse
-from stacks.engine_images import cuda_major, driver_version
-from stacks.preflight import preflight
+from catalog.images import ENGINE_IMAGES, ENGINE_VERSIONS
+from config import ConfigError, parse
+from checks.engine_images import cuda_major, driver_version
+from checks.preflight import preflight
 
 from .conftest import GPU_POOL, SYSTEM_POOL, tke_config
 

@@ -1,5 +1,5 @@
 """The command lines the stack renders, parsed by the engines' own argument parsers at the pinned
-releases (`make engines-venv`: the vLLM and SGLang wheels of stacks/catalog/images.py ENGINE_VERSIONS).
+releases (`make engines-venv`: the vLLM and SGLang wheels of catalog/images.py ENGINE_VERSIONS).
 
 SGLang: its real `ServerArgs.add_cli_args` parser runs on the rendered arguments (see
 tests/engine_parsers/sglang_parse.py), with the LWS variables expanded as the kubelet would and the
@@ -20,7 +20,7 @@ import pytest
 
 from render.engines import sglang
 from render.engines.workloads import workload
-from stacks.catalog.images import ENGINE_VERSIONS
+from catalog.images import ENGINE_VERSIONS
 
 from .engine_parsers.vllm_flags import literal_choices, options
 from .test_render_engines import containers, make_spec, r1

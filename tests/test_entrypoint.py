@@ -9,10 +9,10 @@ import runpy
 
 import pytest
 
-from stacks.config import PROJECT
-from stacks.plan.mocks import CloudMocks, RecordingMonitor
-from stacks.plan.runner import close_loop, config_values
-from stacks.plan.stackfile import read
+from config import PROJECT
+from preview.mocks import CloudMocks, RecordingMonitor
+from preview.runner import close_loop, config_values
+from preview.stackfile import read
 
 from .conftest import ROOT
 
@@ -86,12 +86,12 @@ def test_entry_point_refuses_two_objects_with_one_name_before_registering_anythi
 def test_a_program_that_fails_midway_registers_nothing(monkeypatch):
     """The same gate holds back the cloud layer when the program itself fails after constructing it:
     a half-built graph never reaches the engine, and the program's own error is what the user sees."""
-    import stacks.access
+    import derive.access
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("access layer failed")
 
-    monkeypatch.setattr(stacks.access, "build_access", broken)
+    monkeypatch.setattr(derive.access, "build_access", broken)
     raw, secrets = read("dev")
     monitor = RecordingMonitor(CloudMocks())
     with pytest.raises(RuntimeError, match="^access layer failed$"):

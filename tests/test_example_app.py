@@ -14,7 +14,7 @@ import yaml
 from pulumi.runtime import mocks as pm
 from pulumi.runtime import rpc
 
-from stacks.plan.mocks import RecordingMonitor, unwrap
+from preview.mocks import RecordingMonitor, unwrap
 
 from .conftest import ROOT
 

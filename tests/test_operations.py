@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from render.autoscaling import adapter_metric_name, adapter_rules
-from stacks.config import ConfigError, parse
-from stacks.plan.stackfile import read
+from config import ConfigError, parse
+from preview.stackfile import read
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
 from .validators import validate_builtin, validate_custom
@@ -141,7 +141,7 @@ def test_tke_gpu_metric_through_an_hpa_with_scale_down_disabled():
 
 def test_scale_to_zero_wakes_on_the_gateway_and_states_the_cold_start():
     pytest.importorskip("render.litellm")
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     m = model(metric="queue", minReplicas=0, maxReplicas=2, idleMinutes=45)
     plan = render_raw(tke_config(models=[m], monitoring=IN_CLUSTER, gateway="litellm"))
@@ -256,7 +256,7 @@ def test_one_at_a_time_when_the_model_at_its_maximum_fills_the_pool():
     stop both on every change; one at a time keeps one serving (and at one replica is no worse)."""
     plan = render_raw(tke_config(models=[model(maxReplicas=2)], monitoring=IN_CLUSTER))
     assert strategy_of(plan) == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     assert "| qwen3-8b | 1..2 on" in summary(plan) and "one pod at a time without surge" in summary(plan)
 
@@ -490,7 +490,7 @@ def test_dev_ships_queue_autoscaling_through_keda():
 
 
 def test_plan_summary_states_how_each_model_scales_and_rolls_out():
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     text = summary(shipped("prod"))
     assert "## Operations" in text

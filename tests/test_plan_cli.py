@@ -1,4 +1,4 @@
-"""`python -m stacks.plan`: the offline plan users and CI run."""
+"""`python -m preview`: the offline plan users and CI run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .conftest import ROOT
 
 
 def run_plan(*args: str, cwd=ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stacks.plan", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "preview", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, env={**os.environ, **(env or {})})
 
 
@@ -67,12 +67,12 @@ def test_unknown_stack_exits_2(tmp_path):
 def test_program_failure_is_not_success(tmp_path):
     """A crash inside the program (here: an invoke the mocks refuse) exits non-zero with the error."""
     code = (
-        "import sys, stacks.compose as c;"
+        "import sys, program.compose as c;"
         "orig = c.build\n"
         "def broken(cfg, stack):\n"
         "    import tencentcloud_iac_pulumi as tc; tc.kubernetes.get_clusters_output(); return orig(cfg, stack)\n"
         "c.build = broken\n"
-        "import stacks.plan.__main__ as m; sys.exit(m.main(['dev', '--out', sys.argv[1], '--quiet']))"
+        "import preview.__main__ as m; sys.exit(m.main(['dev', '--out', sys.argv[1], '--quiet']))"
     )
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode not in (0, 2)

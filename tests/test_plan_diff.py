@@ -1,4 +1,4 @@
-"""The plan diff (`python -m stacks.plan <stack> --diff-against DIR`): created, replaced (with the input that
+"""The plan diff (`python -m preview <stack> --diff-against DIR`): created, replaced (with the input that
 forces it), changed and deleted resources, protected resources first, and the manifests diff."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 
-from stacks.plan.diff import (
+from preview.diff import (
     FORCE_NEW, SOURCES, PlanDiff, Rule, canonical_manifests, changed_paths, diff_plans, get_path, load_plan,
     render_markdown, render_text, rule_hit,
 )
-from stacks.plan.stackfile import read
-from stacks.plan.writers import write
+from preview.stackfile import read
+from preview.writers import write
 
 from .conftest import ROOT, render_raw
 
@@ -260,7 +260,7 @@ def test_protection_removed_is_a_change_of_options():
 # --- the CLI -------------------------------------------------------------------------------------
 
 def run_plan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stacks.plan", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "preview", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_diff_against_the_same_directory_and_markdown(tmp_path):
@@ -277,7 +277,7 @@ def test_cli_diff_against_a_missing_base_and_the_standalone_module(tmp_path):
     done = run_plan("byo", "--out", str(tmp_path / "head"), "--quiet", "--diff-against", str(tmp_path / "nothing"))
     assert done.returncode == 0, done.stderr
     assert "diffing against an empty plan" in done.stderr and "the stack is new" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "stacks.plan.diff", str(tmp_path / "head"), str(tmp_path / "head"),
+    done = subprocess.run([sys.executable, "-m", "preview.diff", str(tmp_path / "head"), str(tmp_path / "head"),
                            "--stack", "byo", "--markdown", str(tmp_path / "byo.md")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

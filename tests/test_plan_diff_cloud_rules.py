@@ -1,6 +1,6 @@
 """The plan diff's replacement rules for the egress path and the managed Prometheus association: a
 change to an input the provider marks ForceNew is a replacement, one its Update rejects is refused, any
-other is an update in place (rules and sources in stacks/plan/diff.py)."""
+other is an update in place (rules and sources in preview/diff.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stacks.plan.diff import diff_plans
+from preview.diff import diff_plans
 
 from .test_plan_diff import _rendered, change
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stacks.plan.stackfile import read, shipped_stacks
+from preview.stackfile import read, shipped_stacks
 
 from .conftest import ROOT, render_raw
 

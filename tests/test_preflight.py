@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.bringup import estimate
-from stacks.config import parse
-from stacks.preflight import preflight
+from preview.bringup import estimate
+from config import parse
+from checks.preflight import preflight
 
 from .conftest import GPU_POOL, SYSTEM_POOL, config_errors, existing_config, render_raw, tke_config
 
@@ -261,7 +261,7 @@ def test_bring_up_downloads_before_gpus_but_attached_machines_bill_anyway():
 
 
 def test_summary_has_capacity_and_bring_up():
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     text = summary(render_raw(tke_config(models=[R1_7B], nodePools=[SYSTEM_POOL, {**GPU_POOL, "hourlyPrice": 12.5}])))
     assert "### Capacity" in text and "| r1-7b | 1x1 A10 | TP 1 x PP 1 |" in text
@@ -270,7 +270,7 @@ def test_summary_has_capacity_and_bring_up():
 
 
 def test_summary_calls_out_what_would_replace_protected_data():
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     text = summary(render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
                                          storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000})))

@@ -60,9 +60,9 @@ LOCAL = {"kind": "local", "hostPath": "/data/models"}
 
 
 def _serving_plan(raw, name="qwen3-8b"):
-    from stacks.config import parse
-    from stacks.naming import derive
-    from stacks.serving import serving_plan
+    from config import parse
+    from derive.naming import derive
+    from derive.serving import serving_plan
 
     cfg = parse(raw)
     m = next(m for m in cfg.models if m.name == name)
@@ -221,7 +221,7 @@ def test_kube_prometheus_stack_needs_no_admission_hook():
 
 
 def test_every_installed_chart_was_reviewed_for_hooks_at_its_pinned_version():
-    from stacks.chart_hooks import REVIEWED_VERSIONS, chart_key
+    from derive.charts import REVIEWED_VERSIONS, chart_key
 
     plan = _all_addons()
     charts = {chart_key(r.inputs["chart"]): r.inputs["version"] for r in plan.by_type(CHART)}
@@ -231,9 +231,9 @@ def test_every_installed_chart_was_reviewed_for_hooks_at_its_pinned_version():
 
 
 def test_every_pinned_chart_version_was_reviewed():
-    """Bumping a pin in stacks/catalog/images.py without reviewing the new templates fails here."""
-    from stacks.catalog import images
-    from stacks.chart_hooks import REVIEWED_VERSIONS
+    """Bumping a pin in catalog/images.py without reviewing the new templates fails here."""
+    from catalog import images
+    from derive.charts import REVIEWED_VERSIONS
 
     pins = {("kube-prometheus-stack", images.KUBE_PROMETHEUS_STACK_CHART_VERSION),
             ("prometheus-adapter", images.PROMETHEUS_ADAPTER_CHART_VERSION),
@@ -244,9 +244,9 @@ def test_every_pinned_chart_version_was_reviewed():
 
 
 def test_an_unreviewed_chart_is_refused_with_the_place_to_review_it():
-    from stacks.chart_hooks import hook_free
+    from derive.charts import hook_free
 
-    with pytest.raises(ValueError, match=r"kube-prometheus-stack 99\.0\.0 was not reviewed for hooks \(stacks/chart_hooks.py\)"):
+    with pytest.raises(ValueError, match=r"kube-prometheus-stack 99\.0\.0 was not reviewed for hooks \(derive/charts.py\)"):
         hook_free("kube-prometheus-stack", "99.0.0", {})
     with pytest.raises(ValueError, match="cert-manager"):
         hook_free("cert-manager", "1.0.0", {})
@@ -338,14 +338,14 @@ def test_the_rendered_download_keeps_every_revision_the_stack_serves():
 def test_the_plan_diff_calls_a_secret_data_change_an_update_and_a_config_change_a_new_configmap():
     """The plan diff follows the provider settings: Secrets are mutable (only `type` replaces one), and
     the gateway's ConfigMap is replaced through its name, i.e. created before the old one goes."""
-    from stacks.plan.diff import rules_for
+    from preview.diff import rules_for
 
     assert {r.path for r in rules_for("kubernetes:core/v1:Secret")} == {"metadata.name", "metadata.namespace", "type"}
     assert {"data", "metadata.name"} <= {r.path for r in rules_for("kubernetes:core/v1:ConfigMap")}
 
 
 def test_the_plan_summary_says_the_namespace_outlives_destroy():
-    from stacks.plan.summary import summary
+    from preview.summary import summary
 
     text = summary(render_raw(tke_config(nodePools=POOLS, models=[VLLM])))
     section = text[text.index("## Data safety"):]

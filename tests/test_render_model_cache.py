@@ -340,7 +340,7 @@ def test_ollama_pull_script(tmp_path: Path) -> None:
 
 
 def test_download_retries_come_from_model_cache_config() -> None:
-    from stacks.config import ConfigError, parse
+    from config import ConfigError, parse
 
     from .conftest import render_raw, tke_config
 

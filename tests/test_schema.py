@@ -1,4 +1,4 @@
-"""The editor schema (`python -m stacks.schema`): in sync with the pydantic models, valid, describing the
+"""The editor schema (`python -m preview.schema`): in sync with the pydantic models, valid, describing the
 whole `Pulumi.<stack>.yaml`, and accepting every shipped stack file."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from stacks import schema as gen
-from stacks.config import PROJECT
-from stacks.plan.stackfile import shipped_stacks, stack_path
+from config import PROJECT
+from preview.stackfile import shipped_stacks, stack_path
 
 from .conftest import ROOT
 
@@ -33,8 +33,8 @@ def validator(schema) -> Draft202012Validator:
 def test_committed_schema_is_in_sync_with_the_models():
     committed = gen.SCHEMA_PATH.read_text() if gen.SCHEMA_PATH.exists() else ""
     assert committed == gen.render(), (
-        f"{gen.SCHEMA_PATH.relative_to(ROOT)} is out of date with the config models in stacks/config/. "
-        f"Regenerate it with `.venv/bin/python -m stacks.schema` (or `make schema`) and commit the result."
+        f"{gen.SCHEMA_PATH.relative_to(ROOT)} is out of date with the config models in config/. "
+        f"Regenerate it with `.venv/bin/python -m preview.schema` (or `make schema`) and commit the result."
     )
 
 
@@ -104,13 +104,13 @@ def test_docstrings_reach_the_schema(schema):
 
 def test_cli_writes_checks_and_lists_undocumented(tmp_path):
     out = tmp_path / "s.json"
-    run = [sys.executable, "-m", "stacks.schema"]
+    run = [sys.executable, "-m", "preview.schema"]
     done = subprocess.run([*run, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["$schema"].endswith("2020-12/schema")
     assert subprocess.run([*run, "--out", str(out), "--check"], cwd=ROOT, capture_output=True).returncode == 0
     out.write_text("{}")
     stale = subprocess.run([*run, "--out", str(out), "--check"], cwd=ROOT, capture_output=True, text=True)
-    assert stale.returncode == 1 and "python -m stacks.schema" in stale.stderr
+    assert stale.returncode == 1 and "python -m preview.schema" in stale.stderr
     listed = subprocess.run([*run, "--undocumented"], cwd=ROOT, capture_output=True, text=True)
     assert listed.returncode == 0 and all("." in line for line in listed.stdout.split())

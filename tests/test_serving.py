@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import ConfigError, parse
+from config import ConfigError, parse
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
 
@@ -238,7 +238,7 @@ def test_engine_keys_are_secret_outputs(single):
 @pytest.mark.parametrize("variant", ["super", "local"])
 def test_variants_pass_the_schema_checks(variant, tmp_path):
     """The super-node and local-NVMe variants are not shipped stacks, so check them here."""
-    from stacks.plan.writers import write
+    from preview.writers import write
 
     from .validators import load_manifests, validate_builtin, validate_custom
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import parse
-from stacks.plan import render
-from stacks.plan.stackfile import read, shipped_stacks
-from stacks.plan.writers import write
+from config import parse
+from preview import render
+from preview.stackfile import read, shipped_stacks
+from preview.writers import write
 
 from .validators import load_manifests, run_checkov, validate_builtin, validate_custom
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import ConfigError, parse
-from stacks.plan import render
-from stacks.plan.stackfile import read, shipped_stacks
-from stacks.uniqueness import plan_objects
+from config import ConfigError, parse
+from preview import render
+from preview.stackfile import read, shipped_stacks
+from program.uniqueness import plan_objects
 
 from .conftest import ROOT, plan_errors, tke_config
 
@@ -45,16 +45,16 @@ def test_the_default_namespace_is_refused():
 def test_the_program_checks_every_object_it_registers(stack, monkeypatch):
     """The check runs over what `components.k8s.apply` recorded while building; that record must be
     exactly the set of Kubernetes objects that reach the engine, or a clash could slip past it."""
-    import stacks.uniqueness
+    import program.uniqueness
 
     seen: list[list] = []
-    real = stacks.uniqueness.collisions
+    real = program.uniqueness.collisions
 
     def spy(cfg, objects):
         seen.append(sorted(objects))
         return real(cfg, objects)
 
-    monkeypatch.setattr(stacks.uniqueness, "collisions", spy)
+    monkeypatch.setattr(program.uniqueness, "collisions", spy)
     raw, secrets = read(stack)
     plan = render(parse(raw, secrets), stack, raw, secrets)
     assert seen == [sorted(plan_objects(plan))]

@@ -106,8 +106,8 @@ def test_deploys_run_where_the_endpoint_is_reachable_and_long_enough():
     the VPC, and a timeout above the estimate (GitHub-hosted runners stop at 6 h and reach no VPC)."""
     import json as _json
 
-    from stacks.bringup import estimate
-    from stacks.plan.stackfile import read
+    from preview.bringup import estimate
+    from preview.stackfile import read
 
     from .conftest import render_raw
 

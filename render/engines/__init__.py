@@ -2,8 +2,8 @@
 one shared pod spec, and the workloads around it (Deployment for one node, LeaderWorkerSet for many,
 the ClusterIP Service). Everything takes an `EngineSpec` and returns plain manifest dicts."""
 
-from .spec import EngineSpec, ModelVolume, Placement, Process, model_path, port, service_name
-from .workloads import deployment, leaderworkerset, manifests, service, workload
+from render.engines.spec import EngineSpec, ModelVolume, Placement, Process, model_path, port, service_name
+from render.engines.workloads import deployment, leaderworkerset, manifests, service, workload
 
 __all__ = [
     "EngineSpec",

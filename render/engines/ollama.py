@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import EngineSpec, Process, Role, model_path, port
+from render.engines.spec import EngineSpec, Process, Role, model_path, port
 
 
 def env(spec: EngineSpec) -> list[dict[str, Any]]:

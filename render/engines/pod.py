@@ -33,9 +33,9 @@ import math
 import posixpath
 from typing import Any
 
-from ..meta import labels
-from . import sglang as sglang_engine
-from .spec import (
+from render.meta import labels
+from render.engines import sglang as sglang_engine
+from render.engines.spec import (
     COMPONENT,
     NAME_LABEL,
     PRESTOP_SLEEP_SECONDS,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 
 DIST_INIT_PORT = 5000
 LAUNCHER = """\

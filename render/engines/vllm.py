@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 
 MASTER_PORT = 29501
 """torch.distributed rendezvous on the leader (vLLM's own default, written explicitly)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..meta import labels, metadata
-from . import ollama, sglang, vllm
-from .pod import pod_template
-from .spec import (
+from render.meta import labels, metadata
+from render.engines import ollama, sglang, vllm
+from render.engines.pod import pod_template
+from render.engines.spec import (
     COMPONENT,
     LWS_NAME_LABEL,
     NAME_LABEL,

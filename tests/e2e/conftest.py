@@ -16,7 +16,7 @@ import yaml
 from e2e.cluster import LocalCluster
 from e2e.engine import Engine
 from e2e.toolchain import tools_dir
-from stacks.plan.diff import diff_plans, load_plan
+from preview.diff import diff_plans, load_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "tke-llm:"
@@ -86,12 +86,12 @@ def resource_steps(steps) -> dict[str, str]:
 
 
 def offline_actions(local: Harness, name: str, base_config: dict[str, Any], head_config: dict[str, Any]) -> dict[str, str]:
-    """What `python -m stacks.plan --diff-against` reports for the same change: `type::name` -> action."""
+    """What `python -m preview --diff-against` reports for the same change: `type::name` -> action."""
     out = local.engine.dir / "offline"
     plans = {}
     for label, cfg in (("base", base_config), ("head", head_config)):
         local.engine.write_config(name, cfg)
-        subprocess.run([sys.executable, "-m", "stacks.plan", name, "--quiet", "--stack-dir", str(local.engine.project),
+        subprocess.run([sys.executable, "-m", "preview", name, "--quiet", "--stack-dir", str(local.engine.project),
                         "--out", str(out / label)], check=True, cwd=ROOT, capture_output=True)
         plans[label] = load_plan(out / label, name)
     local.engine.write_config(name, head_config)

@@ -63,7 +63,7 @@ def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack
         assert pod["status"]["phase"] == "Running"
 
     # byo has no system pool: the CPU workloads (download, gateway, UI) keep off the GPU node and land on
-    # the CPU one (stacks/placement.py; before, the scheduler put them on the GPU node).
+    # the CPU one (derive/placement.py; before, the scheduler put them on the GPU node).
     for pod in pods:
         if not pod["metadata"]["name"].startswith("r1-7b-"):
             assert pod["spec"]["nodeName"] not in gpu_nodes, (pod["metadata"]["name"], pod["spec"]["nodeName"])

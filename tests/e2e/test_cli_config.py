@@ -1,4 +1,4 @@
-"""The offline plan reads a stack file as the real Pulumi CLI does (stacks/plan/stackfile.py): the same
+"""The offline plan reads a stack file as the real Pulumi CLI does (preview/stackfile.py): the same
 keys (unqualified ones are the project's) and the same values, for every shipped stack."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.plan.stackfile import read, shipped_stacks
+from preview.stackfile import read, shipped_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 

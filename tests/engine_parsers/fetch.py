@@ -2,7 +2,7 @@
 into `<dir>/<name>-<version>/`.
 
 Run by `make engines-venv`: `python tests/engine_parsers/fetch.py <dir>`. The versions come from
-stacks/catalog/images.py, so the parsers the tests run are the ones of the images the stack deploys.
+catalog/images.py, so the parsers the tests run are the ones of the images the stack deploys.
 Only `.py` files are unpacked (the tests never load the compiled kernels); the wheel is deleted after.
 """
 

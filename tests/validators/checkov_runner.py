@@ -10,7 +10,7 @@ Exit codes: 0 = no failed checks, 1 = some checks failed; anything else is a cra
 "passes" when it parsed nothing (broken YAML, missing file: exit 0, resource_count 0), so the file
 is parsed here first and checkov's resource count is compared with the built-in objects in it.
 Inline suppressions (`checkov.io/skip*` annotations) are reported as errors: the only skip list is
-`checks/checkov-skips.yaml`, a YAML list of `{id: CKV_K8S_xx, why: "..."}`, and every entry needs a
+`tests/validators/checkov-skips.yaml`, a YAML list of `{id: CKV_K8S_xx, why: "..."}`, and every entry needs a
 non-empty `why`.
 
 Checks that are typically irrelevant for GPU LLM serving, as a starting point for that list (each
@@ -50,7 +50,7 @@ import yaml
 from .builtin import is_builtin
 from .common import REPO_ROOT, shorten
 
-DEFAULT_SKIPS_FILE = REPO_ROOT / "checks" / "checkov-skips.yaml"
+DEFAULT_SKIPS_FILE = Path(__file__).with_name("checkov-skips.yaml")
 _CHECK_ID = re.compile(r"^CKV2?_K8S_\d+$")
 _TIMEOUT_SECONDS = 600
 
@@ -91,7 +91,7 @@ def find_checkov() -> Path:
 
 
 def load_skips(skips_file: Path | None = None) -> dict[str, str]:
-    """check id -> why, from the skip list (default `checks/checkov-skips.yaml`)."""
+    """check id -> why, from the skip list (default `tests/validators/checkov-skips.yaml`)."""
     path = skips_file or DEFAULT_SKIPS_FILE
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, list):
@@ -156,7 +156,7 @@ def parse_report(stdout: str, stderr: str, returncode: int, builtin_objects: int
             findings.append(Finding(check["check_id"], check.get("check_name", ""), check.get("resource", "?")))
         for check in results.get("skipped_checks", []):
             problems.append(f"{check['check_id']} suppressed inside the manifest on {check.get('resource', '?')}: "
-                            "inline checkov skips are not allowed, add it to checks/checkov-skips.yaml with a why")
+                            "inline checkov skips are not allowed, add it to tests/validators/checkov-skips.yaml with a why")
     if scanned < builtin_objects:
         problems.append(f"checkov scanned {scanned} resources but the manifests hold {builtin_objects} "
                         "built-in objects: it did not parse them")

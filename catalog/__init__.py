@@ -1,0 +1,27 @@
+"""Hardware and model facts (GPUs, Tencent instance types, model configs), kept as data in one place
+so sizing and validation code reads them instead of repeating numbers."""
+
+from catalog.gpus import (
+    ENGINE_IMAGE_GB,
+    GPUS,
+    INSTANCE_FAMILIES,
+    SUPER_NODE_GPU_TYPES,
+    Gpu,
+    InstanceGpus,
+    gpu_for_instance,
+)
+from catalog.models import ALIASES, MODELS, ModelSpec, lookup
+
+__all__ = [
+    "ALIASES",
+    "ENGINE_IMAGE_GB",
+    "GPUS",
+    "INSTANCE_FAMILIES",
+    "MODELS",
+    "SUPER_NODE_GPU_TYPES",
+    "Gpu",
+    "InstanceGpus",
+    "ModelSpec",
+    "gpu_for_instance",
+    "lookup",
+]

@@ -1,0 +1,84 @@
+"""Pinned images of every workload the stack runs, in one place. Released tags only, never `latest`:
+a re-deploy must run the same bits. `imageRegistry` in the stack config puts a mirror in front.
+
+Engines, at their current releases (PyPI / GitHub tags), every rendered flag, environment variable,
+metric and endpoint checked against that version's source:
+
+- vLLM 0.33.0 (PyPI wheel vllm-0.33.0): flags in vllm/engine/arg_utils.py and
+  vllm/entrypoints/common/cli_args.py (`--headless`), `VLLM_API_KEY` / `VLLM_HOST_IP` /
+  `VLLM_NO_USAGE_STATS` in vllm/envs.py, metrics in vllm/v1/metrics/loggers.py.
+- SGLang 0.5.23 (PyPI wheel sglang-0.5.23): flags in sglang/srt/arg_groups/fields/*.py (the real
+  parser is exercised by tests/test_engine_parsers.py), /health, /ready and SGLANG_HEALTH_CHECK_TIMEOUT
+  in sglang/srt/entrypoints/http_server.py, metrics in sglang/srt/observability/metrics_collector.py.
+- Ollama 0.32.15 (github.com/ollama/ollama tag v0.32.15): OLLAMA_* variables in envconfig/config.go,
+  `GET /` in server/routes.go; the image carries both CUDA 12 and CUDA 13 runners (Dockerfile
+  `llama-server-cuda_v12` / `_v13`) and picks the one the driver supports.
+
+CUDA variant. From vLLM 0.20 and SGLang 0.5.11 the unsuffixed image tags are CUDA 13 builds, which
+need an NVIDIA driver of the R580 branch or newer; both projects publish CUDA 12.9 builds of every
+release as `<tag>-cu129` (sglang .github/workflows/_docker-build-and-publish.yml builds `cu129` with
+CUDA_VERSION=12.9.1 and `cu130` with 13.0.1; vLLM publishes `vX.Y.Z-cu129` since 0.20). The CUDA 12.9
+builds run on every driver from R525 on (CUDA minor-version compatibility), which covers the drivers
+TKE installs on its GPU instance types, so they are the default; preflight checks the pair when a pool
+sets its driver (checks/engine_images.py).
+"""
+
+ENGINE_IMAGES = {
+    "vllm": "vllm/vllm-openai:v0.33.0-cu129",
+    "sglang": "lmsysorg/sglang:v0.5.23-cu129",
+    "ollama": "ollama/ollama:0.32.15",
+}
+ENGINE_VERSIONS = {"vllm": "0.33.0", "sglang": "0.5.23", "ollama": "0.32.15"}
+"""The release each default image runs; tests/test_engine_parsers.py downloads the same PyPI wheels."""
+
+CUDA_MIN_DRIVER = {12: (525, 60, 13), 13: (580, 65, 6)}
+"""Oldest Linux driver that runs a CUDA major release's user-space libraries (NVIDIA CUDA Toolkit
+release notes, "CUDA Toolkit and Minimum Required Driver Version for CUDA Minor Version
+Compatibility": 12.x >= 525.60.13, 13.x >= 580.65.06)."""
+IMAGE_CUDA_MAJOR = {
+    "vllm/vllm-openai:v0.33.0-cu129": 12,
+    "lmsysorg/sglang:v0.5.23-cu129": 12,
+}
+"""CUDA major of the images whose tag does not say it; other tags are read by their `cuNNN` suffix."""
+
+LWS_CHART = "oci://registry.k8s.io/lws/charts/lws"
+LWS_CHART_VERSION = "0.10.0"
+LWS_IMAGE = "registry.k8s.io/lws/lws"
+LWS_IMAGE_TAG = "v0.10.0"
+
+# Operations add-ons (upstream charts, pinned). KEDA is matched to the cluster: each release is tested
+# on three Kubernetes minors (keda.sh/docs/<version>/operate/cluster), so the newest release tested on
+# the cluster's minor is installed; the ScaledObject fields the stack renders exist in all of them.
+KEDA_CHART_REPO = "https://kedacore.github.io/charts"
+KEDA_CHART = "keda"
+KEDA_CHART_BY_MINOR = {28: "2.15.1", 29: "2.16.1", 30: "2.17.2", 31: "2.18.0", 32: "2.19.0", 33: "2.20.2",
+                       34: "2.20.2", 35: "2.20.2"}
+"""Kubernetes 1.x -> KEDA chart (= app) version. 2.20.2 is the release of the ScaledObject CRD in shared/crds."""
+KEDA_IMAGES = {"keda": "kedacore/keda", "metricsApiServer": "kedacore/keda-metrics-apiserver",
+               "webhooks": "kedacore/keda-admission-webhooks"}
+KEDA_REGISTRY = "ghcr.io"
+
+PROMETHEUS_COMMUNITY_REPO = "https://prometheus-community.github.io/helm-charts"
+PROMETHEUS_ADAPTER_CHART = "prometheus-adapter"
+PROMETHEUS_ADAPTER_CHART_VERSION = "5.3.0"
+"""Prometheus Adapter v0.12.0."""
+PROMETHEUS_ADAPTER_IMAGE = "registry.k8s.io/prometheus-adapter/prometheus-adapter"
+KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
+KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.0.0"
+"""Prometheus Operator v0.93.0: the ServiceMonitor / PrometheusRule CRDs in shared/crds."""
+KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack"
+
+DCGM_EXPORTER_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+DCGM_EXPORTER_CHART = "dcgm-exporter"
+DCGM_EXPORTER_CHART_VERSION = "4.8.2"
+"""DCGM exporter 4.5.3-4.8.2 (DCGM 4.5.3)."""
+DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter"
+
+# Access layer. LiteLLM publishes release images as `v<version>` since 1.84 (the `-stable` suffix went
+# away); 1.102.4 is also the PyPI release the real-gateway test runs (requirements-gateway.txt), so the
+# config the stack renders is exercised by the same proxy code it deploys.
+LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.102.4"
+OPENWEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.12.4"
+"""PyPI open-webui 0.12.4; OFFLINE_MODE / RAG_EMBEDDING_MODEL_AUTO_UPDATE checked in its env.py and config.py."""
+POSTGRES_IMAGE = "postgres:17.11-alpine"
+"""Only with `gateway.virtualKeys.enabled` (LiteLLM's key store); the alpine image's postgres user is uid 70."""

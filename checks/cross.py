@@ -1,0 +1,70 @@
+"""Rules that span sections (a model and its pool, its storage, the cluster version), reported with
+the exact key to fix. Kept outside the pydantic models because a model-level validator can only
+point at the whole stack, not at `tke-llm:models[1].pool`."""
+
+from __future__ import annotations
+
+from config.errors import PROJECT, ConfigIssue
+from config.stack import StackConfig
+
+LWS_MIN_MINOR = 28
+
+
+def _key(i: int, field: str) -> str:
+    return f"{PROJECT}:models[{i}].{field}"
+
+
+def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
+    from derive.capacity import dtype_for
+    from catalog import GPUS
+
+    issues: list[ConfigIssue] = []
+    pools = {p.name: p for p in cfg.node_pools}
+    for field in ("name", "served_name"):
+        values = [getattr(m, field) for m in cfg.models]
+        for i, v in enumerate(values):
+            if values.index(v) != i:
+                camel = "servedName" if field == "served_name" else field
+                issues.append(ConfigIssue(_key(i, camel), f"{v!r} is already used by models[{values.index(v)}]"))
+    for i, m in enumerate(cfg.models):
+        pool = pools.get(m.pool)
+        if pool is None:
+            issues.append(ConfigIssue(_key(i, "pool"), f"no node pool named {m.pool!r} (pools: {', '.join(pools) or 'none'})"))
+            continue
+        if pool.gpu is None:
+            issues.append(ConfigIssue(_key(i, "pool"), f"pool {m.pool!r} has no GPUs; pick a GPU pool"))
+            continue
+        if m.gpus_per_node > pool.gpu.count:
+            issues.append(ConfigIssue(_key(i, "gpusPerNode"),
+                                      f"{m.gpus_per_node} exceeds the {pool.gpu.count} GPUs per node of pool {m.pool!r}"))
+            continue
+        if m.multi_node and cfg.cluster.minor < LWS_MIN_MINOR:
+            issues.append(ConfigIssue(_key(i, "nodes"), f"a model across nodes needs a LeaderWorkerSet, which needs "
+                                      f"Kubernetes >= 1.{LWS_MIN_MINOR} (cluster.kubernetesVersion is {cfg.cluster.kubernetes_version})"))
+        if m.multi_node and pool.kind == "super":
+            issues.append(ConfigIssue(_key(i, "pool"), "super nodes cannot host a multi-node group (no host network, no RDMA)"))
+        if pool.kind == "super" and cfg.storage.kind == "local":
+            issues.append(ConfigIssue("tke-llm:storage.kind", f"models[{i}] runs on super nodes, which have no local disk for `local` storage"))
+        per_node = pool.gpu.count // m.gpus_per_node
+        nodes_needed = -(-m.replicas * m.nodes // per_node) if m.nodes == 1 else m.replicas * m.nodes
+        if pool.kind != "super" and nodes_needed > pool.max_size:
+            issues.append(ConfigIssue(_key(i, "replicas"), f"{m.replicas} replica(s) x {m.nodes} node(s) need {nodes_needed} "
+                                      f"nodes of pool {m.pool!r}, whose maxSize is {pool.max_size}"))
+        gpu = GPUS.get(pool.gpu.type)
+        if gpu is None:
+            continue  # unknown GPUs are reported by the preflight as a warning
+        if m.engine == "sglang" and gpu.compute_capability < (7, 5):
+            issues.append(ConfigIssue(_key(i, "engine"), f"SGLang only supports sm75 and above; {gpu.name} is "
+                                      f"{gpu.sm} (P6). Use vLLM or a newer GPU"))
+        if m.engine != "ollama":
+            try:
+                dtype_for(gpu, m.settings.dtype)
+            except ValueError as err:
+                issues.append(ConfigIssue(_key(i, "settings.dtype"), f"{err}; use `half`"))
+    from config.operations import operations_issues
+
+    issues += operations_issues(cfg)
+    from config.access import access_issues
+
+    issues += access_issues(cfg)
+    return issues

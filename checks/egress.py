@@ -1,0 +1,111 @@
+"""Egress preflight and its plan line: which pool downloads, what it fetches from outside Tencent
+Cloud's network, and through which path (a NAT gateway, public addresses on the pool, the VPC's own).
+
+A host counts as inside Tencent's network only when it is one of Tencent Cloud's intranet endpoints
+(`*.tencentyun.com`, e.g. the `ccr.ccs.tencentyun.com` registry, `mirrors.tencentyun.com`): every
+other host, Tencent's public mirrors included, needs a path to the internet from a node without a
+public address (reference pitfall P8).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from config import StackConfig
+
+INTRANET_SUFFIX = ".tencentyun.com"
+UPSTREAM_REGISTRIES = "ghcr.io, quay.io, docker.io, registry.k8s.io"
+
+
+def _outside(host: str) -> bool:
+    return not host.endswith(INTRANET_SUFFIX)
+
+
+def _source_host(m) -> str:
+    src = m.source
+    if src.kind == "huggingface":
+        return urlparse(src.endpoint).hostname if src.endpoint else "huggingface.co"  # type: ignore[return-value]
+    if src.kind == "modelscope":
+        return "www.modelscope.cn"
+    return "registry.ollama.ai"
+
+
+def outside_hosts(cfg: StackConfig, pool: str, downloads: bool) -> list[str]:
+    """Hosts outside Tencent's network that `pool` fetches from: images always, weights and the
+    download tools' PyPI index when it runs the downloads."""
+    hosts: list[str] = []
+    registry = (cfg.image_registry or "").split("/")[0]
+    if not registry or _outside(registry):
+        hosts.append(registry or UPSTREAM_REGISTRIES)
+    if downloads:
+        for m in cfg.models:
+            if cfg.storage.kind == "local" and m.pool != pool:
+                continue
+            hosts.append(_source_host(m))
+            if m.source.kind != "ollama":
+                pip = urlparse(cfg.model_cache.pip_index_url).hostname if cfg.model_cache.pip_index_url else "pypi.org"
+                hosts.append(pip)  # type: ignore[arg-type]
+    return sorted({h for h in hosts if h and (h == UPSTREAM_REGISTRIES or _outside(h))})
+
+
+def downloading_pools(cfg: StackConfig) -> list[str]:
+    """The pools the model downloads run on: the CPU system pool on shared storage, the GPU pools
+    themselves with `storage.kind: local`."""
+    if not cfg.models:
+        return []
+    if cfg.storage.kind == "local":
+        return sorted({m.pool for m in cfg.models})
+    return [cfg.system_pool.name] if cfg.system_pool else []
+
+
+def check(cfg: StackConfig, out) -> None:
+    """Refuse a stack whose pools cannot reach what they fetch (errors into preflight's `out`)."""
+    if not cfg.is_tke:
+        return
+    net = cfg.cluster.network  # type: ignore[union-attr]
+    kind = net.egress_kind
+    if kind in ("nat", "existing"):
+        return
+    downloaders = downloading_pools(cfg)
+    for i, pool in enumerate(cfg.node_pools):
+        if pool.kind in ("attached", "super", "existing"):
+            continue  # attached machines keep their own network; super nodes pull through TKE's
+        runs_models = any(m.pool == pool.name for m in cfg.models)
+        downloads = pool.name in downloaders
+        if not (downloads or runs_models or not pool.is_gpu):
+            continue
+        hosts = outside_hosts(cfg, pool.name, downloads)
+        if not hosts:
+            continue
+        what = "downloads the weights and pulls images" if downloads else "pulls images"
+        if kind == "none":
+            out.error("cluster.network.egress.kind", f"pool {pool.name} {what} from {', '.join(hosts)}, outside "
+                      "Tencent Cloud's network, but egress is `none`: use `nat` (a NAT gateway), or `publicIp` "
+                      "with publicBandwidthMbps on the pool, or mirror them (imageRegistry on *.tencentyun.com) (P8)")
+        elif kind == "publicIp" and not getattr(pool, "public_bandwidth_mbps", 0):
+            out.error(f"nodePools[{i}].publicBandwidthMbps", f"pool {pool.name} {what} from {', '.join(hosts)} "
+                      "and egress is `publicIp`, but the pool has no public bandwidth: set e.g. "
+                      "publicBandwidthMbps: 100, or use egress `nat` (P8)")
+
+
+def summary_lines(cfg: StackConfig) -> list[str]:
+    """The Egress section of the plan summary."""
+    lines = ["## Egress", ""]
+    if not cfg.is_tke:
+        return lines + ["Existing cluster: its nodes' own path to the internet is assumed.", ""]
+    net = cfg.cluster.network  # type: ignore[union-attr]
+    kind = net.egress_kind
+    path = {
+        "nat": f"a NAT gateway (elastic IP, {net.egress.bandwidth_mbps} Mbit/s) and a default route for the "
+               "subnets the stack creates",
+        "existing": (f"the existing NAT gateway `{net.egress.nat_gateway_id}` (a default route for created subnets)"
+                     if net.egress.nat_gateway_id else "the existing VPC's own routes (assumed to reach the internet)"),
+        "publicIp": "public bandwidth on each pool that fetches from outside (no NAT gateway)",
+        "none": "none: every source and image must be inside Tencent Cloud's network",
+    }[kind]
+    lines.append(f"Egress `{kind}`: {path}.")
+    for name in downloading_pools(cfg):
+        hosts = outside_hosts(cfg, name, True)
+        lines.append(f"- pool `{name}` downloads the weights"
+                     + (f" from outside Tencent Cloud: {', '.join(hosts)}" if hosts else " from inside Tencent Cloud"))
+    return lines + [""]

@@ -1,0 +1,45 @@
+"""The plan's statement of what enforces the stack's NetworkPolicies, who may call the gateway, and
+where NetworkPolicy does not reach (host-network RDMA groups).
+
+TKE's own pod network does not enforce NetworkPolicy: TKE "provides network isolation through the
+NetworkPolicy add-on" (Tencent Cloud TKE docs, "Network Policy", tencentcloud.com/document/product/457/31424).
+The add-on's InstallAddon name is not confirmed by the provider's sources or tests, so the stack does not
+install it and the plan says so instead of claiming isolation.
+"""
+
+from __future__ import annotations
+
+from config import StackConfig
+
+
+def summary_lines(cfg: StackConfig) -> list[str]:
+    lines = ["## Isolation", ""]
+    if cfg.is_tke:
+        lines.append("NetworkPolicies are rendered (default deny, then each caller), but a new TKE cluster enforces "
+                     "them only once TKE's NetworkPolicy add-on is installed (TKE docs, \"Network Policy\"); this "
+                     "stack does not install it. Until it is, every pod in the VPC's "
+                     "pod range can reach every pod: the API keys are the only gate.")
+    else:
+        lines.append("NetworkPolicies are rendered; whether they are enforced depends on the existing cluster's "
+                     "CNI (one that implements NetworkPolicy, e.g. Calico or Cilium).")
+    if cfg.gateway.enabled:
+        clients = ", ".join(f"`{n}`" for n in cfg.gateway.client_namespaces)
+        lines.append(f"- the gateway admits in-cluster callers from {('the namespaces ' + clients) if clients else 'no other namespace'} "
+                     "(`gateway.clientNamespaces`), besides the UI and the API's exposure path")
+    for m in cfg.models:
+        pool = next((p for p in cfg.node_pools if p.name == m.pool), None)
+        if m.multi_node and pool is not None and pool.gpu and pool.gpu.rdma:
+            lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
+                         "its nodes' security group admits its engine port from the cluster's pods only")
+    return lines + [""]
+
+
+def check(cfg: StackConfig, out) -> None:
+    """Warn about a public plain-HTTP CLB: the stack can restrict neither its sources nor its paths
+    (a Service of type LoadBalancer forwards every path, /metrics included, to every address)."""
+    for key in ("api", "webui"):
+        exp = getattr(cfg.exposure, key)
+        if getattr(exp, "kind", None) == "loadBalancer" and not exp.internal_subnet_id:
+            out.warn(f"exposure.{key}", "a public CLB over plain HTTP, open to every address and every path "
+                     "(the key travels in clear text): set internalSubnetId for a private CLB, or use an "
+                     "Ingress or HTTPRoute with TLS, which route only the API paths")

@@ -1,0 +1,251 @@
+"""Preflight: what can be known before `pulumi up` is checked here, so the failures users hit after
+GPUs are billed (reference pitfalls P2-P14) become plan-time errors with the fix, or warnings.
+
+Errors stop the program (they join the config errors); warnings are printed by the plan and logged by
+`pulumi preview`. Each finding names the stack-file key to change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from derive.capacity import GIB, fit, heads_divisible
+from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
+from config import PROJECT, StackConfig
+from config.node_pools import effective_system_disk
+from checks.engine_images import check as check_engine_images
+from checks.rdma import check as check_rdma
+
+IMAGE_DISK_FACTOR = 2.0
+"""An image needs about twice its unpacked size on disk while it is pulled and extracted."""
+DISK_HEADROOM_GB = 30
+"""OS, logs and the kubelet's eviction threshold on a node's system disk."""
+MODEL_EXTRAS_GIB = 1
+"""Per model on the model volume besides its weights: config, tokenizer and the hub tools' metadata
+(`.cache/` under the download directory), a few MB to a few hundred MB. Nothing else is written there:
+the download stages into `<model dir>.partial-<id>` on the same volume and renames it into place (no
+second copy), its tool caches are on the pod's /tmp emptyDir (render/model_cache.py), and the engines
+mount the volume read-only."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Literal["error", "warning"]
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    model: str
+    gpu: str
+    parallelism: str
+    weights_per_gpu_gib: float | None
+    sequences: int | None
+    max_len: int | None
+    largest_len: int | None
+    verdict: str
+
+
+@dataclass
+class Preflight:
+    findings: list[Finding] = field(default_factory=list)
+    capacity: list[CapacityRow] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def error(self, key: str, message: str) -> None:
+        self.findings.append(Finding("error", f"{PROJECT}:{key}", message))
+
+    def warn(self, key: str, message: str) -> None:
+        self.findings.append(Finding("warning", f"{PROJECT}:{key}", message))
+
+
+def preflight(cfg: StackConfig) -> Preflight:
+    out = Preflight()
+    _pools(cfg, out)
+    _storage(cfg, out)
+    from checks.egress import check as egress_check
+
+    egress_check(cfg, out)
+    from checks.attached import check as attached_check
+
+    attached_check(cfg, out)
+    from checks.exposure import check as exposure_check
+
+    exposure_check(cfg, out)
+    for i, m in enumerate(cfg.models):
+        if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
+            continue  # reported by the config cross-checks
+        _model(cfg, i, out)
+    check_engine_images(cfg, out)
+    check_rdma(cfg, out)
+    return out
+
+
+def _pools(cfg: StackConfig, out: Preflight) -> None:
+    for i, pool in enumerate(cfg.node_pools):
+        if pool.gpu is None:
+            continue
+        if pool.gpu.type not in GPUS:
+            out.warn(f"nodePools[{i}].gpu.type", f"{pool.gpu.type!r} is not in the GPU catalog "
+                     f"({', '.join(GPUS)}); memory and dtype checks are skipped for it")
+        instance = getattr(pool, "instance_type", None)
+        found = gpu_for_instance(instance) if instance else None
+        if found:
+            gpu, count, rdma = found
+            if gpu.name != pool.gpu.type or count != pool.gpu.count:
+                out.error(f"nodePools[{i}].gpu", f"{instance} carries {count}x {gpu.name}, not "
+                          f"{pool.gpu.count}x {pool.gpu.type}; write gpu: {{type: {gpu.name}, count: {count}}}")
+            if rdma and not pool.gpu.rdma:
+                out.warn(f"nodePools[{i}].gpu.rdma", f"{instance} has an RDMA fabric; set `rdma: true` so "
+                         "multi-node groups use it (host networking)")
+        if pool.kind in ("normal", "native") and not pool.data_disk_gb:
+            images = [ENGINE_IMAGE_GB[m.engine] for m in cfg.models if m.pool == pool.name]
+            if images:
+                need = max(images) * IMAGE_DISK_FACTOR + DISK_HEADROOM_GB
+                if effective_system_disk(pool) < need:
+                    out.error(f"nodePools[{i}].systemDiskGb", f"{effective_system_disk(pool)} GB cannot hold the "
+                              f"{max(images):.0f} GB engine image while it is pulled; use >= {need:.0f} (P13)")
+        if pool.kind == "super":
+            images = [ENGINE_IMAGE_GB[m.engine] for m in cfg.models if m.pool == pool.name]
+            if images and pool.root_disk_gb < max(images) + 20:
+                out.error(f"nodePools[{i}].rootDiskGb", f"{pool.root_disk_gb} GB cannot hold the {max(images):.0f} GB "
+                          f"engine image on a super node; use >= {max(images) + 20:.0f} (P7)")
+
+
+def _storage(cfg: StackConfig, out: Preflight) -> None:
+    from derive.serving import model_size_gb
+
+    st = cfg.storage
+    if getattr(st, "access_mode", "ReadWriteMany") == "ReadWriteOnce":
+        many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
+        if many or len(cfg.models) > 1:
+            out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
+                      f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
+    size_gi = getattr(st, "size_gi", None)
+    if size_gi is not None and cfg.models:
+        need = volume_need_gi(cfg)
+        if size_gi < need:
+            weights = sum(model_size_gb(m) for m in cfg.models) * 1e9 / GIB
+            out.error("storage.sizeGi", f"{size_gi} Gi cannot hold the models: {weights:.1f} Gi of weights plus "
+                      f"{MODEL_EXTRAS_GIB} Gi per model for config, tokenizer and download metadata; use >= {need}")
+        else:
+            largest = max(cfg.models, key=model_size_gb)
+            change = need + math.ceil(model_size_gb(largest) * 1e9 / GIB)
+            if size_gi < change and st.kind == "existing":
+                out.warn("storage.sizeGi", f"{size_gi} Gi holds today's weights, but a new revision of "
+                         f"{largest.name} downloads beside the old one: {change} Gi are needed during that change")
+    zone = getattr(st, "zone", None) or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
+    if zone and cfg.is_tke:
+        for i, pool in enumerate(cfg.node_pools):
+            zones = getattr(pool, "zones", None)
+            if pool.gpu and zones and zone not in zones and st.kind in ("cfs", "cfs-turbo"):
+                out.warn(f"nodePools[{i}].zones", f"GPU pool {pool.name} is in {', '.join(zones)} but the model "
+                         f"storage is in {zone}: weights load across zones, slower and billed as traffic")
+
+
+def volume_need_gi(cfg: StackConfig) -> int:
+    """The smallest model volume that works: every model's weights, in GiB as the file system counts
+    them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write)."""
+    from derive.serving import model_size_gb
+
+    return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models))
+
+
+def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
+    from derive.naming import derive
+    from checks.owned_flags import extra_args_issues
+    from derive.serving import serving_plan
+
+    m = cfg.models[i]
+    if not m.settings.extra_args:
+        return
+    spec = serving_plan(cfg, derive(cfg, "preflight"), m, f"{m.name}-api-key").spec
+    for j, message in extra_args_issues(spec, m.settings.extra_args):
+        out.error(f"models[{i}].settings.extraArgs[{j}]", message)
+
+
+def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
+    from derive.serving import load_seconds, model_size_gb, model_spec
+
+    m = cfg.models[i]
+    pool = cfg.pool(m.pool)
+    gpu = GPUS.get(pool.gpu.type)
+    key = f"models[{i}]"
+    _extra_args(cfg, i, out)
+    if m.multi_node:
+        if m.gpus_per_node != pool.gpu.count:
+            out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "
+                     f"({pool.gpu.count}); {m.gpus_per_node} leaves GPUs idle that no other pod can share well")
+        if not pool.gpu.rdma:
+            out.warn(f"{key}.nodes", "tensor parallelism across nodes without RDMA runs over TCP and is slow; "
+                     "prefer RDMA machines (HCC types) or a single node")
+    if m.startup_timeout_seconds is not None:
+        need = load_seconds(cfg, m, model_size_gb(m))
+        if m.startup_timeout_seconds < need:
+            out.error(f"{key}.startupTimeoutSeconds", f"{m.startup_timeout_seconds} s is shorter than the estimated "
+                      f"{need} s to pull the image and load {model_size_gb(m):.0f} GB from {cfg.storage.kind}; the "
+                      "startup probe would kill the loading server (P3)")
+    if m.engine == "ollama":
+        out.capacity.append(CapacityRow(m.name, pool.gpu.type, f"{m.gpus_per_node} GPU", None, None, None, None,
+                                        "not estimated (Ollama sizes its own GGUF)"))
+        return
+    spec = model_spec(m)
+    if spec is None:
+        out.warn(f"{key}.architecture", f"{m.source.model_id} is not in the model catalog; add `architecture` "
+                 "(from its config.json) to check memory, KV cache and head divisibility")
+        return
+    if gpu is None:
+        return
+    tp, pp = (m.gpus_per_node * m.nodes, 1) if m.engine == "sglang" else (m.gpus_per_node, m.nodes)
+    for problem in heads_divisible(spec, tp):
+        out.error(f"{key}.gpusPerNode", f"{problem} (P10); pick a tensor parallel size that divides it")
+    if (spec.dtype == "float8" or (m.settings.quantization or "").lower() == "fp8") and not gpu.fp8:
+        out.error(f"{key}.pool", f"{spec.id} uses FP8, which needs compute capability >= 8.9; {gpu.name} is "
+                  f"{gpu.sm}. Use L20/L40/H-series GPUs or a BF16 variant")
+    max_len = m.settings.max_model_len
+    f = fit(spec, gpu, tp, pp, m.settings.gpu_memory_fraction, max_len,
+            activation_reserve_gib=0 if m.engine == "sglang" else None)
+    length = max_len or spec.context_length
+    verdict = "fits"
+    if not f.fits_weights or f.kv_budget_gib <= 0:
+        verdict = "weights do not fit"
+        out.error(f"{key}.gpusPerNode", f"{spec.id} needs {f.weights_per_gpu_gib:.1f} GiB of weights per GPU at "
+                  f"tensor x pipeline parallel {tp}x{pp}, more than {gpu.name}'s "
+                  f"{gpu.visible_gib * m.settings.gpu_memory_fraction:.1f} GiB share (P5); use more GPUs or nodes, "
+                  "a bigger GPU, or a quantized variant")
+    elif not f.fits_one_sequence and m.engine == "sglang":
+        # SGLang starts and caps every request's input at what the KV cache holds:
+        # max_req_input_len = min(context_len - 1, max_total_num_tokens - 1) in its scheduler
+        # (sglang python/sglang/srt/managers/scheduler.py), where vLLM refuses to start (P4).
+        verdict = f"requests capped at {f.kv_tokens - 1} tokens"
+        where = "settings.maxModelLen" if max_len else "settings"
+        out.warn(f"{key}.{where}", f"max model length {length} is larger than the {f.kv_tokens} tokens the KV cache "
+                 f"can hold on {m.gpus_per_node}x {gpu.name}: SGLang starts, but caps each request's input at "
+                 f"{f.kv_tokens - 1} tokens (its effective context). Set settings.maxModelLen <= {f.max_len_that_fits} "
+                 "to say so, or raise gpuMemoryFraction / add GPUs for the full length")
+    elif not f.fits_one_sequence:
+        verdict = "context too long"
+        where = "settings.maxModelLen" if max_len else "settings"
+        out.error(f"{key}.{where}", f"max model length {length} is larger than the {f.kv_tokens} tokens the KV "
+                  f"cache can hold on {m.gpus_per_node}x {gpu.name} (P4); set settings.maxModelLen <= "
+                  f"{f.max_len_that_fits} or raise gpuMemoryFraction / add GPUs")
+    elif max_len is None:
+        out.warn(f"{key}.settings.maxModelLen", f"unset: the engine serves the native {spec.context_length} "
+                 f"tokens; the KV cache holds {f.sequences_at_max_len} such sequence(s) at once")
+    out.capacity.append(CapacityRow(
+        m.name, f"{m.nodes}x{m.gpus_per_node} {gpu.name}", f"TP {tp} x PP {pp}", round(f.weights_per_gpu_gib, 1),
+        f.sequences_at_max_len, length, f.max_len_that_fits, verdict,
+    ))

@@ -1,0 +1,212 @@
+"""Where the stack runs: a new TKE cluster, or an existing cluster reached through a kubeconfig."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import ConfigModel
+from config.formats import Region, SubnetId, VpcId, Zone, zone_in
+from config.egress import Egress
+
+MIN_MINOR = 24
+K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a network in CIDR form such as 10.0.0.0/16 ({exc})") from None
+    if not net.is_private:
+        raise ValueError(f"{value} is not a private range (use 10/8, 172.16/12 or 192.168/16)")
+    return value
+
+
+def _version(value: str) -> str:
+    match = K8S_VERSION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes version such as 1.30.0")
+    if int(match.group(1)) < MIN_MINOR:
+        raise ValueError(f"{value} is too old: the rendered manifests need 1.{MIN_MINOR} or newer")
+    return value
+
+
+class Subnet(ConfigModel):
+    zone: Zone
+    """Availability zone, e.g. ap-shanghai-5."""
+    cidr: str | None = None
+    """CIDR of a subnet to create inside the VPC; give this or `id`."""
+    id: SubnetId | None = None
+    """An existing subnet id (subnet-xxxxxxxx)."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _check_cidr(cls, v: str | None) -> str | None:
+        return None if v is None else _cidr(v)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Subnet":
+        if (self.cidr is None) == (self.id is None):
+            raise ValueError("give exactly one of `cidr` (create a subnet) or `id` (use an existing one)")
+        return self
+
+
+class Network(ConfigModel):
+    vpc_id: VpcId | None = None
+    """An existing VPC id (vpc-xxxxxxxx); leave unset to create a VPC with `vpcCidr`."""
+    vpc_cidr: str = "10.0.0.0/16"
+    subnets: list[Subnet] = Field(min_length=1)
+    """One subnet per availability zone the node pools use."""
+    egress: Egress = Egress()
+    """How the nodes reach the internet: see config/egress.py (`nat` for a new VPC by default)."""
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _check_vpc(cls, v: str) -> str:
+        return _cidr(v)
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> "Network":
+        zones = [s.zone for s in self.subnets]
+        if len(set(zones)) != len(zones):
+            raise ValueError(f"one subnet per zone; zones repeat in {zones}")
+        if self.vpc_id is None:
+            vpc = ipaddress.ip_network(self.vpc_cidr)
+            for s in self.subnets:
+                if s.id is not None:
+                    raise ValueError("existing subnet ids need an existing `vpcId`")
+                if s.cidr and not ipaddress.ip_network(s.cidr).subnet_of(vpc):  # type: ignore[arg-type]
+                    raise ValueError(f"subnet {s.cidr} ({s.zone}) lies outside vpcCidr {self.vpc_cidr}")
+        if self.vpc_id is None and self.egress.kind == "existing":
+            raise ValueError("egress.kind `existing` needs an existing `vpcId`: a new VPC has no egress to "
+                             "reuse; use `nat` (the default) or `publicIp`")
+        if self.egress_kind == "nat" and any(s.id for s in self.subnets):
+            raise ValueError("egress.kind `nat` routes only the subnets the stack creates; existing subnets keep "
+                             "their own route tables: use `existing` (with natGatewayId if you have one)")
+        return self
+
+    @property
+    def egress_kind(self) -> str:
+        """The egress in effect: the stated kind, else a NAT gateway for a new VPC and the VPC's own
+        path for an existing one."""
+        return self.egress.kind or ("existing" if self.vpc_id else "nat")
+
+    @property
+    def zones(self) -> list[str]:
+        return [s.zone for s in self.subnets]
+
+
+class Endpoint(ConfigModel):
+    access: Literal["public", "private"] = "public"
+    """`public` opens the API server through a CLB reachable from `allowedCidrs` (Pulumi usually runs
+    outside the VPC); `private` keeps it inside the VPC, for runners that sit in it."""
+    allowed_cidrs: list[str] = Field(default_factory=list)
+    """Source ranges allowed to reach a public API server. Empty means nobody: set your runner's egress."""
+
+    @model_validator(mode="after")
+    def _public_needs_sources(self) -> "Endpoint":
+        if self.access == "public" and not self.allowed_cidrs:
+            raise ValueError("a public endpoint needs `allowedCidrs` (e.g. your CI runner's egress /32)")
+        for c in self.allowed_cidrs:
+            try:
+                ipaddress.ip_network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"allowedCidrs entry {c!r} is not a CIDR such as 203.0.113.7/32") from None
+            if c in ("0.0.0.0/0", "::/0"):
+                raise ValueError("allowedCidrs must not open the API server to the whole internet (0.0.0.0/0)")
+        return self
+
+
+class _Versioned(ConfigModel):
+    """The Kubernetes version both cluster kinds carry, validated once."""
+
+    kubernetes_version: str = "1.30.0"
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _check_version(cls, v: str) -> str:
+        return _version(v)
+
+    @property
+    def minor(self) -> int:
+        return int(K8S_VERSION.match(self.kubernetes_version).group(1))  # type: ignore[union-attr]
+
+
+class TkeCluster(_Versioned):
+    kind: Literal["tke"]
+    name: str | None = None
+    """Cluster name in the console; defaults to `tke-llm-<stack>`."""
+    region: Region
+    """Tencent Cloud region, e.g. ap-shanghai (where the GPUs are sold)."""
+    kubernetes_version: str = "1.30.0"
+    """TKE Kubernetes version; 1.28 or newer is needed for LeaderWorkerSet (multi-node models)."""
+    network: Network
+    cluster_cidr: str = "172.16.0.0/16"
+    """Pod range (GlobalRouter); must not overlap the VPC or other clusters in it."""
+    service_cidr: str = "172.31.0.0/22"
+    """Service range; must not overlap the VPC or the pod range."""
+    max_pods_per_node: int = Field(64, ge=16, le=256)
+    deletion_protection: bool = True
+    """Protects the cluster in Tencent Cloud and in Pulumi state against accidental deletion."""
+    endpoint: Endpoint = Endpoint(access="private")
+
+    @field_validator("cluster_cidr", "service_cidr")
+    @classmethod
+    def _check_cidrs(cls, v: str) -> str:
+        return _cidr(v)
+
+    @field_validator("max_pods_per_node")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if v & (v - 1):
+            raise ValueError(f"{v} is not a power of two (TKE rounds it up; write 16, 32, 64, 128 or 256)")
+        return v
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "TkeCluster":
+        outside = [s.zone for s in self.network.subnets if not zone_in(s.zone, self.region)]
+        if outside:
+            raise ValueError(f"network.subnets: zones {outside} are not in region {self.region} "
+                             f"(zones there are {self.region}-<n>, e.g. {self.region}-1)")
+        ranges = {"clusterCidr": self.cluster_cidr, "serviceCidr": self.service_cidr}
+        if self.network.vpc_id is None:
+            ranges["network.vpcCidr"] = self.network.vpc_cidr
+        nets = {k: ipaddress.ip_network(v) for k, v in ranges.items()}
+        keys = list(nets)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                if nets[a].overlaps(nets[b]):  # type: ignore[arg-type]
+                    raise ValueError(f"{a} {ranges[a]} overlaps {b} {ranges[b]}; pick disjoint private ranges")
+        return self
+
+
+
+class ExistingCluster(_Versioned):
+    kind: Literal["existing"]
+    name: str
+    """A stable identifier for the cluster; changing it replaces every Kubernetes object of the stack."""
+    kubernetes_version: str
+    """The cluster's version (used to validate manifests and gate LeaderWorkerSet, which needs 1.28+)."""
+    kubeconfig_path: str | None = None
+    """Path of a kubeconfig file on the machine running Pulumi (`~` is expanded)."""
+    kubeconfig_secret: str | None = None
+    """Name of a secret config key holding the kubeconfig, set with `pulumi config set --secret <name>`."""
+    context: str | None = None
+    """kubeconfig context to use; the file's current context when unset."""
+    leader_worker_set_installed: bool = False
+    """The cluster already runs the LeaderWorkerSet controller (installed by its platform team, with its
+    CRD and webhooks): the stack then does not install it for multi-node models."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ExistingCluster":
+        if (self.kubeconfig_path is None) == (self.kubeconfig_secret is None):
+            raise ValueError("give exactly one of `kubeconfigPath` or `kubeconfigSecret`")
+        return self
+
+
+
+ClusterConfig = Annotated[TkeCluster | ExistingCluster, Field(discriminator="kind")]

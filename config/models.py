@@ -1,0 +1,225 @@
+"""The models a stack serves: where the weights come from, which engine serves them, on which pool.
+
+Defaults are what a careful operator picks: prefix caching and chunked prefill on for vLLM, dtype
+chosen from the GPU (`auto`), 90% of GPU memory for weights and KV cache, and revisions always
+pinned so a re-deploy never silently serves different weights.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import ConfigModel
+from config.formats import Quantity
+from config.operations import Autoscaling
+
+MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+ENGINE_NAMES = {"vllm", "sglang", "ollama"}
+MOVING_REVISIONS = {"main", "master", "latest", "HEAD"}
+
+
+def _pinned(v: str) -> str:
+    if v in MOVING_REVISIONS:
+        raise ValueError(f"{v!r} moves; pin a commit hash or a release tag so every pod loads the same weights")
+    return v
+
+
+class HuggingFaceSource(ConfigModel):
+    kind: Literal["huggingface"]
+    repo: str
+    """Repository id, e.g. Qwen/Qwen3-14B."""
+    revision: str
+    """Commit hash or tag (never `main`)."""
+    endpoint: str | None = None
+    """A mirror such as https://hf-mirror.com (Hugging Face is unreachable from mainland China)."""
+    token_secret: str | None = None
+    """Name of a secret config key holding an access token, for gated repositories."""
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, v: str) -> str:
+        if not REPO_ID.match(v):
+            raise ValueError(f"{v!r} is not a repository id such as Qwen/Qwen3-14B")
+        return v
+
+    @field_validator("revision")
+    @classmethod
+    def _rev(cls, v: str) -> str:
+        return _pinned(v)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("https://"):
+            raise ValueError(f"{v!r}: the mirror endpoint must be an https:// URL")
+        return v
+
+    @property
+    def model_id(self) -> str:
+        return self.repo
+
+
+class ModelScopeSource(ConfigModel):
+    kind: Literal["modelscope"]
+    model: str
+    """ModelScope model id, e.g. deepseek-ai/DeepSeek-R1 (the fast source inside mainland China)."""
+    revision: str
+    """A release tag or commit (ModelScope tags look like `v1.0.0`; `master` is refused)."""
+    token_secret: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        if not REPO_ID.match(v):
+            raise ValueError(f"{v!r} is not a model id such as deepseek-ai/DeepSeek-R1")
+        return v
+
+    @field_validator("revision")
+    @classmethod
+    def _rev(cls, v: str) -> str:
+        return _pinned(v)
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+
+class OllamaSource(ConfigModel):
+    kind: Literal["ollama"]
+    tag: str
+    """Ollama library tag, e.g. deepseek-r1:7b (a tag, not `latest`)."""
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, v: str) -> str:
+        name, _, tag = v.partition(":")
+        if not name or not tag or tag == "latest":
+            raise ValueError(f"{v!r}: give a pinned tag such as deepseek-r1:7b")
+        return v
+
+    @property
+    def model_id(self) -> str:
+        return self.tag
+
+    @property
+    def revision(self) -> str:
+        return self.tag.partition(":")[2]
+
+
+Source = Annotated[HuggingFaceSource | ModelScopeSource | OllamaSource, Field(discriminator="kind")]
+
+
+class EngineSettings(ConfigModel):
+    max_model_len: int | None = Field(None, ge=128)
+    """Context length served. Unset takes the model's native length, which the KV cache often cannot
+    hold (pitfall P4): the preflight checks it."""
+    gpu_memory_fraction: float = Field(0.9, gt=0.1, le=0.98)
+    """Share of each GPU for weights + KV cache (vLLM --gpu-memory-utilization, SGLang --mem-fraction-static)."""
+    dtype: Literal["auto", "half", "float16", "bfloat16"] = "auto"
+    """`auto` becomes `half` on GPUs without bf16 (V100, T4: pitfall P2)."""
+    quantization: str | None = None
+    prefix_caching: bool = True
+    chunked_prefill: bool = True
+    max_num_seqs: int | None = Field(None, ge=1)
+    """Concurrent sequences (vLLM --max-num-seqs, SGLang --max-running-requests)."""
+    max_batched_tokens: int | None = Field(None, ge=64)
+    trust_remote_code: bool = False
+    """Runs Python shipped with the model; only for repositories you trust."""
+    extra_args: list[str] = Field(default_factory=list)
+    """Appended to the engine command line as given. Flags the program writes itself (e.g. --port,
+    --max-model-len, --tensor-parallel-size, --api-key) are refused: use the settings above. Ollama
+    takes none."""
+
+
+class Architecture(ConfigModel):
+    """The numbers the capacity checks need, for a model the catalog does not know (from its config.json)."""
+
+    params_b: float = Field(gt=0)
+    weight_gb: float = Field(gt=0)
+    dtype: Literal["bfloat16", "float16", "float8"] = "bfloat16"
+    layers: int = Field(ge=1)
+    attention_heads: int = Field(ge=1)
+    kv_heads: int = Field(ge=1)
+    head_dim: int = Field(ge=1)
+    context_length: int = Field(ge=128)
+
+
+class ModelConfig(ConfigModel):
+    name: str
+    """Key of the model in the stack: names its objects (`<name>-api`, `download-<name>-...`)."""
+    served_name: str
+    """The model name clients send, e.g. DeepSeek-R1."""
+    source: Source
+    engine: Literal["vllm", "sglang", "ollama"]
+    pool: str
+    """The GPU pool (by name) the servers run on."""
+    gpus_per_node: int = Field(1, ge=1, le=16)
+    nodes: int = Field(1, ge=1, le=64)
+    """Nodes per replica: 1 is a Deployment, more is a LeaderWorkerSet."""
+    replicas: int = Field(1, ge=0, le=64)
+    settings: EngineSettings = EngineSettings()
+    image: str | None = None
+    """Engine image override; the pinned default of the engine otherwise."""
+    size_gb: float | None = Field(None, gt=0)
+    """Weights on disk; taken from the model catalog when the model is known."""
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+    architecture: Architecture | None = None
+    """Only for models missing from the catalog; without it the capacity checks are skipped (warning)."""
+    startup_timeout_seconds: int | None = Field(None, ge=60)
+    """Override of the startup-probe budget; refused when shorter than the estimated load time."""
+    autoscaling: Autoscaling | None = None
+    """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not MODEL_NAME.match(v):
+            raise ValueError(f"{v!r}: use at most 40 lowercase letters, digits and '-', starting with a letter")
+        if v in ENGINE_NAMES:
+            raise ValueError(f"{v!r} is an engine name: a Service derived from it would break the engine (P1); "
+                             "name the model instead, e.g. qwen3-14b")
+        return v
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str | None) -> str | None:
+        if v is not None and (":" not in v.rsplit("/", 1)[-1] and "@sha256:" not in v or v.endswith(":latest")):
+            raise ValueError(f"{v!r}: pin the image to a released tag or digest, not latest")
+        return v
+
+    @model_validator(mode="after")
+    def _engine_source(self) -> "ModelConfig":
+        if (self.engine == "ollama") != (self.source.kind == "ollama"):
+            raise ValueError("Ollama serves `source.kind: ollama` models and only Ollama does")
+        if self.engine == "ollama" and self.nodes > 1:
+            raise ValueError("Ollama cannot serve one model across nodes; use vLLM or SGLang with `nodes` > 1")
+        return self
+
+    @property
+    def multi_node(self) -> bool:
+        return self.nodes > 1
+
+    @property
+    def total_gpus(self) -> int:
+        return self.gpus_per_node * self.nodes
+
+
+class ModelCacheConfig(ConfigModel):
+    bandwidth_mbps: int = Field(200, ge=1)
+    """Download bandwidth the timeouts assume (Mbit/s). 642 GB at 100 Mbit/s is about 16 hours."""
+    pip_index_url: str | None = None
+    """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
+    image_pull_mbps: int = Field(1000, ge=1)
+    """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
+    retries: int = Field(6, ge=0, le=20)
+    """How often a failed download pod is retried before the download Job fails (its `backoffLimit`;
+    each retry resumes from the partial files, after Kubernetes' back-off of 10 s doubling up to 6 min).
+    A failed Job fails `pulumi up` naming the model, and the next `pulumi up` starts it again."""
+    gpu_nodes_after_download: bool = True
+    """On shared storage, create GPU node pools only once the weights are downloaded, so no GPU bills
+    while it waits. Turn off to bring GPU nodes up in parallel (faster, dearer)."""

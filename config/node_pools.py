@@ -1,0 +1,273 @@
+"""Node pools: one CPU system pool for add-ons, gateway, UI and downloads, plus the GPU pools.
+
+GPU pools default to a NoSchedule taint so only model servers land on (and pay for) GPU nodes, and to
+200 GB disks because serving images alone are 10-20 GB unpacked (reference pitfall P13).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from config.base import ConfigModel
+from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
+
+POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+GPU_LABEL = "tke-llm.io/gpu"
+POOL_LABEL = "tke-llm.io/pool"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+MIN_GPU_DISK_GB = 200
+
+
+class Taint(ConfigModel):
+    key: Annotated[str, AfterValidator(lambda v: qualified_name(v, "taint key"))]
+    value: Annotated[str, AfterValidator(label_value)] = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class VersionedPackage(ConfigModel):
+    """A TKE GPU software package as the console lists it (name of the .run/.tgz and its version)."""
+
+    name: str
+    version: str
+
+
+class CudnnPackage(VersionedPackage):
+    doc_name: str | None = None
+    dev_name: str | None = None
+
+
+class GpuSoftware(ConfigModel):
+    """Driver/CUDA/cuDNN for normal pools. Valid combinations come from the TKE console or API, so they
+    are config, never constants; leave unset to let TKE install its default for the instance type."""
+
+    driver: VersionedPackage
+    cuda: VersionedPackage
+    cudnn: CudnnPackage | None = None
+    mig: bool = False
+
+
+class GpuSpec(ConfigModel):
+    type: str
+    """GPU model carried by the instances, e.g. A10, L20, H20, V100, T4 (see the GPU catalog)."""
+    count: int = Field(ge=1, le=16)
+    """GPUs per node."""
+    rdma: bool = False
+    """The instances have an RDMA fabric (HCC types such as HCCPNV6); multi-node servers then use host networking."""
+    software: GpuSoftware | None = None
+
+
+class PoolBase(ConfigModel):
+    name: str
+    """Pool name (<= 25 characters, lowercase, digits, '-'); also its node label value."""
+    gpu: GpuSpec | None = None
+    """Absent for the CPU system pool."""
+    labels: Labels = Field(default_factory=dict)
+    taints: list[Taint] | None = None
+    """Defaults: `nvidia.com/gpu=present:NoSchedule` on GPU pools, none on CPU pools."""
+    hourly_price: float | None = Field(None, ge=0)
+    """Price of one node per hour (any currency) for the cost lines of the plan summary."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not POOL_NAME.match(v):
+            raise ValueError(f"{v!r}: use at most 25 lowercase letters, digits and '-', starting with a letter")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        for k in v:
+            if not LABEL_KEY.match(k):
+                raise ValueError(f"label key {k!r} is not a valid Kubernetes label key")
+            if k in (POOL_LABEL, GPU_LABEL):
+                raise ValueError(f"label {k} is set by tke-llm itself; remove it")
+        return v
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpu is not None
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        """Labels the workloads select on: derived once here so pools and pods never disagree."""
+        labels = {POOL_LABEL: self.name, **self.labels}
+        if self.gpu:
+            labels[GPU_LABEL] = self.gpu.type
+        return labels
+
+    @property
+    def node_taints(self) -> list[Taint]:
+        if self.taints is not None:
+            return self.taints
+        return [Taint(key=GPU_TAINT_KEY, value="present")] if self.gpu else []
+
+
+class ScalingBounds(ConfigModel):
+    min_size: int = Field(0, ge=0)
+    max_size: int = Field(1, ge=0)
+    desired_size: int | None = Field(None, ge=0)
+    """Initial node count; ignored after creation while `autoscaling` is on."""
+    autoscaling: bool = True
+
+    @field_validator("max_size")
+    @classmethod
+    def _max(cls, v: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_size")
+        if low is not None and v < low:
+            raise ValueError(f"must be >= minSize ({low})")
+        return v
+
+    @field_validator("desired_size")
+    @classmethod
+    def _desired(cls, v: int | None, info: ValidationInfo) -> int | None:
+        low, high = info.data.get("min_size"), info.data.get("max_size")
+        if v is not None and low is not None and high is not None and not low <= v <= high:
+            raise ValueError(f"must lie within minSize..maxSize ({low}..{high})")
+        return v
+
+    @property
+    def initial_size(self) -> int:
+        return self.desired_size if self.desired_size is not None else self.min_size
+
+
+class Disks(ConfigModel):
+    system_disk_gb: int | None = Field(None, ge=50, le=2048)
+    """System disk; defaults to 200 GB on GPU pools (images are large) and 100 GB otherwise. Above
+    2 TB needs a UEFI OS image (P14), so it is capped here."""
+    system_disk_type: Literal["CLOUD_PREMIUM", "CLOUD_SSD", "CLOUD_BSSD", "CLOUD_HSSD"] = "CLOUD_SSD"
+    data_disk_gb: int | None = Field(None, ge=20, le=32000)
+    """Optional data disk mounted at /var/lib/containerd so images do not fill the system disk."""
+    data_disk_type: Literal["CLOUD_PREMIUM", "CLOUD_SSD", "CLOUD_BSSD", "CLOUD_HSSD"] = "CLOUD_SSD"
+
+
+class NormalPool(PoolBase, ScalingBounds, Disks):
+    """A TKE node pool backed by an auto-scaling group of CVM instances."""
+
+    kind: Literal["normal"]
+    instance_type: str
+    backup_instance_types: list[str] = Field(default_factory=list)
+    """Tried in order when `instanceType` is sold out in the zone."""
+    zones: list[Zone] | None = None
+    """Zones (of the cluster's subnets) to place nodes in; all of them when unset."""
+    os_image: str = "tlinux3.1x86_64"
+    public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
+    """Public egress per node (for downloads when there is no NAT gateway: pitfall P8). 0 = none."""
+    charge_type: Literal["POSTPAID_BY_HOUR", "SPOTPAID"] = "POSTPAID_BY_HOUR"
+    deletion_protection: bool = False
+
+    @model_validator(mode="after")
+    def _gpu_disk(self) -> "NormalPool":
+        _check_gpu_disk(self)
+        return self
+
+
+class NativePool(PoolBase, ScalingBounds, Disks):
+    """A TKE native node pool (managed nodes). TKE installs the GPU driver itself: there are no
+    driver arguments, so `gpu.software` is refused here."""
+
+    kind: Literal["native"]
+    instance_type: str
+    backup_instance_types: list[str] = Field(default_factory=list)
+    zones: list[Zone] | None = None
+    public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
+    charge_type: Literal["POSTPAID_BY_HOUR", "SPOTPAID"] = "POSTPAID_BY_HOUR"
+
+    @model_validator(mode="after")
+    def _no_driver(self) -> "NativePool":
+        if self.gpu and self.gpu.software:
+            raise ValueError("native pools take no GPU driver settings (TKE installs them); remove gpu.software")
+        _check_gpu_disk(self)
+        return self
+
+
+class SuperPool(PoolBase):
+    """Super nodes (serverless): every pod is its own VM; the GPU model is chosen per pod by
+    annotation, so `gpu.count` is the per-pod GPU count the models may ask for."""
+
+    kind: Literal["super"]
+    zones: list[Zone] | None = None
+    root_disk_gb: int = Field(100, ge=20, le=500)
+    """Pod system disk; the 20 GB default cannot hold a serving image (P7). Above 20 GB is billed."""
+
+
+class AttachedPool(PoolBase):
+    """Existing CVM instances joined to the cluster, e.g. PNV6 / HCCPNV6 machines bought through the
+    HPC console that no auto-scaling group can create."""
+
+    kind: Literal["attached"]
+    instance_ids: list[InstanceId] = Field(min_length=1)
+    image_id: ImageId = "img-39ywauzd"
+    """OS image the instances are reinstalled with (default: TencentOS Server 3.1 (TK4) UEFI)."""
+    key_id: KeyId
+    """SSH key pair id (skey-xxxxxxxx) installed on the instances; passwords are never set from config."""
+    gpu_software: GpuSoftware | None = None
+
+    @model_validator(mode="after")
+    def _ids(self) -> "AttachedPool":
+        if len(set(self.instance_ids)) != len(self.instance_ids):
+            raise ValueError("instanceIds repeat")
+        return self
+
+    @property
+    def max_size(self) -> int:
+        return len(self.instance_ids)
+
+    @property
+    def min_size(self) -> int:
+        return len(self.instance_ids)
+
+    @property
+    def initial_size(self) -> int:
+        return len(self.instance_ids)
+
+
+class ExistingPool(PoolBase):
+    """Nodes of an existing cluster, described so models can be placed on them: the labels that select
+    them and the taints they carry (tolerated by the pods). Nothing is created."""
+
+    kind: Literal["existing"]
+    node_selector: Labels = Field(min_length=1)
+    """Labels of the nodes, e.g. `{nvidia.com/gpu.present: "true"}`."""
+    max_size: int = Field(1, ge=1)
+    """How many such nodes exist (bounds replicas and autoscaling)."""
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        return dict(self.node_selector)
+
+    @property
+    def node_taints(self) -> list[Taint]:
+        return self.taints or []
+
+    @property
+    def min_size(self) -> int:
+        return 0
+
+    @property
+    def initial_size(self) -> int:
+        return self.max_size
+
+
+def _check_gpu_disk(pool: NormalPool | NativePool) -> None:
+    if pool.gpu and pool.system_disk_gb is not None and pool.system_disk_gb < MIN_GPU_DISK_GB and not pool.data_disk_gb:
+        raise ValueError(
+            f"systemDiskGb {pool.system_disk_gb} is too small for GPU serving images; use >= {MIN_GPU_DISK_GB} "
+            "or add a dataDiskGb for the container runtime"
+        )
+
+
+def effective_system_disk(pool: NormalPool | NativePool) -> int:
+    if pool.system_disk_gb is not None:
+        return pool.system_disk_gb
+    return MIN_GPU_DISK_GB if pool.gpu else 100
+
+
+NodePoolConfig = Annotated[
+    NormalPool | NativePool | SuperPool | AttachedPool | ExistingPool, Field(discriminator="kind")
+]
+CLOUD_POOL_KINDS = ("normal", "native", "super", "attached")

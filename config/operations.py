@@ -1,0 +1,414 @@
+"""Operations config: per-model autoscaling, the stack's monitoring target, alert thresholds, and the
+autoscalers the stack may install; plus the capacity rules that keep them honest.
+
+GPU autoscaling is not CPU autoscaling. A new replica needs a GPU node that takes minutes to buy and
+boot, a 10-30 GB image and the weights read from storage, so scale-up goes one step at a time with a
+pause between steps; scarce instances released to the pool may not be purchasable again (reference
+P11), so scale-down can be switched off; and the bound that matters is not a number the operator
+picks but what the GPU pool can hold: `maxReplicas` x GPUs per replica must fit the pool's maximum,
+or the extra replicas stay Pending forever. That bound, and the pool being allowed to grow at all,
+are checked here at plan time with the exact key to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import ConfigModel
+from config.formats import Labels
+from config.errors import PROJECT, ConfigIssue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from config.models import ModelConfig
+    from config.stack import StackConfig
+
+QUEUE_TARGET = 5.0
+"""Waiting requests per replica the autoscaler aims for: a queue that deep on a busy server means
+seconds of extra time to first token, well before the waiting-queue alert (20 by default)."""
+GPU_TARGET = 80.0
+"""Percent GPU utilisation of the request (TKE's metric); the value of the reference TKE guide."""
+KEDA_MIN_MINOR = 28
+"""The oldest Kubernetes minor a pinned KEDA chart is tested on (catalog/images.py)."""
+DURATION = re.compile(r"^[0-9]+[smh]$")
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _namespace(v: str) -> str:
+    if not NAMESPACE.match(v):
+        raise ValueError(f"{v!r} is not a namespace name (a lowercase DNS label)")
+    return v
+
+AlertName = Literal[
+    "LLMModelNoReadyReplicas",
+    "LLMModelDownloadFailed",
+    "LLMWaitingQueueHigh",
+    "LLMTimeToFirstTokenHigh",
+    "LLMKVCacheUsageHigh",
+    "LLMPreemptions",
+    "LLMRequestErrorRate",
+    "LLMGateway5xxRate",
+    "LLMGpuUtilisationLow",
+    "LLMGpuPoolAtMaximum",
+]
+
+
+class ScaleUp(ConfigModel):
+    pods: int = Field(1, ge=1, le=16)
+    """Replicas added per step."""
+    period_seconds: int = Field(300, ge=15, le=1800)
+    """At most one step per period. A new GPU replica (node, image, weights) serves only after
+    minutes; adding more before the last one serves buys GPUs the queue may no longer need."""
+    stabilization_seconds: int = Field(60, ge=0, le=3600)
+    """The queue must stay high this long before a step (filters a single burst)."""
+
+
+class ScaleDown(ConfigModel):
+    enabled: bool = True
+    """`false` never removes a replica once added: released GPU instances may not be purchasable
+    again (P11). Production stacks with scarce GPUs should ship it off."""
+    pods: int = Field(1, ge=1, le=16)
+    """Replicas removed per step."""
+    period_seconds: int = Field(600, ge=15, le=1800)
+    """At most one step per period."""
+    stabilization_seconds: int = Field(1800, ge=0, le=3600)
+    """Load must stay low this long (the HPA's maximum is one hour) before a replica goes."""
+
+
+class Autoscaling(ConfigModel):
+    """Replicas of one model follow load. `replicas` becomes the initial count (within min..max)."""
+
+    metric: Literal["queue", "gpu"] = "queue"
+    """`queue`: the engine's waiting requests per replica (vLLM `vllm:num_requests_waiting`, SGLang
+    `sglang:num_queue_reqs`), from Prometheus. `gpu`: TKE's `k8s_pod_rate_gpu_used_request` (GPU
+    utilisation as a share of the request), served by the cluster's own metrics API; TKE only."""
+    scaler: Literal["keda", "hpa"] | None = None
+    """`keda`: a KEDA ScaledObject with a Prometheus trigger (the only one that scales to zero).
+    `hpa`: a HorizontalPodAutoscaler; for `queue` it reads the metric through the Prometheus Adapter
+    (whose rule the stack renders). Default: `keda` for `queue`, `hpa` for `gpu`."""
+    min_replicas: int = Field(1, ge=0, le=64)
+    """0 scales to zero when idle (KEDA, behind the gateway, which sees requests while no replica runs)."""
+    max_replicas: int = Field(ge=1, le=64)
+    """Bounded by the GPU pool: maxReplicas x GPUs per replica must fit the pool's maximum."""
+    target: float | None = Field(None, gt=0)
+    """Per replica: waiting requests (`queue`, default 5) or percent GPU utilisation (`gpu`, default 80)."""
+    scale_up: ScaleUp = ScaleUp()
+    """Steps of `pods` replicas at most every `periodSeconds`, once the signal stayed high."""
+    scale_down: ScaleDown = ScaleDown()
+    """`enabled: false` keeps every GPU replica once added (P11)."""
+    idle_minutes: int = Field(30, ge=5, le=1440)
+    """Scale-to-zero only: minutes without requests before the last replica goes."""
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Autoscaling":
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas ({self.min_replicas}) must be <= maxReplicas ({self.max_replicas})")
+        if self.metric == "gpu" and self.scaler == "keda":
+            raise ValueError("TKE's GPU metric is served to HorizontalPodAutoscalers by the cluster's custom "
+                             "metrics API, not from Prometheus; use `scaler: hpa` (or `metric: queue` with KEDA)")
+        if self.min_replicas == 0 and self.via != "keda":
+            raise ValueError("minReplicas 0: only KEDA scales to zero (an HPA stops at 1); use `scaler: keda`")
+        if self.min_replicas == 0 and not self.scale_down.enabled:
+            raise ValueError("minReplicas 0 scales down to zero, which `scaleDown.enabled: false` forbids; "
+                             "choose one")
+        if self.metric == "gpu" and self.target is not None and self.target > 100:
+            raise ValueError(f"target {self.target}: the GPU metric is a percentage (0-100)")
+        return self
+
+    @property
+    def via(self) -> str:
+        return self.scaler or ("keda" if self.metric == "queue" else "hpa")
+
+    @property
+    def effective_target(self) -> float:
+        if self.target is not None:
+            return self.target
+        return QUEUE_TARGET if self.metric == "queue" else GPU_TARGET
+
+    @property
+    def needs_prometheus(self) -> bool:
+        """KEDA and the Prometheus Adapter both query Prometheus for the queue metric."""
+        return self.metric == "queue"
+
+
+class TkeManagedPrometheus(ConfigModel):
+    """TKE's managed Prometheus (TMP), associated with the cluster: its agent scrapes the
+    ServiceMonitors and evaluates the PrometheusRules the stack renders."""
+
+    kind: Literal["tke-managed"]
+    """TKE's managed Prometheus (TMP), associated with the cluster."""
+    instance_id: str
+    """The instance, e.g. prom-abcd1234; by default its in-cluster agent is taken to run in a namespace
+    of the same name (see `agentNamespace`)."""
+    url: str | None = None
+    """A query endpoint for KEDA / the Prometheus Adapter, needed only by queue-based autoscaling.
+    TMP's own HTTP API requires a token the stack cannot pass to KEDA (no TriggerAuthentication is
+    rendered), so this must be an unauthenticated endpoint reachable from the cluster; on TKE prefer
+    `metric: gpu`, which needs no Prometheus."""
+    agent_namespace: str | None = None
+    """Where TMP's in-cluster agent runs (`kubectl get pods -A | grep prom-`), when it is not the
+    namespace named after the instance; the model servers' NetworkPolicy admits scrapes from there."""
+
+    @field_validator("instance_id")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        if not re.match(r"^prom-[a-z0-9]+$", v):
+            raise ValueError(f"{v!r} is not a TKE Prometheus instance id such as prom-abcd1234")
+        return v
+
+    @property
+    def scrape_namespaces(self) -> list[str]:
+        return [self.agent_namespace or self.instance_id]
+
+    @property
+    def query_url(self) -> str | None:
+        return self.url
+
+
+class _PrometheusInNamespace(ConfigModel):
+    """A Prometheus that lives in one namespace of the cluster: the one the model servers' scrape
+    NetworkPolicy admits."""
+
+    namespace: str = "monitoring"
+
+    @field_validator("namespace")
+    @classmethod
+    def _ns(cls, v: str) -> str:
+        return _namespace(v)
+
+    @property
+    def scrape_namespaces(self) -> list[str]:
+        return [self.namespace]
+
+
+class InClusterPrometheus(_PrometheusInNamespace):
+    """kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics), installed by
+    the stack into `monitoring` from the pinned upstream chart."""
+
+    kind: Literal["in-cluster"]
+    """kube-prometheus-stack, installed by the stack."""
+    namespace: str = "monitoring"
+    """Where it is installed (a namespace the stack creates)."""
+
+
+    @property
+    def query_url(self) -> str:
+        from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
+
+        return f"http://{KUBE_PROMETHEUS_STACK_RELEASE}-prometheus.{self.namespace}.svc:9090"
+
+
+class ExistingPrometheus(_PrometheusInNamespace):
+    """A Prometheus Operator the cluster already runs."""
+
+    kind: Literal["existing"]
+    """A Prometheus Operator the cluster already runs."""
+    url: str | None = None
+    """Its HTTP API, e.g. http://prometheus-operated.monitoring.svc:9090 (queue-based autoscaling)."""
+    namespace: str = "monitoring"
+    """Where it runs: the model servers' NetworkPolicy lets it scrape from there."""
+    selector_labels: Labels = Field(default_factory=dict)
+    """Labels its serviceMonitorSelector / ruleSelector require, e.g. `release: kube-prometheus-stack`."""
+
+
+    @property
+    def query_url(self) -> str | None:
+        return self.url
+
+
+PrometheusTarget = Annotated[TkeManagedPrometheus | InClusterPrometheus | ExistingPrometheus,
+                             Field(discriminator="kind")]
+
+
+class AlertsConfig(ConfigModel):
+    """Thresholds of the default alert set; every alert is on unless listed in `disabled`."""
+
+    waiting_requests: float = Field(20, gt=0)
+    """Average waiting requests per server, for 10 minutes."""
+    ttft_p95_seconds: float = Field(5, gt=0)
+    """p95 time to first token over 5 minutes, for 10 minutes."""
+    kv_cache_usage: float = Field(0.9, gt=0, le=1)
+    """KV-cache share in use on a server, for 15 minutes."""
+    preemptions_per_minute: float = Field(1, gt=0)
+    """Sustained for 15 minutes (SGLang: any retraction, sustained)."""
+    error_ratio: float = Field(0.05, gt=0, lt=1)
+    """Share of a model's requests failing, for 10 minutes."""
+    gateway_error_ratio: float = Field(0.05, gt=0, lt=1)
+    """Share of the gateway's requests answered with a 5xx, for 10 minutes."""
+    gpu_idle_percent: float = Field(10, gt=0, lt=100)
+    """A node's GPUs averaging below this utilisation (DCGM) are idle..."""
+    gpu_idle_hours: int = Field(3, ge=1, le=72)
+    """...for this many hours: a cost alert."""
+    disabled: list[AlertName] = Field(default_factory=list)
+    """Alerts of the default set not to render, by name (e.g. LLMGpuUtilisationLow)."""
+
+    @field_validator("disabled")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("alerts are listed more than once")
+        return v
+
+
+class MonitoringConfig(ConfigModel):
+    prometheus: PrometheusTarget
+    """Who scrapes and evaluates: `tke-managed` (TKE's managed Prometheus), `in-cluster`
+    (kube-prometheus-stack installed by the stack) or `existing` (a Prometheus Operator already there)."""
+    alerts: AlertsConfig = AlertsConfig()
+    """Thresholds of the default alert set, and alerts to leave out."""
+    dashboard: bool = True
+    """A Grafana dashboard ConfigMap for the Grafana sidecar (engine, GPU and gateway panels)."""
+    dashboard_labels: Labels = Field(default_factory=lambda: {"grafana_dashboard": "1"})
+    """The label the Grafana dashboard sidecar looks for (kube-prometheus-stack's default)."""
+    dcgm_exporter: bool = False
+    """Install NVIDIA's DCGM exporter (pinned chart) on the GPU nodes: GPU utilisation panels and the
+    idle-GPU cost alert read `DCGM_FI_DEV_GPU_UTIL`."""
+    scrape_interval: str = "15s"
+    """How often the engines' /metrics are scraped."""
+
+    @field_validator("scrape_interval")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        if not DURATION.match(v):
+            raise ValueError(f"{v!r} is not a duration such as 15s")
+        return v
+
+
+class AutoscalersConfig(ConfigModel):
+    """What the stack installs for the autoscalers (upstream charts, pinned). Leave off when the
+    cluster already runs them."""
+
+    install_keda: bool = False
+    """KEDA, at the newest pinned release tested on the cluster's Kubernetes version."""
+    install_prometheus_adapter: bool = False
+    """The Prometheus Adapter serving the queue metric to HorizontalPodAutoscalers (custom metrics API)."""
+
+
+# ------------------------------------------------------------------------------------- capacity rules
+
+
+def pool_node_bound(pool) -> int | None:
+    """Nodes the pool can ever have: its maxSize when it autoscales, its fixed size otherwise; None
+    for super nodes (every pod is its own virtual machine, no pool bound)."""
+    if pool.kind == "super":
+        return None
+    if pool.kind in ("normal", "native") and not pool.autoscaling:
+        return pool.initial_size
+    return pool.max_size
+
+
+def nodes_for(model: "ModelConfig", pool, replicas: int) -> int:
+    """Nodes `replicas` replicas of the model occupy: several single-node replicas may share a node,
+    a multi-node replica takes whole nodes."""
+    if model.nodes > 1:
+        return replicas * model.nodes
+    per_node = max(1, pool.gpu.count // model.gpus_per_node)
+    return -(-replicas // per_node)
+
+
+def max_replicas(model: "ModelConfig") -> int:
+    return model.autoscaling.max_replicas if model.autoscaling else model.replicas
+
+
+def min_replicas(model: "ModelConfig") -> int:
+    """Replicas the model never goes below (what a rollout can count on)."""
+    return model.autoscaling.min_replicas if model.autoscaling else model.replicas
+
+
+def surge_capacity(cfg: "StackConfig", model: "ModelConfig") -> bool:
+    """Is there room for one more replica of `model` while every model on its pool is at its
+    maximum? Then a rolling update can add the new pod before removing an old one; otherwise the
+    surge pod would wait for a GPU that never frees up and the rollout would hang."""
+    pool = cfg.pool(model.pool)
+    bound = pool_node_bound(pool)
+    if bound is None:
+        return True
+    used = sum(nodes_for(m, pool, max_replicas(m) + (1 if m is model else 0))
+               for m in cfg.models if m.pool == model.pool)
+    return used <= bound
+
+
+def _model_key(i: int, field: str) -> str:
+    return f"{PROJECT}:models[{i}].{field}"
+
+
+def operations_issues(cfg: "StackConfig") -> list[ConfigIssue]:
+    """Cross-section rules of autoscaling and monitoring, each with the key to fix."""
+    issues: list[ConfigIssue] = []
+    pools = {p.name: (j, p) for j, p in enumerate(cfg.node_pools)}
+    mon = getattr(cfg, "monitoring", None)
+    scalers = getattr(cfg, "autoscalers", None) or AutoscalersConfig()
+    gw = getattr(cfg, "gateway", None)
+    gateway = gw is not None and bool(getattr(gw, "enabled", False))
+    scaled = [(i, m) for i, m in enumerate(cfg.models) if m.autoscaling]
+    pool_reported: set[str] = set()
+    for i, m in scaled:
+        a = m.autoscaling
+        key = _model_key(i, "autoscaling")
+        if "replicas" in m.model_fields_set and not a.min_replicas <= m.replicas <= a.max_replicas:
+            issues.append(ConfigIssue(_model_key(i, "replicas"), f"{m.replicas} is the initial count and must lie "
+                                      f"within autoscaling.minReplicas..maxReplicas ({a.min_replicas}..{a.max_replicas})"))
+        if a.metric == "queue" and m.engine == "ollama":
+            issues.append(ConfigIssue(f"{key}.metric", "Ollama exports no Prometheus metrics, so it has no queue "
+                                      "to scale on; use `metric: gpu` on TKE, or vLLM / SGLang"))
+        if a.metric == "gpu" and not cfg.is_tke:
+            issues.append(ConfigIssue(f"{key}.metric", "k8s_pod_rate_gpu_used_request is served by TKE's own "
+                                      "metrics API; on another cluster use `metric: queue`"))
+        if a.needs_prometheus and (mon is None or mon.prometheus.query_url is None):
+            where = f"{PROJECT}:monitoring" if mon is None else f"{PROJECT}:monitoring.prometheus.url"
+            issues.append(ConfigIssue(where, f"models[{i}] scales on the engine's queue, which "
+                                      f"{'KEDA' if a.via == 'keda' else 'the Prometheus Adapter'} reads from "
+                                      "Prometheus: give its query URL"))
+        if a.min_replicas == 0 and not gateway:
+            issues.append(ConfigIssue(f"{key}.minReplicas", "0 scales to zero, but with no replica running no "
+                                      "engine metric exists to wake it: only the gateway sees those requests. "
+                                      "Add the gateway, or use minReplicas >= 1"))
+        entry = pools.get(m.pool)
+        if entry is None or entry[1].gpu is None:
+            continue  # reported by the serving checks
+        j, pool = entry
+        if pool.kind in ("normal", "native") and not pool.autoscaling:
+            issues.append(ConfigIssue(f"{PROJECT}:nodePools[{j}].autoscaling", f"models[{i}] autoscales on this "
+                                      "pool, so the pool must autoscale too (otherwise scaled-out replicas stay "
+                                      "Pending: P11); set it to true"))
+        bound = pool_node_bound(pool)
+        if bound is None:
+            continue
+        gpus = m.gpus_per_node * m.nodes
+        own = nodes_for(m, pool, a.max_replicas)
+        if own > bound:
+            issues.append(ConfigIssue(f"{key}.maxReplicas", f"{a.max_replicas} replica(s) x {gpus} GPU(s) need "
+                                      f"{own} node(s) of pool {m.pool!r} ({pool.gpu.count} GPU(s) each), whose "
+                                      f"maximum is {bound}; lower maxReplicas or raise the pool's maxSize"))
+            continue
+        together = [x for x in cfg.models if x.pool == m.pool]
+        total = sum(nodes_for(x, pool, max_replicas(x)) for x in together)
+        if total > bound and m.pool not in pool_reported:
+            pool_reported.add(m.pool)
+            others = ", ".join(f"{x.name} ({max_replicas(x)})" for x in together if x is not m)
+            issues.append(ConfigIssue(f"{key}.maxReplicas", f"at their maxima the models of pool {m.pool!r} "
+                                      f"({m.name} ({a.max_replicas}), {others}) need {total} nodes; the pool's "
+                                      f"maximum is {bound}"))
+    hpa_queue = [i for i, m in scaled if m.autoscaling.metric == "queue" and m.autoscaling.via == "hpa"]
+    gpu_hpa = [i for i, m in scaled if m.autoscaling.metric == "gpu"]
+    if hpa_queue and gpu_hpa:
+        issues.append(ConfigIssue(_model_key(hpa_queue[0], "autoscaling.scaler"), "the Prometheus Adapter and "
+                                  f"TKE's GPU metric (models[{gpu_hpa[0]}]) would both serve the custom metrics API, "
+                                  "which has one provider per cluster; use `scaler: keda` for the queue"))
+    if scalers.install_prometheus_adapter and gpu_hpa:
+        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installPrometheusAdapter", "the adapter would take over "
+                                  "the custom metrics API that serves TKE's GPU metric to "
+                                  f"models[{gpu_hpa[0]}]; scale the queue through KEDA instead"))
+    if scalers.install_prometheus_adapter and (mon is None or mon.prometheus.query_url is None):
+        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installPrometheusAdapter", "the adapter queries "
+                                  "Prometheus: add the monitoring section with the Prometheus URL"))
+    if scalers.install_keda and cfg.cluster.minor < KEDA_MIN_MINOR:
+        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installKeda", "no pinned KEDA release is tested on "
+                                  f"Kubernetes {cfg.cluster.kubernetes_version} (oldest: 1.{KEDA_MIN_MINOR}); "
+                                  "install a compatible KEDA yourself"))
+    if mon is not None and mon.prometheus.kind == "tke-managed" and not cfg.is_tke:
+        issues.append(ConfigIssue(f"{PROJECT}:monitoring.prometheus.kind", "TKE's managed Prometheus needs a TKE "
+                                  "cluster; use `in-cluster` or `existing`"))
+    return issues

@@ -1,0 +1,108 @@
+"""The whole stack config and the rules that span sections (pools vs cluster, storage vs zones)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from config.access import ExposureConfig, GatewayConfig, WebuiConfig
+from config.base import ConfigModel
+from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
+from config.models import ModelCacheConfig, ModelConfig
+from config.operations import AutoscalersConfig, MonitoringConfig
+from config.node_pools import CLOUD_POOL_KINDS, NodePoolConfig
+from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
+
+
+class StackConfig(ConfigModel):
+    cluster: ClusterConfig
+    node_pools: list[NodePoolConfig] = Field(default_factory=list)
+    storage: StorageConfig
+    models: list[ModelConfig] = Field(default_factory=list)
+    model_cache: ModelCacheConfig = ModelCacheConfig()
+    namespace: str = "llm"
+    """Namespace of every object the stack creates."""
+    image_registry: str | None = None
+    """Mirror prefix put in front of every image, e.g. `ccr.ccs.tencentyun.com/my-mirror` (Docker Hub,
+    ghcr.io and registry.k8s.io are slow or unreachable from some regions)."""
+    monitoring: MonitoringConfig | None = None
+    """ServiceMonitors, the default alert set and a Grafana dashboard for a Prometheus Operator target."""
+    autoscalers: AutoscalersConfig = AutoscalersConfig()
+    """KEDA / Prometheus Adapter installed by the stack (for clusters that do not run them yet)."""
+    gateway: GatewayConfig = GatewayConfig()
+    """The API gateway (LiteLLM) in front of the engines, or `none`; see config/access.py."""
+    webui: WebuiConfig = WebuiConfig()
+    """OpenWebUI, talking to the gateway."""
+    exposure: ExposureConfig = ExposureConfig()
+    """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _ns(cls, v: str) -> str:
+        if not DNS_LABEL.match(v) or v.startswith("kube-") or v == "default":
+            raise ValueError(f"{v!r} is not a usable namespace (a DNS label, not kube-* or default, which every "
+                             "cluster already has and the stack would try to create and delete)")
+        return v
+
+    @field_validator("image_registry")
+    @classmethod
+    def _registry(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.rstrip("/")
+        if "://" in v or not REGISTRY.match(v):
+            raise ValueError(f"{v!r}: write a registry host and optional path, e.g. ccr.ccs.tencentyun.com/mirror")
+        return v
+
+    @model_validator(mode="after")
+    def _pools_match_cluster(self) -> "StackConfig":
+        names = [p.name for p in self.node_pools]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"nodePools: names must be unique; repeated: {', '.join(dupes)}")
+        if isinstance(self.cluster, TkeCluster):
+            wrong = [p.name for p in self.node_pools if p.kind not in CLOUD_POOL_KINDS]
+            if wrong:
+                raise ValueError(f"nodePools {wrong}: kind `existing` is only for `cluster.kind: existing`")
+            cpu = [p for p in self.node_pools if not p.is_gpu and p.kind in ("normal", "native")]
+            if len(cpu) != 1:
+                raise ValueError(
+                    "nodePools: exactly one CPU system pool (kind normal or native, no `gpu`) is required: "
+                    f"add-ons, the gateway, the UI and the model downloads run there (found {len(cpu)})"
+                )
+            zones = set(self.cluster.network.zones)
+            for p in self.node_pools:
+                extra = set(getattr(p, "zones", None) or []) - zones
+                if extra:
+                    raise ValueError(f"nodePools {p.name}: zones {sorted(extra)} have no subnet in cluster.network.subnets")
+            if isinstance(self.storage, (CfsStorage, CfsTurboStorage)) and self.storage.zone not in (None, *zones):
+                raise ValueError(f"storage.zone {self.storage.zone} has no subnet in cluster.network.subnets")
+        else:
+            wrong = [p.name for p in self.node_pools if p.kind != "existing"]
+            if wrong:
+                raise ValueError(f"nodePools {wrong}: an existing cluster only takes pools of kind `existing`")
+            if self.storage.kind not in ("existing", "local"):
+                raise ValueError(
+                    f"storage.kind {self.storage.kind!r} creates Tencent Cloud resources; an existing cluster "
+                    "takes `existing` (a StorageClass name) or `local`"
+                )
+        return self
+
+    @property
+    def is_tke(self) -> bool:
+        return isinstance(self.cluster, TkeCluster)
+
+    @property
+    def existing_cluster(self) -> ExistingCluster | None:
+        return self.cluster if isinstance(self.cluster, ExistingCluster) else None
+
+    def pool(self, name: str):
+        return next(p for p in self.node_pools if p.name == name)
+
+    @property
+    def system_pool(self):
+        return next((p for p in self.node_pools if not p.is_gpu and p.kind in ("normal", "native")), None)

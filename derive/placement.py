@@ -1,0 +1,83 @@
+"""Where the stack's CPU workloads run: the download Job, the gateway and its database, OpenWebUI and
+the add-on charts (LWS, KEDA, Prometheus Adapter, kube-prometheus-stack).
+
+On TKE the CPU system pool's labels select them and its taints are tolerated; GPU pools are tainted, so
+nothing else is needed. An existing cluster has no system pool: with no placement at all the scheduler
+is free to put these pods on the GPU nodes, which are for model servers. There they get a node
+affinity that prefers every node outside the GPU pools the stack describes. Preferred, not required:
+a cluster made only of GPU nodes must still run its gateway and downloads.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from config import StackConfig
+from derive.serving import tolerations as pool_tolerations
+
+OFF_GPU_WEIGHT = 100
+"""Weight of each preferred term (1-100, the API's range); every GPU pool counts the same."""
+
+
+@dataclass(frozen=True)
+class CpuPlacement:
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
+    affinity: dict[str, Any] = field(default_factory=dict)
+    """Empty, or `{"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [...]}}`."""
+
+    def chart_values(self) -> dict[str, Any]:
+        """The `nodeSelector` / `tolerations` / `affinity` values of a chart's pod: top-level in
+        kubernetes-sigs/lws charts/lws/values.yaml, kedacore/charts keda/values.yaml and
+        prometheus-community/helm-charts charts/prometheus-adapter/values.yaml; per component in
+        kube-prometheus-stack (derive/operations.py). A fresh copy per call: the plan's YAML then
+        repeats the values instead of writing anchors for a shared object."""
+        out: dict[str, Any] = {"nodeSelector": dict(self.node_selector)}
+        if self.tolerations:
+            out["tolerations"] = [dict(t) for t in self.tolerations]
+        if self.affinity:
+            out["affinity"] = copy.deepcopy(self.affinity)
+        return out
+
+
+def off_pool_terms(selector: dict[str, str]) -> list[dict[str, Any]]:
+    """Preferred terms matched by exactly the nodes that lack at least one of `selector`'s labels.
+
+    A pool's selector is a conjunction (every label), so "not in the pool" is a disjunction (some label
+    missing or different); terms are conjunctions whose weights add up. One term per label, label i
+    requiring labels 1..i-1 to match and label i not to, splits the disjunction into disjoint cases:
+    a node outside the pool matches exactly one term (its first differing label) and scores the weight
+    once, a node of the pool matches none. A plain `NotIn` per label would instead score a node by how
+    many labels it lacks, and a CPU node sharing some labels with one pool could rank below another
+    pool's GPU node. `NotIn` also matches nodes without the key (Kubernetes
+    staging/src/k8s.io/apimachinery/pkg/labels/selector.go, `Requirement.Matches`: NotIn is true when
+    the label is absent)."""
+    items = sorted(selector.items())
+    terms = []
+    for i, (key, value) in enumerate(items):
+        exprs = [{"key": k, "operator": "In", "values": [v]} for k, v in items[:i]]
+        exprs.append({"key": key, "operator": "NotIn", "values": [value]})
+        terms.append({"weight": OFF_GPU_WEIGHT, "preference": {"matchExpressions": exprs}})
+    return terms
+
+
+def off_gpu_affinity(cfg: StackConfig) -> dict[str, Any]:
+    """A node outside every GPU pool scores the most, a node in k of the pools scores k weights less.
+    Empty when the stack describes no GPU pool (nothing to avoid)."""
+    terms: list[dict[str, Any]] = []
+    for pool in cfg.node_pools:
+        if pool.is_gpu:
+            terms += off_pool_terms(pool.node_labels)  # not deduplicated: each pool counts once
+    if not terms:
+        return {}
+    return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": terms}}
+
+
+def cpu_placement(cfg: StackConfig) -> CpuPlacement:
+    """The system pool's labels and taints when the stack has one; otherwise the off-GPU affinity."""
+    system = cfg.system_pool
+    if system is not None:
+        return CpuPlacement(node_selector=dict(system.node_labels), tolerations=tuple(pool_tolerations(system)))
+    return CpuPlacement(affinity=off_gpu_affinity(cfg))

@@ -1,0 +1,152 @@
+"""From typed model config to the renderers' frozen specs: placement, volume, resources, probe
+budgets, dtype. One function per derived value, so the preflight and the summary reuse them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from render.engines import EngineSpec, ModelVolume, Placement
+from render.meta import image as mirrored
+from render.model_cache import ModelSource, download_timeout_seconds
+
+from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
+from catalog.images import ENGINE_IMAGES
+from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
+from config import StackConfig
+from config.models import ModelConfig
+from derive.naming import Names
+
+MOUNT_PATH = "/models"
+IMAGE_PULL_SECONDS = 900
+"""Pulling a 20-30 GB engine image onto a fresh GPU node; part of the startup budget."""
+DEFAULT_SIZE_GB = 50.0
+"""Weights assumed for a model neither in the catalog nor sized in config (the preflight warns)."""
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """Everything the composition needs for one model."""
+
+    config: ModelConfig
+    spec: EngineSpec
+    source: ModelSource
+    model_dir: str
+    size_gb: float
+    download_seconds: int
+    load_seconds: int
+
+
+def model_spec(m: ModelConfig):
+    """Catalog entry, or the config's own `architecture`, or None (capacity checks then skipped)."""
+    from catalog.models import ModelSpec
+
+    if m.architecture:
+        a = m.architecture
+        return ModelSpec(id=m.source.model_id, params_b=a.params_b, weight_gb=a.weight_gb, dtype=a.dtype,
+                         layers=a.layers, attention_heads=a.attention_heads, kv_heads=a.kv_heads,
+                         head_dim=a.head_dim, context_length=a.context_length)
+    return lookup(m.source.model_id) if m.source.kind != "ollama" else None
+
+
+def model_size_gb(m: ModelConfig) -> float:
+    if m.size_gb:
+        return m.size_gb
+    known = model_spec(m)
+    return known.weight_gb if known else DEFAULT_SIZE_GB
+
+
+def model_dir(m: ModelConfig) -> str:
+    """Weights of each (source, id, revision) in their own directory: a new revision downloads beside
+    the old one, so running pods keep reading intact files during the rollout."""
+    return f"{m.source.kind}/{m.source.model_id}/{m.source.revision}"
+
+
+def tolerations(pool) -> list[dict[str, str]]:
+    out = []
+    for t in pool.node_taints:
+        tol = {"key": t.key, "effect": t.effect}
+        tol.update({"operator": "Equal", "value": t.value} if t.value else {"operator": "Exists"})
+        out.append(tol)
+    return out
+
+
+def placement(cfg: StackConfig, m: ModelConfig) -> Placement:
+    pool = cfg.pool(m.pool)
+    if pool.kind == "super":
+        gpu_type = next((k for k, v in SUPER_NODE_GPU_TYPES.items() if v == pool.gpu.type), pool.gpu.type)
+        return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool),
+                         super_node_gpu_type=gpu_type, root_disk_gb=pool.root_disk_gb)
+    return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool), rdma=pool.gpu.rdma)
+
+
+def volume(cfg: StackConfig, names: Names) -> ModelVolume:
+    if cfg.storage.kind == "local":
+        return ModelVolume(pvc_name=None, host_path=cfg.storage.host_path, mount_path=MOUNT_PATH)
+    return ModelVolume(pvc_name=names.model_pvc, host_path=None, mount_path=MOUNT_PATH)
+
+
+def dtype(cfg: StackConfig, m: ModelConfig) -> str:
+    """`auto` becomes `half` on GPUs without bf16 (P2); explicit bf16 there is refused in config."""
+    from derive.capacity import dtype_for
+
+    gpu = GPUS.get(cfg.pool(m.pool).gpu.type)
+    return dtype_for(gpu, m.settings.dtype)[0] if gpu else m.settings.dtype
+
+
+def load_seconds(cfg: StackConfig, m: ModelConfig, size_gb: float) -> int:
+    """Image pull + reading this node's share of the weights + engine start-up, x1.5 margin."""
+    read = size_gb / m.nodes / load_gbps(cfg.storage)
+    return math.ceil((IMAGE_PULL_SECONDS + read + ENGINE_INIT_SECONDS[m.engine]) * 1.5)
+
+
+def shm_gi(m: ModelConfig) -> int:
+    """NCCL and the engines' worker processes exchange tensors through /dev/shm: 2 GiB for one GPU
+    (the reference manifest), more with tensor parallelism, capped so it does not eat the node."""
+    return 2 if m.gpus_per_node == 1 else min(64, 8 * m.gpus_per_node)
+
+
+def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret: str) -> ServingPlan:
+    size = model_size_gb(m)
+    src = m.source
+    source = ModelSource(
+        kind=src.kind, model_id=src.model_id, revision=src.revision,
+        endpoint=getattr(src, "endpoint", None),
+        token_secret=f"{m.name}-hub-token" if getattr(src, "token_secret", None) else None,
+    )
+    shm = shm_gi(m)
+    load = load_seconds(cfg, m, size)
+    s = m.settings
+    spec = EngineSpec(
+        name=m.name,
+        namespace=names.namespace,
+        engine=m.engine,
+        served_name=m.served_name,
+        model_dir=model_dir(m),
+        image=mirrored(m.image or ENGINE_IMAGES[m.engine], cfg.image_registry),
+        gpus_per_node=m.gpus_per_node,
+        nodes=m.nodes,
+        replicas=m.replicas,
+        max_model_len=s.max_model_len,
+        gpu_memory_fraction=s.gpu_memory_fraction,
+        dtype=dtype(cfg, m),
+        quantization=s.quantization,
+        prefix_caching=s.prefix_caching,
+        chunked_prefill=s.chunked_prefill,
+        max_num_seqs=s.max_num_seqs,
+        max_batched_tokens=s.max_batched_tokens,
+        trust_remote_code=s.trust_remote_code,
+        extra_args=tuple(s.extra_args),
+        api_key_secret=api_key_secret,
+        cpu=m.cpu or str(4 * m.gpus_per_node),
+        memory=m.memory or f"{16 * m.gpus_per_node + shm}Gi",
+        shm_size=f"{shm}Gi",
+        startup_seconds=m.startup_timeout_seconds or load,
+        grace_seconds=120,
+        placement=placement(cfg, m),
+        volume=volume(cfg, names),
+    )
+    return ServingPlan(
+        config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
+        download_seconds=download_timeout_seconds(size, cfg.model_cache.bandwidth_mbps), load_seconds=load,
+    )

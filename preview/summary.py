@@ -1,0 +1,77 @@
+"""The human summary of a plan: what will be created, grouped by layer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from preview.runner import Plan, PlannedResource
+
+LAYERS = ["cloud", "cluster", "model", "serving", "access", "ops"]
+
+
+def _layer(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> tuple[str, str]:
+    node: PlannedResource | None = r
+    while node is not None:
+        if node.type.startswith("tke-llm:"):
+            _, layer, component = node.type.split(":")
+            return layer, f"{component} `{node.name}`"
+        node = by_urn.get(node.parent or "")
+    return "cluster", "stack"
+
+
+def _what(r: PlannedResource) -> str:
+    if r.type.startswith("kubernetes:helm.sh"):
+        return f"Helm chart `{r.inputs.get('chart')}` {r.inputs.get('version')} into `{r.inputs.get('namespace')}`"
+    if r.is_k8s_object:
+        m = r.manifest
+        ns = m["metadata"].get("namespace")
+        return f"{m['kind']} `{(ns + '/') if ns else ''}{m['metadata']['name']}`"
+    return f"{r.type.split(':')[-1]} `{r.name}` ({r.type.split(':')[0]})"
+
+
+def _flags(r: PlannedResource) -> str:
+    marks = []
+    if r.options.get("protect"):
+        marks.append("protected")
+    if r.options.get("retainOnDelete"):
+        marks.append("retained on destroy")
+    return f" — {', '.join(marks)}" if marks else ""
+
+
+def summary(plan: Plan) -> str:
+    by_urn = {r.urn: r for r in plan.resources}
+    groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in plan.resources:
+        if not r.custom and not r.type.startswith("kubernetes:helm.sh"):
+            continue
+        layer, component = _layer(r, by_urn)
+        groups[layer][component].append(_what(r) + _flags(r))
+    cfg = plan.config
+    target = (f"new TKE cluster in {cfg.cluster.region}" if cfg.is_tke  # type: ignore[union-attr]
+              else f"existing cluster `{cfg.cluster.name}`")
+    lines = [f"# Plan for stack `{plan.stack}`", "",
+             f"{target}, Kubernetes {cfg.cluster.kubernetes_version}, namespace `{cfg.namespace}`, "
+             f"storage `{cfg.storage.kind}`; {sum(1 for r in plan.resources if r.custom)} resources "
+             f"({len(plan.k8s_objects)} Kubernetes objects).", ""]
+    for layer in sorted(groups, key=lambda x: LAYERS.index(x) if x in LAYERS else len(LAYERS)):
+        lines += [f"## {layer}", ""]
+        for component, items in groups[layer].items():
+            lines.append(f"- {component}")
+            lines += [f"  - {i}" for i in items]
+        lines.append("")
+    from preview.summary_sections import bringup_section, data_safety_section, preflight_section
+
+    from checks.egress import summary_lines as egress_lines
+
+    from preview.billing import summary_lines as billing_lines
+
+    from checks.exposure import summary_lines as isolation_lines
+
+    lines += egress_lines(cfg) + isolation_lines(cfg)
+    lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
+    from derive.operations import section_for_plan
+
+    lines += section_for_plan(plan)
+    lines += ["## Outputs", ""]
+    lines += [f"- `{k}`{' (secret)' if k in plan.secret_outputs else ''}" for k in plan.outputs]
+    return "\n".join(lines) + "\n"

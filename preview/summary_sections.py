@@ -1,0 +1,89 @@
+"""Plan summary sections computed from the config and the graph: preflight findings, the capacity
+table per model, and the bring-up estimate beside the reference guides' order."""
+
+from __future__ import annotations
+
+from preview.runner import Plan
+
+
+def _minutes(seconds: int) -> str:
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def preflight_section(plan: Plan) -> list[str]:
+    from checks.preflight import preflight
+
+    result = preflight(plan.config)
+    lines = ["## Preflight", ""]
+    if not result.findings:
+        lines.append("No warnings: every check passed.")
+    lines += [f"- warning: {w}" for w in result.warnings]
+    lines += ["", "### Capacity", ""]
+    if not result.capacity:
+        return lines + ["No models.", ""]
+    lines += ["| model | GPUs | parallelism | weights / GPU | sequences at max length | max length | largest that fits | verdict |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in result.capacity:
+        def show(v: object, unit: str = "") -> str:
+            return "n/a" if v is None else f"{v}{unit}"
+        lines.append(f"| {r.model} | {r.gpu} | {r.parallelism} | {show(r.weights_per_gpu_gib, ' GiB')} | "
+                     f"{show(r.sequences)} | {show(r.max_len)} | {show(r.largest_len)} | {r.verdict} |")
+    return lines + [""]
+
+
+def bringup_section(plan: Plan) -> list[str]:
+    from preview.bringup import estimate
+
+    est = estimate(plan)
+    lines = ["## Bring-up", ""]
+    if not est.models:
+        return lines + ["No models.", ""]
+    lines += ["Estimated from the dependency graph above and the duration model in `preview/bringup.py`; the",
+              "reference order is the guides' (GPU nodes first, then the download, then the servers).", "",
+              "| model | first token | GPU-hours before it | reference order: first token | reference GPU-hours |",
+              "|---|---|---|---|---|"]
+    for m in est.models:
+        lines.append(f"| {m.model} | {_minutes(m.first_token_s)} | {m.gpu_hours} | "
+                     f"{_minutes(m.reference_first_token_s)} | {m.reference_gpu_hours} |")
+    lines.append("")
+    longest = max(m.first_token_s for m in est.models)
+    lines += [f"`pulumi up` waits for every download (the servers depend on the weights), so it runs about "
+              f"{_minutes(longest)}: run it where it may (GitHub-hosted runners stop at 6 h; see the deploy "
+              "workflow). GPU-hours follow the billing model in the Billing section.", ""]
+    for m in est.models:
+        lines.append(f"Critical path of `{m.model}`: " + " → ".join(m.critical_path))
+        lines.append("")
+    if est.hourly_cost:
+        lines += ["GPU pools per hour with the models up: "
+                  + ", ".join(f"{name} {cost:.2f}" for name, cost in est.hourly_cost), ""]
+    return lines
+
+
+def data_safety_section(plan: Plan) -> list[str]:
+    """Protected resources and the inputs whose change would replace (or be refused on) them, from the
+    same force-new table the plan diff uses: a reviewer sees what must never be edited casually."""
+    from preview.diff import rules_for
+
+    protected = [r for r in plan.resources if r.options.get("protect")]
+    lines = ["## Data safety", ""]
+    if not protected:
+        return lines + ["No protected resources.", ""]
+    lines += ["Protected resources (`pulumi destroy` and replacements stop on them; run `pulumi state unprotect`",
+              "first only if you mean to lose the data). A change to these inputs would replace them:", ""]
+    for r in protected:
+        what = f"{r.manifest['kind']} `{r.manifest['metadata']['name']}`" if r.is_k8s_object else \
+            f"{r.type.split(':')[-1]} `{r.name}`"
+        rules = rules_for(r.type)
+        replace = sorted({x.path for x in rules if x.outcome == "replace"})
+        refused = sorted({x.path for x in rules if x.outcome != "replace"})
+        text = f"- {what}: replaced by a change of {', '.join(f'`{p}`' for p in replace) or 'nothing known'}"
+        if refused:
+            text += f"; refused by the provider (cannot change): {', '.join(f'`{p}`' for p in refused)}"
+        lines.append(text)
+    kept = [r for r in plan.resources if r.options.get("retainOnDelete") and not r.options.get("protect")
+            and r.is_k8s_object and r.manifest["kind"] == "Namespace"]
+    for r in kept:
+        lines.append(f"- Namespace `{r.manifest['metadata']['name']}`: kept by `pulumi destroy` (retainOnDelete), so "
+                     "the volumes in it keep their data; the next `pulumi up` adopts it and them again")
+    return lines + [""]

@@ -1,0 +1,1 @@
+"""The Pulumi program: specs to components, one dependency graph per stack."""

@@ -1,0 +1,237 @@
+"""The composition: every component wired into one dependency graph for one stack.
+
+Reads nothing but the typed config it is given (and the secret config keys that config names), so the
+same function runs under `pulumi up` and under the offline plan's mocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from config import PROJECT, StackConfig
+from config.cluster import ExistingCluster as ExistingClusterConfig
+from config.cluster import TkeCluster as TkeClusterConfig
+from derive.naming import derive
+
+
+def _deleted_with(cluster: pulumi.Resource):
+    """Every in-cluster object goes with the cluster: `pulumi destroy` then skips hundreds of
+    Kubernetes deletes against an API server that is itself being deleted. A (legacy) transformation
+    because it is inherited by every child, unlike the `deleted_with` option itself."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_.startswith("kubernetes:") and not args.type_.startswith("pulumi:providers"):
+            return pulumi.ResourceTransformationResult(
+                args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(deleted_with=cluster))
+            )
+        return None
+
+    return transform
+
+
+def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
+    """Register every resource of the stack; return the stack outputs (not yet exported). Raises
+    `DuplicateObjects` when two Kubernetes objects would share a name, before any resource is sent."""
+    from program.uniqueness import unique_objects
+
+    with unique_objects(cfg):
+        return _build(cfg, stack)
+
+
+def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
+    from components.model_storage import ModelStorage
+    from components.namespace import Namespace
+
+    names = derive(cfg, stack)
+    outputs: dict[str, Any] = {"namespace": names.namespace}
+    cloud: dict[str, Any] = {}
+    tke = net = None
+    if isinstance(cfg.cluster, TkeClusterConfig):
+        from components.network import Network
+        from components.tke_cluster import TkeCluster
+
+        from render.engines import port as engine_port
+
+        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
+        net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
+                      service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
+        tke = TkeCluster(
+            "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
+            vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,
+            tags=names.tags,
+        )
+        provider, kubeconfig = tke.provider, tke.kubeconfig
+        k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider},
+                                           transformations=[_deleted_with(tke.cluster)])
+        storage_zone = getattr(cfg.storage, "zone", None) or cfg.cluster.network.zones[0]
+        cloud = dict(cluster_id=tke.cluster_id, region=cfg.cluster.region, vpc_id=net.vpc_id,
+                     zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags)
+        outputs["clusterId"] = tke.cluster_id
+    else:
+        from components.existing_cluster import ExistingCluster
+
+        ex: ExistingClusterConfig = cfg.cluster
+        secret = pulumi.Config(PROJECT).require_secret(ex.kubeconfig_secret) if ex.kubeconfig_secret else None
+        cluster = ExistingCluster("cluster", identifier=ex.name, kubeconfig=secret,
+                                  kubeconfig_path=ex.kubeconfig_path, context=ex.context)
+        provider, kubeconfig = cluster.provider, cluster.kubeconfig
+        k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider})
+        outputs["clusterId"] = ex.name
+    if kubeconfig is not None:
+        outputs["kubeconfig"] = kubeconfig
+
+    # Host networking (RDMA multi-node groups) and hostPath volumes (local model storage) are only
+    # admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
+    host_network = any(m.multi_node and cfg.pool(m.pool).gpu.rdma for m in cfg.models
+                       if any(p.name == m.pool for p in cfg.node_pools))
+    privileged = host_network or (cfg.storage.kind == "local" and bool(cfg.models))
+    ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
+    in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
+    storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
+                           opts=in_ns, **cloud)
+    outputs["modelStorage"] = {"storageClass": storage.storage_class, "pvc": storage.pvc_name,
+                               "hostPath": storage.host_path}
+    managed = []
+    mon = cfg.monitoring
+    if tke is not None and mon is not None and mon.prometheus.kind == "tke-managed":
+        from components.managed_prometheus import associate
+
+        managed = [associate("tmp-agent", instance_id=mon.prometheus.instance_id, region=cfg.cluster.region,
+                             cluster_id=tke.cluster_id, cluster_name=names.cluster, after=[tke.node_pools])]
+    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net),
+                                         monitoring_after=managed)
+    outputs.update(models_out)
+    # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
+    from derive.access import build_access
+
+    outputs.update(build_access(cfg, in_ns, storage, servers, plans))
+    return outputs
+
+
+def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
+    """GPU pools are built apart from the system pool so they can wait for the weights (see `_models`);
+    returns a function that creates them once it knows what to wait for."""
+
+    def create(waits: dict[str, list[pulumi.Resource]]) -> pulumi.Resource | None:
+        gpu = [p for p in cfg.node_pools if p.is_gpu and p.kind != "existing"]
+        if tke is None or not gpu:
+            return None
+        from components.node_pools import NodePools
+
+        host_net = {m.pool for m in cfg.models if m.multi_node
+                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
+        return NodePools(
+            "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
+            security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
+            host_network_pools={p: net.host_network_security_group_id for p in host_net}
+            if net.host_network_security_group_id is not None else None,
+        )
+
+    return create
+
+
+def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
+            gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
+            ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Downloads, GPU pools, servers, in that order when storage is shared and
+    `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
+    pool. With local storage the GPU nodes are where the weights go, so they come first.
+    Returns (outputs, the ModelServer of each model by name, the serving plans)."""
+    from components.model_cache import ModelCache
+    from components.model_server import ModelServer
+
+    from derive.access import engine_ingress
+    from derive.serving import serving_plan
+
+    plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
+    from derive.placement import cpu_placement
+
+    on_cpu = cpu_placement(cfg)
+    wait_for_weights = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
+    caches: list[ModelCache] = []
+    pools = None if wait_for_weights else gpu_pools({})
+    after_storage = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[storage]))
+    for plan in plans:
+        src = plan.config.source
+        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if getattr(src, "token_secret", None) else None
+        # Local storage downloads onto the GPU nodes themselves, so those pools come first; shared
+        # storage downloads on the CPU pool, in parallel with the GPU pools when they do not wait.
+        on_gpu_nodes = cfg.storage.kind == "local" and pools is not None
+        cache_opts = pulumi.ResourceOptions.merge(after_storage, pulumi.ResourceOptions(depends_on=[pools])) \
+            if on_gpu_nodes else after_storage
+        caches.append(ModelCache(f"{plan.spec.name}-cache", plan=plan, placement=on_cpu,
+                                 hub_token=token, image_registry=cfg.image_registry,
+                                 pip_index_url=cfg.model_cache.pip_index_url,
+                                 keep_revisions=_revisions_in_use(plans, plan),
+                                 retries=cfg.model_cache.retries, opts=cache_opts))
+    if wait_for_weights:
+        # Each GPU pool waits for the weights of the models it serves, not for every download.
+        waits: dict[str, list[pulumi.Resource]] = {}
+        for plan, cache in zip(plans, caches):
+            waits.setdefault(plan.config.pool, []).append(cache.ready)
+        pools = gpu_pools(waits)
+    lws: list[pulumi.Resource] = []
+    existing = cfg.existing_cluster
+    if any(m.multi_node for m in cfg.models) and not (existing and existing.leader_worker_set_installed):
+        from components.lws_controller import LwsController
+
+        lws = [LwsController("lws", image_registry=cfg.image_registry, placement=on_cpu,
+                             opts=in_ns)]
+    from derive.operations import operations_plan
+
+    ops = operations_plan(cfg, plans)
+    servers: dict[str, Any] = {}
+    served = []
+    keys: dict[str, Any] = {}
+    for plan, cache in zip(plans, caches):
+        own_nodes = pools.by_pool.get(plan.config.pool, []) if pools else []
+        after = [cache.ready, *own_nodes, *lws]
+        api_peers, extra_rules = engine_ingress(cfg, plan)
+        server = ModelServer(plan.spec.name, plan=plan, after=after, rollout=ops.models[plan.spec.name].rollout,
+                             api_peers=api_peers, extra_rules=extra_rules, opts=in_ns)
+        servers[plan.spec.name] = server
+        served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
+                       "url": server.service_url})
+        keys[plan.config.served_name] = server.api_key
+    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
+    if keys:
+        out["engineApiKeys"] = pulumi.Output.secret(keys)
+    out.update(_operations(ops, in_ns, servers, monitoring_after or []))
+    return out, servers, plans
+
+
+def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
+    """Revisions of `plan`'s model id that models of the stack are configured with: a new revision's
+    download removes older ones but these (render/model_cache.py). None (no pruning) when the
+    directory is not per revision, or for Ollama, whose store is shared by every model."""
+    src = plan.source
+    if src.kind == "ollama" or not plan.model_dir.endswith(f"/{src.revision}"):
+        return None
+    return tuple(sorted({p.source.revision for p in plans
+                         if (p.source.kind, p.source.model_id) == (src.kind, src.model_id)}))
+
+
+def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any],
+                monitoring_after: list[pulumi.Resource]) -> dict[str, Any]:
+    """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
+    then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it,
+    after the managed Prometheus association, which brings the CRDs, on TKE)."""
+    from components.operations import Addons, ModelOperations, Observability
+
+    addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
+    keda = addons.get("keda") if addons else []
+    prometheus = [*(addons.get("kube-prometheus-stack") if addons else []), *monitoring_after]
+    for name, model_ops in ops.models.items():
+        ModelOperations(f"{name}-ops", ops=model_ops, workload=servers[name].workload, k8s_minor=ops.k8s_minor,
+                        monitoring=ops.monitoring, keda=keda, prometheus=prometheus, opts=in_ns)
+    out: dict[str, Any] = {}
+    if ops.monitoring or ops.adapter_engines:
+        Observability("observability", monitoring=ops.monitoring, adapter_engines=ops.adapter_engines,
+                      namespace_name=ops.namespace, gateway=ops.gateway,
+                      prometheus=prometheus, opts=in_ns)
+    if addons is not None and addons.grafana_password is not None:
+        out["grafanaAdminPassword"] = pulumi.Output.secret(addons.grafana_password)
+    return out
