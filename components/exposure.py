@@ -4,12 +4,10 @@ TKE has assigned the CLB for a LoadBalancer)."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import pulumi
 
 from render import exposure as render
-from config.access import LoadBalancerExposure
 
 from components.base import Component
 from components.k8s import apply
@@ -24,7 +22,7 @@ class Exposure(Component):
         name: str,
         *,
         endpoint: render.Endpoint,
-        exposure: Any,
+        exposure: render.ExposureSpec,
         url_path: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -33,7 +31,7 @@ class Exposure(Component):
         for manifest in render.manifests(endpoint, exposure):
             kind = manifest["kind"]
             res = apply(f"{name}-{kind.lower()}", manifest, self.child())
-            if isinstance(exposure, LoadBalancerExposure):
+            if exposure.kind == "loadBalancer":
                 port = exposure.port
                 self.url = res.status.apply(lambda s: render.lb_url(s, port, url_path))  # type: ignore[attr-defined]
         self.register_outputs({"url": self.url})

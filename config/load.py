@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from config.errors import PROJECT, ConfigError, ConfigIssue, from_validation_error
-from checks.cross import cross_check
 from config.namespaces import provider_issues, split
 from config.stack import StackConfig
 
@@ -29,42 +28,9 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     return names
 
 
-def secret_references(cfg: StackConfig) -> list[tuple[str, str]]:
-    """(key that names a secret, the secret's name) for every reference in the config."""
-    refs = []
-    if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
-        refs.append((f"{PROJECT}:cluster.kubeconfigSecret", cfg.existing_cluster.kubeconfig_secret))
-    for i, m in enumerate(cfg.models):
-        if getattr(m.source, "token_secret", None):
-            refs.append((f"{PROJECT}:models[{i}].source.tokenSecret", m.source.token_secret))
-    return refs
-
-
-def secret_issues(cfg: StackConfig, raw: dict[str, Any], secrets: set[str] | None) -> list[ConfigIssue]:
-    """A named secret must exist beside the sections (the program reads it with require_secret, which
-    would otherwise stop `pulumi up` with a traceback), be a string, not be a section, and, where the
-    caller knows which keys are encrypted, be one of them."""
-    issues = []
-    for key, name in secret_references(cfg):
-        setting = f"pulumi config set --secret {name} <value>"
-        if name in SECTIONS:
-            issues.append(ConfigIssue(key, f"{name!r} is a config section, not a secret; name a key of its own, "
-                                      f"e.g. hfToken, and run `pulumi config set --secret hfToken <value>`"))
-        elif name not in raw:
-            issues.append(ConfigIssue(key, f"no config key {PROJECT}:{name}; set it with `{setting}`"))
-        elif not isinstance(raw[name], str) or not raw[name]:
-            issues.append(ConfigIssue(key, f"{PROJECT}:{name} must hold the secret as a non-empty string; set it "
-                                      f"with `{setting}`"))
-        elif secrets is not None and name not in secrets:
-            issues.append(ConfigIssue(key, f"{PROJECT}:{name} is stored in plain text; store it encrypted with "
-                                      f"`{setting}`"))
-    return issues
-
-
-def parse(raw: dict[str, Any], secrets: set[str] | None = None) -> StackConfig:
-    """Validate the top-level keys (without the `tke-llm:` prefix); raise ConfigError with every issue.
-
-    `secrets`: the names of the keys stored encrypted, where known (the stack file, the engine)."""
+def parse_sections(raw: dict[str, Any]) -> StackConfig:
+    """The sections of the top-level keys (without the `tke-llm:` prefix) as the typed config; ConfigError
+    with every schema issue (and the keys that cannot be a secret either)."""
     sections = {k: v for k, v in raw.items() if k in SECTIONS}
     try:
         cfg = StackConfig.model_validate(sections)
@@ -73,17 +39,23 @@ def parse(raw: dict[str, Any], secrets: set[str] | None = None) -> StackConfig:
         # Report unknown top-level keys too, so one run lists everything to fix.
         issues += [ConfigIssue(f"{PROJECT}:{k}", "unknown key") for k in raw if k not in SECTIONS and not _plausible_secret(k)]
         raise ConfigError(issues) from None
-    unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
-    issues = [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
-    issues += secret_issues(cfg, raw, secrets)
-    issues += cross_check(cfg)
-    if not issues:
-        from checks.preflight import preflight
+    return cfg
 
-        issues += [ConfigIssue(f.key, f.message) for f in preflight(cfg).errors]
+
+def parse(raw: dict[str, Any]) -> StackConfig:
+    """The typed config; ConfigError with every schema issue and unknown key. Rules across sections are
+    checks/'s (`checks.load` parses and validates)."""
+    cfg = parse_sections(raw)
+    issues = unknown_keys(raw, cfg)
     if issues:
         raise ConfigError(issues)
     return cfg
+
+
+def unknown_keys(raw: dict[str, Any], cfg: StackConfig) -> list[ConfigIssue]:
+    """Top-level keys that are neither a section nor a secret the sections name."""
+    unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
+    return [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
 
 
 def _plausible_secret(key: str) -> bool:
@@ -100,8 +72,8 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def load_from_pulumi() -> StackConfig:
-    """Collect every `tke-llm:*` key the engine passed in and parse them."""
+def read_from_pulumi() -> tuple[dict[str, Any], set[str]]:
+    """Every `tke-llm:*` key the engine passed in, decoded, and the names of those stored encrypted."""
     from pulumi.runtime import config as rc
 
     keys = set(rc.CONFIG.get()) | set(rc.get_config_env())
@@ -112,4 +84,4 @@ def load_from_pulumi() -> StackConfig:
     prefix = f"{PROJECT}:"
     encrypted = {k for k in keys if rc.is_config_secret(k)} | set(rc.get_config_secret_keys_env())
     secret_keys = {k[len(prefix):] for k in encrypted if k.startswith(prefix)}
-    return parse(found.project, secret_keys)
+    return found.project, secret_keys

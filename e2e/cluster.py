@@ -34,9 +34,9 @@ ScaledObject, and LeaderWorkerSet v0.10.0, the stack's chart release)."""
 
 def parse_stack(config: dict[str, Any]) -> Any:
     """The typed config of a stack file's `config:` map (keys with their project prefix)."""
-    from config import parse
+    from checks import checked
 
-    return parse({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
+    return checked({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
 
 
 def free_port() -> int:

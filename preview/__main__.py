@@ -11,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from config import ConfigError, parse
+from checks import load
+from config import ConfigError
 
+from preview.diff import diff_plans, load_plan, write_outputs
+from preview.runner import render
 from preview.stackfile import ROOT, StackFileError, read
+from preview.writers import write
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         raw, secrets = read(args.stack, args.stack_dir)
-        cfg = parse(raw, secrets)
+        cfg, report = load(raw, secrets)
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -40,32 +44,23 @@ def main(argv: list[str] | None = None) -> int:
         for issue in err.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
-    from checks.preflight import preflight
-
-    from preview.runner import render
-    from preview.writers import write
-
-    for warning in preflight(cfg).warnings:
+    for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
     try:  # the program itself refuses what only its rendering shows (program/uniqueness.py)
-        plan = render(cfg, args.stack, raw, secrets)
+        plan = render(cfg, args.stack, raw, secrets, report)
     except ConfigError as err:
         print(f"Pulumi.{args.stack}.yaml has {len(err.issues)} config error(s):", file=sys.stderr)
         for issue in err.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
     if args.diff_against:  # read the base first: it may be the directory the new plan is written to
-        from preview.diff import load_plan
-
         base = load_plan(args.diff_against, args.stack)
     target = write(plan, args.out)
     if not args.quiet:
         print((target / "summary.md").read_text())
     print(f"plan written to {target}/ ({len(plan.resources)} resources, {time.perf_counter() - started:.2f}s)")
     if args.diff_against:
-        from preview.diff import diff_plans, load_plan, write_outputs
-
         if base is None:
             print(f"note: no plan for {args.stack} in {args.diff_against}: diffing against an empty plan", file=sys.stderr)
         print()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from checks import Preflight, validate
 from config import PROJECT, StackConfig
 
 from preview.mocks import CloudMocks, RecordingMonitor, unwrap
@@ -50,6 +51,13 @@ class Plan:
     outputs: dict[str, Any]
     """Stack outputs, secrets masked."""
     secret_outputs: set[str]
+    checked: Preflight | None = None
+    """The findings of the stack's one validation, when the caller ran it (`checks.load`)."""
+
+    @cached_property
+    def report(self) -> Preflight:
+        """The findings the summary shows: the caller's, else the config validated here (tests)."""
+        return self.checked if self.checked is not None else validate(self.config)
 
     @cached_property
     def by_urn(self) -> dict[str, PlannedResource]:
@@ -167,6 +175,7 @@ def render(
     stack: str,
     raw_config: dict[str, Any] | None = None,
     secret_keys: set[str] | None = None,
+    checked: Preflight | None = None,
 ) -> Plan:
     """Run `program.compose.build` under mocks. `raw_config` are the stack file's top-level keys (the
     program reads the secrets it names through `pulumi.Config`)."""
@@ -202,7 +211,8 @@ def render(
                 secret.add(key)
                 resolved = "[secret]"
             outputs[key] = unwrap(resolved, mask=True)
-        return Plan(stack=stack, config=config, resources=_collect(monitor), outputs=outputs, secret_outputs=secret)
+        return Plan(stack=stack, config=config, resources=_collect(monitor), outputs=outputs, secret_outputs=secret,
+                    checked=checked)
     finally:
         monitor.close()
         close_loop(loop)

@@ -12,9 +12,7 @@ def _minutes(seconds: int) -> str:
 
 
 def preflight_section(plan: Plan) -> list[str]:
-    from checks.preflight import preflight
-
-    result = preflight(plan.config)
+    result = plan.report
     lines = ["## Preflight", ""]
     if not result.findings:
         lines.append("No warnings: every check passed.")

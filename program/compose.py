@@ -10,6 +10,24 @@ from typing import Any
 
 import pulumi
 
+from components.existing_cluster import ExistingCluster
+from components.lws_controller import LwsController
+from components.managed_prometheus import associate
+from components.model_cache import ModelCache
+from components.model_server import ModelServer
+from components.model_storage import ModelStorage
+from components.namespace import Namespace
+from components.network import Network
+from components.node_pools import NodePools
+from components.operations import Addons, ModelOperations, Observability
+from components.tke_cluster import TkeCluster
+from derive.access import engine_ingress
+from derive.operations import operations_plan
+from derive.placement import cpu_placement
+from derive.serving import serving_plan
+from program.access import build_access
+from program.uniqueness import unique_objects
+from render.engines import port as engine_port
 from config import PROJECT, StackConfig
 from config.cluster import ExistingCluster as ExistingClusterConfig
 from config.cluster import TkeCluster as TkeClusterConfig
@@ -34,25 +52,19 @@ def _deleted_with(cluster: pulumi.Resource):
 def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     """Register every resource of the stack; return the stack outputs (not yet exported). Raises
     `DuplicateObjects` when two Kubernetes objects would share a name, before any resource is sent."""
-    from program.uniqueness import unique_objects
 
     with unique_objects(cfg):
         return _build(cfg, stack)
 
 
 def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
-    from components.model_storage import ModelStorage
-    from components.namespace import Namespace
 
     names = derive(cfg, stack)
     outputs: dict[str, Any] = {"namespace": names.namespace}
     cloud: dict[str, Any] = {}
     tke = net = None
     if isinstance(cfg.cluster, TkeClusterConfig):
-        from components.network import Network
-        from components.tke_cluster import TkeCluster
 
-        from render.engines import port as engine_port
 
         host_net = {m.pool: engine_port(m.engine) for m in cfg.models if m.multi_node
                     and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
@@ -71,7 +83,6 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                      zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags)
         outputs["clusterId"] = tke.cluster_id
     else:
-        from components.existing_cluster import ExistingCluster
 
         ex: ExistingClusterConfig = cfg.cluster
         secret = pulumi.Config(PROJECT).require_secret(ex.kubeconfig_secret) if ex.kubeconfig_secret else None
@@ -97,7 +108,6 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     managed = []
     mon = cfg.monitoring
     if tke is not None and mon is not None and mon.prometheus.kind == "tke-managed":
-        from components.managed_prometheus import associate
 
         managed = [associate("tmp-agent", instance_id=mon.prometheus.instance_id, region=cfg.cluster.region,
                              cluster_id=tke.cluster_id, cluster_name=names.cluster, after=[tke.node_pools])]
@@ -105,8 +115,6 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                                          monitoring_after=managed)
     outputs.update(models_out)
     # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
-    from derive.access import build_access
-
     outputs.update(build_access(cfg, in_ns, storage, servers, plans))
     return outputs
 
@@ -119,7 +127,6 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
         gpu = [p for p in cfg.node_pools if p.is_gpu and p.kind != "existing"]
         if tke is None or not gpu:
             return None
-        from components.node_pools import NodePools
 
         host_net = {m.pool for m in cfg.models if m.multi_node
                     and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
@@ -140,14 +147,9 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
     pool. With local storage the GPU nodes are where the weights go, so they come first.
     Returns (outputs, the ModelServer of each model by name, the serving plans)."""
-    from components.model_cache import ModelCache
-    from components.model_server import ModelServer
 
-    from derive.access import engine_ingress
-    from derive.serving import serving_plan
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
-    from derive.placement import cpu_placement
 
     on_cpu = cpu_placement(cfg)
     wait_for_weights = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
@@ -176,11 +178,9 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     lws: list[pulumi.Resource] = []
     existing = cfg.existing_cluster
     if any(m.multi_node for m in cfg.models) and not (existing and existing.leader_worker_set_installed):
-        from components.lws_controller import LwsController
 
         lws = [LwsController("lws", image_registry=cfg.image_registry, placement=on_cpu,
                              opts=in_ns)]
-    from derive.operations import operations_plan
 
     ops = operations_plan(cfg, plans)
     servers: dict[str, Any] = {}
@@ -219,7 +219,6 @@ def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]
     """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
     then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it,
     after the managed Prometheus association, which brings the CRDs, on TKE)."""
-    from components.operations import Addons, ModelOperations, Observability
 
     addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
     keda = addons.get("keda") if addons else []

@@ -1,8 +1,9 @@
 """How an endpoint (the API, the UI) is reached from outside the cluster: a LoadBalancer Service (a TKE
 CLB, public or internal), an Ingress, or a Gateway API HTTPRoute (reference 2.14-2.20).
 
-The renderers take the endpoint (its ClusterIP Service and the pods behind it) and the typed exposure
-config, and also say which sources the endpoint's NetworkPolicy must admit for that path.
+The renderers take the endpoint (its ClusterIP Service and the pods behind it) and an exposure spec
+(derive/access.py builds it from the config), and also say which sources the endpoint's NetworkPolicy
+must admit for that path.
 
 - API routes carry only `/v1` (the OpenAI API): LiteLLM's admin routes and /metrics stay in-cluster.
   The UI gets `/`.
@@ -13,10 +14,9 @@ config, and also say which sources the endpoint's NetworkPolicy must admit for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from render.meta import labels, metadata
 
@@ -44,7 +44,56 @@ class Endpoint:
     """Request timeout on the route (Ingress annotation for ingress-nginx, HTTPRoute `timeouts`)."""
 
 
-def load_balancer(ep: Endpoint, exp: LoadBalancerExposure) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoadBalancer:
+    """A Service of type LoadBalancer: TKE creates a CLB (private in `internal_subnet_id`)."""
+    port: int = 80
+    internal_subnet_id: str | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    kind: Literal["loadBalancer"] = "loadBalancer"
+
+
+@dataclass(frozen=True)
+class Tls:
+    secret_name: str | None = None
+    issuer: str | None = None
+    issuer_kind: str = "ClusterIssuer"
+
+
+@dataclass(frozen=True)
+class Ingress:
+    host: str
+    class_name: str | None = None
+    tls: Tls | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    controller_namespace: str | None = None
+    kind: Literal["ingress"] = "ingress"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    gateway_name: str
+    gateway_namespace: str
+    hostnames: tuple[str, ...]
+    section_name: str | None = None
+    scheme: str = "https"
+    proxy_namespace: str | None = None
+    kind: Literal["httpRoute"] = "httpRoute"
+
+    @property
+    def host(self) -> str:
+        return self.hostnames[0]
+
+
+ExposureSpec = LoadBalancer | Ingress | HttpRoute
+"""How an endpoint is reached from outside; None where it is reached in-cluster only."""
+
+
+def load_balancer(ep: Endpoint, exp: LoadBalancer) -> dict[str, Any]:
     annotations = dict(exp.annotations)
     if exp.internal_subnet_id:
         annotations[TKE_INTERNAL_SUBNET] = exp.internal_subnet_id
@@ -64,7 +113,7 @@ def _is_nginx(class_name: str | None) -> bool:
     return bool(class_name) and "nginx" in class_name  # type: ignore[operator]
 
 
-def ingress(ep: Endpoint, exp: IngressExposure) -> dict[str, Any]:
+def ingress(ep: Endpoint, exp: Ingress) -> dict[str, Any]:
     annotations = dict(exp.annotations)
     if exp.tls and exp.tls.issuer:
         key = "cert-manager.io/cluster-issuer" if exp.tls.issuer_kind == "ClusterIssuer" else "cert-manager.io/issuer"
@@ -97,13 +146,13 @@ def ingress(ep: Endpoint, exp: IngressExposure) -> dict[str, Any]:
     }
 
 
-def tls_secret(ep: Endpoint, exp: IngressExposure) -> str | None:
+def tls_secret(ep: Endpoint, exp: Ingress) -> str | None:
     if exp.tls is None:
         return None
     return exp.tls.secret_name or f"{ep.name}-tls"
 
 
-def http_route(ep: Endpoint, exp: HttpRouteExposure) -> dict[str, Any]:
+def http_route(ep: Endpoint, exp: HttpRoute) -> dict[str, Any]:
     parent: dict[str, Any] = {"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": exp.gateway_name,
                               "namespace": exp.gateway_namespace}
     if exp.section_name:
@@ -122,23 +171,23 @@ def http_route(ep: Endpoint, exp: HttpRouteExposure) -> dict[str, Any]:
     }
 
 
-def manifests(ep: Endpoint, exp: Any) -> list[dict[str, Any]]:
-    if isinstance(exp, LoadBalancerExposure):
-        return [load_balancer(ep, exp)]
-    if isinstance(exp, IngressExposure):
-        return [ingress(ep, exp)]
-    if isinstance(exp, HttpRouteExposure):
-        return [http_route(ep, exp)]
+def manifests(ep: Endpoint, exp: ExposureSpec | None) -> list[dict[str, Any]]:
+    match exp:
+        case LoadBalancer():
+            return [load_balancer(ep, exp)]
+        case Ingress():
+            return [ingress(ep, exp)]
+        case HttpRoute():
+            return [http_route(ep, exp)]
     return []
 
 
-def static_url(exp: Any, path: str = "") -> str | None:
+def static_url(exp: ExposureSpec | None, path: str = "") -> str | None:
     """The external URL when it is known before anything is created (a host name); None for a
     LoadBalancer, whose address TKE assigns (see `lb_url`), and for no exposure."""
-    if isinstance(exp, IngressExposure):
-        return f"{exp.scheme}://{exp.host}{path}"
-    if isinstance(exp, HttpRouteExposure):
-        return f"{exp.scheme}://{exp.host}{path}"
+    match exp:
+        case Ingress() | HttpRoute():
+            return f"{exp.scheme}://{exp.host}{path}"
     return None
 
 
@@ -162,17 +211,16 @@ def _get(obj: Any, *names: str) -> Any:
     return None
 
 
-def sources(exp: Any) -> list[dict[str, Any]] | None | bool:
+def sources(exp: ExposureSpec | None) -> list[dict[str, Any]] | None | bool:
     """Who the endpoint's NetworkPolicy admits for this exposure: a list of peers, ANY_SOURCE (None)
     for a CLB path, or False when nothing outside the namespace reaches it."""
-    if isinstance(exp, LoadBalancerExposure):
-        return ANY_SOURCE
-    if isinstance(exp, IngressExposure):
-        if exp.controller_namespace:
-            return [namespace_peer(exp.controller_namespace)]
-        return ANY_SOURCE
-    if isinstance(exp, HttpRouteExposure):
-        return [namespace_peer(exp.proxy_namespace or exp.gateway_namespace)]
+    match exp:
+        case LoadBalancer():
+            return ANY_SOURCE
+        case Ingress():
+            return [namespace_peer(exp.controller_namespace)] if exp.controller_namespace else ANY_SOURCE
+        case HttpRoute():
+            return [namespace_peer(exp.proxy_namespace or exp.gateway_namespace)]
     return False
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from config import parse  # noqa: E402
+from checks import checked  # noqa: E402
 from preview import Plan, render  # noqa: E402
 
 SYSTEM_POOL = {"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3}
@@ -54,7 +54,7 @@ def config_errors(raw: dict[str, Any]) -> list[str]:
     from config import ConfigError
 
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     return [str(i) for i in exc.value.issues]
 
 
@@ -72,7 +72,7 @@ def plan_errors(tmp_path: Path, capsys: Any, text: str) -> list[str]:
 
 
 def render_raw(raw: dict[str, Any], stack: str = "test", secrets: set[str] | None = None) -> Plan:
-    return render(parse(raw), stack, raw, secrets)
+    return render(checked(raw), stack, raw, secrets)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from render import litellm, webui
-from config import ConfigError, parse
+from checks import checked
+from config import ConfigError
 
 from components.generated_secret import TYPE as GENERATED_SECRET
 
@@ -49,7 +50,7 @@ def env_of(container):
 
 def errors(raw) -> dict[str, str]:
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     return {i.key: i.message for i in exc.value.issues}
 
 
@@ -67,14 +68,14 @@ def exposed(request):
 # --- config ---------------------------------------------------------------------------------------
 
 def test_access_defaults_are_a_gateway_and_a_ui_exposed_nowhere():
-    cfg = parse(two_models())
+    cfg = checked(two_models())
     assert cfg.gateway.kind == "litellm" and cfg.gateway.replicas >= 2 and not cfg.gateway.virtual_keys.enabled
     assert cfg.webui.enabled and cfg.webui.replicas == 1
     assert cfg.exposure.api.kind == cfg.exposure.webui.kind == "none"
 
 
 def test_shorthands():
-    cfg = parse(tke_config(nodePools=POOLS, models=[VLLM], gateway="none", webui=False, exposure={"api": "none"}))
+    cfg = checked(tke_config(nodePools=POOLS, models=[VLLM], gateway="none", webui=False, exposure={"api": "none"}))
     assert cfg.gateway.kind == "none" and not cfg.webui.enabled
 
 

@@ -58,7 +58,7 @@ def test_plan_dependencies_are_the_registered_ones(turbo_plan):
 
 # Egress ---------------------------------------------------------------------------------------------
 
-from config import parse  # noqa: E402
+from checks import checked  # noqa: E402
 from preview.summary import summary  # noqa: E402
 
 MS_MODEL = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
@@ -129,7 +129,7 @@ def test_public_ip_egress_needs_bandwidth_on_the_downloading_pool():
     pools = [{**SYSTEM_POOL, "publicBandwidthMbps": 100},
              {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
               "publicBandwidthMbps": 50, "gpu": {"type": "A10", "count": 1}}]
-    parse(tke_config(cluster=_net(egress={"kind": "publicIp"}), nodePools=pools, models=[MS_MODEL]))
+    checked(tke_config(cluster=_net(egress={"kind": "publicIp"}), nodePools=pools, models=[MS_MODEL]))
 
 
 def test_no_egress_is_fine_when_everything_is_inside_tencent_cloud():
@@ -137,7 +137,7 @@ def test_no_egress_is_fine_when_everything_is_inside_tencent_cloud():
     raw = tke_config(cluster=_net(egress={"kind": "none"}), models=[model], imageRegistry="ccr.ccs.tencentyun.com/m")
     found = _errors(raw)
     assert any("registry.ollama.ai" in e for e in found), "Ollama's registry is outside Tencent Cloud"
-    parse(tke_config(cluster=_net(egress={"kind": "none"}), imageRegistry="ccr.ccs.tencentyun.com/m"))
+    checked(tke_config(cluster=_net(egress={"kind": "none"}), imageRegistry="ccr.ccs.tencentyun.com/m"))
 
 
 def test_node_security_group_admits_pods_services_and_clb_health_checks():
@@ -351,10 +351,10 @@ def test_no_host_network_no_extra_group():
 def test_a_public_plain_http_clb_is_called_out():
     from checks.preflight import preflight
 
-    cfg = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer"}}))
+    cfg = checked(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer"}}))
     found = [str(w) for w in preflight(cfg).warnings]
     assert any(w.startswith("tke-llm:exposure.api: a public CLB over plain HTTP") for w in found), found
-    private = parse(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer",
+    private = checked(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer",
                                                                     "internalSubnetId": "subnet-abcd1234"}}))
     assert not [w for w in preflight(private).warnings if "exposure" in w.key]
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse
+from checks import checked
+
+from config import ConfigError
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, tke_config
 
 
 def issues(raw) -> list[str]:
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     return [str(i) for i in exc.value.issues]
 
 
 def test_valid_configs_parse():
-    cfg = parse(tke_config())
+    cfg = checked(tke_config())
     assert cfg.is_tke and cfg.namespace == "llm"
-    assert parse(existing_config()).existing_cluster is not None
+    assert checked(existing_config()).existing_cluster is not None
 
 
 def test_max_below_min_names_the_key():
@@ -55,7 +57,7 @@ def test_turbo_capacity_step_and_minimum():
     raw = tke_config(storage={"kind": "cfs-turbo", "tier": "TB", "capacityGib": 25000})
     (msg,) = issues(raw)
     assert ">= 20480 and a multiple of 10240 (e.g. 30720)" in msg
-    parse(tke_config(storage={"kind": "cfs-turbo", "tier": "TB", "capacityGib": 20480}))
+    checked(tke_config(storage={"kind": "cfs-turbo", "tier": "TB", "capacityGib": 20480}))
 
 
 def test_public_endpoint_needs_sources_and_refuses_the_internet():
@@ -119,7 +121,7 @@ def test_secret_keys_named_by_config_are_allowed():
     del raw["cluster"]["kubeconfigPath"]
     raw["cluster"]["kubeconfigSecret"] = "kubeconfig"
     raw["kubeconfig"] = "apiVersion: v1"
-    parse(raw)
+    checked(raw)
     raw["cluster"]["kubeconfigSecret"] = "kc"
     from config.load import SECTIONS
 

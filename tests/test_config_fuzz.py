@@ -17,7 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config import ConfigError, parse
+from checks import checked
+
+from config import ConfigError
 from preview import render
 from preview.stackfile import read, shipped_stacks
 from program.uniqueness import DuplicateObjects, collisions, plan_objects
@@ -65,7 +67,7 @@ def _mutate(raw: dict, path: tuple, op: str, value: Any) -> dict:
 
 def outcome(stack: str, raw: dict, secrets: set[str]) -> str:
     try:
-        cfg = parse(raw, secrets)
+        cfg = checked(raw, secrets)
     except ConfigError as err:
         assert err.issues, "a refusal lists what to fix"
         for issue in err.issues:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse
+from checks import checked
+
+from config import ConfigError
 
 from .conftest import ROOT, existing_config, plan_errors, tke_config
 
@@ -16,7 +18,7 @@ DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
 def errors(raw, secrets=None) -> list[str]:
     with pytest.raises(ConfigError) as exc:
-        parse(raw, secrets)
+        checked(raw, secrets)
     return [str(i) for i in exc.value.issues]
 
 
@@ -49,7 +51,7 @@ def test_an_unqualified_key_is_the_projects_as_the_cli_makes_it(tmp_path):
     (tmp_path / "Pulumi.t.yaml").write_text(DEV.replace("  tke-llm:webui:\n    enabled: true\n", "  webui: false\n"))
     raw, _ = read("t", tmp_path)
     assert raw["webui"] is False
-    assert parse(raw).webui.enabled is False
+    assert checked(raw).webui.enabled is False
 
 
 def test_the_same_key_in_two_spellings_is_refused(tmp_path, capsys):
@@ -104,7 +106,7 @@ def test_a_token_secret_in_plain_text_is_refused_when_the_file_says_so():
     raw = tke_config(models=[_hf_model()], hfToken="hf_plain")
     assert any(m.startswith("tke-llm:models[0].source.tokenSecret: tke-llm:hfToken is stored in plain text")
                for m in errors(raw, secrets=set()))
-    parse(raw, secrets={"hfToken"})
+    checked(raw, secrets={"hfToken"})
 
 
 def test_a_kubeconfig_secret_that_does_not_exist_is_a_keyed_error_in_the_plan(tmp_path, capsys):
@@ -117,7 +119,7 @@ def test_a_kubeconfig_secret_that_does_not_exist_is_a_keyed_error_in_the_plan(tm
 
 @pytest.mark.parametrize("value", ["500m", "2", "0.5", "1e3", "512Mi", "16Gi", "1.5G", "+1", "100n"])
 def test_kubernetes_quantities_pass(value):
-    parse(tke_config(gateway={"kind": "litellm", "cpu": value}))
+    checked(tke_config(gateway={"kind": "litellm", "cpu": value}))
 
 
 @pytest.mark.parametrize("value", ["2 cores", "1GB", "-1", "16gi", "Gi", "1.2.3", "1e", "99999999999Ei", ""])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from render import litellm, webui
-from config import parse
+from checks import checked
 from preview.stackfile import read
 from derive.placement import off_gpu_affinity, off_pool_terms
 
@@ -72,7 +72,7 @@ def test_byo_download_gateway_and_ui_prefer_nodes_outside_the_gpu_pool(byo_plan)
 
 
 def test_tke_cpu_pods_keep_the_system_pool_selector_and_no_affinity():
-    system = parse(tke_config()).system_pool.node_labels
+    system = checked(tke_config()).system_pool.node_labels
     pods = cpu_pods(render_raw(tke_config(models=[{**OLLAMA}], gateway={"virtualKeys": {"enabled": True}})))
     assert {("Deployment", litellm.NAME), ("Deployment", webui.NAME), ("StatefulSet", litellm.DB_NAME)} <= set(pods)
     assert sum(k == "Job" for k, _ in pods) == 2, "the download and the schema migration"
@@ -86,7 +86,7 @@ def test_virtual_key_database_and_migration_avoid_the_gpu_nodes_too():
     pods = cpu_pods(plan)
     assert ("StatefulSet", litellm.DB_NAME) in pods
     assert any(k == "Job" and n.startswith(f"{litellm.NAME}-migrate-") for k, n in pods)
-    avoid = off_gpu_affinity(parse(existing_config(models=[{**OLLAMA}])))
+    avoid = off_gpu_affinity(checked(existing_config(models=[{**OLLAMA}])))
     for key, pod in pods.items():
         assert pod.get("affinity") == avoid, key
 
@@ -105,7 +105,7 @@ def test_charts_the_stack_installs_on_an_existing_cluster_avoid_the_gpu_nodes():
     raw = existing_config(models=[{**MULTI}], autoscalers={"installKeda": True})
     raw["nodePools"][0]["maxSize"] = 2
     plan = render_raw(raw)
-    avoid = off_gpu_affinity(parse(raw))
+    avoid = off_gpu_affinity(checked(raw))
     assert avoid
     for name in ("lws", "keda"):
         values = plan.one(CHART, name).raw_inputs["values"]
@@ -115,7 +115,7 @@ def test_charts_the_stack_installs_on_an_existing_cluster_avoid_the_gpu_nodes():
 def test_tke_charts_select_the_system_pool_without_affinity():
     plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, {**tke_config()["nodePools"][1], "maxSize": 2}],
                                  models=[{**MULTI}], autoscalers={"installKeda": True}))
-    system = parse(tke_config()).system_pool.node_labels
+    system = checked(tke_config()).system_pool.node_labels
     for name in ("lws", "keda"):
         values = plan.one(CHART, name).raw_inputs["values"]
         assert values["nodeSelector"] == system and "affinity" not in values, name
@@ -135,7 +135,7 @@ def test_a_cpu_node_sharing_labels_with_one_pool_still_outranks_another_pools_gp
         {"kind": "existing", "name": "a", "nodeSelector": {"gpu": "true", "role": "worker"}, "gpu": {"type": "T4", "count": 1}},
         {"kind": "existing", "name": "b", "nodeSelector": {"accelerator": "l20"}, "gpu": {"type": "L20", "count": 1}},
     ], models=[{**OLLAMA, "pool": "a"}])
-    terms = off_gpu_affinity(parse(raw))["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    terms = off_gpu_affinity(checked(raw))["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     cpu = score(terms, {"role": "worker"})
     assert cpu > score(terms, {"accelerator": "l20", "role": "worker"}), "a node of pool b"
     assert cpu > score(terms, {"gpu": "true", "role": "worker"}), "a node of pool a"

@@ -6,7 +6,8 @@ import pytest
 
 from render.model_cache import OLLAMA_IMAGE
 from catalog.images import ENGINE_IMAGES, ENGINE_VERSIONS
-from config import ConfigError, parse
+from checks import checked
+from config import ConfigError
 from checks.engine_images import cuda_major, driver_version
 from checks.preflight import preflight
 
@@ -52,7 +53,7 @@ def test_cuda_13_image_on_an_older_driver_is_refused_with_the_fix():
     raw = tke_config(nodePools=[SYSTEM_POOL, with_driver("535.161.08")],
                      models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23-cu130"}])
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     (msg,) = [str(i) for i in exc.value.issues if "driver" in str(i)]
     assert msg.startswith("tke-llm:nodePools[1].gpu.software.driver.version: driver 535.161.08 cannot run "
                           "lmsysorg/sglang:v0.5.23-cu130 (model qwen), a CUDA 13 build that needs >= 580.65.06")
@@ -62,16 +63,16 @@ def test_cuda_13_image_on_an_older_driver_is_refused_with_the_fix():
 def test_cuda_13_image_on_a_new_driver_and_cuda_12_image_on_an_old_driver_pass():
     for version, image in (("580.82.07", "lmsysorg/sglang:v0.5.23-cu130"), ("535.161.08", None)):
         model = {**QWEN, **({"image": image} if image else {})}
-        cfg = parse(tke_config(nodePools=[SYSTEM_POOL, with_driver(version)], models=[model]))
+        cfg = checked(tke_config(nodePools=[SYSTEM_POOL, with_driver(version)], models=[model]))
         assert not [w for w in preflight(cfg).findings if "driver" in w.message]
 
 
 def test_cuda_13_image_with_tke_default_driver_warns():
-    cfg = parse(tke_config(models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23-cu130"}]))
+    cfg = checked(tke_config(models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23-cu130"}]))
     (w,) = [str(f) for f in preflight(cfg).warnings if "driver" in f.message]
     assert w.startswith("tke-llm:nodePools[1].gpu.software: lmsysorg/sglang:v0.5.23-cu130 (model qwen) is a CUDA 13 "
                         "build and needs an NVIDIA driver >= 580.65.06")
-    unknown = parse(tke_config(models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23"}]))
+    unknown = checked(tke_config(models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23"}]))
     assert any(str(f).startswith("tke-llm:models[0].image: cannot tell which CUDA release")
                for f in preflight(unknown).warnings)
 
@@ -91,12 +92,12 @@ def test_webui_never_fetches_its_embedding_model_at_start():
 def test_multi_node_on_rdma_warns_that_nccl_may_fall_back_to_tcp():
     from .test_preflight import H20, R1
 
-    found = [str(w) for w in preflight(parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
+    found = [str(w) for w in preflight(checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
                                                         storage={"kind": "cfs", "sizeGi": 1000}))).warnings]
     (w,) = [x for x in found if "RDMA device" in x]
     assert w.startswith("tke-llm:models[0].nodes: r1 spans 2 RDMA nodes, but host networking alone gives its pods no "
                         "RDMA device")
     assert "rdma-agent" in w and "NET/IB" in w
-    one_node = parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[{**R1, "nodes": 1}],
+    one_node = checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[{**R1, "nodes": 1}],
                                 storage={"kind": "cfs", "sizeGi": 1000}))
     assert not [x for x in preflight(one_node).warnings if "RDMA device" in x.message]

@@ -86,12 +86,12 @@ def test_entry_point_refuses_two_objects_with_one_name_before_registering_anythi
 def test_a_program_that_fails_midway_registers_nothing(monkeypatch):
     """The same gate holds back the cloud layer when the program itself fails after constructing it:
     a half-built graph never reaches the engine, and the program's own error is what the user sees."""
-    import derive.access
+    import program.compose
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("access layer failed")
 
-    monkeypatch.setattr(derive.access, "build_access", broken)
+    monkeypatch.setattr(program.compose, "build_access", broken)
     raw, secrets = read("dev")
     monitor = RecordingMonitor(CloudMocks())
     with pytest.raises(RuntimeError, match="^access layer failed$"):

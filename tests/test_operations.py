@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from render.autoscaling import adapter_metric_name, adapter_rules
-from config import ConfigError, parse
+from checks import checked
+from config import ConfigError
 from preview.stackfile import read
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
@@ -57,7 +58,7 @@ def workload(plan, kind, name):
 
 def issues(raw) -> list[str]:
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     return [str(i) for i in exc.value.issues]
 
 
@@ -233,8 +234,8 @@ def test_keda_is_not_installed_where_no_pinned_release_is_tested():
 
 
 def test_max_replicas_exactly_at_the_pool_maximum_is_accepted():
-    parse(tke_config(models=[model(maxReplicas=2)], monitoring=IN_CLUSTER))
-    parse(tke_config(nodePools=[SYSTEM_POOL, H20_POOL], storage={"kind": "cfs-turbo", "capacityGib": 20480,
+    checked(tke_config(models=[model(maxReplicas=2)], monitoring=IN_CLUSTER))
+    checked(tke_config(nodePools=[SYSTEM_POOL, H20_POOL], storage={"kind": "cfs-turbo", "capacityGib": 20480,
                                                                  "sizeGi": 1000},
                      models=[model(R1, maxReplicas=2)], monitoring=IN_CLUSTER))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preview.bringup import estimate
-from config import parse
+from checks import checked
 from checks.preflight import preflight
 
 from .conftest import GPU_POOL, SYSTEM_POOL, config_errors, existing_config, render_raw, tke_config
@@ -26,7 +26,7 @@ errors = config_errors
 
 
 def warnings(raw) -> list[str]:
-    return [str(w) for w in preflight(parse(raw)).warnings]
+    return [str(w) for w in preflight(checked(raw)).warnings]
 
 
 def test_weights_must_fit_the_gpus():
@@ -65,7 +65,7 @@ def test_heads_must_divide_by_tensor_parallel():
     found = errors(tke_config(nodePools=[SYSTEM_POOL, pool], models=[model]))
     assert any(m.startswith("tke-llm:models[0].gpusPerNode:") and "attention heads (40) must be divisible by "
                "tensor parallel size (3)" in m for m in found), found
-    parse(tke_config(nodePools=[SYSTEM_POOL, pool], models=[{**model, "gpusPerNode": 2}]))
+    checked(tke_config(nodePools=[SYSTEM_POOL, pool], models=[{**model, "gpusPerNode": 2}]))
 
 
 def test_fp8_weights_need_ada_or_hopper():
@@ -126,8 +126,8 @@ def test_the_reference_700_gi_volume_for_deepseek_r1_is_accepted():
     """642 GiB of weights (du's figure in the guide) in a 700 Gi volume: the download stages on the same
     volume and renames (no second copy), the engines mount it read-only, so weights + 1 Gi fit."""
     turbo = {"kind": "cfs-turbo", "capacityGib": 20480}
-    parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 700}))
-    parse(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 643}))
+    checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 700}))
+    checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 643}))
     assert any(m.startswith("tke-llm:storage.sizeGi: 642 Gi cannot hold")
                for m in errors(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage={**turbo, "sizeGi": 642})))
 
@@ -148,7 +148,7 @@ def test_sglang_context_longer_than_the_kv_cache_warns_with_the_effective_cap():
     """The reference single-machine SGLang setup: DeepSeek-R1 on 8x H20 with the native 160K context."""
     raw = tke_config(nodePools=[SYSTEM_POOL, ONE_H20], models=[SINGLE_R1],
                      storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 700})
-    cfg = parse(raw)
+    cfg = checked(raw)
     (w,) = [str(w) for w in preflight(cfg).warnings if "KV cache" in str(w)]
     assert w.startswith("tke-llm:models[0].settings.maxModelLen: max model length 163840 is larger than the ")
     assert "SGLang starts, but caps each request's input at " in w and "tokens (its effective context)" in w
@@ -181,7 +181,7 @@ def test_extra_args_that_override_owned_flags_are_refused_naming_the_flag(engine
 
 
 def test_extra_args_the_program_does_not_own_pass():
-    parse(tke_config(models=[{**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--enforce-eager"]}}]))
+    checked(tke_config(models=[{**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--enforce-eager"]}}]))
 
 
 def test_ollama_extra_args_are_refused_with_the_key():
@@ -207,7 +207,7 @@ def test_owned_flags_follow_the_renderer(monkeypatch):
 def test_gpu_disk_must_hold_the_engine_image():
     pool = {**GPU_POOL, "systemDiskGb": 60, "dataDiskGb": None}
     raw = tke_config(nodePools=[SYSTEM_POOL, {**pool, "systemDiskGb": 200}], models=[R1_7B])
-    parse(raw)
+    checked(raw)
     small = {**GPU_POOL, "systemDiskGb": 50}
     # 50 GB is refused outright for GPU pools by the config itself; a data disk moves images off it.
     assert any("too small for GPU serving images" in m for m in errors(tke_config(nodePools=[SYSTEM_POOL, small])))
@@ -243,7 +243,7 @@ def test_unknown_model_warns_and_architecture_enables_the_checks():
 
 
 def test_capacity_table_of_the_dev_like_stack():
-    (row,) = preflight(parse(tke_config(models=[R1_7B]))).capacity
+    (row,) = preflight(checked(tke_config(models=[R1_7B]))).capacity
     assert row.verdict == "fits" and row.parallelism == "TP 1 x PP 1"
     assert row.sequences == 83975 // 16384 and row.largest_len == 83975
 

@@ -60,11 +60,11 @@ LOCAL = {"kind": "local", "hostPath": "/data/models"}
 
 
 def _serving_plan(raw, name="qwen3-8b"):
-    from config import parse
+    from checks import checked
     from derive.naming import derive
     from derive.serving import serving_plan
 
-    cfg = parse(raw)
+    cfg = checked(raw)
     m = next(m for m in cfg.models if m.name == name)
     return serving_plan(cfg, derive(cfg, "test"), m, api_key_secret=f"{name}-api-key")
 

@@ -340,7 +340,8 @@ def test_ollama_pull_script(tmp_path: Path) -> None:
 
 
 def test_download_retries_come_from_model_cache_config() -> None:
-    from config import ConfigError, parse
+    from checks import checked
+    from config import ConfigError
 
     from .conftest import render_raw, tke_config
 
@@ -353,4 +354,4 @@ def test_download_retries_come_from_model_cache_config() -> None:
     assert backoff(base) == 6
     assert backoff({**base, "modelCache": {"retries": 0}}) == 0
     with pytest.raises(ConfigError, match=r"tke-llm:modelCache\.retries"):
-        parse({**base, "modelCache": {"retries": -1}})
+        checked({**base, "modelCache": {"retries": -1}})

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse
+from checks import checked
+
+from config import ConfigError
 
 from .conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
 
@@ -183,10 +185,10 @@ def test_v100_serves_in_half_precision_and_refuses_bf16_and_sglang():
     args = k8s(plan, "Deployment")[0].manifest["spec"]["template"]["spec"]["containers"][0]["command"]
     assert args[args.index("--dtype") + 1] == "half"
     with pytest.raises(ConfigError) as exc:
-        parse(tke_config(nodePools=pools, models=[{**VLLM_MODEL, "settings": {"dtype": "bfloat16"}}]))
+        checked(tke_config(nodePools=pools, models=[{**VLLM_MODEL, "settings": {"dtype": "bfloat16"}}]))
     assert str(exc.value.issues[0]).startswith("tke-llm:models[0].settings.dtype:")
     with pytest.raises(ConfigError) as exc:
-        parse(tke_config(nodePools=pools, models=[{**VLLM_MODEL, "engine": "sglang"}]))
+        checked(tke_config(nodePools=pools, models=[{**VLLM_MODEL, "engine": "sglang"}]))
     assert "SGLang only supports sm75 and above" in str(exc.value)
 
 
@@ -202,7 +204,7 @@ def test_v100_serves_in_half_precision_and_refuses_bf16_and_sglang():
 ])
 def test_model_config_errors_name_their_key(model, key, message):
     with pytest.raises(ConfigError) as exc:
-        parse(tke_config(models=[model]))
+        checked(tke_config(models=[model]))
     found = [str(i) for i in exc.value.issues]
     assert any(i.startswith(f"tke-llm:{key}:") and message in i for i in found), found
 
@@ -211,7 +213,7 @@ def test_multi_node_needs_kubernetes_1_28():
     raw = tke_config(nodePools=[SYSTEM_POOL, H20_POOL], models=[R1])
     raw["cluster"]["kubernetesVersion"] = "1.26.1"
     with pytest.raises(ConfigError) as exc:
-        parse(raw)
+        checked(raw)
     assert "tke-llm:models[0].nodes: a model across nodes needs a LeaderWorkerSet" in str(exc.value)
 
 
@@ -226,7 +228,7 @@ def test_ollama_on_an_existing_cluster():
     assert deploy.manifest["spec"]["template"]["spec"]["nodeSelector"] == {"gpu": "true"}
     assert not [r for r in plan.resources if r.type.startswith("tencentcloud:")]
     with pytest.raises(ConfigError):
-        parse(existing_config(models=[{**model, "nodes": 2}]))
+        checked(existing_config(models=[{**model, "nodes": 2}]))
 
 
 def test_engine_keys_are_secret_outputs(single):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import parse
+from checks import checked
 from preview import render
 from preview.stackfile import read, shipped_stacks
 from preview.writers import write
@@ -24,7 +24,7 @@ def test_the_required_stacks_are_shipped():
 @pytest.fixture(scope="module", params=STACKS)
 def rendered(request, tmp_path_factory) -> tuple[object, Path]:
     raw, secrets = read(request.param)
-    plan = render(parse(raw), request.param, raw, secrets)
+    plan = render(checked(raw), request.param, raw, secrets)
     target = write(plan, tmp_path_factory.mktemp("plan"))
     return plan, target / "manifests.yaml"
 

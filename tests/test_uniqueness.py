@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse
+from checks import checked
+
+from config import ConfigError
 from preview import render
 from preview.stackfile import read, shipped_stacks
 from program.uniqueness import plan_objects
@@ -37,7 +39,7 @@ def test_a_namespace_equal_to_an_add_ons_is_refused(tmp_path, capsys, text, name
 
 def test_the_default_namespace_is_refused():
     with pytest.raises(ConfigError) as exc:
-        parse(tke_config(namespace="default"))
+        checked(tke_config(namespace="default"))
     assert any(str(i).startswith("tke-llm:namespace: 'default' is not a usable namespace") for i in exc.value.issues)
 
 
@@ -56,6 +58,6 @@ def test_the_program_checks_every_object_it_registers(stack, monkeypatch):
 
     monkeypatch.setattr(program.uniqueness, "collisions", spy)
     raw, secrets = read(stack)
-    plan = render(parse(raw, secrets), stack, raw, secrets)
+    plan = render(checked(raw, secrets), stack, raw, secrets)
     assert seen == [sorted(plan_objects(plan))]
     assert len(seen[0]) == len(plan.k8s_objects) > 10

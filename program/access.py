@@ -1,0 +1,103 @@
+"""The access layer of the graph: the gateway in front of the served models, OpenWebUI, the exposure
+of each endpoint, the NetworkPolicy paths between them, and the outputs apps consume. Called by
+program/compose.py after the model servers exist (derive/access.py decides who may call each engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from catalog.images import OPENWEBUI_IMAGE, POSTGRES_IMAGE
+from components.exposure import Exposure
+from components.gateway import Gateway
+from components.webui import Webui
+from config import StackConfig
+from derive.access import exposure_spec, gateway_spec, webui_volume
+from derive.placement import cpu_placement
+from derive.serving import ServingPlan
+from render import exposure as expose
+from render import litellm, webui
+from render.engines import port, service, service_name
+from render.meta import image as mirrored
+from render.network_policy import pod_peer, port_rule
+
+
+def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulumi.Resource,
+                 servers: dict[str, Any], plans: list[ServingPlan]) -> dict[str, Any]:
+    """Register the gateway, the UI and their exposures; return the outputs apps read."""
+    if not plans:
+        return {}  # nothing is served: no gateway (LiteLLM refuses an empty model list), no UI
+    ns = cfg.namespace
+    timeout = cfg.gateway.request_timeout_seconds
+    api_exp, ui_exp = exposure_spec(cfg.exposure.api), exposure_spec(cfg.exposure.webui)
+    api_sources = expose.sources(api_exp)
+    if cfg.gateway.enabled:
+        spec = gateway_spec(cfg, plans, {name: s.service_url for name, s in servers.items()})
+        rules = []
+        if cfg.webui.enabled:
+            rules.append(port_rule(litellm.PORT, [pod_peer(webui.selector())]))
+        if api_sources is not False:
+            rules.append(port_rule(litellm.PORT, api_sources))  # type: ignore[arg-type]
+        if cfg.gateway.client_namespaces:
+            rules.append(port_rule(litellm.PORT, [expose.namespace_peer(*cfg.gateway.client_namespaces)]))
+        vk = cfg.gateway.virtual_keys
+        gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,
+                     db_image=mirrored(POSTGRES_IMAGE, cfg.image_registry), db_storage_gi=vk.storage_gi,
+                     db_storage_class=vk.storage_class_name, opts=in_ns)
+        in_cluster, api_key, key_deps = gw.url, gw.api_key, [gw.key_secret]
+        admin_key = gw.admin_key
+        key_ref = webui.SecretRef(litellm.MASTER_KEY_SECRET, litellm.MASTER_KEY_FIELD) if spec.virtual_keys \
+            else webui.SecretRef(litellm.APP_KEY_SECRET, litellm.APP_KEY_FIELD)
+        endpoint = expose.Endpoint(name=litellm.NAME, namespace=ns, service=litellm.NAME, port=litellm.PORT,
+                                   selector=litellm.selector(), component=litellm.COMPONENT, path="/v1",
+                                   timeout_seconds=timeout + 30)
+    else:
+        (plan,) = plans  # config refuses `gateway: none` with several models
+        server = servers[plan.spec.name]
+        in_cluster, api_key, key_deps = server.service_url, server.api_key, [server.key_secret]
+        admin_key = None
+        key_ref = webui.SecretRef(plan.spec.api_key_secret, "api-key")
+        svc = service(plan.spec)
+        endpoint = expose.Endpoint(name=service_name(plan.spec), namespace=ns, service=service_name(plan.spec),
+                                   port=port(plan.spec.engine), selector=svc["spec"]["selector"],
+                                   component="model-server", path="/v1", timeout_seconds=timeout + 30)
+    outputs: dict[str, Any] = {"apiBaseUrlInCluster": in_cluster, "apiKey": pulumi.Output.secret(api_key)}
+    if admin_key is not None:
+        outputs["adminKey"] = admin_key  # the gateway's master key: every route, keep it from apps
+    api_url: Any = in_cluster
+    if api_exp is not None:
+        api_url = Exposure("api-exposure", endpoint=endpoint, exposure=api_exp, url_path="/v1", opts=in_ns).url
+    outputs["apiBaseUrl"] = api_url
+
+    if cfg.webui.enabled:
+        where = cpu_placement(cfg)
+        ollama_only = not cfg.gateway.enabled and plans[0].spec.engine == "ollama"
+        spec_ui = webui.WebuiSpec(
+            namespace=ns,
+            image=mirrored(OPENWEBUI_IMAGE, cfg.image_registry),
+            openai_base_url=None if ollama_only else in_cluster,
+            openai_key=None if ollama_only else key_ref,
+            ollama_base_url=f"http://{service_name(plans[0].spec)}.{ns}.svc:{port('ollama')}" if ollama_only else None,
+            replicas=cfg.webui.replicas,
+            redis_url=cfg.webui.redis_url,
+            public_url=expose.static_url(ui_exp),
+            cpu=cfg.webui.cpu,
+            memory=cfg.webui.memory,
+            node_selector=where.node_selector,
+            tolerations=where.tolerations,
+            affinity=where.affinity,
+        )
+        storage_class, access_mode = webui_volume(cfg)
+        ui_sources = expose.sources(ui_exp)
+        ui_rules = [] if ui_sources is False else [port_rule(webui.PORT, ui_sources)]  # type: ignore[arg-type]
+        ui = Webui("webui", spec=spec_ui, storage_class=storage_class, size_gi=cfg.webui.storage.size_gi,
+                   access_mode=access_mode, after=key_deps, storage_after=[storage], ingress_rules=ui_rules,
+                   opts=in_ns)
+        webui_url: Any = ui.url
+        if ui_exp is not None:
+            ui_endpoint = expose.Endpoint(name=webui.NAME, namespace=ns, service=webui.NAME, port=webui.PORT,
+                                          selector=webui.selector(), component=webui.COMPONENT, path="/")
+            webui_url = Exposure("webui-exposure", endpoint=ui_endpoint, exposure=ui_exp, opts=in_ns).url
+        outputs["webuiUrl"] = webui_url
+    return outputs
