@@ -387,7 +387,7 @@ def build_schema() -> dict[str, Any]:
         "title": f"Pulumi.<stack>.yaml of the {PROJECT} project",
         "description": f"A stack file: `config:` holds the `{PROJECT}:<section>` keys (camelCase), provider settings "
                        "such as `tencentcloud:region`, and secrets set with `pulumi config set --secret`. Generated "
-                       f"from stacks/config by `{REGENERATE}`; do not edit by hand.",
+                       f"from config/ by `{REGENERATE}`; do not edit by hand.",
         "type": "object",
         "properties": {
             "config": {
@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.out.read_text() if args.out.exists() else ""
         if current != text:
-            print(f"{args.out} is out of date with stacks/config; regenerate it: {REGENERATE}", file=sys.stderr)
+            print(f"{args.out} is out of date with config/; regenerate it: {REGENERATE}", file=sys.stderr)
             return 1
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# images.py is plain constants; read on its own, without the stacks package (pydantic, pulumi).
-ENGINE_VERSIONS: dict[str, str] = runpy.run_path(str(ROOT / "stacks" / "catalog" / "images.py"))["ENGINE_VERSIONS"]
+# images.py is plain constants; read on its own, without the catalog package (pydantic, pulumi).
+ENGINE_VERSIONS: dict[str, str] = runpy.run_path(str(ROOT / "catalog" / "images.py"))["ENGINE_VERSIONS"]
 
 PACKAGES = ("vllm", "sglang")
 
