@@ -1,26 +1,9 @@
 """Pinned images of every workload the stack runs, in one place. Released tags only, never `latest`:
 a re-deploy must run the same bits. `imageRegistry` in the stack config puts a mirror in front.
 
-Engines, at their current releases (PyPI / GitHub tags), every rendered flag, environment variable,
-metric and endpoint checked against that version's source:
-
-- vLLM 0.33.0 (PyPI wheel vllm-0.33.0): flags in vllm/engine/arg_utils.py and
-  vllm/entrypoints/common/cli_args.py (`--headless`), `VLLM_API_KEY` / `VLLM_HOST_IP` /
-  `VLLM_NO_USAGE_STATS` in vllm/envs.py, metrics in vllm/v1/metrics/loggers.py.
-- SGLang 0.5.23 (PyPI wheel sglang-0.5.23): flags in sglang/srt/arg_groups/fields/*.py (the real
-  parser is exercised by tests/test_engine_parsers.py), /health, /ready and SGLANG_HEALTH_CHECK_TIMEOUT
-  in sglang/srt/entrypoints/http_server.py, metrics in sglang/srt/observability/metrics_collector.py.
-- Ollama 0.32.15 (github.com/ollama/ollama tag v0.32.15): OLLAMA_* variables in envconfig/config.go,
-  `GET /` in server/routes.go; the image carries both CUDA 12 and CUDA 13 runners (Dockerfile
-  `llama-server-cuda_v12` / `_v13`) and picks the one the driver supports.
-
-CUDA variant. From vLLM 0.20 and SGLang 0.5.11 the unsuffixed image tags are CUDA 13 builds, which
-need an NVIDIA driver of the R580 branch or newer; both projects publish CUDA 12.9 builds of every
-release as `<tag>-cu129` (sglang .github/workflows/_docker-build-and-publish.yml builds `cu129` with
-CUDA_VERSION=12.9.1 and `cu130` with 13.0.1; vLLM publishes `vX.Y.Z-cu129` since 0.20). The CUDA 12.9
-builds run on every driver from R525 on (CUDA minor-version compatibility), which covers the drivers
-TKE installs on its GPU instance types, so they are the default; preflight checks the pair when a pool
-sets its driver (checks/engine_images.py).
+Engines at vLLM 0.33.0, SGLang 0.5.23 and Ollama 0.32.15, every rendered flag, variable, metric and
+endpoint checked against that version's source; vLLM and SGLang as their CUDA 12.9 builds (`-cu129`),
+which run on every driver from R525 on. Sources and the CUDA variant: docs/engines.md.
 """
 
 ENGINE_IMAGES = {

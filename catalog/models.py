@@ -1,12 +1,8 @@
 """Models the stack knows how to size: the config.json numbers that decide memory and parallelism.
 
-Why: whether a model fits a GPU (P4, P5) and which tensor-parallel sizes are legal (P10) follow from
-a handful of config.json fields. Reading them at plan time would need network access to Hugging Face
-or ModelScope, so the numbers live here, each row with where it was read.
-
-Sources: config.json of each repository as published (or, where noted, of a public derivative that
-keeps the architecture and `_name_or_path`). weight_gb is decimal GB on disk; for BF16 checkpoints it
-is params x 2 bytes (safetensors adds only a small header), params from the model card.
+Whether a model fits a GPU (P4, P5) and which tensor-parallel sizes are legal (P10) follow from a few
+config.json fields; reading them at plan time would need network access, so they live here, each row
+with where it was read. Units and sources: docs/capacity.md.
 """
 
 from __future__ import annotations

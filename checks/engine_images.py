@@ -1,12 +1,10 @@
 """Engine image versus GPU driver: a CUDA 13 image on a node whose driver predates R580 fails at the
-first CUDA call (`CUDA driver version is insufficient for CUDA runtime version`), after the GPUs are
-billed and the image is pulled. Preflight compares each model's image with its pool's driver.
+first CUDA call, after the GPUs are billed and the image is pulled. Preflight compares each model's
+image with its pool's driver.
 
-The CUDA major of an image comes from the catalog (catalog/images.py IMAGE_CUDA_MAJOR) or from
-a `cuNNN` tag suffix (`-cu129`, `-cu130`, the engines' own naming). A pool that leaves the driver to
-TKE's default, or a native / super-node pool whose driver TKE manages, cannot be checked offline: for
-CUDA 13 images that is a warning naming the fix; CUDA 12 images run on every driver TKE installs.
-Ollama images carry CUDA 12 and 13 runners and pick the one the driver supports: never checked.
+The image's CUDA major comes from the catalog or a `cuNNN` tag suffix. A driver TKE chooses cannot be
+checked offline (a warning for CUDA 13 images); Ollama images pick their runner: never checked. More:
+docs/engines.md, "Engine image versus GPU driver".
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Engine flags the program owns, read off the engine renderers themselves.
 
-`settings.extraArgs` is appended to the engine's command line. A flag the renderer already writes
-would override what the rest of the stack was built from: a second `--max-model-len` the preflight
-never saw, a `--port` that breaks the probes and the Service, an `--api-key` that locks the gateway
-out. The owned set is not a list typed here: the renderers in render/engines are run over every
-shape of settings (each optional flag on and off, each role of the model's deployment) and every
-`--flag` they emit is owned, so a flag added to a renderer is owned from then on.
+`settings.extraArgs` is appended to the engine's command line; a flag the renderer already writes
+(`--max-model-len`, `--port`, `--api-key`, ...) would override what the stack was built from. The
+renderers in render/engines are run over every shape of settings and every `--flag` they emit is owned,
+so a flag added to a renderer is owned from then on. More: docs/engines.md.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """RDMA for multi-node model servers: what preflight cannot check, said as a warning.
 
-The reference guides run multi-node groups on HCC machines (HCCPNV6) with host networking only. That
-exposes the RDMA netdevs but not the RDMA character devices: TKE hands `/dev/infiniband/*` to a pod
-only through the rdma-agent component's device plugin (TKE docs, "rdma-agent 说明",
-cloud.tencent.com/document/product/457/116719: device discovery and allocation through a Device
-Plugin resource, exclusive or shared mode; "在 TKE 上使用 RDMA 加速 AI 推理和训练",
-/document/practice/457/116720: unified GID index, NUMA-affine allocation). Without the devices NCCL
-silently falls back to TCP sockets (`NET/Socket` instead of `NET/IB` in its init log), and the
-inter-node traffic of a 16-GPU group runs at a fraction of the fabric's speed.
-
-The device plugin's resource name, the HCA names (`NCCL_IB_HCA`) and the GID index depend on the
-rdma-agent mode and node image, none of which the stack can see or the docs pin down offline; the
-stack therefore renders no guessed value and warns instead, naming what to install and what to look
-for. The warning goes away only when the model runs on one node.
+TKE hands `/dev/infiniband/*` to a pod only through the rdma-agent's device plugin, not through host
+networking; without it NCCL silently falls back to TCP. Its resource name, HCA names and GID index
+depend on what the stack cannot see offline, so nothing is guessed: the warning names what to install
+and what to look for. Sources (TKE docs): docs/engines.md, "RDMA for multi-node groups".
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The base of every tke-llm component.
 
-Pulumi does not make a component's children wait for what the component itself `depends_on`: only
-resources that depend on the component wait for its children (the engine gates a resource on its own
-`dependencies` only; pulumi/pulumi#24436 tracks the same gap for invokes). So a component created
-"after the download" would still let its children start at once. `child()` carries the component's own
-dependencies onto every in-cluster child, which is what a reader of the composition expects.
-
-Cloud children take `cloud_child()` instead: a component placed in the namespace (ModelStorage) must
-not make its file system, CCN or add-on wait for Kubernetes objects, which exist only once the cluster,
-its pools and its endpoint do; cloud storage starts with the cluster.
+Pulumi does not make a component's children wait for what the component itself `depends_on`, so
+`child()` carries the component's own dependencies onto every in-cluster child. Cloud children take
+`cloud_child()` instead: cloud storage starts with the cluster, not after Kubernetes objects. Source
+and reasoning: docs/pulumi-behaviour.md.
 """
 
 from __future__ import annotations

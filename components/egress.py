@@ -1,11 +1,7 @@
 """The egress path of the subnets a stack creates: a NAT gateway behind an elastic IP, and a route
 table whose default route points at it (or at a NAT gateway the VPC already has).
 
-Inputs from tencentcloud-iac-pulumi 0.2.3 (terraform-provider-tencentcloud v1.82.42):
-`tencentcloud_eip`, `tencentcloud_nat_gateway` (`assigned_eip_sets` takes the EIPs' public addresses,
-`nat_product_version` 1 is the traditional gateway whose `bandwidth` is set), `tencentcloud_route_table`
-and `tencentcloud_route_table_entry` (`next_type = "NAT"`, `next_hub` = the gateway id); a subnet joins
-the table through its own `route_table_id`.
+Provider inputs (tencentcloud-iac-pulumi 0.2.3): docs/cloud-resources.md, "Egress".
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """Generated keys and passwords, kept in the stack's state (encrypted by its secrets provider).
 
-A Pulumi dynamic resource rather than the pulumi-random provider: the random provider is one more plugin
-to download at `pulumi up` (slow or blocked from many networks this program targets, and not buildable
-from a served Go module here, so the real-engine tests could not run it), while the dynamic-provider host
-ships with every Pulumi CLI (`pulumi-resource-pulumi-python`, running `python -m pulumi.dynamic`).
-
-The value is generated once, on create, with `secrets` (a CSPRNG); it never changes unless `length`
-does (then it is replaced). The provider is self-contained (stdlib only) because Pulumi serializes it
-into the state and runs it in a separate process.
+A Pulumi dynamic resource rather than the pulumi-random provider (one plugin fewer to download; the
+dynamic-provider host ships with every CLI). Generated once with `secrets`; replaced only when `length`
+changes. Self-contained (stdlib only): Pulumi serializes it into the state. See docs/pulumi-behaviour.md.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Associates TKE's managed Prometheus (TMP) instance with a new cluster.
 
-The ServiceMonitor and PrometheusRule CRDs on a TKE cluster come from TMP's in-cluster agent, which
-exists only once the instance is associated with the cluster; a stack that creates the cluster and
-its monitoring objects in one run must therefore associate it first and order the monitoring objects
-after the association. Resource: `tencentcloud_monitor_tmp_tke_cluster_agent` (tencentcloud-iac-pulumi
-0.2.3 `monitor.TmpTkeClusterAgent`: `instance_id`, `agents` {`region`, `cluster_type` "tke",
-`cluster_id`, `enable_external`}, as in the provider's example).
+The ServiceMonitor and PrometheusRule CRDs come from TMP's in-cluster agent, which exists only once
+the instance is associated: the monitoring objects are ordered after the association. Resource and
+inputs: docs/cloud-resources.md.
 """
 
 from __future__ import annotations

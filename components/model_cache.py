@@ -1,11 +1,8 @@
 """ModelCache: the weights of one model, downloaded once before any server waits for them.
 
-Shared storage: one Job on the CPU system pool writes the model directory; the Job's name carries a
-hash of (source, id, revision), so a new revision is a new Job, created by delete-then-create (Job
-templates are immutable). Pulumi waits for the Job to complete, with a create timeout derived from
-the model size and the configured bandwidth, instead of failing after the default 10 minutes.
-Local storage: a DaemonSet on the GPU nodes fills each node's disk, then sleeps; Pulumi waits for
-every node's copy with the same budget.
+Shared storage: one Job on the CPU system pool, named by a hash of (source, id, revision); Pulumi waits
+for it with a timeout derived from the model size and bandwidth. Local storage: a DaemonSet on the GPU
+nodes fills each node's disk. See docs/model-cache.md.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """The stack's namespace, the first object every in-cluster resource depends on.
 
-Retained by `pulumi destroy`: deleting a namespace makes the namespace controller delete everything in
-it, the `protect`ed and retained model and UI volumes included (a PVC's own `retain_on_delete` only
-stops Pulumi, not the controller), and with them the binding to the data. Kept, the namespace holds
-the volumes, bound to their volumes and data, and the next `pulumi up` adopts it and them again (the
-provider upserts existing objects: components/k8s_provider.py); a new claim would bind to a new, empty
-volume instead. `kubectl delete namespace` is the explicit way to drop it all.
+Retained by `pulumi destroy`: deleting it would make the namespace controller delete the model and UI
+volumes inside, whatever Pulumi's options say. Kept, the next `pulumi up` adopts it and its volumes.
+See docs/pulumi-behaviour.md, "The namespace".
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
 """The (kind, namespace, name) of every Kubernetes object a program renders, and a gate that holds back
 every resource registration until that whole set has been checked.
 
-A check over everything the program renders can only run once the program has built everything, but
-Pulumi sends each resource to the engine as soon as the event loop runs after its constructor, and a
-program that raises still has its pending registrations sent: `run_pulumi_func` waits for the
-outstanding RPCs before it re-raises (pulumi 3.272.0, sdk/python/lib/pulumi/runtime/stack.py). So
-every resource constructed inside `gated` waits on one gate output, added to its `depends_on` by a
-stack transformation (`prepare_resource` awaits `depends_on` before the RegisterResource RPC, same
-release, runtime/resource.py). The gate opens, resolving to no dependencies, when the check passes;
-when the check or the program fails it fails with that error, so no resource of a refused stack
-reaches the engine: `pulumi preview` and `up` stop as the offline plan does.
-
-Components call `record` through `components.k8s.apply`, the one place manifests become resources;
-outside `gated` (a component built on its own in a test) nothing is recorded or held.
+Pulumi sends pending registrations even when the program raises, so every resource constructed inside
+`gated` depends on one gate output that opens only when the check passes: a refused stack registers
+nothing. Components record through `components.k8s.apply`; outside `gated` nothing is held. The SDK
+internals this relies on (pulumi 3.272.0): docs/pulumi-behaviour.md.
 """
 
 from __future__ import annotations

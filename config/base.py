@@ -1,12 +1,8 @@
-"""The base every config model shares.
+"""The base every config model shares (the reasoning is in docs/configuration.md).
 
-Stack files are camelCase YAML, Python is snake_case: the alias generator bridges the two so a
-field is written once. `extra="forbid"` turns a typo into an error that names the key instead of a
-silently ignored setting; `frozen` keeps the parsed config a value that components can share.
-
-Every integer is bounded to int32: the Kubernetes fields they reach (replicas, ports, sizes scaled
-to Gi, timeouts) are int32 or quantities that overflow int64 beyond it, and no setting of this
-program needs more. Infinities and NaN are refused for floats: they would crash the estimates.
+Stack files are camelCase YAML, Python is snake_case: an alias generator bridges the two. `extra="forbid"`
+turns a typo into an error naming the key; `frozen` keeps the parsed config a shareable value. Integers
+are bounded to int32 (the Kubernetes fields they reach); infinities and NaN are refused for floats.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """Value formats the Kubernetes API server and the Tencent Cloud API enforce, checked at plan time.
 
-A free-form string that reaches a manifest or a cloud call unchecked fails at `pulumi up`, after
-billing has started (or, for a cloud id, after the cluster exists). Each format here is the one the
-receiving API applies, with its source:
-
-- resource quantities: the grammar of k8s.io/apimachinery `pkg/api/resource/quantity.go` (the
-  `<quantity>` BNF in its doc comment; the OpenAPI pattern generated for `resource.Quantity` is the same
-  expression), magnitude at most 2^63-1;
-- names and keys: k8s.io/apimachinery `pkg/util/validation/validation.go` (`IsDNS1123Subdomain`,
-  `IsQualifiedName`, `IsValidLabelValue`), which `metadata.labels`, `metadata.annotations` and
-  `storageClassName` are validated with;
-- Tencent Cloud ids: `<prefix>-<8 lowercase letters or digits>` as the cloud API returns them
-  (`vpc-`, `subnet-`, `ins-`, `img-`, `skey-`, `ccn-`, `sg-`, `cls-`). The provider
-  (terraform-provider-tencentcloud, under pulumi-tencentcloud 0.2.3) passes ids through without a check,
-  so a typo reaches the API;
-- zones are `<region>-<n>` (ap-shanghai-5 in ap-shanghai; ap-shanghai-fsi-1 in ap-shanghai-fsi).
+A free-form string that reaches a manifest or a cloud call unchecked fails at `pulumi up`, after billing
+has started. Each format here is the one the receiving API applies (quantities, DNS-1123 names and
+qualified keys from k8s.io/apimachinery, Tencent Cloud ids, zones); the sources are in
+docs/configuration.md, "Value formats".
 """
 
 from __future__ import annotations

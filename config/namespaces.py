@@ -1,14 +1,8 @@
 """Which config keys belong to the program, which to the providers, and which are mistakes.
 
-The Pulumi CLI hands the program every key of the stack file, namespaced: a key written without a
-namespace takes the project's name (`webui: false` is `tke-llm:webui`), and the legacy form
-`<namespace>:config:<name>` is the same key as `<namespace>:<name>`. Source: github.com/pulumi/pulumi
-v3.260, `sdk/go/common/workspace/loaders.go` (`stackConfigNamespacedWithProject`) and
-`sdk/go/common/resource/config/key.go` (`ParseKey`: any other key with two or more colons is refused).
-
-A key under any other namespace would be ignored by the program without a word, so a misspelt prefix
-(`tke-lm:webui: false`) would silently leave the UI on: only the namespaces of the providers this
-program uses are accepted beside the project's own.
+The Pulumi CLI hands the program every key of the stack file, namespaced (an unqualified key is the
+project's). A key under any other namespace would be ignored without a word, so only the providers'
+namespaces are accepted beside the project's own. Sources: docs/configuration.md, "Namespaces of keys".
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Operations config: per-model autoscaling, the stack's monitoring target, alert thresholds, and the
 autoscalers the stack may install; plus the capacity rules that keep them honest.
 
-GPU autoscaling is not CPU autoscaling. A new replica needs a GPU node that takes minutes to buy and
-boot, a 10-30 GB image and the weights read from storage, so scale-up goes one step at a time with a
-pause between steps; scarce instances released to the pool may not be purchasable again (reference
-P11), so scale-down can be switched off; and the bound that matters is not a number the operator
-picks but what the GPU pool can hold: `maxReplicas` x GPUs per replica must fit the pool's maximum,
-or the extra replicas stay Pending forever. That bound, and the pool being allowed to grow at all,
-are checked here at plan time with the exact key to fix.
+GPU autoscaling is not CPU autoscaling: `maxReplicas` x GPUs per replica must fit the pool's maximum,
+and the pool must be allowed to grow, or extra replicas stay Pending forever; both are checked here at
+plan time with the key to fix. Why: docs/operations.md, "GPU autoscaling is not CPU autoscaling".
 """
 
 from __future__ import annotations

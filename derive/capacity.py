@@ -1,12 +1,9 @@
 """Will this model run on these GPUs, and with how much context? Pure estimates, checked at plan time.
 
-Why: the reference deployment found out at pod start-up, one crash at a time: max_model_len larger
-than the KV cache (P4), CUDA OOM on 16 GB cards (P5), heads not divisible by the TP size (P10), bf16
-on a V100 (P2). All four follow from the model config and the GPU, so they can be flagged before
-any GPU is bought. The numbers are estimates in the engine's own terms (vLLM's memory profile), good
-to within ~10-20%, not a promise: engines, CUDA graphs and batch settings move them.
-
-Units: GB = 1e9 bytes (checkpoint sizes), GiB = 2**30 bytes (GPU memory, as CUDA and vLLM report).
+Why: max_model_len beyond the KV cache (P4), CUDA OOM (P5), heads not divisible by the TP size (P10)
+and bf16 on a V100 (P2) all follow from the model config and the GPU, so they are flagged before any GPU
+is bought. Estimates in vLLM's terms, within ~10-20%. Units: GB = 1e9 bytes (checkpoints), GiB = 2**30
+bytes (GPU memory). More: docs/capacity.md.
 """
 
 from __future__ import annotations
@@ -109,16 +106,14 @@ def fit(
     activation_reserve_gib: float | None = None,
     kv_dtype_bytes: int = 2,
 ) -> Fit:
-    """Estimate the KV cache left on each GPU, the way vLLM sizes it.
+    """Estimate the KV cache left on each GPU, the way vLLM sizes it (docs/capacity.md).
 
     budget = gpu.visible_gib * memory_fraction - weights_per_gpu - reserve
     tokens = floor(budget / kv_bytes_per_token_per_gpu)
 
-    memory_fraction is vLLM's --gpu-memory-utilization (SGLang's --mem-fraction-static is similar,
-    except SGLang keeps activations outside it; pass activation_reserve_gib=0 to model that).
-    visible_gib is what CUDA reports (14.58 GiB on a "16 GB" T4), not the marketing size.
-    reserve defaults to default_reserve_gib(weights_per_gpu). max_model_len defaults to the model's
-    context length, as in vLLM."""
+    memory_fraction is vLLM's --gpu-memory-utilization (SGLang: pass activation_reserve_gib=0); visible_gib
+    is what CUDA reports; reserve defaults to default_reserve_gib(weights_per_gpu); max_model_len to the
+    model's context length, as in vLLM."""
     if not 0 < memory_fraction <= 1:
         raise ValueError(f"memory_fraction must be in (0, 1], got {memory_fraction}")
     max_len = model.context_length if max_model_len is None else max_model_len

@@ -1,11 +1,9 @@
 """Where the stack's CPU workloads run: the download Job, the gateway and its database, OpenWebUI and
 the add-on charts (LWS, KEDA, Prometheus Adapter, kube-prometheus-stack).
 
-On TKE the CPU system pool's labels select them and its taints are tolerated; GPU pools are tainted, so
-nothing else is needed. An existing cluster has no system pool: with no placement at all the scheduler
-is free to put these pods on the GPU nodes, which are for model servers. There they get a node
-affinity that prefers every node outside the GPU pools the stack describes. Preferred, not required:
-a cluster made only of GPU nodes must still run its gateway and downloads.
+On TKE the CPU system pool selects them. An existing cluster has no system pool: there they get a
+*preferred* node affinity for every node outside the GPU pools (a cluster of GPU nodes only must still
+run its gateway and downloads). See docs/placement.md.
 """
 
 from __future__ import annotations
@@ -45,15 +43,10 @@ class CpuPlacement:
 def off_pool_terms(selector: dict[str, str]) -> list[dict[str, Any]]:
     """Preferred terms matched by exactly the nodes that lack at least one of `selector`'s labels.
 
-    A pool's selector is a conjunction (every label), so "not in the pool" is a disjunction (some label
-    missing or different); terms are conjunctions whose weights add up. One term per label, label i
-    requiring labels 1..i-1 to match and label i not to, splits the disjunction into disjoint cases:
-    a node outside the pool matches exactly one term (its first differing label) and scores the weight
-    once, a node of the pool matches none. A plain `NotIn` per label would instead score a node by how
-    many labels it lacks, and a CPU node sharing some labels with one pool could rank below another
-    pool's GPU node. `NotIn` also matches nodes without the key (Kubernetes
-    staging/src/k8s.io/apimachinery/pkg/labels/selector.go, `Requirement.Matches`: NotIn is true when
-    the label is absent)."""
+    One term per label, label i requiring labels 1..i-1 to match and label i not to: a node outside the
+    pool matches exactly one term and scores the weight once, a node of the pool matches none (a plain
+    `NotIn` per label would score a node by how many labels it lacks). `NotIn` also matches nodes
+    without the key. Reasoning and source: docs/placement.md."""
     items = sorted(selector.items())
     terms = []
     for i, (key, value) in enumerate(items):

@@ -4,11 +4,7 @@
     python -m e2e.try_local byo            # up, show where every pod landed, wait for Ctrl-C, destroy
     python -m e2e.try_local byo --once     # the same without waiting
 
-The stack must be an existing-cluster stack, or a TKE stack whose in-cluster layer is tried on the
-local cluster (its cluster section becomes the local kubeconfig; cloud storage becomes a local
-StorageClass with pre-created volumes). Model weights are not downloaded and no engine runs: kwok
-completes the download Jobs and marks pods Ready, so what you watch is the graph, the scheduling and the
-order, not inference.
+Existing-cluster stacks, or a TKE stack's in-cluster layer; no weights, no engine (e2e/README.md).
 """
 
 from __future__ import annotations

@@ -1,21 +1,9 @@
 """The rules of the tke-llm policy pack, as pure functions of a resource's type, inputs and options.
 
 No import of pulumi_policy here: `tke_llm_pack.py` adapts these to CrossGuard policies, and the tests
-call them directly (and on every shipped stack's offline plan). Inputs are the wire form the engine
-hands to policies (camelCase, Kubernetes objects as written); during preview they come wrapped in
-read-only Mapping/Sequence proxies, so nothing here checks for `dict`/`list` exactly.
-
-Heuristics, stated once:
-- A *GPU container* requests a GPU resource, or runs on GPU nodes (a GPU node selector or an affinity
-  that draws it to GPU nodes (In/Exists, not the NotIn of a pod kept off them),
-  the `nvidia.com/gpu` toleration, a super-node GPU annotation) in an engine pod (label
-  `app.kubernetes.io/component: model-server`) or from a known GPU serving image (vLLM, SGLang,
-  Ollama, TGI, Triton, LMDeploy). The same image on CPU nodes (an Ollama pull Job) is not one.
-- An *engine Service* carries the model-server component label or selects model-server pods.
-- A *secret-looking name* has a word KEY(S), TOKEN (not TOKENS: those are counts), SECRET(S),
-  PASSWORD, PASSWD, PASSPHRASE, APIKEY or CREDENTIAL(S) (split on `_`, `-`, `.` and camelCase),
-  unless it ends in a word that names where a secret is (FILE, PATH, DIR, NAME, REF, ID, URL) or is
-  a public key. A value that refers to a secret (`os.environ/X`, `$(X)`, `${X}`) is not a literal.
+call them directly. Inputs are the engine's wire form, wrapped in read-only Mapping/Sequence proxies
+during preview, so nothing checks for `dict`/`list` exactly. The heuristics (GPU container, engine
+Service, secret-looking name): docs/policy.md.
 """
 
 from __future__ import annotations

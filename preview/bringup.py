@@ -1,13 +1,8 @@
 """Bring-up estimate: time from `pulumi up` to the first token per model, the critical path, and the
 GPU-hours billed before it, computed over the plan's real dependency graph with a duration model.
 
-The same graph is then rewired into the order the reference guides use (GPU nodes first, then the
-download, then the servers) so the summary shows what the download-first order saves.
-
-Duration model (seconds; typical Tencent Cloud figures, deliberately round): see DURATIONS. A
-download takes size / `modelCache.bandwidthMbps`; a server takes the image pull at
-`modelCache.imagePullMbps`, reading its share of the weights at the storage's throughput
-(catalog/storage.py) and the engine's start-up.
+The same graph is rewired into the reference guides' order (GPU nodes first) to show what the
+download-first order saves. Duration model: see DURATIONS, and docs/plan.md.
 """
 
 from __future__ import annotations

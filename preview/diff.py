@@ -1,21 +1,9 @@
 """Comparing two offline plans: what `pulumi up` would create, replace, change and delete.
 
-`python -m preview <stack> --diff-against DIR` renders the stack, then compares it with the plan in
-`DIR/<stack>/` (or `DIR/` itself when it holds `resources.json`), e.g. one rendered from the base branch
-of a pull request. `python -m preview.diff OLD NEW` compares two plan directories that already exist.
-
-Resources are matched by URN, as the engine does. A resource whose inputs changed is *replaced* when one
-of the changed inputs is in the force-new table below (the rules the providers apply), *refused* when the
-provider rejects the change instead of replacing (the update fails: a manual migration is needed), and
-*changed* in place otherwise. A replacement that removes the id of a resource others use cascades to them
-(a new cluster means new node pools, a new Kubernetes provider, and with it every Kubernetes object).
-
-A replace or delete of a resource that is `protect`ed in the base plan (the model file system, the model
-and WebUI volumes, a cluster with deletion protection) is listed first: Pulumi refuses to touch it, so
-the update fails until someone runs `pulumi state unprotect`, and the data on it is gone if they do.
-
-What the offline plan cannot see: secret values (masked as `[secret]` on both sides) and provider-side
-defaults; a real `pulumi preview --diff` remains the authority where cloud credentials exist.
+`python -m preview <stack> --diff-against DIR` compares with the plan in `DIR/<stack>/` (or `DIR/`);
+`python -m preview.diff OLD NEW` compares two plan directories. Resources match by URN; the force-new
+table below decides replaced, refused or changed; replacements cascade; protected resources come
+first. Secrets and provider defaults are not seen. See docs/delivery.md, "Pull requests and environments".
 """
 
 from __future__ import annotations

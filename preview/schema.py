@@ -1,18 +1,10 @@
 """`python -m preview.schema`: the JSON Schema of `Pulumi.<stack>.yaml`, for editors.
 
-The schema is generated from the pydantic models in `config/` (the only source of truth) and
-describes the whole stack file: a `config:` mapping whose `tke-llm:<section>` keys hold the sections,
-other namespaces (`tencentcloud:region`, `pulumi:*`) left free, and secret keys (`tke-llm:hfToken`,
-`tke-llm:kubeconfig`) written by `pulumi config set --secret` as `{secure: ...}`. Every property carries
-a description (the field's docstring; for the few fields without one, the shared wording below) and
-examples (the field's default, its allowed values, or a typical value below).
+Generated from the pydantic models in `config/` (the only source of truth); committed as
+`schema/stack-config.schema.json`, which `tests/test_schema.py` keeps in sync. What it describes and
+how to point an editor at it: docs/configuration.md, "Editor schema".
 
-The committed copy is `schema/stack-config.schema.json`; `tests/test_schema.py` fails when it is out of
-date. Point the YAML language server at it (see the README, "Editor schema").
-
-    python -m preview.schema                 # (re)write schema/stack-config.schema.json
-    python -m preview.schema --check         # exit 1 if the committed file is out of date
-    python -m preview.schema --undocumented  # fields that have no docstring of their own
+    python -m preview.schema [--check | --undocumented]
 """
 
 from __future__ import annotations

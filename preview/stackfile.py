@@ -1,12 +1,8 @@
 """Reading `Pulumi.<stack>.yaml` without the Pulumi CLI.
 
-Secret values in a stack file are ciphertext (`secure: v1:...`) that only the CLI can decrypt; the
-offline plan replaces them with a masked placeholder and keeps them secret, which is all the program
-needs to render.
-
-The file is read the way the Pulumi CLI reads it (config/namespaces.py: unqualified keys are the
-project's, other namespaces must be a provider's), and stricter where the CLI is silent: a key written
-twice in one mapping is refused rather than letting the last one win.
+Secret values (`secure: v1:...`) only the CLI can decrypt become a masked placeholder, kept secret.
+Keys are read as the CLI reads them (config/namespaces.py), and a key written twice in one mapping is
+refused. See docs/configuration.md, "How the config is read".
 """
 
 from __future__ import annotations

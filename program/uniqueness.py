@@ -1,15 +1,9 @@
 """Every Kubernetes object the stack renders must have its own (kind, namespace, name).
 
-Names derive from config values: a model named `llm-gateway` renders a Deployment `llm-gateway` beside
-the gateway's, a model `open-webui` a Deployment beside the UI's, and `namespace: monitoring` a
-Namespace that the in-cluster Prometheus add-on also renders. Pulumi registers both objects (their
-resource names differ) and the second apply overwrites the first, or fails, at `pulumi up`. The
-check runs over the objects the program really rendered, not over a list of names typed here, and
-names the config key that produced the clash.
-
-The composition runs it (`unique_objects`) under `pulumi preview`/`up` and the offline plan alike: every
-manifest is recorded as `components.k8s.apply` registers it, and no resource reaches the engine until
-the check has passed (components/object_ledger.py).
+Names derive from config values (a model named `llm-gateway`, `namespace: monitoring`), and two
+objects with one name overwrite each other at `pulumi up`. The check runs over the objects really
+rendered, names the config key that produced the clash, and runs before any resource reaches the
+engine (components/object_ledger.py). See docs/pulumi-behaviour.md.
 """
 
 from __future__ import annotations

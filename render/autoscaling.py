@@ -2,24 +2,9 @@
 (on the Prometheus Adapter's translation of the queue metric, or on TKE's GPU metric), plus the
 adapter's rule.
 
-Signals:
-- `queue`: the engine's own count of requests waiting for a batch slot (vLLM
-  `vllm:num_requests_waiting`, SGLang `sglang:num_queue_reqs`). It rises before latency does and is
-  zero on an idle server, unlike GPU utilisation, which a loaded model keeps high while batching.
-- `gpu`: TKE's `k8s_pod_rate_gpu_used_request` (GPU utilisation as a share of the request), served
-  by the cluster's own custom metrics API, so it needs no Prometheus at all.
-
-Metric names through the Prometheus Adapter: the custom metrics API addresses a metric by name in the
-URL path (`.../pods/*/vllm_num_requests_waiting`), and the adapter's naming rule rewrites the
-engines' colon-namespaced series (`vllm:num_requests_waiting`) to `vllm_num_requests_waiting`; the
-HPA must ask for the translated name (the reference production guide's HPA does, its adapter rule is
-not shown).
-
-Behaviour: scale-up in steps of `pods` per `period`, because a GPU replica serves only minutes after
-it is created; scale-down either the same way with a long stabilisation window, or `Disabled` (P11).
-
-A LeaderWorkerSet is scaled through its scale subresource (`replicas` = groups); its selector for
-autoscalers covers the leaders only, so a per-pod metric is per group.
+Signals `queue` (the engine's waiting requests) or `gpu` (TKE's metric, no Prometheus); scale-up in
+steps, scale-down stepped or `Disabled` (P11); a LeaderWorkerSet scales by groups. Why, and the
+adapter's metric names: docs/operations.md, "Autoscalers".
 """
 
 from __future__ import annotations

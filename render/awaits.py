@@ -1,19 +1,9 @@
 """How pulumi-kubernetes waits for and recovers the objects the stack renders, as annotations.
 
-Facts from the provider's source, pulumi-kubernetes v4.32.0 (the pinned SDK 4.34.2 drives a provider
-at least that new):
-
-- `provider/pkg/provider/provider.go` (Diff): with `pulumi.com/replaceUnready: "true"` on a Job, the
-  provider reads the live Job and, when its checker (`provider/pkg/await/checker/job/check.go`: started
-  and `Complete=True`) does not call it ready, plans a replacement; a fixed name makes it a
-  delete-then-create. Without the annotation a Job whose first `up` failed stays in the state and every
-  later `up` patches it and waits on it again: its `Failed=True` (BackoffLimitExceeded or
-  DeadlineExceeded) fails the update at once, forever, until someone deletes it by hand. The
-  annotation is honoured for Jobs only (other kinds get a warning and nothing else).
-- `provider/pkg/await/awaiters.go` and `daemonset.go`: Deployments, StatefulSets, DaemonSets (kstatus:
-  every scheduled pod ready), Jobs and Services are awaited; the default budget is 10 minutes unless
-  the resource has `customTimeouts` or `pulumi.com/timeoutSeconds`.
-- `pulumi.com/skipAwait: "true"` (the string) turns the await off for one object.
+`pulumi.com/replaceUnready` makes the next `up` replace a failed Job (Jobs only); Deployments,
+StatefulSets, DaemonSets, Jobs and Services are awaited for 10 minutes unless given a timeout;
+`pulumi.com/skipAwait: "true"` turns the await off. Facts from pulumi-kubernetes v4.32.0, with their
+source files: docs/pulumi-behaviour.md, "Awaiting and recovering objects".
 """
 
 from __future__ import annotations

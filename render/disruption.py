@@ -1,19 +1,9 @@
 """Safe rollouts and voluntary disruptions for GPU servers.
 
-Rollout: whether a rolling update may add a pod before removing one (a *surge*) depends on a free
-GPU slot, which only the pool size can tell; the composition decides it (config/operations.py,
-`surge_capacity`) and hands it to the Deployment renderer as a `Rollout`.
-
-PodDisruptionBudgets: for servers that may run more than one replica (and the gateway), at most one
-pod may be evicted at a time, so a node drain or the pool autoscaler's scale-down never takes the
-whole model away. `maxUnavailable: 1` rather than `minAvailable: 1` (the reference guide's): with an
-autoscaler at one replica, `minAvailable: 1` would block every drain of that node forever.
-`unhealthyPodEvictionPolicy: AlwaysAllow` lets a drain evict a pod that is not ready anyway (a
-crash-looping or still-loading server), which the default policy would let block the drain.
-
-Grace period: the pods keep serving through a preStop sleep (render/engines/spec.py,
-PRESTOP_SLEEP_SECONDS) until the Service and the gateway drop them, then get SIGTERM and drain
-in-flight requests until `terminationGracePeriodSeconds`.
+A surge needs a free GPU slot, which only the pool size tells (the composition decides; a `Rollout`).
+PodDisruptionBudgets let one pod go at a time (`maxUnavailable: 1`, not `minAvailable: 1`, which would
+block every drain at one replica; unhealthy pods always evictable). Pods drain through a preStop sleep
+and the grace period. Why: docs/operations.md, "Rollouts and voluntary disruptions".
 """
 
 from __future__ import annotations

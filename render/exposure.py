@@ -1,15 +1,9 @@
 """How an endpoint (the API, the UI) is reached from outside the cluster: a LoadBalancer Service (a TKE
 CLB, public or internal), an Ingress, or a Gateway API HTTPRoute (reference 2.14-2.20).
 
-The renderers take the endpoint (its ClusterIP Service and the pods behind it) and an exposure spec
-(derive/access.py builds it from the config), and also say which sources the endpoint's NetworkPolicy
-must admit for that path.
-
-- API routes carry only `/v1` (the OpenAI API): LiteLLM's admin routes and /metrics stay in-cluster.
-  The UI gets `/`.
-- An Ingress or HTTPRoute in front of an LLM needs a long request timeout: ingress-nginx closes a
-  response after 60 s and Envoy (Envoy Gateway, the TKE app market's Gateway) after 15 s by default,
-  which cuts reasoning models mid-answer. The API route's timeout is the gateway's request timeout.
+The renderers take the endpoint and an exposure spec (derive/access.py builds it from the config), and
+say which sources the endpoint's NetworkPolicy must admit. API routes carry only `/v1`; routes get the
+gateway's request timeout (proxies cut long answers by default). See docs/gateway.md, "Exposure".
 """
 
 from __future__ import annotations

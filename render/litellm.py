@@ -1,21 +1,10 @@
 """The LiteLLM gateway: its proxy config (one `model_list` entry per served model), the objects that
 run it, and, when virtual keys are on, its Postgres and the schema-migration Job.
 
-No secret is ever written into the config: every key is an `os.environ/VAR` reference and the pod
-gets VAR from a Secret through `secretKeyRef` (the master key, each engine's key, the database URL).
-The config is a ConfigMap; its hash is a pod annotation, so a config change rolls the pods.
-
-Authentication without a database. LiteLLM answers an unknown key with 400 "No connected db." when
-no database is configured (it looks the key up as a virtual key first), not 401. The stack therefore
-ships a small `custom_auth` module beside the config: it admits exactly the master key (constant-time
-compare) and answers 401 otherwise, and it attaches the per-model rate limits to the caller's identity
-(`model_rpm_limit` / `model_tpm_limit` in the key metadata), which LiteLLM's in-memory rate limiter
-enforces with a 429, again without a database. Limits are counted by each replica (no Redis), so with
-N replicas the gateway as a whole admits up to N times the figure. With virtual keys (Postgres)
-LiteLLM's own key store authenticates and this module is not used.
-
-Checked against litellm 1.102.4 by tests/test_gateway_proxy.py, which runs the real proxy on this
-config in front of fake engines.
+No secret is written into the config (`os.environ/VAR` references, filled from Secrets). Without a
+database LiteLLM answers an unknown key with 400, so a small `custom_auth` module admits the master
+and app keys, answers 401 otherwise and carries the per-model rate limits. Checked against litellm
+1.102.4 by tests/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
 """
 
 from __future__ import annotations
@@ -311,16 +300,12 @@ def _placement(spec: GatewaySpec) -> dict[str, Any]:
 
 
 def _spread_skew(spec: GatewaySpec) -> int:
-    """1 (one replica per node where it can) unless the pods carry the off-GPU preference.
+    """1 (one replica per node where it can) unless the pods carry the off-GPU preference: then 2.
 
-    The kube-scheduler weighs NodeAffinity and PodTopologySpread scores equally (2 each, kubernetes
-    v1.30 pkg/scheduler/apis/config/v1/default_plugins.go), both normalised to 0-100. With maxSkew 1,
-    on a cluster with one CPU node the second replica's spread score is 0 there and 100 on a GPU node
-    (podtopologyspread/scoring.go: `scoreForCount` = count * weight + maxSkew - 1, normalised as
-    100 * (max + min - s) / max with min 0): it cancels the preference and the pod landed on the GPU
-    node under the real scheduler. maxSkew 2 adds 1 to every node's count score, so min > 0 and the
-    spread can never take 100 points off a node: the off-GPU preference wins, and replicas still
-    spread over several CPU nodes where there are some (the preference ties between those)."""
+    The scheduler weighs NodeAffinity and PodTopologySpread equally; with maxSkew 1 and one CPU node
+    the spread score cancels the off-GPU preference (the real scheduler put the pod on the GPU node).
+    maxSkew 2 keeps every node's spread score above 0, so the preference wins. The scoring, with its
+    Kubernetes v1.30 sources: docs/placement.md, "The gateway's spread"."""
     return 2 if spec.affinity else 1
 
 

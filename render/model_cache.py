@@ -1,45 +1,10 @@
 """Download model weights once, before any GPU waits for them.
 
-Shared storage (CFS, CFS-Turbo, an existing RWX class): one Job per model on the CPU system pool writes
-into the claim the servers mount read-only. Local NVMe: a DaemonSet on the GPU nodes fills each node's
-directory. Both run the same script:
-
-- Idempotent. `<model dir>/.tke-llm-complete-<revision>` is written only after the tool succeeded;
-  when it exists the script stops at once, before installing anything. A new revision has a new
-  marker (and a new Job name), so it downloads again.
-- Atomic. The tool writes into `<model dir>.partial-<id>` (resumable across retries) and the directory
-  is renamed into place only when complete. Servers therefore never load half a model: on local disks
-  they mount exactly that directory with hostPath type `Directory`, which the kubelet refuses (and
-  retries) until the rename, so no init container is needed and no GPU idles through a download.
-  A model directory without our marker, e.g. copied by hand, is not trusted and is replaced.
-- Pruned. Each revision has its own directory (`<source>/<model id>/<revision>`); when a new one is
-  complete, the script removes the older revisions of that model id except the newest previous one
-  (what the servers still run until their rollout ends) and any revision another model of the stack
-  is configured with. So a model holds at most two revisions on disk between updates.
-- Ollama's store is shared by all its models and `ollama pull` only writes a model's manifest once its
-  blobs are verified, so Ollama pulls in place; the marker is per model tag.
-
-Tools and images (pinned; a registry mirror prefix is applied by the caller):
-- Hugging Face: `hf download` from huggingface_hub 1.33.0 (the last 1.x release: the `hf` CLI that
-  replaced `huggingface-cli`, which hub >= 1.0 removed and the reference Job still calls), with the
-  `hf_xet` extra for Xet-backed repositories. ModelScope: `modelscope download` from modelscope-hub
-  0.5.1, the package that provides the `modelscope` command since modelscope 1.3x (modelscope itself
-  leaves it unpinned); `--local-dir` is its canonical spelling, `--model`/`--local_dir` survive only as
-  deprecated aliases. Both are pip-installed at run time into a pinned `python:3.12.12-slim-bookworm`
-  (about 50 MB): no maintained image ships these CLIs, and the serving images that do (vLLM ships
-  modelscope and huggingface_hub) are 10-20 GB to pull onto a CPU node for a network copy, with tool
-  versions that change with the engine. `--only-binary=:all:` keeps pip from building anything.
-  `pip_index_url` points pip at a mirror (inside Tencent Cloud, e.g. its PyPI mirror) when PyPI is slow.
-- Ollama: the Ollama image, which should be the serving image so the store format matches.
-
-Job lifecycle (pulumi-notes "Jobs and replacement"): no `ttlSecondsAfterFinished`. Kubernetes would
-delete the finished Job, the next `pulumi refresh` would see it gone and `pulumi up` would create it
-again, i.e. download again. The name carries a hash of (source, id, revision), so a new revision is a
-new Job; the component should still register Jobs with `delete_before_replace=True`, because any other
-template change replaces a fixed-name Job. A Job that failed (its pods exhausted `backoffLimit`, or
-`activeDeadlineSeconds` passed) carries `pulumi.com/replaceUnready` (render/awaits.py), so the next
-`pulumi up` replaces it and downloads again, resuming from the partial directory; a complete Job is
-never re-run.
+Shared storage: one Job per model on the CPU system pool; local NVMe: a DaemonSet on the GPU nodes. Both
+run the same script: idempotent (a completion marker per revision), atomic (a partial directory renamed
+into place), pruned (at most two revisions per model). Tools: `hf download` and `modelscope download`
+pip-installed into a pinned Python image, or the Ollama image. Pins, sources and the Job's lifecycle
+(no TTL; failed Jobs replaced on the next `up`): docs/model-cache.md.
 """
 
 from __future__ import annotations
@@ -367,13 +332,10 @@ def download_job(
     """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU;
     without a system pool, `affinity` keeps it off the GPU nodes (derive/placement.py).
 
-    - `budget_seconds` -> activeDeadlineSeconds (see download_timeout_seconds);
-    - backoffLimit `retries` (modelCache.retries, default 6) with restartPolicy Never: each retry is a new pod (resuming from the partial
-      directory) and the failed pods stay for `kubectl logs`;
-    - `root_disk_gb` -> the super-node root-cbs-size annotation, for a Job that lands on a super node;
-    - `keep_revisions` (with `model_dir` ending in the revision): once the new revision is complete,
-      older revisions of the model id are removed but for these and the newest previous one.
-    """
+    `budget_seconds` -> activeDeadlineSeconds; backoffLimit `retries` with restartPolicy Never (each retry
+    a new pod, failed pods kept for `kubectl logs`); `root_disk_gb` -> the super-node root-cbs-size
+    annotation; `keep_revisions`: older revisions are removed but for these and the newest previous one.
+    Details: docs/model-cache.md."""
     if volume.pvc_name is None:
         raise ValueError("download_job writes shared storage; local disks use node_downloader_daemonset")
     if budget_seconds < 60:
@@ -425,12 +387,9 @@ def node_downloader_daemonset(
     """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
     tolerations), writing the host directory.
 
-    DaemonSets only allow `restartPolicy: Always` (the reference's OnFailure is rejected by the API
-    server), so the script downloads, then sleeps forever; a restart finds the marker and goes straight
-    back to sleep. A node that joins later downloads on its own, and its serving pod waits on the
-    hostPath until the weights are in place (see the module docstring). Needs a namespace whose Pod
-    Security level allows hostPath volumes (`baseline` does not).
-    """
+    DaemonSets only allow `restartPolicy: Always`, so the script downloads, then sleeps; a restart finds
+    the marker. Needs a namespace whose Pod Security level allows hostPath volumes (`baseline` does not).
+    See docs/model-cache.md."""
     if volume.host_path is None:
         raise ValueError("node_downloader_daemonset fills local disks; shared storage uses download_job")
     ds_name = download_name(name, source)

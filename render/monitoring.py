@@ -2,27 +2,9 @@
 scrape, the default alert set (a PrometheusRule) and a Grafana dashboard (a ConfigMap for the Grafana
 sidecar). Pure functions of the deployed models, pools and gateway.
 
-ServiceMonitors select the model's Service by its labels and scrape its *named* port `http`. The
-reference production guide's ServiceMonitor cannot work: its Service port is unnamed (a ServiceMonitor
-`port` is a port name) and its selector matches a label the Service does not carry.
-
-Metric names, per engine (checked against the pinned releases' sources):
-- vLLM v0.18: `vllm:num_requests_waiting`, `vllm:num_requests_running`, `vllm:kv_cache_usage_perc`
-  (`vllm:gpu_cache_usage_perc` was deprecated in 0.9 and is hidden since), the histogram
-  `vllm:time_to_first_token_seconds`, `vllm:num_preemptions_total`, `vllm:generation_tokens_total`,
-  and the HTTP server's `http_requests_total{status="5xx"}` (prometheus-fastapi-instrumentator);
-- SGLang v0.5 (`--enable-metrics`): `sglang:num_queue_reqs`, `sglang:num_running_reqs`,
-  `sglang:token_usage` (KV-cache share), the histogram `sglang:time_to_first_token_seconds`,
-  `sglang:num_retracted_reqs` (a gauge: requests retracted, SGLang's preemption),
-  `sglang:num_requests_total` / `sglang:num_aborted_requests_total`, `sglang:generation_tokens_total`;
-- Ollama exports no Prometheus metrics: only its Kubernetes state is watched;
-- LiteLLM (the gateway): `litellm_proxy_total_requests_metric_total`,
-  `litellm_proxy_failed_requests_metric_total{exception_status}`;
-- kube-state-metrics for replicas and Jobs; DCGM exporter `DCGM_FI_DEV_GPU_UTIL`; a pool at its maximum
-  from `kube_pod_status_unschedulable` of its models' pods (exported by default, on every monitoring kind).
-
-Every alert carries `severity`, a `summary` and a `description` that says what to do. Annotations
-avoid `$value` so the rendered text is stable (and testable with promtool); thresholds are written in.
+ServiceMonitors scrape the Service's *named* port `http` (the reference guide's cannot match). Every
+alert has a severity, a summary and a description saying what to do, without `$value`. The metric
+names per engine, with their sources: docs/operations.md, "Monitoring objects and metric names".
 """
 
 from __future__ import annotations

@@ -1,25 +1,9 @@
 """OpenWebUI: a chat UI for people, in front of the gateway (or of the one engine with `gateway: none`).
 
-Facts the manifests encode (reference 2.7, 2.8, P15):
-
-- the OpenAI base URL ends in `/v1`, and ENABLE_*_API values are the strings "True"/"False";
-- only OpenAI-compatible access is kept (`ENABLE_OLLAMA_API=False`) unless the stack serves Ollama
-  alone without a gateway, where OpenWebUI talks Ollama's own API instead;
-- `/app/backend/data` holds the accounts, passwords and chat history: a protected, retained PVC;
-- WEBUI_SECRET_KEY signs sessions: generated once and kept in a Secret, so a restart does not log
-  everybody out (the image otherwise writes a random one into the data volume);
-- one replica unless Redis is configured: OpenWebUI's websocket sessions live in the process, so
-  several replicas without Redis drop messages. One replica rolls with `Recreate` (a single SQLite
-  writer, and a ReadWriteOnce volume cannot attach to two nodes);
-- OFFLINE_MODE=True: at start OpenWebUI otherwise loads its local embedding model
-  (RAG_EMBEDDING_MODEL, default sentence-transformers/all-MiniLM-L6-v2) through Hugging Face with
-  RAG_EMBEDDING_MODEL_AUTO_UPDATE on, which hangs or fails on clusters without egress to the Hub and
-  downloads into the data volume on every model change. OFFLINE_MODE sets HF_HUB_OFFLINE=1 and turns
-  every *_AUTO_UPDATE off (v0.12.4 open_webui/env.py, open_webui/config.py); chat is unaffected, and
-  local document embeddings work only with a model already in the data volume's cache;
-- ENABLE_PERSISTENT_CONFIG=False: the stack owns the connection settings. OpenWebUI otherwise copies
-  them into its database on first start and ignores the environment from then on, so a new gateway
-  URL or a rotated key would silently never reach it.
+Facts the manifests encode (reference 2.7, 2.8, P15): the base URL ends in `/v1`; a protected, retained
+data volume; a generated WEBUI_SECRET_KEY; one replica (`Recreate`) unless Redis is configured;
+OFFLINE_MODE (no embedding-model fetch at start) and ENABLE_PERSISTENT_CONFIG=False (the stack owns the
+connection settings). Each with its reason and source: docs/gateway.md, "OpenWebUI".
 """
 
 from __future__ import annotations

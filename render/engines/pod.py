@@ -1,30 +1,9 @@
 """The pod every engine runs in: GPUs, shared memory, the model volume, probes, placement, hardening.
 
-Probes. The kubelet runs no liveness or readiness check until the startup probe has succeeded once, so
-the startup probe alone carries the model-load budget (`failureThreshold * periodSeconds >=
-startup_seconds`) and the liveness probe can be strict without killing a slow load (P3: a liveness
-probe firing during safetensors loading is exactly what killed vLLM in the reference guide). After
-start-up, readiness (every 5 s) takes a busy or broken server out of the Service, and liveness
-(every 15 s, 4 failures = one minute) restarts a hung one.
-
-A liveness probe must never kill a busy, healthy server: with `RecreateGroupOnPodRestart` one leader
-restart recreates the whole group (16 GPUs for the reference setup). SGLang's /health is not a cheap
-check: it submits a one-token generation and answers as soon as the scheduler produces any output, or
-503 after SGLANG_HEALTH_CHECK_TIMEOUT (20 s) without any (v0.5.23 http_server.py `health_generate`).
-So for SGLang the probes that call /health wait longer than that timeout (a slow answer is a busy
-server, not a dead one, and only SGLang's own 503 counts as a failure), and readiness uses /ready, a
-flag check that turns 503 once /health has found the server unhealthy, while starting or shutting
-down. /health, /ready and /metrics are exempt from SGLang's API key (sglang/srt/utils/auth.py).
-
-LeaderWorkerSet workers run no HTTP server (headless vLLM nodes, non-zero-rank SGLang nodes), so they
-get no probes: they stop when their engine process exits, and
-`RecreateGroupOnPodRestart` recreates the whole group, leader included, whose probes cover the group.
-
-Hardening. The engine images run as root and write caches (torch, triton) under the root file
-system, so neither runAsNonRoot nor readOnlyRootFilesystem is set; everything else is: no privilege
-escalation, every capability dropped (RDMA pods keep IPC_LOCK, which NCCL needs to pin memory for the
-RDMA NICs), the RuntimeDefault seccomp profile, no service-account token (the engine never calls the
-API server) and no docker-link environment variables (P1).
+The startup probe alone carries the model-load budget, so liveness can be strict without killing a slow
+load (P3); no probe may kill a busy server (SGLang's /health generates a token: its probes wait longer
+than SGLANG_HEALTH_CHECK_TIMEOUT, readiness uses /ready). LWS workers get no probes. Hardened but for
+root and a writable root file system, which the images need. Sources: docs/engines.md, "The engine pod".
 """
 
 from __future__ import annotations

@@ -1,29 +1,9 @@
 """SGLang: `python3 -m sglang.launch_server`, on one node or as the ranks of a LeaderWorkerSet group.
 
-Flags use SGLang's real names. The reference guide's `--enable-metric`, `--max-running-request` and
-`--tp` only work through argparse prefix abbreviation, which breaks as soon as SGLang adds another flag
-with the same prefix; the registered names are `--enable-metrics`, `--max-running-requests` and
-`--tp-size` (alias `--tensor-parallel-size`). Tensor parallelism spans every GPU of the group:
-`--tp-size` = nodes x GPUs per node.
-
-The container runs an argument list, not a shell script, so the multi-node values use the kubelet's
-`$(VAR)` expansion: `LWS_LEADER_ADDRESS` and `LWS_GROUP_SIZE` are injected by the LWS webhook, and
-`LWS_WORKER_INDEX` is also defined explicitly from the worker-index label (older LWS releases did not
-inject it), identically on both templates.
-
-API key. SGLang reads it only from `--api-key` (no environment fallback), and logs every resolved
-server argument at start-up, the key included (v0.5.23 sglang/srt/entrypoints/engine.py:
-`logger.info(f"server_args={...resolved_dict()}")`, redacting only watermark secrets; `ServerArgs.__repr__`
-hides only those too). So the server starts through a small launcher (`LAUNCHER`, run with `python3
--c`): it takes the key from `SGLANG_API_KEY` (a Secret reference), removes the variable from the
-environment the engine's worker processes inherit, installs a log-record factory that replaces the key
-with `<redacted>` in every message of the process, appends `--api-key <key>` to `sys.argv` inside the
-interpreter, and runs `sglang.launch_server` as `__main__` exactly as `python3 -m` would. The key is
-therefore neither in the pod spec, nor in Pulumi state, nor in the process command line
-(`/proc/<pid>/cmdline` keeps the original arguments), nor in the logs. The server-arguments line is
-logged only by the launching process (engine.py, the only `server_args=` log in 0.5.23), which is the
-one the factory covers. SGLang exempts /health, /ready and /metrics from the key
-(sglang/srt/utils/auth.py), so probes and scraping keep working.
+Flags use SGLang's registered names (not the reference guide's prefix abbreviations); `--tp-size` =
+nodes x GPUs per node; multi-node values come from the LWS variables through `$(VAR)`. SGLang reads
+its key only from `--api-key` and logs every server argument, so a small launcher (`LAUNCHER`) passes
+the key inside the process and redacts it from every log record. Sources: docs/engines.md, "SGLang".
 """
 
 from __future__ import annotations

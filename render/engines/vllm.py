@@ -1,31 +1,10 @@
 """vLLM: `vllm serve` on one node, or vLLM's own multi-node launch across the pods of a
 LeaderWorkerSet group.
 
-Every tuning flag is written explicitly, including the defaults (`--dtype auto`, the `--no-enable-*`
-forms), so the rendered manifest says what runs and a vLLM upgrade that changes a default does not
-silently change the deployment.
-
-The API key never appears on the command line or in the manifest: vLLM falls back to the
-`VLLM_API_KEY` environment variable when `--api-key` is absent (`args.api_key or [envs.VLLM_API_KEY]`
-in vllm/entrypoints/serve/middleware/register.py, v0.33.0), and the variable comes from the Secret.
-/health stays unauthenticated, so the probes work with a key set.
-
-Multi-node (tensor parallel inside a node, pipeline parallel across nodes) uses the multiprocessing
-executor's multi-node mode, not Ray: the vllm/vllm-openai images stopped shipping Ray, so a
-`ray start` recipe cannot start. Facts from vLLM v0.33.0 (vllm/engine/arg_utils.py `--nnodes`/`-n`,
-`--node-rank`/`-r`, `--master-addr`, `--master-port`; vllm/config/parallel.py: these apply "when
-distributed_executor_backend is mp", master_port defaults to 29501; vllm/entrypoints/cli/serve.py
-`--headless` runs `run_headless`, which on a node with rank > 0 starts only the worker processes
-and joins the torch.distributed group at master_addr:master_port):
-
-- every pod runs the same `vllm serve` command line with `--distributed-executor-backend mp
-  --nnodes <group size> --master-addr <leader> --master-port 29501`, and its own `--node-rank`;
-- the leader (rank 0) also runs the API server; workers add `--headless`;
-- the values come from the variables the LWS pod webhook injects (`LWS_LEADER_ADDRESS`,
-  `LWS_GROUP_SIZE`, `LWS_WORKER_INDEX`; sigs.k8s.io/lws pkg/webhooks/pod_webhook.go), expanded by the
-  kubelet (`$(VAR)`), so no shell script runs: the container is the vLLM process itself;
-- a group that cannot form fails inside vLLM (torch.distributed timeout) and exits non-zero, and
-  `RecreateGroupOnPodRestart` recreates the whole group instead of leaving half a cluster.
+Every tuning flag is written, defaults included, so a vLLM upgrade cannot silently change a deployment.
+The API key comes from the Secret through VLLM_API_KEY, never the command line. Multi-node uses the
+multiprocessing executor (`--nnodes`, `--node-rank`, workers `--headless`), not Ray, which the images no
+longer ship. Sources (vLLM v0.33.0, LWS): docs/engines.md, "vLLM".
 """
 
 from __future__ import annotations

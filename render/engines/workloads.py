@@ -48,22 +48,11 @@ RECREATE = {"type": "Recreate"}
 def strategy(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
     """How a new version replaces the old pods, decided by whether the GPU pool has a spare slot.
 
-    A surge pod needs free GPUs of the same kind while the old pod still holds its own; without them
-    it stays Pending and the rollout hangs (GPUs may not be purchasable at all: P11).
-
-    - `surge_capacity` True (the composition found room for one more replica with every model of the
-      pool at its maximum): RollingUpdate, surge 1, never below the current count;
-    - False, and the model may run two replicas or more (`max_replicas`: its fixed count or its
-      autoscaler's maximum): RollingUpdate without surge, one pod at a time, so the others keep serving.
-      At one running replica this behaves like Recreate (the old pod goes, then the new one takes its
-      GPU); at several it is no outage, where Recreate would stop them all on every change;
-    - False, and never more than one replica: Recreate, a short outage instead of a rollout that
-      cannot complete.
-
-    Without pool knowledge (`surge_capacity` None, a caller of the renderer alone) the GPU count
-    decides: one spare GPU is usually there (or the pool autoscaler adds a node), a spare multi-GPU
-    slot, up to a whole 8-GPU machine, usually is not.
-    """
+    - `surge_capacity` True (room for one more replica at every model's maximum): surge 1;
+    - False, and the model may run two replicas or more (`max_replicas`): one pod at a time, no surge;
+    - False, and never more than one replica: Recreate (a surge pod would wait for a GPU forever, P11).
+    Without pool knowledge (`surge_capacity` None) the GPU count decides: one spare GPU is usually
+    there, a spare multi-GPU slot usually is not. Why: docs/engines.md, "Rollouts"."""
     if surge_capacity is None:
         surge_capacity = spec.gpus_per_node == 1
     if surge_capacity:
@@ -95,13 +84,9 @@ def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replica
 def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
     """One group = `nodes` pods (a leader and nodes-1 workers), one GPU machine each; `replicas` groups.
 
-    - `RecreateGroupOnPodRestart`: a distributed engine cannot survive losing a rank, so any pod restart
-      recreates its whole group;
-    - `startupPolicy: LeaderCreated` (explicit, it is the default): workers start with the leader. With
-      `LeaderReady` they would wait for a leader that only becomes ready once they have joined;
-    - rolling updates replace one group at a time without surge (`maxSurge: 0`): a surge group would need
-      another set of whole GPU machines.
-    """
+    `RecreateGroupOnPodRestart` (a distributed engine cannot lose a rank), `startupPolicy: LeaderCreated`
+    (with `LeaderReady` workers would wait for a leader that needs them), rolling updates one group at a
+    time without surge (a surge group needs another set of whole GPU machines). See docs/engines.md."""
     if spec.nodes < 2:
         raise ValueError(f"{spec.name}: nodes={spec.nodes} runs as a Deployment, not a LeaderWorkerSet")
     return {

@@ -39,7 +39,7 @@ def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack
     assert result.summary.result == "succeeded", steps.diagnostics
     k = local.kube
 
-    # Outputs: those the README documents, secrets marked secret.
+    # Outputs: those README.md and docs/apps.md document, secrets marked secret.
     outs = result.outputs
     for key in ("apiBaseUrl", "apiBaseUrlInCluster", "apiKey", "models", "namespace", "webuiUrl", "engineApiKeys"):
         assert key in outs, key
@@ -176,7 +176,7 @@ def test_destroy_keeps_the_volumes_and_the_next_up_reattaches_them(local: Harnes
               for name in ("models", "open-webui-data")}
     result, steps = run(stack, "destroy", exclude_protected=True)
     assert result.summary.result == "succeeded", steps.diagnostics
-    # What the README says destroy removes...
+    # What docs/delivery.md says destroy removes...
     assert not k.list("apps/v1", "Deployment", NS)
     assert not k.list("batch/v1", "Job", NS)
     assert k.get("v1", "Service", "llm-gateway", NS) is None
