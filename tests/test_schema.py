@@ -12,7 +12,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from stacks import schema as gen
+from preview import schema as gen
 from config import PROJECT
 from preview.stackfile import shipped_stacks, stack_path
 
