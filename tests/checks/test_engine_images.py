@@ -1,11 +1,9 @@
-"""Engine images at their pinned releases, and the image / driver pair preflight checks."""
+"""The image / driver pair preflight checks (checks/engine_images.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from render.model_cache import OLLAMA_IMAGE
-from catalog.images import ENGINE_IMAGES, ENGINE_VERSIONS
 from checks import checked
 from config import ConfigError
 from checks.engine_images import cuda_major, driver_version
@@ -21,15 +19,6 @@ QWEN = {"name": "qwen", "servedName": "qwen", "engine": "sglang", "pool": "gpu",
 def with_driver(version: str) -> dict:
     return {**GPU_POOL, "gpu": {**GPU_POOL["gpu"], "software": {"driver": {"name": "NVIDIA", "version": version},
                                                                "cuda": {"name": "CUDA", "version": "12.4"}}}}
-
-
-def test_default_images_are_the_pinned_releases_in_cuda_12_builds():
-    assert ENGINE_IMAGES["vllm"] == f"vllm/vllm-openai:v{ENGINE_VERSIONS['vllm']}-cu129"
-    assert ENGINE_IMAGES["sglang"] == f"lmsysorg/sglang:v{ENGINE_VERSIONS['sglang']}-cu129"
-    assert ENGINE_IMAGES["ollama"] == f"ollama/ollama:{ENGINE_VERSIONS['ollama']}"
-    # The download Job pulls with the same Ollama release that serves the store.
-    assert OLLAMA_IMAGE == ENGINE_IMAGES["ollama"]
-    assert cuda_major(ENGINE_IMAGES["vllm"]) == cuda_major(ENGINE_IMAGES["sglang"]) == 12
 
 
 @pytest.mark.parametrize(("image", "major"), [
@@ -75,29 +64,3 @@ def test_cuda_13_image_with_tke_default_driver_warns():
     unknown = checked(tke_config(models=[{**QWEN, "image": "lmsysorg/sglang:v0.5.23"}]))
     assert any(str(f).startswith("tke-llm:models[0].image: cannot tell which CUDA release")
                for f in preflight(unknown).warnings)
-
-
-def test_webui_never_fetches_its_embedding_model_at_start():
-    """OpenWebUI 0.12.4 loads RAG_EMBEDDING_MODEL from Hugging Face at start unless OFFLINE_MODE is
-    'true' (compared lower-case), which also sets HF_HUB_OFFLINE and turns every *_AUTO_UPDATE off."""
-    from render import webui
-
-    spec = webui.WebuiSpec(namespace="llm", image="ghcr.io/open-webui/open-webui:v0.12.4",
-                           openai_base_url="http://gw:4000/v1", openai_key=webui.SecretRef("k", "key"))
-    env = {e["name"]: e.get("value") for e in webui.env(spec)}
-    assert env["OFFLINE_MODE"].lower() == "true"
-    assert "RAG_EMBEDDING_MODEL_AUTO_UPDATE" not in env or env["RAG_EMBEDDING_MODEL_AUTO_UPDATE"].lower() != "true"
-
-
-def test_multi_node_on_rdma_warns_that_nccl_may_fall_back_to_tcp():
-    from .test_preflight import H20, R1
-
-    found = [str(w) for w in preflight(checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
-                                                        storage={"kind": "cfs", "sizeGi": 1000}))).warnings]
-    (w,) = [x for x in found if "RDMA device" in x]
-    assert w.startswith("tke-llm:models[0].nodes: r1 spans 2 RDMA nodes, but host networking alone gives its pods no "
-                        "RDMA device")
-    assert "rdma-agent" in w and "NET/IB" in w
-    one_node = checked(tke_config(nodePools=[SYSTEM_POOL, H20], models=[{**R1, "nodes": 1}],
-                                storage={"kind": "cfs", "sizeGi": 1000}))
-    assert not [x for x in preflight(one_node).warnings if "RDMA device" in x.message]

@@ -1,28 +1,16 @@
-"""Each preflight check, shown failing with the config that triggers it and the message users see,
-and the capacity and bring-up figures of the summary."""
+"""Each preflight check (checks/preflight.py), shown failing with the config that triggers it and the
+message users see, and the capacity table it computes."""
 
 from __future__ import annotations
 
-import pytest
-
-from preview.bringup import estimate
 from checks import checked
 from checks.preflight import preflight
 
-from tests.conftest import GPU_POOL, SYSTEM_POOL, config_errors, existing_config, render_raw, tke_config
+from tests.conftest import GPU_POOL, SYSTEM_POOL, existing_config, render_raw, tke_config
 
-R1_7B = {"name": "r1-7b", "servedName": "R1-7B", "engine": "vllm", "pool": "gpu",
-         "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
-         "settings": {"maxModelLen": 16384}}
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
-       "gpu": {"type": "H20", "count": 8, "rdma": True}}
+from .helpers import H20, R1, R1_7B, errors
+
 A10X8 = {**GPU_POOL, "name": "a10x8", "instanceType": "PNV4.56XLARGE932", "gpu": {"type": "A10", "count": 8}}
-R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
-      "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
-      "settings": {"maxModelLen": 32768}}
-
-
-errors = config_errors
 
 
 def warnings(raw) -> list[str]:
@@ -163,47 +151,6 @@ def test_vllm_context_longer_than_the_kv_cache_stays_an_error():
                and "(P4)" in m for m in errors(raw))
 
 
-@pytest.mark.parametrize("engine, args, index, flag", [
-    ("vllm", ["--enforce-eager", "--max_model_len=4096"], 1, "--max-model-len"),
-    ("vllm", ["--port", "9000"], 0, "--port"),
-    ("vllm", ["--api-key", "k"], 0, "--api-key"),
-    ("vllm", ["--tensor-parallel-size=2"], 0, "--tensor-parallel-size"),
-    ("sglang", ["--context-length", "4096"], 0, "--context-length"),
-    ("sglang", ["--enable-torch-compile", "--port=1"], 1, "--port"),
-    ("sglang", ["--tp-size", "2"], 0, "--tp-size"),
-])
-def test_extra_args_that_override_owned_flags_are_refused_naming_the_flag(engine, args, index, flag):
-    model = {**R1_7B, "engine": engine, "settings": {"maxModelLen": 16384, "extraArgs": args}}
-    found = errors(tke_config(models=[model]))
-    assert any(m.startswith(f"tke-llm:models[0].settings.extraArgs[{index}]: {flag} is set by the program")
-               for m in found), found
-    assert len([m for m in found if "extraArgs" in m]) == 1
-
-
-def test_extra_args_the_program_does_not_own_pass():
-    checked(tke_config(models=[{**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--enforce-eager"]}}]))
-
-
-def test_ollama_extra_args_are_refused_with_the_key():
-    found = errors(existing_config(models=[{"name": "r1-7b", "servedName": "r1", "engine": "ollama", "pool": "gpu",
-                                            "source": {"kind": "ollama", "tag": "deepseek-r1:7b"},
-                                            "settings": {"extraArgs": ["--verbose"]}}]))
-    assert any(m.startswith("tke-llm:models[0].settings.extraArgs[0]: `ollama serve` takes no arguments")
-               for m in found), found
-
-
-def test_owned_flags_follow_the_renderer(monkeypatch):
-    """Derived, not retyped: a flag a renderer starts writing is owned from then on."""
-    from render.engines import vllm
-
-    original = vllm.vllm_args
-    monkeypatch.setattr(vllm, "vllm_args", lambda spec, role="server": original(spec, role)[:-len(spec.extra_args) or None]
-                        + ["--kv-cache-dtype", "fp8"] + list(spec.extra_args))
-    model = {**R1_7B, "settings": {"maxModelLen": 16384, "extraArgs": ["--kv-cache-dtype", "auto"]}}
-    assert any(m.startswith("tke-llm:models[0].settings.extraArgs[0]: --kv-cache-dtype is set by the program")
-               for m in errors(tke_config(models=[model])))
-
-
 def test_gpu_disk_must_hold_the_engine_image():
     pool = {**GPU_POOL, "systemDiskGb": 60, "dataDiskGb": None}
     raw = tke_config(nodePools=[SYSTEM_POOL, {**pool, "systemDiskGb": 200}], models=[R1_7B])
@@ -246,35 +193,3 @@ def test_capacity_table_of_the_dev_like_stack():
     (row,) = preflight(checked(tke_config(models=[R1_7B]))).capacity
     assert row.verdict == "fits" and row.parallelism == "TP 1 x PP 1"
     assert row.sequences == 83975 // 16384 and row.largest_len == 83975
-
-
-def test_bring_up_downloads_before_gpus_but_attached_machines_bill_anyway():
-    plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
-                                 storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}))
-    (m,) = estimate(plan).models
-    assert [p.split(" ")[0] for p in m.critical_path][-3:] == ["Job", "ClusterAttachment", "LeaderWorkerSet"]
-    # Attached machines bill from purchase: waiting to attach them saves nothing (the order only moves
-    # the attach), so the GPU-hours before the first token are those of the whole bring-up either way.
-    assert m.gpu_hours == pytest.approx(16 * m.first_token_s / 3600, abs=0.1)
-    assert m.reference_gpu_hours == pytest.approx(16 * m.reference_first_token_s / 3600, abs=0.1)
-    assert m.first_token_s > 3 * 3600, "690 GB at 200 Mbit/s takes hours"
-
-
-def test_summary_has_capacity_and_bring_up():
-    from preview.summary import summary
-
-    text = summary(render_raw(tke_config(models=[R1_7B], nodePools=[SYSTEM_POOL, {**GPU_POOL, "hourlyPrice": 12.5}])))
-    assert "### Capacity" in text and "| r1-7b | 1x1 A10 | TP 1 x PP 1 |" in text
-    assert "## Bring-up" in text and "Critical path of `r1-7b`" in text
-    assert "GPU pools per hour with the models up: gpu 12.50" in text
-
-
-def test_summary_calls_out_what_would_replace_protected_data():
-    from preview.summary import summary
-
-    text = summary(render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
-                                         storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000})))
-    section = text[text.index("## Data safety"):]
-    assert "FileSystem `storage-turbo`: replaced by a change of `availabilityZone`" in section
-    assert "refused by the provider (cannot change): `capacity`" in section
-    assert "PersistentVolumeClaim `models`: replaced by a change of" in section

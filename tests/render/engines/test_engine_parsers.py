@@ -23,7 +23,7 @@ from render.engines.workloads import workload
 from catalog.images import ENGINE_VERSIONS
 
 from tests.engine_parsers.vllm_flags import literal_choices, options
-from .test_workloads import containers, make_spec, r1
+from .helpers import containers, make_spec, r1
 
 ROOT = Path(__file__).resolve().parents[3]
 ENGINES = ROOT / ".venv-engines"
