@@ -8,7 +8,7 @@ metric and endpoint checked against that version's source:
   vllm/entrypoints/common/cli_args.py (`--headless`), `VLLM_API_KEY` / `VLLM_HOST_IP` /
   `VLLM_NO_USAGE_STATS` in vllm/envs.py, metrics in vllm/v1/metrics/loggers.py.
 - SGLang 0.5.23 (PyPI wheel sglang-0.5.23): flags in sglang/srt/arg_groups/fields/*.py (the real
-  parser is exercised by tests/test_engine_parsers.py), /health, /ready and SGLANG_HEALTH_CHECK_TIMEOUT
+  parser is exercised by tests/render/engines/test_engine_parsers.py), /health, /ready and SGLANG_HEALTH_CHECK_TIMEOUT
   in sglang/srt/entrypoints/http_server.py, metrics in sglang/srt/observability/metrics_collector.py.
 - Ollama 0.32.15 (github.com/ollama/ollama tag v0.32.15): OLLAMA_* variables in envconfig/config.go,
   `GET /` in server/routes.go; the image carries both CUDA 12 and CUDA 13 runners (Dockerfile
@@ -29,7 +29,7 @@ ENGINE_IMAGES = {
     "ollama": "ollama/ollama:0.32.15",
 }
 ENGINE_VERSIONS = {"vllm": "0.33.0", "sglang": "0.5.23", "ollama": "0.32.15"}
-"""The release each default image runs; tests/test_engine_parsers.py downloads the same PyPI wheels."""
+"""The release each default image runs; tests/render/engines/test_engine_parsers.py downloads the same PyPI wheels."""
 
 CUDA_MIN_DRIVER = {12: (525, 60, 13), 13: (580, 65, 6)}
 """Oldest Linux driver that runs a CUDA major release's user-space libraries (NVIDIA CUDA Toolkit

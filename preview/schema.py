@@ -7,7 +7,7 @@ other namespaces (`tencentcloud:region`, `pulumi:*`) left free, and secret keys 
 a description (the field's docstring; for the few fields without one, the shared wording below) and
 examples (the field's default, its allowed values, or a typical value below).
 
-The committed copy is `schema/stack-config.schema.json`; `tests/test_schema.py` fails when it is out of
+The committed copy is `schema/stack-config.schema.json`; `tests/preview/test_schema.py` fails when it is out of
 date. Point the YAML language server at it (see the README, "Editor schema").
 
     python -m preview.schema                 # (re)write schema/stack-config.schema.json

@@ -14,7 +14,7 @@ enforces with a 429, again without a database. Limits are counted by each replic
 N replicas the gateway as a whole admits up to N times the figure. With virtual keys (Postgres)
 LiteLLM's own key store authenticates and this module is not used.
 
-Checked against litellm 1.102.4 by tests/test_gateway_proxy.py, which runs the real proxy on this
+Checked against litellm 1.102.4 by tests/behaviour/test_gateway_proxy.py, which runs the real proxy on this
 config in front of fake engines.
 """
 

@@ -4,7 +4,7 @@ a plan whose objects pass the Kubernetes schemas (strict) and the CRD schemas wi
 Never a traceback.
 
 Deterministic (`derandomize`): CI sees the same cases every run. `FUZZ_EXAMPLES=500 FUZZ_RANDOM=1` explores more
-locally; a failure prints the mutation to add to tests/test_config_inputs.py as a named case.
+locally; a failure prints the mutation to add to tests/config/test_formats.py as a named case.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ JOB = "kubernetes:batch/v1:Job"
 
 
 def k8s(plan, kind):
-    """Objects of the serving layer; the access layer (gateway, UI, exposure) is tests/test_access.py's."""
+    """Objects of the serving layer; the access layer (gateway, UI, exposure) is tests/behaviour/test_access.py's."""
     return [r for r in plan.k8s_objects if r.manifest["kind"] == kind and "tke-llm:access:" not in r.urn]
 
 
