@@ -57,7 +57,7 @@ $(GATEWAY_VENV)/.installed: requirements-gateway.txt
 
 gateway-venv: $(GATEWAY_VENV)/.installed
 
-# The engines' argument parsers for tests/test_engine_parsers.py: a small venv (pure-Python modules only)
+# The engines' argument parsers for tests/render/engines/test_engine_parsers.py: a small venv (pure-Python modules only)
 # plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
 $(ENGINES_VENV)/.installed: requirements-engines.txt catalog/images.py tests/engine_parsers/fetch.py
 	$(PYTHON) -m venv $(ENGINES_VENV)
@@ -67,7 +67,7 @@ $(ENGINES_VENV)/.installed: requirements-engines.txt catalog/images.py tests/eng
 
 engines-venv: $(ENGINES_VENV)/.installed
 
-# promtool checks and unit-tests the generated alert rules (tests/test_alert_rules.py). CI runs as root
+# promtool checks and unit-tests the generated alert rules (tests/render/test_monitoring.py). CI runs as root
 # on Debian; elsewhere sudo is used when available. Missing promtool fails the tests under CI=true.
 promtool:
 	@command -v promtool >/dev/null 2>&1 || { \

@@ -12,7 +12,7 @@ ENGINE_IMAGES = {
     "ollama": "ollama/ollama:0.32.15",
 }
 ENGINE_VERSIONS = {"vllm": "0.33.0", "sglang": "0.5.23", "ollama": "0.32.15"}
-"""The release each default image runs; tests/test_engine_parsers.py downloads the same PyPI wheels."""
+"""The release each default image runs; tests/render/engines/test_engine_parsers.py downloads the same PyPI wheels."""
 
 CUDA_MIN_DRIVER = {12: (525, 60, 13), 13: (580, 65, 6)}
 """Oldest Linux driver that runs a CUDA major release's user-space libraries (NVIDIA CUDA Toolkit

@@ -1,7 +1,7 @@
 """`python -m preview.schema`: the JSON Schema of `Pulumi.<stack>.yaml`, for editors.
 
 Generated from the pydantic models in `config/` (the only source of truth); committed as
-`schema/stack-config.schema.json`, which `tests/test_schema.py` keeps in sync. What it describes and
+`schema/stack-config.schema.json`, which `tests/preview/test_schema.py` keeps in sync. What it describes and
 how to point an editor at it: docs/configuration.md, "Editor schema".
 
     python -m preview.schema [--check | --undocumented]

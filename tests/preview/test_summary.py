@@ -1,0 +1,27 @@
+"""The plan summary (preview/summary.py): the capacity and bring-up figures, and what would replace
+protected data."""
+
+from __future__ import annotations
+
+from tests.checks.helpers import H20, R1, R1_7B
+from tests.conftest import GPU_POOL, SYSTEM_POOL, render_raw, tke_config
+
+
+def test_summary_has_capacity_and_bring_up():
+    from preview.summary import summary
+
+    text = summary(render_raw(tke_config(models=[R1_7B], nodePools=[SYSTEM_POOL, {**GPU_POOL, "hourlyPrice": 12.5}])))
+    assert "### Capacity" in text and "| r1-7b | 1x1 A10 | TP 1 x PP 1 |" in text
+    assert "## Bring-up" in text and "Critical path of `r1-7b`" in text
+    assert "GPU pools per hour with the models up: gpu 12.50" in text
+
+
+def test_summary_calls_out_what_would_replace_protected_data():
+    from preview.summary import summary
+
+    text = summary(render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
+                                         storage={"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000})))
+    section = text[text.index("## Data safety"):]
+    assert "FileSystem `storage-turbo`: replaced by a change of `availabilityZone`" in section
+    assert "refused by the provider (cannot change): `capacity`" in section
+    assert "PersistentVolumeClaim `models`: replaced by a change of" in section

@@ -1,0 +1,129 @@
+"""The command lines the stack renders, parsed by the engines' own argument parsers at the pinned
+releases (`make engines-venv`: the vLLM and SGLang wheels of catalog/images.py ENGINE_VERSIONS).
+
+SGLang: its real `ServerArgs.add_cli_args` parser runs on the rendered arguments (see
+tests/engine_parsers/sglang_parse.py), with the LWS variables expanded as the kubelet would and the
+key appended as the launcher does; the parsed values are checked. vLLM: every flag of the rendered
+command must be an option string the pinned `vllm serve` parser registers, read from the wheel's
+source (tests/engine_parsers/vllm_flags.py), and choice values must be among its Literal choices.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from render.engines import sglang
+from render.engines.workloads import workload
+from catalog.images import ENGINE_VERSIONS
+
+from tests.engine_parsers.vllm_flags import literal_choices, options
+from .helpers import containers, make_spec, r1
+
+ROOT = Path(__file__).resolve().parents[3]
+ENGINES = ROOT / ".venv-engines"
+KUBELET_ENV = {"LWS_LEADER_ADDRESS": "deepseek-r1-0.deepseek-r1.llm", "LWS_GROUP_SIZE": "2", "LWS_WORKER_INDEX": "1"}
+
+
+def engine_src(name: str) -> Path:
+    """The unpacked wheel of the pinned release; never a silent skip."""
+    src = ENGINES / "src" / f"{name}-{ENGINE_VERSIONS[name]}"
+    if not (src / name / "__init__.py").exists():
+        raise FileNotFoundError(f"{src} is missing: run `make engines-venv` (`make test` does) to fetch the "
+                                f"{name} {ENGINE_VERSIONS[name]} wheel")
+    return src
+
+
+def expand(args: list[str]) -> list[str]:
+    """The kubelet's `$(VAR)` expansion with the values LWS injects into a worker of a 2-node group."""
+    return [re.sub(r"\$\(([A-Z_]+)\)", lambda m: KUBELET_ENV[m.group(1)], a) for a in args]
+
+
+def sglang_parse(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ENGINES / "bin" / "python"), str(ROOT / "tests" / "engine_parsers" / "sglang_parse.py"),
+                           str(engine_src("sglang"))], input=json.dumps(argv), capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+
+
+def sglang_argv(c: dict[str, Any]) -> list[str]:
+    """What SGLang's parser receives: the container args, plus `--api-key` when the launcher runs."""
+    args = expand(c["args"])
+    if c["command"] == ["python3", "-c", sglang.LAUNCHER]:
+        args += ["--api-key", "k3y"]
+    else:
+        assert c["command"] == ["python3", "-m", "sglang.launch_server"]
+    return args
+
+
+SGLANG_CASES = {
+    "single": make_spec(engine="sglang", gpus_per_node=8, max_num_seqs=8, trust_remote_code=True),
+    "options": make_spec(engine="sglang", prefix_caching=False, chunked_prefill=False, max_batched_tokens=4096,
+                         quantization="fp8", dtype="half", extra_args=("--log-requests",)),
+    "multi-node": r1("sglang", max_model_len=65536, max_num_seqs=32),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SGLANG_CASES)
+def test_sglang_parses_every_rendered_command_line(case: str) -> None:
+    spec = SGLANG_CASES[case]
+    for c in containers(workload(spec)):
+        out = sglang_parse(sglang_argv(c))
+        assert out.returncode == 0, out.stderr[-2000:]
+        ns = json.loads(out.stdout)
+        assert ns["model_path"] == f"/models/{spec.model_dir}"
+        assert ns["tp_size"] == spec.nodes * spec.gpus_per_node
+        assert ns["mem_fraction_static"] == spec.gpu_memory_fraction
+        assert ns["enable_metrics"] is True and ns["watchdog_timeout"] == sglang.WATCHDOG_SECONDS
+        assert ns["context_length"] == spec.max_model_len and ns["dtype"] == spec.dtype
+        assert ns["max_running_requests"] == spec.max_num_seqs
+        assert ns["trust_remote_code"] is spec.trust_remote_code
+        assert ns["quantization"] == spec.quantization
+        assert ns["disable_radix_cache"] is (not spec.prefix_caching)
+        if not spec.chunked_prefill:
+            assert ns["chunked_prefill_size"] == -1 and ns["max_prefill_tokens"] == spec.max_batched_tokens
+        if spec.extra_args:
+            assert ns["log_requests"] is True
+        if spec.nodes > 1:
+            assert (ns["nnodes"], ns["node_rank"]) == (2, 1)
+            assert ns["dist_init_addr"] == f"{KUBELET_ENV['LWS_LEADER_ADDRESS']}:{sglang.DIST_INIT_PORT}"
+        serves = "--port" in c["args"]
+        assert (ns["api_key"] == "k3y") is serves and (ns["port"] == 30000 or not serves)
+
+
+def test_sglang_parser_refuses_an_unknown_flag() -> None:
+    """The harness really parses: an option SGLang does not register exits 2 with argparse's error."""
+    out = sglang_parse(["--model-path", "/m", "--no-such-flag", "1"])
+    assert out.returncode == 2 and "unrecognized arguments: --no-such-flag" in out.stderr
+
+
+VLLM_CASES = {
+    "single": make_spec(),
+    "options": make_spec(prefix_caching=False, chunked_prefill=False, quantization="fp8", trust_remote_code=True),
+    "multi-node": r1("vllm", max_model_len=16384),
+}
+
+
+@pytest.mark.parametrize("case", VLLM_CASES)
+def test_vllm_command_lines_use_only_registered_flags(case: str) -> None:
+    src = engine_src("vllm")
+    registered = options(src)
+    for c in containers(workload(VLLM_CASES[case])):
+        assert c["command"][:3] == ["vllm", "serve", f"/models/{VLLM_CASES[case].model_dir}"]
+        flags = [a for a in c["command"][3:] if a.startswith("--")]
+        unknown = sorted(set(flags) - registered)
+        assert not unknown, f"vllm {ENGINE_VERSIONS['vllm']} does not register {unknown}"
+        args = c["command"]
+        if "--distributed-executor-backend" in args:
+            backend = args[args.index("--distributed-executor-backend") + 1]
+            assert backend in literal_choices(src, "DistributedExecutorBackend") and backend == "mp"
+
+
+def test_vllm_flag_reader_knows_what_vllm_does_not_register() -> None:
+    registered = options(engine_src("vllm"))
+    assert {"--nnodes", "--node-rank", "--master-addr", "--master-port", "--headless", "--no-enable-prefix-caching"} <= registered
+    assert not {"--tp", "--enable-metrics", "--ray-address"} & registered
