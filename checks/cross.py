@@ -4,8 +4,12 @@ point at the whole stack, not at `tke-llm:models[1].pool`."""
 
 from __future__ import annotations
 
+from catalog import GPUS
+from checks.access import access_issues
+from checks.operations import operations_issues
 from config.errors import PROJECT, ConfigIssue
 from config.stack import StackConfig
+from derive.capacity import dtype_for
 
 LWS_MIN_MINOR = 28
 
@@ -15,9 +19,6 @@ def _key(i: int, field: str) -> str:
 
 
 def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
-    from derive.capacity import dtype_for
-    from catalog import GPUS
-
     issues: list[ConfigIssue] = []
     pools = {p.name: p for p in cfg.node_pools}
     for field in ("name", "served_name"):
@@ -61,10 +62,6 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
                 dtype_for(gpu, m.settings.dtype)
             except ValueError as err:
                 issues.append(ConfigIssue(_key(i, "settings.dtype"), f"{err}; use `half`"))
-    from config.operations import operations_issues
-
     issues += operations_issues(cfg)
-    from config.access import access_issues
-
     issues += access_issues(cfg)
     return issues

@@ -32,8 +32,9 @@ from derive.charts import hook_free
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.node_pools import GPU_LABEL
-from config.operations import MonitoringConfig, min_replicas, surge_capacity
+from config.operations import MonitoringConfig
 from derive.placement import cpu_placement
+from derive.replicas import min_replicas, surge_capacity
 from derive.serving import IMAGE_PULL_SECONDS, ServingPlan
 
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
