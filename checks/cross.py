@@ -7,7 +7,7 @@ from __future__ import annotations
 from catalog import GPUS
 from checks.access import access_issues
 from checks.operations import operations_issues
-from config.errors import PROJECT, ConfigIssue
+from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
 from derive.capacity import dtype_for
 
@@ -20,7 +20,7 @@ def _key(i: int, field: str) -> str:
 
 def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
-    pools = {p.name: p for p in cfg.node_pools}
+    pool_names = [p.name for p in cfg.node_pools]
     for field in ("name", "served_name"):
         values = [getattr(m, field) for m in cfg.models]
         for i, v in enumerate(values):
@@ -28,10 +28,10 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
                 camel = "servedName" if field == "served_name" else field
                 issues.append(ConfigIssue(_key(i, camel), f"{v!r} is already used by models[{values.index(v)}]"))
     for i, m in enumerate(cfg.models):
-        pool = pools.get(m.pool)
-        if pool is None:
-            issues.append(ConfigIssue(_key(i, "pool"), f"no node pool named {m.pool!r} (pools: {', '.join(pools) or 'none'})"))
+        if not cfg.has_pool(m.pool):
+            issues.append(ConfigIssue(_key(i, "pool"), unknown_pool(m.pool, pool_names)))
             continue
+        pool = cfg.pool(m.pool)
         if pool.gpu is None:
             issues.append(ConfigIssue(_key(i, "pool"), f"pool {m.pool!r} has no GPUs; pick a GPU pool"))
             continue

@@ -19,7 +19,6 @@ def _model_key(i: int, field: str) -> str:
 def operations_issues(cfg: StackConfig) -> list[ConfigIssue]:
     """Cross-section rules of autoscaling and monitoring, each with the key to fix."""
     issues: list[ConfigIssue] = []
-    pools = {p.name: (j, p) for j, p in enumerate(cfg.node_pools)}
     mon = getattr(cfg, "monitoring", None)
     scalers = getattr(cfg, "autoscalers", None) or AutoscalersConfig()
     gw = getattr(cfg, "gateway", None)
@@ -47,10 +46,9 @@ def operations_issues(cfg: StackConfig) -> list[ConfigIssue]:
             issues.append(ConfigIssue(f"{key}.minReplicas", "0 scales to zero, but with no replica running no "
                                       "engine metric exists to wake it: only the gateway sees those requests. "
                                       "Add the gateway, or use minReplicas >= 1"))
-        entry = pools.get(m.pool)
-        if entry is None or entry[1].gpu is None:
+        if not cfg.has_pool(m.pool) or cfg.pool(m.pool).gpu is None:
             continue  # reported by the serving checks
-        j, pool = entry
+        j, pool = cfg.pool_index(m.pool), cfg.pool(m.pool)
         if pool.kind in ("normal", "native") and not pool.autoscaling:
             issues.append(ConfigIssue(f"{PROJECT}:nodePools[{j}].autoscaling", f"models[{i}] autoscales on this "
                                       "pool, so the pool must autoscale too (otherwise scaled-out replicas stay "

@@ -86,7 +86,7 @@ def preflight(cfg: StackConfig) -> Preflight:
 
     exposure_check(cfg, out)
     for i, m in enumerate(cfg.models):
-        if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
+        if not cfg.has_pool(m.pool) or cfg.pool(m.pool).gpu is None:
             continue  # reported by the config cross-checks
         _model(cfg, i, out)
     check_engine_images(cfg, out)

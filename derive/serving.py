@@ -80,6 +80,14 @@ def placement(cfg: StackConfig, m: ModelConfig) -> Placement:
     return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool), rdma=pool.gpu.rdma)
 
 
+def on_host_network(cfg: StackConfig, m: ModelConfig) -> bool:
+    """A multi-node model on an RDMA pool runs on the host network (False for a pool checks report missing)."""
+    if not m.multi_node or not cfg.has_pool(m.pool):
+        return False
+    gpu = cfg.pool(m.pool).gpu
+    return gpu is not None and gpu.rdma
+
+
 def volume(cfg: StackConfig, names: Names) -> ModelVolume:
     if cfg.storage.kind == "local":
         return ModelVolume(pvc_name=None, host_path=cfg.storage.host_path, mount_path=MOUNT_PATH)

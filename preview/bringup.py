@@ -85,7 +85,7 @@ def _gpu_pool_name(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> st
 
 def _nodes_needed(cfg, pool_name: str) -> int:
     """Nodes the pool runs once every model on it is up (pods of one model may share a node)."""
-    pool = next(p for p in cfg.node_pools if p.name == pool_name)
+    pool = cfg.pool(pool_name)
     total = 0
     for m in cfg.models:
         if m.pool == pool_name:
@@ -100,13 +100,13 @@ def estimate(plan: Plan) -> BringUp:
     cfg = plan.config
     by_urn = {r.urn: r for r in plan.resources}
     models = {m.name: m for m in cfg.models}
-    pools = {p.name: p for p in cfg.node_pools}
+    pool_names = [p.name for p in cfg.node_pools]
 
     def pool_of(r: PlannedResource) -> str | None:
         name = _gpu_pool_name(r, by_urn)
         if name is None:
             return None
-        return next((p for p in pools if r.name == f"gpu-pools-{p}" or r.name.startswith(f"gpu-pools-{p}-")), name)
+        return next((p for p in pool_names if r.name == f"gpu-pools-{p}" or r.name.startswith(f"gpu-pools-{p}-")), name)
 
     def component(r: PlannedResource) -> str | None:
         node = by_urn.get(r.parent or "")
@@ -199,7 +199,7 @@ def estimate(plan: Plan) -> BringUp:
                 pname = pool_of(by_urn[u])
                 if pname != m.pool:
                     continue
-                pool = pools[pname]
+                pool = cfg.pool(m.pool)
                 nodes = 1 if by_urn[u].type.endswith("ClusterAttachment") else max(m.nodes * max(m.replicas, 1),
                                                                                      getattr(pool, "initial_size", 1))
                 total += pool.gpu.count * nodes * max(0, end - billing_start(pool.kind, sched[0][u],
