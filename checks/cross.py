@@ -21,11 +21,10 @@ def _key(i: int, field: str) -> str:
 def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     pool_names = [p.name for p in cfg.node_pools]
-    for field in ("name", "served_name"):
-        values = [getattr(m, field) for m in cfg.models]
+    names, served = [m.name for m in cfg.models], [m.served_name for m in cfg.models]
+    for camel, values in (("name", names), ("servedName", served)):
         for i, v in enumerate(values):
             if values.index(v) != i:
-                camel = "servedName" if field == "served_name" else field
                 issues.append(ConfigIssue(_key(i, camel), f"{v!r} is already used by models[{values.index(v)}]"))
     for i, m in enumerate(cfg.models):
         if not cfg.has_pool(m.pool):

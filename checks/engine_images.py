@@ -58,7 +58,7 @@ def check(cfg: StackConfig, out) -> None:
         need = CUDA_MIN_DRIVER.get(major)
         if need is None:
             continue
-        software = getattr(pool.gpu, "software", None)
+        software = pool.gpu.software
         if software is None:
             if major >= 13:
                 out.warn(f"nodePools[{j}].gpu.software", f"{image} (model {m.name}) is a CUDA {major} build and needs "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from config import StackConfig
 from config.errors import PROJECT, ConfigIssue
-from config.operations import AutoscalersConfig
 from derive.replicas import max_replicas, nodes_for, pool_node_bound
 
 KEDA_MIN_MINOR = 28
@@ -19,10 +18,9 @@ def _model_key(i: int, field: str) -> str:
 def operations_issues(cfg: StackConfig) -> list[ConfigIssue]:
     """Cross-section rules of autoscaling and monitoring, each with the key to fix."""
     issues: list[ConfigIssue] = []
-    mon = getattr(cfg, "monitoring", None)
-    scalers = getattr(cfg, "autoscalers", None) or AutoscalersConfig()
-    gw = getattr(cfg, "gateway", None)
-    gateway = gw is not None and bool(getattr(gw, "enabled", False))
+    mon = cfg.monitoring
+    scalers = cfg.autoscalers
+    gateway = cfg.gateway.enabled
     scaled = [(i, m) for i, m in enumerate(cfg.models) if m.autoscaling]
     pool_reported: set[str] = set()
     for i, m in scaled:

@@ -14,7 +14,8 @@ from typing import Literal
 from derive.capacity import GIB, fit, heads_divisible
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from config import PROJECT, StackConfig
-from config.node_pools import effective_system_disk
+from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
+from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
 from checks.engine_images import check as check_engine_images
 from checks.rdma import check as check_rdma
 
@@ -101,7 +102,7 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
         if pool.gpu.type not in GPUS:
             out.warn(f"nodePools[{i}].gpu.type", f"{pool.gpu.type!r} is not in the GPU catalog "
                      f"({', '.join(GPUS)}); memory and dtype checks are skipped for it")
-        instance = getattr(pool, "instance_type", None)
+        instance = pool.instance_type if isinstance(pool, (NormalPool, NativePool)) else None
         found = gpu_for_instance(instance) if instance else None
         if found:
             gpu, count, rdma = found
@@ -129,12 +130,12 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
     from derive.serving import model_size_gb
 
     st = cfg.storage
-    if getattr(st, "access_mode", "ReadWriteMany") == "ReadWriteOnce":
+    if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce":
         many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
         if many or len(cfg.models) > 1:
             out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
                       f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
-    size_gi = getattr(st, "size_gi", None)
+    size_gi = st.size_gi if isinstance(st, ModelVolume) else None
     if size_gi is not None and cfg.models:
         need = volume_need_gi(cfg)
         if size_gi < need:
@@ -147,10 +148,11 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
             if size_gi < change and st.kind == "existing":
                 out.warn("storage.sizeGi", f"{size_gi} Gi holds today's weights, but a new revision of "
                          f"{largest.name} downloads beside the old one: {change} Gi are needed during that change")
-    zone = getattr(st, "zone", None) or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
+    own_zone = st.zone if isinstance(st, (CfsStorage, CfsTurboStorage)) else None
+    zone = own_zone or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
     if zone and cfg.is_tke:
         for i, pool in enumerate(cfg.node_pools):
-            zones = getattr(pool, "zones", None)
+            zones = pool.zones if isinstance(pool, (NormalPool, NativePool, SuperPool)) else None
             if pool.gpu and zones and zone not in zones and st.kind in ("cfs", "cfs-turbo"):
                 out.warn(f"nodePools[{i}].zones", f"GPU pool {pool.name} is in {', '.join(zones)} but the model "
                          f"storage is in {zone}: weights load across zones, slower and billed as traffic")

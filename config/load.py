@@ -24,7 +24,7 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     names = set()
     if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
         names.add(cfg.existing_cluster.kubeconfig_secret)
-    names.update(m.source.token_secret for m in cfg.models if getattr(m.source, "token_secret", None))
+    names.update(m.source.token_secret for m in cfg.models if m.source.token_secret)
     return names
 
 

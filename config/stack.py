@@ -12,7 +12,7 @@ from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
 from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
 from config.models import ModelCacheConfig, ModelConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
-from config.node_pools import CLOUD_POOL_KINDS, NodePool, NodePoolConfig
+from config.node_pools import CLOUD_POOL_KINDS, NativePool, NodePool, NodePoolConfig, NormalPool, SuperPool
 from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -77,7 +77,8 @@ class StackConfig(ConfigModel):
                 )
             zones = set(self.cluster.network.zones)
             for p in self.node_pools:
-                extra = set(getattr(p, "zones", None) or []) - zones
+                placed = p.zones if isinstance(p, (NormalPool, NativePool, SuperPool)) else None
+                extra = set(placed or []) - zones
                 if extra:
                     raise ValueError(f"nodePools {p.name}: zones {sorted(extra)} have no subnet in cluster.network.subnets")
             if isinstance(self.storage, (CfsStorage, CfsTurboStorage)) and self.storage.zone not in (None, *zones):

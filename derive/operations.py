@@ -32,7 +32,7 @@ from derive.charts import hook_free
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.node_pools import GPU_LABEL
-from config.operations import MonitoringConfig
+from config.operations import ExistingPrometheus, MonitoringConfig
 from derive.placement import cpu_placement
 from derive.replicas import min_replicas, surge_capacity
 from derive.serving import IMAGE_PULL_SECONDS, ServingPlan
@@ -109,8 +109,7 @@ def gateway_target(cfg: StackConfig) -> GatewayTarget | None:
     """The LiteLLM gateway's Service as a scrape, alert and wake-up target, when the stack runs one
     (`gateway.kind: litellm`). Its names come from its renderer (render/litellm.py); its /metrics
     needs the master key, read by Prometheus from the gateway's own Secret."""
-    gw = getattr(cfg, "gateway", None)
-    if gw is None or not getattr(gw, "enabled", False):
+    if not cfg.gateway.enabled:
         return None
     try:
         from render import litellm
@@ -205,7 +204,7 @@ def monitoring_plan(cfg: StackConfig, targets: list[ModelTarget], gateway: Gatew
         return None
     groups = alert_groups(targets, pool_targets(cfg), gateway, thresholds(mon))
     board = dashboard(targets, gateway, cfg.namespace) if mon.dashboard else None
-    extra = dict(getattr(mon.prometheus, "selector_labels", {}) or {})
+    extra = dict(mon.prometheus.selector_labels) if isinstance(mon.prometheus, ExistingPrometheus) else {}
     return MonitoringPlan(namespace=cfg.namespace, scrape_namespaces=mon.prometheus.scrape_namespaces,
                           scrape_interval=mon.scrape_interval, extra_labels=extra, groups=groups,
                           dashboard=board, dashboard_labels=dict(mon.dashboard_labels))

@@ -14,7 +14,7 @@ from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
 from catalog.images import ENGINE_IMAGES
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
-from config.models import ModelConfig
+from config.models import HuggingFaceSource, ModelConfig
 from derive.naming import Names
 
 MOUNT_PATH = "/models"
@@ -119,8 +119,8 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
     src = m.source
     source = ModelSource(
         kind=src.kind, model_id=src.model_id, revision=src.revision,
-        endpoint=getattr(src, "endpoint", None),
-        token_secret=f"{m.name}-hub-token" if getattr(src, "token_secret", None) else None,
+        endpoint=src.endpoint if isinstance(src, HuggingFaceSource) else None,
+        token_secret=f"{m.name}-hub-token" if src.token_secret else None,
     )
     shm = shm_gi(m)
     load = load_seconds(cfg, m, size)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from catalog import ENGINE_IMAGE_GB
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
+from config.node_pools import NodePool, SuperPool
 from preview.runner import Plan, PlannedResource
 
 DURATIONS = {
@@ -81,6 +82,11 @@ def _gpu_pool_name(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> st
     if r.type in POOL_TYPES and r.parent and by_urn[r.parent].name == "gpu-pools":
         return r.inputs.get("name") or r.name.removeprefix("gpu-pools-").split("-ins-")[0]
     return None
+
+
+def _initial_nodes(pool: NodePool) -> int:
+    """Nodes a pool starts with; super nodes have no count of their own and are taken as one."""
+    return 1 if isinstance(pool, SuperPool) else pool.initial_size
 
 
 def _nodes_needed(cfg, pool_name: str) -> int:
@@ -201,7 +207,7 @@ def estimate(plan: Plan) -> BringUp:
                     continue
                 pool = cfg.pool(m.pool)
                 nodes = 1 if by_urn[u].type.endswith("ClusterAttachment") else max(m.nodes * max(m.replicas, 1),
-                                                                                     getattr(pool, "initial_size", 1))
+                                                                                     _initial_nodes(pool))
                 total += pool.gpu.count * nodes * max(0, end - billing_start(pool.kind, sched[0][u],
                                                                              sched[0][workload.urn])) / 3600
             return round(total, 1)
@@ -214,6 +220,6 @@ def estimate(plan: Plan) -> BringUp:
             reference_first_token_s=ref[1][workload.urn],
             reference_gpu_hours=gpu_hours(ref),
         ))
-    cost = [(p.name, p.hourly_price * max(getattr(p, "initial_size", 1), _nodes_needed(cfg, p.name)))
+    cost = [(p.name, p.hourly_price * max(_initial_nodes(p), _nodes_needed(cfg, p.name)))
             for p in cfg.node_pools if p.gpu and p.hourly_price is not None]
     return BringUp(models=results, hourly_cost=cost)

@@ -31,6 +31,7 @@ from render.engines import port as engine_port
 from config import PROJECT, StackConfig
 from config.cluster import ExistingCluster as ExistingClusterConfig
 from config.cluster import TkeCluster as TkeClusterConfig
+from config.storage import CfsStorage, CfsTurboStorage
 from derive.naming import derive
 
 
@@ -77,7 +78,9 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         provider, kubeconfig = tke.provider, tke.kubeconfig
         k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider},
                                            transformations=[_deleted_with(tke.cluster)])
-        storage_zone = getattr(cfg.storage, "zone", None) or cfg.cluster.network.zones[0]
+        st = cfg.storage
+        own_zone = st.zone if isinstance(st, (CfsStorage, CfsTurboStorage)) else None
+        storage_zone = own_zone or cfg.cluster.network.zones[0]
         cloud = dict(cluster_id=tke.cluster_id, region=cfg.cluster.region, vpc_id=net.vpc_id,
                      zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags)
         outputs["clusterId"] = tke.cluster_id
@@ -155,7 +158,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     after_storage = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[storage]))
     for plan in plans:
         src = plan.config.source
-        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if getattr(src, "token_secret", None) else None
+        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if src.token_secret else None
         # Local storage downloads onto the GPU nodes themselves, so those pools come first; shared
         # storage downloads on the CPU pool, in parallel with the GPU pools when they do not wait.
         on_gpu_nodes = cfg.storage.kind == "local" and pools is not None
