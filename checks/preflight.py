@@ -16,8 +16,14 @@ from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from config import PROJECT, StackConfig
 from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
+from checks.attached import check as attached_check
+from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
+from checks.exposure import check as exposure_check
+from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
+from derive.naming import derive
+from derive.serving import load_seconds, model_size_gb, model_spec, serving_plan
 
 IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""
@@ -77,14 +83,8 @@ def preflight(cfg: StackConfig) -> Preflight:
     out = Preflight()
     _pools(cfg, out)
     _storage(cfg, out)
-    from checks.egress import check as egress_check
-
     egress_check(cfg, out)
-    from checks.attached import check as attached_check
-
     attached_check(cfg, out)
-    from checks.exposure import check as exposure_check
-
     exposure_check(cfg, out)
     for i, m in enumerate(cfg.models):
         if not cfg.has_pool(m.pool) or cfg.pool(m.pool).gpu is None:
@@ -127,8 +127,6 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
 
 
 def _storage(cfg: StackConfig, out: Preflight) -> None:
-    from derive.serving import model_size_gb
-
     st = cfg.storage
     if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce":
         many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
@@ -161,16 +159,10 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
 def volume_need_gi(cfg: StackConfig) -> int:
     """The smallest model volume that works: every model's weights, in GiB as the file system counts
     them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write)."""
-    from derive.serving import model_size_gb
-
     return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models))
 
 
 def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
-    from derive.naming import derive
-    from checks.owned_flags import extra_args_issues
-    from derive.serving import serving_plan
-
     m = cfg.models[i]
     if not m.settings.extra_args:
         return
@@ -180,8 +172,6 @@ def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
 
 
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
-    from derive.serving import load_seconds, model_size_gb, model_spec
-
     m = cfg.models[i]
     pool = cfg.pool(m.pool)
     gpu = GPUS.get(pool.gpu.type)

@@ -74,6 +74,7 @@ def _decode(value: Any) -> Any:
 
 def read_from_pulumi() -> tuple[dict[str, Any], set[str]]:
     """Every `tke-llm:*` key the engine passed in, decoded, and the names of those stored encrypted."""
+    # deferred: pulumi (~0.3-0.5 s to import) is needed only under the engine; config/ and checks/ load without it
     from pulumi.runtime import config as rc
 
     keys = set(rc.CONFIG.get()) | set(rc.get_config_env())

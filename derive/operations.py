@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from render import litellm
 from render.autoscaling import AutoscalerSpec, Behavior, adapter_rules
 from render.disruption import Rollout, needs_pdb
 from render.engines import port, service_name
@@ -35,7 +36,8 @@ from config.node_pools import GPU_LABEL
 from config.operations import ExistingPrometheus, MonitoringConfig
 from derive.placement import cpu_placement
 from derive.replicas import min_replicas, surge_capacity
-from derive.serving import IMAGE_PULL_SECONDS, ServingPlan
+from derive.naming import derive
+from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
 """Buying and booting a GPU node until it takes pods (instance, driver, device plugin); typical
@@ -110,10 +112,6 @@ def gateway_target(cfg: StackConfig) -> GatewayTarget | None:
     (`gateway.kind: litellm`). Its names come from its renderer (render/litellm.py); its /metrics
     needs the master key, read by Prometheus from the gateway's own Secret."""
     if not cfg.gateway.enabled:
-        return None
-    try:
-        from render import litellm
-    except ImportError:  # pragma: no cover - the gateway renderer ships with the gateway
         return None
     return GatewayTarget(
         name=litellm.NAME, namespace=cfg.namespace, service=litellm.NAME, service_labels=litellm.selector(),
@@ -221,8 +219,6 @@ def keda_chart_version(minor: int) -> str:
 
 def _gpu_placement(cfg: StackConfig) -> dict[str, Any]:
     """Affinity to every GPU pool's nodes (the pools' own labels) and tolerations of their taints."""
-    from derive.serving import tolerations
-
     gpu_pools = [p for p in cfg.node_pools if p.is_gpu]
     terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(
         ({GPU_LABEL: p.gpu.type} if p.kind != "existing" else p.node_labels).items())]} for p in gpu_pools]
@@ -361,9 +357,6 @@ def summary_section(ops: OperationsPlan) -> list[str]:
 
 def section_for_plan(plan: Any) -> list[str]:
     """Summary section from a rendered plan (re-derives the specs from its config)."""
-    from derive.naming import derive
-    from derive.serving import serving_plan
-
     cfg = plan.config
     names = derive(cfg, plan.stack)
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]

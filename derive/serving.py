@@ -12,9 +12,11 @@ from render.model_cache import ModelSource, download_timeout_seconds
 
 from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
 from catalog.images import ENGINE_IMAGES
+from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
+from derive.capacity import dtype_for
 from derive.naming import Names
 
 MOUNT_PATH = "/models"
@@ -39,8 +41,6 @@ class ServingPlan:
 
 def model_spec(m: ModelConfig):
     """Catalog entry, or the config's own `architecture`, or None (capacity checks then skipped)."""
-    from catalog.models import ModelSpec
-
     if m.architecture:
         a = m.architecture
         return ModelSpec(id=m.source.model_id, params_b=a.params_b, weight_gb=a.weight_gb, dtype=a.dtype,
@@ -96,8 +96,6 @@ def volume(cfg: StackConfig, names: Names) -> ModelVolume:
 
 def dtype(cfg: StackConfig, m: ModelConfig) -> str:
     """`auto` becomes `half` on GPUs without bf16 (P2); explicit bf16 there is refused in config."""
-    from derive.capacity import dtype_for
-
     gpu = GPUS.get(cfg.pool(m.pool).gpu.type)
     return dtype_for(gpu, m.settings.dtype)[0] if gpu else m.settings.dtype
 

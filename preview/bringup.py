@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from catalog import ENGINE_IMAGE_GB
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config.node_pools import NodePool, SuperPool
+from derive.serving import model_size_gb
 from preview.runner import Plan, PlannedResource
 
 DURATIONS = {
@@ -101,8 +102,6 @@ def _nodes_needed(cfg, pool_name: str) -> int:
 
 
 def estimate(plan: Plan) -> BringUp:
-    from derive.serving import model_size_gb
-
     cfg = plan.config
     by_urn = {r.urn: r for r in plan.resources}
     models = {m.name: m for m in cfg.models}
