@@ -20,5 +20,5 @@ ENGINE_INIT_SECONDS = {"vllm": 300, "sglang": 600, "ollama": 60}
 def load_gbps(storage) -> float:
     table = LOAD_GBPS[storage.kind]
     if isinstance(table, dict):
-        return table[getattr(storage, "tier")]
+        return table[storage.tier]
     return table

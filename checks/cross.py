@@ -4,8 +4,12 @@ point at the whole stack, not at `tke-llm:models[1].pool`."""
 
 from __future__ import annotations
 
-from config.errors import PROJECT, ConfigIssue
+from catalog import GPUS
+from checks.access import access_issues
+from checks.operations import operations_issues
+from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
+from derive.capacity import dtype_for
 
 LWS_MIN_MINOR = 28
 
@@ -15,22 +19,18 @@ def _key(i: int, field: str) -> str:
 
 
 def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
-    from derive.capacity import dtype_for
-    from catalog import GPUS
-
     issues: list[ConfigIssue] = []
-    pools = {p.name: p for p in cfg.node_pools}
-    for field in ("name", "served_name"):
-        values = [getattr(m, field) for m in cfg.models]
+    pool_names = [p.name for p in cfg.node_pools]
+    names, served = [m.name for m in cfg.models], [m.served_name for m in cfg.models]
+    for camel, values in (("name", names), ("servedName", served)):
         for i, v in enumerate(values):
             if values.index(v) != i:
-                camel = "servedName" if field == "served_name" else field
                 issues.append(ConfigIssue(_key(i, camel), f"{v!r} is already used by models[{values.index(v)}]"))
     for i, m in enumerate(cfg.models):
-        pool = pools.get(m.pool)
-        if pool is None:
-            issues.append(ConfigIssue(_key(i, "pool"), f"no node pool named {m.pool!r} (pools: {', '.join(pools) or 'none'})"))
+        if not cfg.has_pool(m.pool):
+            issues.append(ConfigIssue(_key(i, "pool"), unknown_pool(m.pool, pool_names)))
             continue
+        pool = cfg.pool(m.pool)
         if pool.gpu is None:
             issues.append(ConfigIssue(_key(i, "pool"), f"pool {m.pool!r} has no GPUs; pick a GPU pool"))
             continue
@@ -61,10 +61,6 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
                 dtype_for(gpu, m.settings.dtype)
             except ValueError as err:
                 issues.append(ConfigIssue(_key(i, "settings.dtype"), f"{err}; use `half`"))
-    from config.operations import operations_issues
-
     issues += operations_issues(cfg)
-    from config.access import access_issues
-
     issues += access_issues(cfg)
     return issues

@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from config import StackConfig
+from config.node_pools import NativePool, NormalPool
 
 INTRANET_SUFFIX = ".tencentyun.com"
 UPSTREAM_REGISTRIES = "ghcr.io, quay.io, docker.io, registry.k8s.io"
@@ -68,7 +69,7 @@ def check(cfg: StackConfig, out) -> None:
         return
     downloaders = downloading_pools(cfg)
     for i, pool in enumerate(cfg.node_pools):
-        if pool.kind in ("attached", "super", "existing"):
+        if not isinstance(pool, (NormalPool, NativePool)):
             continue  # attached machines keep their own network; super nodes pull through TKE's
         runs_models = any(m.pool == pool.name for m in cfg.models)
         downloads = pool.name in downloaders
@@ -82,7 +83,7 @@ def check(cfg: StackConfig, out) -> None:
             out.error("cluster.network.egress.kind", f"pool {pool.name} {what} from {', '.join(hosts)}, outside "
                       "Tencent Cloud's network, but egress is `none`: use `nat` (a NAT gateway), or `publicIp` "
                       "with publicBandwidthMbps on the pool, or mirror them (imageRegistry on *.tencentyun.com) (P8)")
-        elif kind == "publicIp" and not getattr(pool, "public_bandwidth_mbps", 0):
+        elif kind == "publicIp" and not pool.public_bandwidth_mbps:
             out.error(f"nodePools[{i}].publicBandwidthMbps", f"pool {pool.name} {what} from {', '.join(hosts)} "
                       "and egress is `publicIp`, but the pool has no public bandwidth: set e.g. "
                       "publicBandwidthMbps: 100, or use egress `nat` (P8)")

@@ -42,11 +42,10 @@ def _dotted(v: tuple[int, ...]) -> str:
 
 def check(cfg: StackConfig, out) -> None:
     """Adds the findings to `out` (a preflight.Preflight)."""
-    pools = {p.name: (j, p) for j, p in enumerate(cfg.node_pools)}
     for i, m in enumerate(cfg.models):
-        if m.engine == "ollama" or m.pool not in pools or pools[m.pool][1].gpu is None:
+        if m.engine == "ollama" or not cfg.has_pool(m.pool) or cfg.pool(m.pool).gpu is None:
             continue
-        j, pool = pools[m.pool]
+        j, pool = cfg.pool_index(m.pool), cfg.pool(m.pool)
         image = m.image or ENGINE_IMAGES[m.engine]
         major = cuda_major(image)
         if major is None:
@@ -57,7 +56,7 @@ def check(cfg: StackConfig, out) -> None:
         need = CUDA_MIN_DRIVER.get(major)
         if need is None:
             continue
-        software = getattr(pool.gpu, "software", None)
+        software = pool.gpu.software
         if software is None:
             if major >= 13:
                 out.warn(f"nodePools[{j}].gpu.software", f"{image} (model {m.name}) is a CUDA {major} build and needs "

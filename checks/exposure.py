@@ -10,6 +10,8 @@ install it and the plan says so instead of claiming isolation.
 from __future__ import annotations
 
 from config import StackConfig
+from config.access import LoadBalancerExposure
+from derive.serving import on_host_network
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:
@@ -27,8 +29,7 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         lines.append(f"- the gateway admits in-cluster callers from {('the namespaces ' + clients) if clients else 'no other namespace'} "
                      "(`gateway.clientNamespaces`), besides the UI and the API's exposure path")
     for m in cfg.models:
-        pool = next((p for p in cfg.node_pools if p.name == m.pool), None)
-        if m.multi_node and pool is not None and pool.gpu and pool.gpu.rdma:
+        if on_host_network(cfg, m):
             lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
                          "its nodes' security group admits its engine port from the cluster's pods only")
     return lines + [""]
@@ -37,9 +38,8 @@ def summary_lines(cfg: StackConfig) -> list[str]:
 def check(cfg: StackConfig, out) -> None:
     """Warn about a public plain-HTTP CLB: the stack can restrict neither its sources nor its paths
     (a Service of type LoadBalancer forwards every path, /metrics included, to every address)."""
-    for key in ("api", "webui"):
-        exp = getattr(cfg.exposure, key)
-        if getattr(exp, "kind", None) == "loadBalancer" and not exp.internal_subnet_id:
+    for key, exp in (("api", cfg.exposure.api), ("webui", cfg.exposure.webui)):
+        if isinstance(exp, LoadBalancerExposure) and not exp.internal_subnet_id:
             out.warn(f"exposure.{key}", "a public CLB over plain HTTP, open to every address and every path "
                      "(the key travels in clear text): set internalSubnetId for a private CLB, or use an "
                      "Ingress or HTTPRoute with TLS, which route only the API paths")

@@ -14,9 +14,16 @@ from typing import Literal
 from derive.capacity import GIB, fit, heads_divisible
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from config import PROJECT, StackConfig
-from config.node_pools import effective_system_disk
+from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
+from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
+from checks.attached import check as attached_check
+from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
+from checks.exposure import check as exposure_check
+from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
+from derive.naming import derive
+from derive.serving import load_seconds, model_size_gb, model_spec, serving_plan
 
 IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""
@@ -76,17 +83,11 @@ def preflight(cfg: StackConfig) -> Preflight:
     out = Preflight()
     _pools(cfg, out)
     _storage(cfg, out)
-    from checks.egress import check as egress_check
-
     egress_check(cfg, out)
-    from checks.attached import check as attached_check
-
     attached_check(cfg, out)
-    from checks.exposure import check as exposure_check
-
     exposure_check(cfg, out)
     for i, m in enumerate(cfg.models):
-        if not any(p.name == m.pool and p.gpu for p in cfg.node_pools):
+        if not cfg.has_pool(m.pool) or cfg.pool(m.pool).gpu is None:
             continue  # reported by the config cross-checks
         _model(cfg, i, out)
     check_engine_images(cfg, out)
@@ -101,7 +102,7 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
         if pool.gpu.type not in GPUS:
             out.warn(f"nodePools[{i}].gpu.type", f"{pool.gpu.type!r} is not in the GPU catalog "
                      f"({', '.join(GPUS)}); memory and dtype checks are skipped for it")
-        instance = getattr(pool, "instance_type", None)
+        instance = pool.instance_type if isinstance(pool, (NormalPool, NativePool)) else None
         found = gpu_for_instance(instance) if instance else None
         if found:
             gpu, count, rdma = found
@@ -126,15 +127,13 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
 
 
 def _storage(cfg: StackConfig, out: Preflight) -> None:
-    from derive.serving import model_size_gb
-
     st = cfg.storage
-    if getattr(st, "access_mode", "ReadWriteMany") == "ReadWriteOnce":
+    if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce":
         many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
         if many or len(cfg.models) > 1:
             out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
                       f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
-    size_gi = getattr(st, "size_gi", None)
+    size_gi = st.size_gi if isinstance(st, ModelVolume) else None
     if size_gi is not None and cfg.models:
         need = volume_need_gi(cfg)
         if size_gi < need:
@@ -147,10 +146,11 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
             if size_gi < change and st.kind == "existing":
                 out.warn("storage.sizeGi", f"{size_gi} Gi holds today's weights, but a new revision of "
                          f"{largest.name} downloads beside the old one: {change} Gi are needed during that change")
-    zone = getattr(st, "zone", None) or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
+    own_zone = st.zone if isinstance(st, (CfsStorage, CfsTurboStorage)) else None
+    zone = own_zone or (cfg.cluster.network.zones[0] if cfg.is_tke else None)  # type: ignore[union-attr]
     if zone and cfg.is_tke:
         for i, pool in enumerate(cfg.node_pools):
-            zones = getattr(pool, "zones", None)
+            zones = pool.zones if isinstance(pool, (NormalPool, NativePool, SuperPool)) else None
             if pool.gpu and zones and zone not in zones and st.kind in ("cfs", "cfs-turbo"):
                 out.warn(f"nodePools[{i}].zones", f"GPU pool {pool.name} is in {', '.join(zones)} but the model "
                          f"storage is in {zone}: weights load across zones, slower and billed as traffic")
@@ -159,16 +159,10 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
 def volume_need_gi(cfg: StackConfig) -> int:
     """The smallest model volume that works: every model's weights, in GiB as the file system counts
     them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write)."""
-    from derive.serving import model_size_gb
-
     return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models))
 
 
 def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
-    from derive.naming import derive
-    from checks.owned_flags import extra_args_issues
-    from derive.serving import serving_plan
-
     m = cfg.models[i]
     if not m.settings.extra_args:
         return
@@ -178,8 +172,6 @@ def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
 
 
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
-    from derive.serving import load_seconds, model_size_gb, model_spec
-
     m = cfg.models[i]
     pool = cfg.pool(m.pool)
     gpu = GPUS.get(pool.gpu.type)

@@ -15,7 +15,7 @@ def secret_references(cfg: StackConfig) -> list[tuple[str, str]]:
     if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
         refs.append((f"{PROJECT}:cluster.kubeconfigSecret", cfg.existing_cluster.kubeconfig_secret))
     for i, m in enumerate(cfg.models):
-        if getattr(m.source, "token_secret", None):
+        if m.source.token_secret:
             refs.append((f"{PROJECT}:models[{i}].source.tokenSecret", m.source.token_secret))
     return refs
 

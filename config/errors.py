@@ -31,6 +31,18 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class UnknownPool(ConfigError, LookupError):
+    """`StackConfig.pool` of a name no node pool has; carries the keyed issue."""
+
+    def __init__(self, issue: ConfigIssue):
+        super().__init__([issue])
+
+
+def unknown_pool(name: str, pools: list[str]) -> str:
+    """The message of a model naming a pool the stack does not have."""
+    return f"no node pool named {name!r} (pools: {', '.join(pools) or 'none'})"
+
+
 def key_path(loc: tuple[str | int, ...]) -> str:
     """`("node_pools", 1, "max_size")` -> `tke-llm:nodePools[1].maxSize`.
 

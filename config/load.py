@@ -24,7 +24,7 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     names = set()
     if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
         names.add(cfg.existing_cluster.kubeconfig_secret)
-    names.update(m.source.token_secret for m in cfg.models if getattr(m.source, "token_secret", None))
+    names.update(m.source.token_secret for m in cfg.models if m.source.token_secret)
     return names
 
 
@@ -74,6 +74,7 @@ def _decode(value: Any) -> Any:
 
 def read_from_pulumi() -> tuple[dict[str, Any], set[str]]:
     """Every `tke-llm:*` key the engine passed in, decoded, and the names of those stored encrypted."""
+    # deferred: pulumi (~0.3-0.5 s to import) is needed only under the engine; config/ and checks/ load without it
     from pulumi.runtime import config as rc
 
     keys = set(rc.CONFIG.get()) | set(rc.get_config_env())

@@ -109,6 +109,11 @@ class OllamaSource(ConfigModel):
     def revision(self) -> str:
         return self.tag.partition(":")[2]
 
+    @property
+    def token_secret(self) -> None:
+        """The Ollama library needs no token (the other sources take an optional `tokenSecret`)."""
+        return None
+
 
 Source = Annotated[HuggingFaceSource | ModelScopeSource | OllamaSource, Field(discriminator="kind")]
 

@@ -267,7 +267,7 @@ def effective_system_disk(pool: NormalPool | NativePool) -> int:
     return MIN_GPU_DISK_GB if pool.gpu else 100
 
 
-NodePoolConfig = Annotated[
-    NormalPool | NativePool | SuperPool | AttachedPool | ExistingPool, Field(discriminator="kind")
-]
+NodePool = NormalPool | NativePool | SuperPool | AttachedPool | ExistingPool
+"""Any one node pool, as `StackConfig.pool` returns it."""
+NodePoolConfig = Annotated[NodePool, Field(discriminator="kind")]
 CLOUD_POOL_KINDS = ("normal", "native", "super", "attached")

@@ -9,25 +9,19 @@ plan time with the key to fix. Why: docs/operations.md, "GPU autoscaling is not 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
 from config.base import ConfigModel
 from config.formats import Labels
-from config.errors import PROJECT, ConfigIssue
-
-if TYPE_CHECKING:  # pragma: no cover
-    from config.models import ModelConfig
-    from config.stack import StackConfig
 
 QUEUE_TARGET = 5.0
 """Waiting requests per replica the autoscaler aims for: a queue that deep on a busy server means
 seconds of extra time to first token, well before the waiting-queue alert (20 by default)."""
 GPU_TARGET = 80.0
 """Percent GPU utilisation of the request (TKE's metric); the value of the reference TKE guide."""
-KEDA_MIN_MINOR = 28
-"""The oldest Kubernetes minor a pinned KEDA chart is tested on (catalog/images.py)."""
 DURATION = re.compile(r"^[0-9]+[smh]$")
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -191,8 +185,6 @@ class InClusterPrometheus(_PrometheusInNamespace):
 
     @property
     def query_url(self) -> str:
-        from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
-
         return f"http://{KUBE_PROMETHEUS_STACK_RELEASE}-prometheus.{self.namespace}.svc:9090"
 
 
@@ -280,131 +272,3 @@ class AutoscalersConfig(ConfigModel):
     """KEDA, at the newest pinned release tested on the cluster's Kubernetes version."""
     install_prometheus_adapter: bool = False
     """The Prometheus Adapter serving the queue metric to HorizontalPodAutoscalers (custom metrics API)."""
-
-
-# ------------------------------------------------------------------------------------- capacity rules
-
-
-def pool_node_bound(pool) -> int | None:
-    """Nodes the pool can ever have: its maxSize when it autoscales, its fixed size otherwise; None
-    for super nodes (every pod is its own virtual machine, no pool bound)."""
-    if pool.kind == "super":
-        return None
-    if pool.kind in ("normal", "native") and not pool.autoscaling:
-        return pool.initial_size
-    return pool.max_size
-
-
-def nodes_for(model: "ModelConfig", pool, replicas: int) -> int:
-    """Nodes `replicas` replicas of the model occupy: several single-node replicas may share a node,
-    a multi-node replica takes whole nodes."""
-    if model.nodes > 1:
-        return replicas * model.nodes
-    per_node = max(1, pool.gpu.count // model.gpus_per_node)
-    return -(-replicas // per_node)
-
-
-def max_replicas(model: "ModelConfig") -> int:
-    return model.autoscaling.max_replicas if model.autoscaling else model.replicas
-
-
-def min_replicas(model: "ModelConfig") -> int:
-    """Replicas the model never goes below (what a rollout can count on)."""
-    return model.autoscaling.min_replicas if model.autoscaling else model.replicas
-
-
-def surge_capacity(cfg: "StackConfig", model: "ModelConfig") -> bool:
-    """Is there room for one more replica of `model` while every model on its pool is at its
-    maximum? Then a rolling update can add the new pod before removing an old one; otherwise the
-    surge pod would wait for a GPU that never frees up and the rollout would hang."""
-    pool = cfg.pool(model.pool)
-    bound = pool_node_bound(pool)
-    if bound is None:
-        return True
-    used = sum(nodes_for(m, pool, max_replicas(m) + (1 if m is model else 0))
-               for m in cfg.models if m.pool == model.pool)
-    return used <= bound
-
-
-def _model_key(i: int, field: str) -> str:
-    return f"{PROJECT}:models[{i}].{field}"
-
-
-def operations_issues(cfg: "StackConfig") -> list[ConfigIssue]:
-    """Cross-section rules of autoscaling and monitoring, each with the key to fix."""
-    issues: list[ConfigIssue] = []
-    pools = {p.name: (j, p) for j, p in enumerate(cfg.node_pools)}
-    mon = getattr(cfg, "monitoring", None)
-    scalers = getattr(cfg, "autoscalers", None) or AutoscalersConfig()
-    gw = getattr(cfg, "gateway", None)
-    gateway = gw is not None and bool(getattr(gw, "enabled", False))
-    scaled = [(i, m) for i, m in enumerate(cfg.models) if m.autoscaling]
-    pool_reported: set[str] = set()
-    for i, m in scaled:
-        a = m.autoscaling
-        key = _model_key(i, "autoscaling")
-        if "replicas" in m.model_fields_set and not a.min_replicas <= m.replicas <= a.max_replicas:
-            issues.append(ConfigIssue(_model_key(i, "replicas"), f"{m.replicas} is the initial count and must lie "
-                                      f"within autoscaling.minReplicas..maxReplicas ({a.min_replicas}..{a.max_replicas})"))
-        if a.metric == "queue" and m.engine == "ollama":
-            issues.append(ConfigIssue(f"{key}.metric", "Ollama exports no Prometheus metrics, so it has no queue "
-                                      "to scale on; use `metric: gpu` on TKE, or vLLM / SGLang"))
-        if a.metric == "gpu" and not cfg.is_tke:
-            issues.append(ConfigIssue(f"{key}.metric", "k8s_pod_rate_gpu_used_request is served by TKE's own "
-                                      "metrics API; on another cluster use `metric: queue`"))
-        if a.needs_prometheus and (mon is None or mon.prometheus.query_url is None):
-            where = f"{PROJECT}:monitoring" if mon is None else f"{PROJECT}:monitoring.prometheus.url"
-            issues.append(ConfigIssue(where, f"models[{i}] scales on the engine's queue, which "
-                                      f"{'KEDA' if a.via == 'keda' else 'the Prometheus Adapter'} reads from "
-                                      "Prometheus: give its query URL"))
-        if a.min_replicas == 0 and not gateway:
-            issues.append(ConfigIssue(f"{key}.minReplicas", "0 scales to zero, but with no replica running no "
-                                      "engine metric exists to wake it: only the gateway sees those requests. "
-                                      "Add the gateway, or use minReplicas >= 1"))
-        entry = pools.get(m.pool)
-        if entry is None or entry[1].gpu is None:
-            continue  # reported by the serving checks
-        j, pool = entry
-        if pool.kind in ("normal", "native") and not pool.autoscaling:
-            issues.append(ConfigIssue(f"{PROJECT}:nodePools[{j}].autoscaling", f"models[{i}] autoscales on this "
-                                      "pool, so the pool must autoscale too (otherwise scaled-out replicas stay "
-                                      "Pending: P11); set it to true"))
-        bound = pool_node_bound(pool)
-        if bound is None:
-            continue
-        gpus = m.gpus_per_node * m.nodes
-        own = nodes_for(m, pool, a.max_replicas)
-        if own > bound:
-            issues.append(ConfigIssue(f"{key}.maxReplicas", f"{a.max_replicas} replica(s) x {gpus} GPU(s) need "
-                                      f"{own} node(s) of pool {m.pool!r} ({pool.gpu.count} GPU(s) each), whose "
-                                      f"maximum is {bound}; lower maxReplicas or raise the pool's maxSize"))
-            continue
-        together = [x for x in cfg.models if x.pool == m.pool]
-        total = sum(nodes_for(x, pool, max_replicas(x)) for x in together)
-        if total > bound and m.pool not in pool_reported:
-            pool_reported.add(m.pool)
-            others = ", ".join(f"{x.name} ({max_replicas(x)})" for x in together if x is not m)
-            issues.append(ConfigIssue(f"{key}.maxReplicas", f"at their maxima the models of pool {m.pool!r} "
-                                      f"({m.name} ({a.max_replicas}), {others}) need {total} nodes; the pool's "
-                                      f"maximum is {bound}"))
-    hpa_queue = [i for i, m in scaled if m.autoscaling.metric == "queue" and m.autoscaling.via == "hpa"]
-    gpu_hpa = [i for i, m in scaled if m.autoscaling.metric == "gpu"]
-    if hpa_queue and gpu_hpa:
-        issues.append(ConfigIssue(_model_key(hpa_queue[0], "autoscaling.scaler"), "the Prometheus Adapter and "
-                                  f"TKE's GPU metric (models[{gpu_hpa[0]}]) would both serve the custom metrics API, "
-                                  "which has one provider per cluster; use `scaler: keda` for the queue"))
-    if scalers.install_prometheus_adapter and gpu_hpa:
-        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installPrometheusAdapter", "the adapter would take over "
-                                  "the custom metrics API that serves TKE's GPU metric to "
-                                  f"models[{gpu_hpa[0]}]; scale the queue through KEDA instead"))
-    if scalers.install_prometheus_adapter and (mon is None or mon.prometheus.query_url is None):
-        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installPrometheusAdapter", "the adapter queries "
-                                  "Prometheus: add the monitoring section with the Prometheus URL"))
-    if scalers.install_keda and cfg.cluster.minor < KEDA_MIN_MINOR:
-        issues.append(ConfigIssue(f"{PROJECT}:autoscalers.installKeda", "no pinned KEDA release is tested on "
-                                  f"Kubernetes {cfg.cluster.kubernetes_version} (oldest: 1.{KEDA_MIN_MINOR}); "
-                                  "install a compatible KEDA yourself"))
-    if mon is not None and mon.prometheus.kind == "tke-managed" and not cfg.is_tke:
-        issues.append(ConfigIssue(f"{PROJECT}:monitoring.prometheus.kind", "TKE's managed Prometheus needs a TKE "
-                                  "cluster; use `in-cluster` or `existing`"))
-    return issues

@@ -9,9 +9,10 @@ from pydantic import Field, field_validator, model_validator
 from config.access import ExposureConfig, GatewayConfig, WebuiConfig
 from config.base import ConfigModel
 from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
+from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
 from config.models import ModelCacheConfig, ModelConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
-from config.node_pools import CLOUD_POOL_KINDS, NodePoolConfig
+from config.node_pools import CLOUD_POOL_KINDS, NativePool, NodePool, NodePoolConfig, NormalPool, SuperPool
 from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -76,7 +77,8 @@ class StackConfig(ConfigModel):
                 )
             zones = set(self.cluster.network.zones)
             for p in self.node_pools:
-                extra = set(getattr(p, "zones", None) or []) - zones
+                placed = p.zones if isinstance(p, (NormalPool, NativePool, SuperPool)) else None
+                extra = set(placed or []) - zones
                 if extra:
                     raise ValueError(f"nodePools {p.name}: zones {sorted(extra)} have no subnet in cluster.network.subnets")
             if isinstance(self.storage, (CfsStorage, CfsTurboStorage)) and self.storage.zone not in (None, *zones):
@@ -100,8 +102,22 @@ class StackConfig(ConfigModel):
     def existing_cluster(self) -> ExistingCluster | None:
         return self.cluster if isinstance(self.cluster, ExistingCluster) else None
 
-    def pool(self, name: str):
-        return next(p for p in self.node_pools if p.name == name)
+    def has_pool(self, name: str) -> bool:
+        """A node pool has this name (models naming none are reported by checks/cross.py)."""
+        return any(p.name == name for p in self.node_pools)
+
+    def pool_index(self, name: str) -> int:
+        """Index of the named pool in `nodePools`; UnknownPool, keyed to the first model naming it."""
+        for j, p in enumerate(self.node_pools):
+            if p.name == name:
+                return j
+        i = next((i for i, m in enumerate(self.models) if m.pool == name), None)
+        key = f"{PROJECT}:models[{i}].pool" if i is not None else f"{PROJECT}:nodePools"
+        raise UnknownPool(ConfigIssue(key, unknown_pool(name, [p.name for p in self.node_pools])))
+
+    def pool(self, name: str) -> NodePool:
+        """The named node pool; UnknownPool (a ConfigError and a LookupError) when there is none."""
+        return self.node_pools[self.pool_index(name)]
 
     @property
     def system_pool(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from render import litellm
 from render.autoscaling import AutoscalerSpec, Behavior, adapter_rules
 from render.disruption import Rollout, needs_pdb
 from render.engines import port, service_name
@@ -32,9 +33,11 @@ from derive.charts import hook_free
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.node_pools import GPU_LABEL
-from config.operations import MonitoringConfig, min_replicas, surge_capacity
+from config.operations import ExistingPrometheus, MonitoringConfig
 from derive.placement import cpu_placement
-from derive.serving import IMAGE_PULL_SECONDS, ServingPlan
+from derive.replicas import min_replicas, surge_capacity
+from derive.naming import derive
+from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
 """Buying and booting a GPU node until it takes pods (instance, driver, device plugin); typical
@@ -108,12 +111,7 @@ def gateway_target(cfg: StackConfig) -> GatewayTarget | None:
     """The LiteLLM gateway's Service as a scrape, alert and wake-up target, when the stack runs one
     (`gateway.kind: litellm`). Its names come from its renderer (render/litellm.py); its /metrics
     needs the master key, read by Prometheus from the gateway's own Secret."""
-    gw = getattr(cfg, "gateway", None)
-    if gw is None or not getattr(gw, "enabled", False):
-        return None
-    try:
-        from render import litellm
-    except ImportError:  # pragma: no cover - the gateway renderer ships with the gateway
+    if not cfg.gateway.enabled:
         return None
     return GatewayTarget(
         name=litellm.NAME, namespace=cfg.namespace, service=litellm.NAME, service_labels=litellm.selector(),
@@ -204,7 +202,7 @@ def monitoring_plan(cfg: StackConfig, targets: list[ModelTarget], gateway: Gatew
         return None
     groups = alert_groups(targets, pool_targets(cfg), gateway, thresholds(mon))
     board = dashboard(targets, gateway, cfg.namespace) if mon.dashboard else None
-    extra = dict(getattr(mon.prometheus, "selector_labels", {}) or {})
+    extra = dict(mon.prometheus.selector_labels) if isinstance(mon.prometheus, ExistingPrometheus) else {}
     return MonitoringPlan(namespace=cfg.namespace, scrape_namespaces=mon.prometheus.scrape_namespaces,
                           scrape_interval=mon.scrape_interval, extra_labels=extra, groups=groups,
                           dashboard=board, dashboard_labels=dict(mon.dashboard_labels))
@@ -221,8 +219,6 @@ def keda_chart_version(minor: int) -> str:
 
 def _gpu_placement(cfg: StackConfig) -> dict[str, Any]:
     """Affinity to every GPU pool's nodes (the pools' own labels) and tolerations of their taints."""
-    from derive.serving import tolerations
-
     gpu_pools = [p for p in cfg.node_pools if p.is_gpu]
     terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(
         ({GPU_LABEL: p.gpu.type} if p.kind != "existing" else p.node_labels).items())]} for p in gpu_pools]
@@ -361,9 +357,6 @@ def summary_section(ops: OperationsPlan) -> list[str]:
 
 def section_for_plan(plan: Any) -> list[str]:
     """Summary section from a rendered plan (re-derives the specs from its config)."""
-    from derive.naming import derive
-    from derive.serving import serving_plan
-
     cfg = plan.config
     names = derive(cfg, plan.stack)
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]

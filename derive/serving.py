@@ -12,9 +12,11 @@ from render.model_cache import ModelSource, download_timeout_seconds
 
 from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
 from catalog.images import ENGINE_IMAGES
+from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
-from config.models import ModelConfig
+from config.models import HuggingFaceSource, ModelConfig
+from derive.capacity import dtype_for
 from derive.naming import Names
 
 MOUNT_PATH = "/models"
@@ -39,8 +41,6 @@ class ServingPlan:
 
 def model_spec(m: ModelConfig):
     """Catalog entry, or the config's own `architecture`, or None (capacity checks then skipped)."""
-    from catalog.models import ModelSpec
-
     if m.architecture:
         a = m.architecture
         return ModelSpec(id=m.source.model_id, params_b=a.params_b, weight_gb=a.weight_gb, dtype=a.dtype,
@@ -80,6 +80,14 @@ def placement(cfg: StackConfig, m: ModelConfig) -> Placement:
     return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool), rdma=pool.gpu.rdma)
 
 
+def on_host_network(cfg: StackConfig, m: ModelConfig) -> bool:
+    """A multi-node model on an RDMA pool runs on the host network (False for a pool checks report missing)."""
+    if not m.multi_node or not cfg.has_pool(m.pool):
+        return False
+    gpu = cfg.pool(m.pool).gpu
+    return gpu is not None and gpu.rdma
+
+
 def volume(cfg: StackConfig, names: Names) -> ModelVolume:
     if cfg.storage.kind == "local":
         return ModelVolume(pvc_name=None, host_path=cfg.storage.host_path, mount_path=MOUNT_PATH)
@@ -88,8 +96,6 @@ def volume(cfg: StackConfig, names: Names) -> ModelVolume:
 
 def dtype(cfg: StackConfig, m: ModelConfig) -> str:
     """`auto` becomes `half` on GPUs without bf16 (P2); explicit bf16 there is refused in config."""
-    from derive.capacity import dtype_for
-
     gpu = GPUS.get(cfg.pool(m.pool).gpu.type)
     return dtype_for(gpu, m.settings.dtype)[0] if gpu else m.settings.dtype
 
@@ -111,8 +117,8 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
     src = m.source
     source = ModelSource(
         kind=src.kind, model_id=src.model_id, revision=src.revision,
-        endpoint=getattr(src, "endpoint", None),
-        token_secret=f"{m.name}-hub-token" if getattr(src, "token_secret", None) else None,
+        endpoint=src.endpoint if isinstance(src, HuggingFaceSource) else None,
+        token_secret=f"{m.name}-hub-token" if src.token_secret else None,
     )
     shm = shm_gi(m)
     load = load_seconds(cfg, m, size)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from catalog import ENGINE_IMAGE_GB
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
+from config.node_pools import NodePool, SuperPool
+from derive.serving import model_size_gb
 from preview.runner import Plan, PlannedResource
 
 DURATIONS = {
@@ -78,9 +80,14 @@ def _gpu_pool_name(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> st
     return None
 
 
+def _initial_nodes(pool: NodePool) -> int:
+    """Nodes a pool starts with; super nodes have no count of their own and are taken as one."""
+    return 1 if isinstance(pool, SuperPool) else pool.initial_size
+
+
 def _nodes_needed(cfg, pool_name: str) -> int:
     """Nodes the pool runs once every model on it is up (pods of one model may share a node)."""
-    pool = next(p for p in cfg.node_pools if p.name == pool_name)
+    pool = cfg.pool(pool_name)
     total = 0
     for m in cfg.models:
         if m.pool == pool_name:
@@ -90,18 +97,16 @@ def _nodes_needed(cfg, pool_name: str) -> int:
 
 
 def estimate(plan: Plan) -> BringUp:
-    from derive.serving import model_size_gb
-
     cfg = plan.config
     by_urn = {r.urn: r for r in plan.resources}
     models = {m.name: m for m in cfg.models}
-    pools = {p.name: p for p in cfg.node_pools}
+    pool_names = [p.name for p in cfg.node_pools]
 
     def pool_of(r: PlannedResource) -> str | None:
         name = _gpu_pool_name(r, by_urn)
         if name is None:
             return None
-        return next((p for p in pools if r.name == f"gpu-pools-{p}" or r.name.startswith(f"gpu-pools-{p}-")), name)
+        return next((p for p in pool_names if r.name == f"gpu-pools-{p}" or r.name.startswith(f"gpu-pools-{p}-")), name)
 
     def component(r: PlannedResource) -> str | None:
         node = by_urn.get(r.parent or "")
@@ -194,9 +199,9 @@ def estimate(plan: Plan) -> BringUp:
                 pname = pool_of(by_urn[u])
                 if pname != m.pool:
                     continue
-                pool = pools[pname]
+                pool = cfg.pool(m.pool)
                 nodes = 1 if by_urn[u].type.endswith("ClusterAttachment") else max(m.nodes * max(m.replicas, 1),
-                                                                                     getattr(pool, "initial_size", 1))
+                                                                                     _initial_nodes(pool))
                 total += pool.gpu.count * nodes * max(0, end - billing_start(pool.kind, sched[0][u],
                                                                              sched[0][workload.urn])) / 3600
             return round(total, 1)
@@ -209,6 +214,6 @@ def estimate(plan: Plan) -> BringUp:
             reference_first_token_s=ref[1][workload.urn],
             reference_gpu_hours=gpu_hours(ref),
         ))
-    cost = [(p.name, p.hourly_price * max(getattr(p, "initial_size", 1), _nodes_needed(cfg, p.name)))
+    cost = [(p.name, p.hourly_price * max(_initial_nodes(p), _nodes_needed(cfg, p.name)))
             for p in cfg.node_pools if p.gpu and p.hourly_price is not None]
     return BringUp(models=results, hourly_cost=cost)

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Literal
 import yaml
 
 from components.generated_secret import TYPE as GENERATED_SECRET
+from preview.mocks import _cloud_outputs
 
 Outcome = Literal["replace", "refused"]
 
@@ -428,8 +429,6 @@ def diff_plans(
 def _mock_id(rec: dict[str, Any]) -> str | None:
     """The id the offline plan gave a cloud resource (derived from its type and name, see mocks.py), when
     it is an id of its own (`cls-…`, `vpc-…`), not one borrowed from another resource."""
-    from preview.mocks import _cloud_outputs
-
     if not rec["type"].startswith("tencentcloud:"):
         return None
     rid, _ = _cloud_outputs(rec["type"], rec["name"], dict(rec.get("inputs") or {}))

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import pulumi
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
 from checks import Preflight, validate
 from config import PROJECT, StackConfig
 
@@ -127,8 +132,6 @@ def _canonical(inputs: dict[str, Any], typ: str) -> dict[str, Any]:
 
 
 def _collect(monitor: RecordingMonitor) -> list[PlannedResource]:
-    from pulumi.runtime import rpc
-
     out = []
     for urn, req in monitor.requests:
         if req.type == "pulumi:pulumi:Stack":
@@ -179,11 +182,7 @@ def render(
 ) -> Plan:
     """Run `program.compose.build` under mocks. `raw_config` are the stack file's top-level keys (the
     program reads the secrets it names through `pulumi.Config`)."""
-    import pulumi
-    from pulumi.runtime import settings
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
+    # deferred: the components and providers (~0.15 s) load only to render, not for `python -m preview.diff`/`.schema`
     from program.compose import build
 
     loop = asyncio.new_event_loop()

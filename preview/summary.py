@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from checks.egress import summary_lines as egress_lines
+from checks.exposure import summary_lines as isolation_lines
+from derive.operations import section_for_plan
+from preview.billing import summary_lines as billing_lines
 from preview.runner import Plan, PlannedResource
+from preview.summary_sections import bringup_section, data_safety_section, preflight_section
 
 LAYERS = ["cloud", "cluster", "model", "serving", "access", "ops"]
 
@@ -59,18 +64,8 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
-    from preview.summary_sections import bringup_section, data_safety_section, preflight_section
-
-    from checks.egress import summary_lines as egress_lines
-
-    from preview.billing import summary_lines as billing_lines
-
-    from checks.exposure import summary_lines as isolation_lines
-
     lines += egress_lines(cfg) + isolation_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
-    from derive.operations import section_for_plan
-
     lines += section_for_plan(plan)
     lines += ["## Outputs", ""]
     lines += [f"- `{k}`{' (secret)' if k in plan.secret_outputs else ''}" for k in plan.outputs]

@@ -3,6 +3,8 @@ table per model, and the bring-up estimate beside the reference guides' order.""
 
 from __future__ import annotations
 
+from preview.bringup import estimate
+from preview.diff import rules_for
 from preview.runner import Plan
 
 
@@ -31,8 +33,6 @@ def preflight_section(plan: Plan) -> list[str]:
 
 
 def bringup_section(plan: Plan) -> list[str]:
-    from preview.bringup import estimate
-
     est = estimate(plan)
     lines = ["## Bring-up", ""]
     if not est.models:
@@ -61,8 +61,6 @@ def bringup_section(plan: Plan) -> list[str]:
 def data_safety_section(plan: Plan) -> list[str]:
     """Protected resources and the inputs whose change would replace (or be refused on) them, from the
     same force-new table the plan diff uses: a reviewer sees what must never be edited casually."""
-    from preview.diff import rules_for
-
     protected = [r for r in plan.resources if r.options.get("protect")]
     lines = ["## Data safety", ""]
     if not protected:

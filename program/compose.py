@@ -24,13 +24,14 @@ from components.tke_cluster import TkeCluster
 from derive.access import engine_ingress
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
-from derive.serving import serving_plan
+from derive.serving import on_host_network, serving_plan
 from program.access import build_access
 from program.uniqueness import unique_objects
 from render.engines import port as engine_port
 from config import PROJECT, StackConfig
 from config.cluster import ExistingCluster as ExistingClusterConfig
 from config.cluster import TkeCluster as TkeClusterConfig
+from config.storage import CfsStorage, CfsTurboStorage
 from derive.naming import derive
 
 
@@ -66,8 +67,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if isinstance(cfg.cluster, TkeClusterConfig):
 
 
-        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if m.multi_node
-                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
+        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if on_host_network(cfg, m)}
         net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
                       service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
         tke = TkeCluster(
@@ -78,7 +78,9 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         provider, kubeconfig = tke.provider, tke.kubeconfig
         k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider},
                                            transformations=[_deleted_with(tke.cluster)])
-        storage_zone = getattr(cfg.storage, "zone", None) or cfg.cluster.network.zones[0]
+        st = cfg.storage
+        own_zone = st.zone if isinstance(st, (CfsStorage, CfsTurboStorage)) else None
+        storage_zone = own_zone or cfg.cluster.network.zones[0]
         cloud = dict(cluster_id=tke.cluster_id, region=cfg.cluster.region, vpc_id=net.vpc_id,
                      zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags)
         outputs["clusterId"] = tke.cluster_id
@@ -96,8 +98,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
     # Host networking (RDMA multi-node groups) and hostPath volumes (local model storage) are only
     # admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    host_network = any(m.multi_node and cfg.pool(m.pool).gpu.rdma for m in cfg.models
-                       if any(p.name == m.pool for p in cfg.node_pools))
+    host_network = any(on_host_network(cfg, m) for m in cfg.models)
     privileged = host_network or (cfg.storage.kind == "local" and bool(cfg.models))
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
@@ -128,8 +129,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
         if tke is None or not gpu:
             return None
 
-        host_net = {m.pool for m in cfg.models if m.multi_node
-                    and any(p.name == m.pool and p.gpu and p.gpu.rdma for p in cfg.node_pools)}
+        host_net = {m.pool for m in cfg.models if on_host_network(cfg, m)}
         return NodePools(
             "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
             security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
@@ -158,7 +158,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     after_storage = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[storage]))
     for plan in plans:
         src = plan.config.source
-        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if getattr(src, "token_secret", None) else None
+        token = pulumi.Config(PROJECT).require_secret(src.token_secret) if src.token_secret else None
         # Local storage downloads onto the GPU nodes themselves, so those pools come first; shared
         # storage downloads on the CPU pool, in parallel with the GPU pools when they do not wait.
         on_gpu_nodes = cfg.storage.kind == "local" and pools is not None

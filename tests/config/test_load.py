@@ -143,3 +143,17 @@ def test_storage_class_name_and_version_are_checked():
     raw = existing_config()
     raw["cluster"]["kubernetesVersion"] = "v1.30"
     assert issues(raw)[0].startswith("tke-llm:cluster.kubernetesVersion: 'v1.30' is not a Kubernetes version")
+
+
+def test_pool_lookup_by_name_and_its_keyed_error():
+    from config import UnknownPool, parse
+
+    model = {"name": "m", "servedName": "M", "engine": "vllm", "pool": "nope",
+             "source": {"kind": "modelscope", "model": "Qwen/Qwen3-8B", "revision": "v1"}}
+    cfg = parse(tke_config(models=[model]))
+    assert cfg.pool("gpu").name == "gpu" and cfg.pool_index("gpu") == 1
+    assert cfg.has_pool("system") and not cfg.has_pool("nope")
+    with pytest.raises(UnknownPool) as exc:
+        cfg.pool("nope")
+    assert isinstance(exc.value, (ConfigError, LookupError))
+    assert str(exc.value) == "tke-llm:models[0].pool: no node pool named 'nope' (pools: system, gpu)"
