@@ -20,7 +20,6 @@ config in front of fake engines.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from catalog.litellm_routes import APP_ROUTES
 
 from render.meta import deployment as deployment_manifest
 from render.meta import http_service, labels, metadata
+from render.placement import PodPlacement
 
 NAME = "llm-gateway"
 """Deployment, Service and ConfigMap name. Not `litellm`: a Service of that name would inject
@@ -152,9 +152,7 @@ class GatewaySpec:
     virtual_keys: bool = False
     cpu: str = "500m"
     memory: str = "1Gi"
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
-    affinity: dict[str, Any] = field(default_factory=dict)
+    placement: PodPlacement = field(default_factory=PodPlacement)
     """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
 
     def __post_init__(self) -> None:
@@ -299,17 +297,6 @@ def _hardening() -> dict[str, Any]:
     }
 
 
-def _placement(spec: GatewaySpec) -> dict[str, Any]:
-    pod: dict[str, Any] = {}
-    if spec.node_selector:
-        pod["nodeSelector"] = dict(spec.node_selector)
-    if spec.tolerations:
-        pod["tolerations"] = [dict(t) for t in spec.tolerations]
-    if spec.affinity:
-        pod["affinity"] = copy.deepcopy(spec.affinity)
-    return pod
-
-
 def _spread_skew(spec: GatewaySpec) -> int:
     """1 (one replica per node where it can) unless the pods carry the off-GPU preference.
 
@@ -321,7 +308,7 @@ def _spread_skew(spec: GatewaySpec) -> int:
     node under the real scheduler. maxSkew 2 adds 1 to every node's count score, so min > 0 and the
     spread can never take 100 points off a node: the off-GPU preference wins, and replicas still
     spread over several CPU nodes where there are some (the preference ties between those)."""
-    return 2 if spec.affinity else 1
+    return 2 if spec.placement.affinity else 1
 
 
 def deployment(spec: GatewaySpec) -> dict[str, Any]:
@@ -349,7 +336,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "10"]}}},
         "securityContext": _hardening(),
     }
-    pod = {
+    pod = spec.placement.apply({
         "containers": [container],
         "volumes": [{"name": "config", "configMap": {"name": config_map_name(spec)}}],
         "enableServiceLinks": False,
@@ -360,8 +347,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
             "maxSkew": _spread_skew(spec), "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": selector()},
         }],
-        **_placement(spec),
-    }
+    })
     return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod,
                       pod_annotations={CONFIG_HASH_ANNOTATION: config_hash(spec)})
 
@@ -394,8 +380,7 @@ def database_url(password: str, namespace: str) -> str:
 
 
 def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: str | None,
-                   node_selector: dict[str, str], tolerations: tuple[dict[str, Any], ...] = (),
-                   affinity: dict[str, Any] | None = None) -> dict[str, Any]:
+                   placement: PodPlacement) -> dict[str, Any]:
     claim: dict[str, Any] = {
         "metadata": {"name": "data", "labels": db_labels()},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
@@ -423,19 +408,13 @@ def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: s
         "securityContext": {**_hardening(), "readOnlyRootFilesystem": True, "runAsNonRoot": True,
                             "runAsUser": 70, "runAsGroup": 70},
     }
-    pod = {
+    pod = placement.apply({
         "containers": [container],
         "volumes": [{"name": "run", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 70},
-    }
-    if node_selector:
-        pod["nodeSelector"] = dict(node_selector)
-    if tolerations:
-        pod["tolerations"] = [dict(t) for t in tolerations]
-    if affinity:
-        pod["affinity"] = copy.deepcopy(affinity)
+    })
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -487,14 +466,13 @@ def migration_job(spec: GatewaySpec) -> dict[str, Any]:
             "activeDeadlineSeconds": 1800,
             "template": {
                 "metadata": {"labels": labels("gateway-migration")},
-                "spec": {
+                "spec": spec.placement.apply({
                     "containers": [container],
                     "restartPolicy": "Never",
                     "enableServiceLinks": False,
                     "automountServiceAccountToken": False,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    **_placement(spec),
-                },
+                }),
             },
         },
     })

@@ -164,10 +164,7 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
-    if spec.placement.node_selector:
-        pod["nodeSelector"] = dict(spec.placement.node_selector)
-    if spec.placement.tolerations:
-        pod["tolerations"] = [dict(t) for t in spec.placement.tolerations]
+    spec.placement.pod_placement.apply(pod)
     if spec.placement.rdma and multi_node(role):
         # Host networking reaches the RDMA NICs (HCCPNV6); without ClusterFirstWithHostNet the pod would
         # use the node's resolv.conf and LWS_LEADER_ADDRESS would not resolve (P9). hostPID, which the

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.placement import PodPlacement
+
 Engine = Literal["vllm", "sglang", "ollama"]
 Role = Literal["server", "leader", "worker"]
 """`server`: the one pod of a single-node replica (Deployment). `leader` / `worker`: the pods of a
@@ -69,6 +71,11 @@ class Placement:
             raise ValueError("super nodes are virtual machines without host networking: rdma needs GPU nodes")
         if self.root_disk_gb is not None and self.root_disk_gb < 20:
             raise ValueError(f"root_disk_gb {self.root_disk_gb} is below the 20 GiB super-node default")
+
+    @property
+    def pod_placement(self) -> PodPlacement:
+        """The pool's selector and tolerations, as every pod spec writes them."""
+        return PodPlacement(node_selector=self.node_selector, tolerations=tuple(self.tolerations))
 
 
 @dataclass(frozen=True)
