@@ -10,6 +10,7 @@ install it and the plan says so instead of claiming isolation.
 from __future__ import annotations
 
 from config import StackConfig
+from derive.serving import host_network
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:
@@ -27,8 +28,7 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         lines.append(f"- the gateway admits in-cluster callers from {('the namespaces ' + clients) if clients else 'no other namespace'} "
                      "(`gateway.clientNamespaces`), besides the UI and the API's exposure path")
     for m in cfg.models:
-        pool = next((p for p in cfg.node_pools if p.name == m.pool), None)
-        if m.multi_node and pool is not None and pool.gpu and pool.gpu.rdma:
+        if host_network(cfg, m):
             lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
                          "its nodes' security group admits its engine port from the cluster's pods only")
     return lines + [""]

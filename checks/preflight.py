@@ -178,7 +178,7 @@ def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
 
 
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
-    from derive.serving import load_seconds, model_size_gb, model_spec
+    from derive.serving import host_network, load_seconds, model_size_gb, model_spec
 
     m = cfg.models[i]
     pool = cfg.pool(m.pool)
@@ -189,7 +189,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         if m.gpus_per_node != pool.gpu.count:
             out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "
                      f"({pool.gpu.count}); {m.gpus_per_node} leaves GPUs idle that no other pod can share well")
-        if not pool.gpu.rdma:
+        if not host_network(cfg, m):
             out.warn(f"{key}.nodes", "tensor parallelism across nodes without RDMA runs over TCP and is slow; "
                      "prefer RDMA machines (HCC types) or a single node")
     if m.startup_timeout_seconds is not None:

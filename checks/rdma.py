@@ -18,15 +18,14 @@ for. The warning goes away only when the model runs on one node.
 from __future__ import annotations
 
 from config import StackConfig
+from derive.serving import host_network
 
 RDMA_AGENT_DOC = "https://cloud.tencent.com/document/product/457/116719"
 
 
 def check(cfg: StackConfig, out) -> None:
-    pools = {p.name: p for p in cfg.node_pools}
     for i, m in enumerate(cfg.models):
-        pool = pools.get(m.pool)
-        if m.nodes < 2 or pool is None or pool.gpu is None or not pool.gpu.rdma:
+        if not host_network(cfg, m):
             continue
         out.warn(f"models[{i}].nodes", f"{m.name} spans {m.nodes} RDMA nodes, but host networking alone gives its pods "
                  "no RDMA device: NCCL then falls back to TCP without an error. Install TKE's rdma-agent "

@@ -99,7 +99,7 @@ def r1(engine: str = "sglang", **overrides: Any) -> EngineSpec:
         shm_size="64Gi",
         startup_seconds=3600,
         grace_seconds=120,
-        placement=Placement(node_selector={"tke-llm/pool": "hccpnv6"}, tolerations=[GPU_TOLERATION], rdma=True),
+        placement=Placement(node_selector={"tke-llm/pool": "hccpnv6"}, tolerations=[GPU_TOLERATION], host_network=True),
     )
     kw.update(overrides)
     return make_spec(**kw)
@@ -174,8 +174,8 @@ def test_placement_and_volume_rules() -> None:
         ModelVolume(pvc_name="models", host_path="/data/models")
     with pytest.raises(ValueError, match="exactly one"):
         ModelVolume(pvc_name=None, host_path=None)
-    with pytest.raises(ValueError, match="rdma"):
-        Placement(node_selector={}, tolerations=[], super_node_gpu_type="A10*PNV4", rdma=True)
+    with pytest.raises(ValueError, match="host networking"):
+        Placement(node_selector={}, tolerations=[], super_node_gpu_type="A10*PNV4", host_network=True)
     with pytest.raises(ValueError, match="super nodes have no persistent local disk"):
         make_spec(volume=LOCAL, placement=Placement({}, [], super_node_gpu_type="T4"))
 
@@ -641,9 +641,9 @@ def test_rdma_uses_host_network_with_cluster_dns_on_leader_and_worker(engine: st
     no_rdma = r1(engine, placement=Placement({"p": "gpu"}, [GPU_TOLERATION]))
     for tpl in pod_templates(leaderworkerset(no_rdma)):
         assert "hostNetwork" not in tpl["spec"] and "dnsPolicy" not in tpl["spec"]
-    # One node needs no RDMA: the flag does not put a single-node server on the host network.
-    single = make_spec(engine=engine, gpus_per_node=8, placement=Placement({}, [], rdma=True))
-    assert "hostNetwork" not in pod_templates(deployment(single))[0]["spec"]
+    # One node needs no RDMA: a single-node server is never put on the host network.
+    with pytest.raises(ValueError, match="multi-node"):
+        make_spec(engine=engine, gpus_per_node=8, placement=Placement({}, [], host_network=True))
 
 
 def test_service_selects_deployment_pods_or_every_group_leader() -> None:

@@ -118,7 +118,7 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
     volume_mount = _model_volume(spec)[1]
-    rdma = spec.placement.rdma and multi_node(role)
+    host_network = spec.placement.host_network
     gpus = str(spec.gpus_per_node)
     c: dict[str, Any] = {
         "name": spec.engine,
@@ -144,7 +144,7 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}}
     c["securityContext"] = {
         "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if rdma else {})},
+        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if host_network else {})},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     return c
@@ -165,7 +165,7 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
     spec.placement.pod_placement.apply(pod)
-    if spec.placement.rdma and multi_node(role):
+    if spec.placement.host_network:
         # Host networking reaches the RDMA NICs (HCCPNV6); without ClusterFirstWithHostNet the pod would
         # use the node's resolv.conf and LWS_LEADER_ADDRESS would not resolve (P9). hostPID, which the
         # reference also sets, is not needed for NCCL and would expose the node's processes.
