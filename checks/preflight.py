@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from derive.capacity import GIB, fit, heads_divisible
+from render.engines.parallel import parallelism
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from config import PROJECT, StackConfig
 from config.node_pools import effective_system_disk
@@ -209,7 +210,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         return
     if gpu is None:
         return
-    tp, pp = (m.gpus_per_node * m.nodes, 1) if m.engine == "sglang" else (m.gpus_per_node, m.nodes)
+    tp, pp = parallelism(m.engine, m.gpus_per_node, m.nodes)
     for problem in heads_divisible(spec, tp):
         out.error(f"{key}.gpusPerNode", f"{problem} (P10); pick a tensor parallel size that divides it")
     if (spec.dtype == "float8" or (m.settings.quantization or "").lower() == "fp8") and not gpu.fp8:

@@ -749,3 +749,18 @@ def test_crd_schema_check_can_fail(lws_schema: dict[str, Any]) -> None:
     size["spec"]["leaderWorkerTemplate"]["size"] = "2"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(size, lws_schema)
+
+
+@pytest.mark.parametrize(("engine", "gpus", "nodes", "tp", "pp"), [
+    ("vllm", 8, 1, 8, 1), ("vllm", 8, 2, 8, 2), ("sglang", 8, 1, 8, 1), ("sglang", 8, 2, 16, 1),
+])
+def test_one_parallelism_mapping_drives_the_engine_flags(engine: str, gpus: int, nodes: int, tp: int, pp: int) -> None:
+    """The TP/PP sizes the preflight sizes memory with are the ones the command line carries."""
+    spec = make_spec(engine=engine, gpus_per_node=gpus) if nodes == 1 else r1(engine)
+    assert spec.parallelism == (tp, pp)
+    args = (vllm.vllm_args(spec, "server" if nodes == 1 else "leader") if engine == "vllm"
+            else sglang.sglang_args(spec, "server" if nodes == 1 else "leader"))
+    flag = "--tensor-parallel-size" if engine == "vllm" else "--tp-size"
+    assert args[args.index(flag) + 1] == str(tp)
+    if engine == "vllm" and nodes > 1:
+        assert args[args.index("--pipeline-parallel-size") + 1] == str(pp)

@@ -69,7 +69,7 @@ def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
         "python3", "-m", "sglang.launch_server",
         "--model-path", model_path(spec),
         "--served-model-name", spec.served_name,
-        "--tp-size", str(spec.nodes * spec.gpus_per_node),
+        "--tp-size", str(spec.parallelism.tensor),
         "--mem-fraction-static", str(spec.gpu_memory_fraction),
     ]  # fmt: skip
     if spec.max_num_seqs is not None:

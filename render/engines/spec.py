@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.engines.parallel import Parallelism, parallelism
 from render.placement import PodPlacement
 
 Engine = Literal["vllm", "sglang", "ollama"]
@@ -179,6 +180,11 @@ class EngineSpec:
         reserved = sorted(set(self.labels) & set(RESERVED_LABELS))
         if reserved:
             raise ValueError(f"labels must not set {', '.join(reserved)}: the renderer owns the selector labels")
+
+    @property
+    def parallelism(self) -> Parallelism:
+        """Tensor x pipeline parallel sizes of one group (render/engines/parallel.py)."""
+        return parallelism(self.engine, self.gpus_per_node, self.nodes)
 
 
 @dataclass(frozen=True)
