@@ -764,3 +764,16 @@ def test_one_parallelism_mapping_drives_the_engine_flags(engine: str, gpus: int,
     assert args[args.index(flag) + 1] == str(tp)
     if engine == "vllm" and nodes > 1:
         assert args[args.index("--pipeline-parallel-size") + 1] == str(pp)
+
+
+def test_an_awaited_workload_carries_what_the_await_needs() -> None:
+    """The caller passes how long Pulumi waits: a Deployment's progress deadline never ends first, a
+    LeaderWorkerSet with groups gets the waitFor annotation; nothing changes without an await."""
+    spec = make_spec()
+    own = spec.startup_seconds + 600
+    assert deployment(spec, await_seconds=own - 1)["spec"]["progressDeadlineSeconds"] == own
+    assert deployment(spec, await_seconds=own + 900)["spec"]["progressDeadlineSeconds"] == own + 900
+    assert "annotations" not in leaderworkerset(r1())["metadata"]
+    (lws, _) = manifests(r1(), await_seconds=7200)
+    assert lws["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Available"}
+    assert "annotations" not in leaderworkerset(r1(replicas=0), await_seconds=7200)["metadata"]
