@@ -14,7 +14,7 @@ inject it), identically on both templates.
 API key. SGLang reads it only from `--api-key` (no environment fallback), and logs every resolved
 server argument at start-up, the key included (v0.5.23 sglang/srt/entrypoints/engine.py:
 `logger.info(f"server_args={...resolved_dict()}")`, redacting only watermark secrets; `ServerArgs.__repr__`
-hides only those too). So the server starts through a small launcher (`LAUNCHER`, run with `python3
+hides only those too). So the server starts through a small launcher (`launcher()`, run with `python3
 -c`): it takes the key from `SGLANG_API_KEY` (a Secret reference), removes the variable from the
 environment the engine's worker processes inherit, installs a log-record factory that replaces the key
 with `<redacted>` in every message of the process, appends `--api-key <key>` to `sys.argv` inside the
@@ -31,28 +31,10 @@ from __future__ import annotations
 from typing import Any
 
 from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.files import source
 
 DIST_INIT_PORT = 5000
-LAUNCHER = """\
-import logging, os, runpy, sys
-key = os.environ.pop("SGLANG_API_KEY", "")
-if not key:
-    sys.exit("SGLANG_API_KEY is empty: the API key Secret is missing its api-key value")
-make_record = logging.getLogRecordFactory()
-def redacting_record(*args, **kwargs):
-    record = make_record(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except Exception:
-        return record
-    if key in message:
-        record.msg, record.args = message.replace(key, "<redacted>"), None
-    return record
-logging.setLogRecordFactory(redacting_record)
-sys.argv = ["sglang.launch_server", *sys.argv[1:], "--api-key", key]
-runpy.run_module("sglang.launch_server", run_name="__main__", alter_sys=True)
-"""
-"""The leader's entry point: the API key reaches SGLang inside the interpreter only, never a log line."""
+LAUNCHER_FILE = "sglang_launch.py"
 
 HEALTH_CHECK_TIMEOUT = 20
 """SGLang's /health generates one token and answers 503 only after this many seconds without any
@@ -62,6 +44,12 @@ probe timeouts in pod.py are derived from the value the server really uses."""
 WATCHDOG_SECONDS = 3600
 """A forward batch of a 600 GB model across nodes can legitimately take minutes; the 300 s default
 crashes the server (the reference guide's value)."""
+
+
+def launcher() -> str:
+    """The leader's entry point (render/files/): the API key reaches SGLang inside the interpreter
+    only, never a log line."""
+    return source(LAUNCHER_FILE)
 
 
 def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
@@ -128,5 +116,5 @@ def process(spec: EngineSpec, role: Role) -> Process:
         raise ValueError(f"role {role!r} does not fit nodes={spec.nodes}")
     args = sglang_args(spec, role)
     # Only the leader / single server gets the key (through the launcher); workers run no HTTP server.
-    command = ("python3", "-c", LAUNCHER) if role != "worker" else tuple(args[:3])
+    command = ("python3", "-c", launcher()) if role != "worker" else tuple(args[:3])
     return Process(command=command, args=tuple(args[3:]), env=tuple(env(spec, role)))
