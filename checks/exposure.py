@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from config import StackConfig
 from config.access import LoadBalancerExposure
-from derive.serving import on_host_network
+from derive.serving import host_network
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:
@@ -29,7 +29,7 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         lines.append(f"- the gateway admits in-cluster callers from {('the namespaces ' + clients) if clients else 'no other namespace'} "
                      "(`gateway.clientNamespaces`), besides the UI and the API's exposure path")
     for m in cfg.models:
-        if on_host_network(cfg, m):
+        if host_network(cfg, m):
             lines.append(f"- `{m.name}` runs on the host network (RDMA): no NetworkPolicy applies to its ports; "
                          "its nodes' security group admits its engine port from the cluster's pods only")
     return lines + [""]

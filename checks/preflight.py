@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from derive.capacity import GIB, fit, heads_divisible
+from render.engines.parallel import parallelism
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
 from config import PROJECT, StackConfig
 from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
@@ -23,7 +24,7 @@ from checks.exposure import check as exposure_check
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
 from derive.naming import derive
-from derive.serving import load_seconds, model_size_gb, model_spec, serving_plan
+from derive.serving import host_network, load_seconds, model_size_gb, model_spec, serving_plan
 
 IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""
@@ -181,7 +182,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         if m.gpus_per_node != pool.gpu.count:
             out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "
                      f"({pool.gpu.count}); {m.gpus_per_node} leaves GPUs idle that no other pod can share well")
-        if not pool.gpu.rdma:
+        if not host_network(cfg, m):
             out.warn(f"{key}.nodes", "tensor parallelism across nodes without RDMA runs over TCP and is slow; "
                      "prefer RDMA machines (HCC types) or a single node")
     if m.startup_timeout_seconds is not None:
@@ -201,7 +202,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         return
     if gpu is None:
         return
-    tp, pp = (m.gpus_per_node * m.nodes, 1) if m.engine == "sglang" else (m.gpus_per_node, m.nodes)
+    tp, pp = parallelism(m.engine, m.gpus_per_node, m.nodes)
     for problem in heads_divisible(spec, tp):
         out.error(f"{key}.gpusPerNode", f"{problem} (P10); pick a tensor parallel size that divides it")
     if (spec.dtype == "float8" or (m.settings.quantization or "").lower() == "fp8") and not gpu.fp8:

@@ -9,14 +9,14 @@ and what to look for. Sources (TKE docs): docs/engines.md, "RDMA for multi-node 
 from __future__ import annotations
 
 from config import StackConfig
-from derive.serving import on_host_network
+from derive.serving import host_network
 
 RDMA_AGENT_DOC = "https://cloud.tencent.com/document/product/457/116719"
 
 
 def check(cfg: StackConfig, out) -> None:
     for i, m in enumerate(cfg.models):
-        if not on_host_network(cfg, m):
+        if not host_network(cfg, m):
             continue
         out.warn(f"models[{i}].nodes", f"{m.name} spans {m.nodes} RDMA nodes, but host networking alone gives its pods "
                  "no RDMA device: NCCL then falls back to TCP without an error. Install TKE's rdma-agent "

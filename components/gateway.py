@@ -94,8 +94,7 @@ class Gateway(Component):
         )
         sts = apply(
             f"{name}-db",
-            litellm.db_statefulset(ns, image, storage_gi, storage_class, spec.node_selector, spec.tolerations,
-                                  spec.affinity),
+            litellm.db_statefulset(ns, image, storage_gi, storage_class, spec.placement),
             self.child(depends_on=[secret]),
         )
         apply(f"{name}-db-service", litellm.db_service(ns), self.child(depends_on=[sts]))

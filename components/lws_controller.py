@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 from render.meta import image as mirrored
 from render.namespace import namespace
 from derive.charts import hook_free
-from derive.placement import CpuPlacement
+from render.placement import PodPlacement
 from catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
 
 from components.base import Component
@@ -21,7 +21,7 @@ NAMESPACE = "lws-system"
 class LwsController(Component):
     chart: k8s.helm.v4.Chart
 
-    def __init__(self, name: str, *, image_registry: str | None, placement: CpuPlacement,
+    def __init__(self, name: str, *, image_registry: str | None, placement: PodPlacement,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("tke-llm:cluster:LwsController", name, opts)
         ns = apply(f"{name}-ns", namespace(NAMESPACE), self.child())

@@ -11,7 +11,7 @@ import pulumi
 
 from render.model_cache import download_job, node_downloader_daemonset
 from render.credentials import opaque_secret
-from derive.placement import CpuPlacement
+from render.placement import PodPlacement
 from derive.serving import ServingPlan
 
 from components.base import Component
@@ -34,7 +34,7 @@ class ModelCache(Component):
         name: str,
         *,
         plan: ServingPlan,
-        placement: CpuPlacement,
+        placement: PodPlacement,
         hub_token: pulumi.Input[str] | None = None,
         image_registry: str | None = None,
         pip_index_url: str | None = None,
@@ -62,8 +62,7 @@ class ModelCache(Component):
         if spec.volume.pvc_name is not None:
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
-                node_selector=placement.node_selector, tolerations=placement.tolerations,
-                affinity=placement.affinity, budget_seconds=plan.download_seconds, image=tool_image,
+                placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
             )
             timeout = f"{download_await_seconds(plan)}s"
@@ -76,7 +75,7 @@ class ModelCache(Component):
         else:
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
-                node_selector=spec.placement.node_selector, tolerations=spec.placement.tolerations, image=tool_image,
+                placement=spec.placement.pod_placement, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its

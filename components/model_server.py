@@ -61,21 +61,15 @@ class ModelServer(Component):
         # disks the node's own download too (see server_await_seconds).
         budget = server_await_seconds(plan)
         wait = pulumi.CustomTimeouts(create=f"{budget}s", update=f"{budget}s")
+        # The renderer keeps a Deployment's progress deadline at the budget and has Pulumi await a
+        # LeaderWorkerSet's groups.
         if rollout is None:
-            workload, service = manifests(spec)
+            workload, service = manifests(spec, await_seconds=budget)
         else:
             most = rollout.min_replicas if rollout.max_replicas is None else rollout.max_replicas
             workload, service = manifests(spec, surge_capacity=rollout.surge, max_replicas=most,
-                                          skip_await=rollout.scale_to_zero)
+                                          skip_await=rollout.scale_to_zero, await_seconds=budget)
         kind = workload["kind"]
-        if kind == "Deployment" and workload["spec"].get("progressDeadlineSeconds", 0) < budget:
-            # Past its progress deadline the Deployment reports the rollout failed while the pod still
-            # waits for its node's weights; keep the deadline at the await budget.
-            workload["spec"]["progressDeadlineSeconds"] = budget
-        if kind == "LeaderWorkerSet" and spec.replicas > 0:
-            # Custom resources are not awaited by default; wait until every group is up, as for a
-            # Deployment, so `pulumi up` ends when the model serves (pulumi-kubernetes >= 4.18).
-            workload["metadata"].setdefault("annotations", {})["pulumi.com/waitFor"] = "condition=Available"
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,
             self.child(depends_on=[secret, *after], custom_timeouts=wait,

@@ -47,7 +47,7 @@ class ModelStorage(Component):
         self._name = name
         self.host_path = cfg.host_path if isinstance(cfg, LocalStorage) else None
         self.pvc_name = None if isinstance(cfg, LocalStorage) else pvc_name
-        self.storage_class = getattr(cfg, "storage_class_name", None)
+        self.storage_class = None if isinstance(cfg, LocalStorage) else cfg.storage_class_name
         sc_deps: list[pulumi.Resource] = []
         if isinstance(cfg, CfsStorage):
             # `cfs`: Tencent documents only `cbs` as an InstallAddon example; a public Terraform

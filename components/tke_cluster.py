@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import tencentcloud_iac_pulumi as tc
 
 from config.cluster import TkeCluster as TkeClusterConfig
+from config.node_pools import NormalPool
 
 from components.base import Component
 from components.k8s_provider import provider_settings
@@ -50,7 +51,7 @@ class TkeCluster(Component):
             cluster_deploy_type="MANAGED_CLUSTER",
             # The provider's default cluster OS is tlinux2.4x86_64, the pools' is tlinux3.1x86_64: the
             # cluster takes its system pool's image so both agree (kubernetes_cluster `cluster_os`).
-            cluster_os=next((p.os_image for p in pools if getattr(p, "os_image", None)), None),
+            cluster_os=next((p.os_image for p in pools if isinstance(p, NormalPool) and p.os_image), None),
             container_runtime="containerd",
             network_type="GR",
             vpc_id=vpc_id,

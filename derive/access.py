@@ -48,7 +48,6 @@ def webui_volume(cfg: StackConfig) -> tuple[str | None, str]:
 
 def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str]) -> litellm.GatewaySpec:
     g = cfg.gateway
-    where = cpu_placement(cfg)
     return litellm.GatewaySpec(
         namespace=cfg.namespace,
         image=mirrored(LITELLM_IMAGE, cfg.image_registry),
@@ -63,9 +62,7 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         virtual_keys=g.virtual_keys.enabled,
         cpu=g.cpu,
         memory=g.memory,
-        node_selector=where.node_selector,
-        tolerations=where.tolerations,
-        affinity=where.affinity,
+        placement=cpu_placement(cfg),
     )
 
 

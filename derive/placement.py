@@ -8,36 +8,15 @@ run its gateway and downloads). See docs/placement.md.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
 from typing import Any
+
+from render.placement import PodPlacement
 
 from config import StackConfig
 from derive.serving import tolerations as pool_tolerations
 
 OFF_GPU_WEIGHT = 100
 """Weight of each preferred term (1-100, the API's range); every GPU pool counts the same."""
-
-
-@dataclass(frozen=True)
-class CpuPlacement:
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
-    affinity: dict[str, Any] = field(default_factory=dict)
-    """Empty, or `{"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [...]}}`."""
-
-    def chart_values(self) -> dict[str, Any]:
-        """The `nodeSelector` / `tolerations` / `affinity` values of a chart's pod: top-level in
-        kubernetes-sigs/lws charts/lws/values.yaml, kedacore/charts keda/values.yaml and
-        prometheus-community/helm-charts charts/prometheus-adapter/values.yaml; per component in
-        kube-prometheus-stack (derive/operations.py). A fresh copy per call: the plan's YAML then
-        repeats the values instead of writing anchors for a shared object."""
-        out: dict[str, Any] = {"nodeSelector": dict(self.node_selector)}
-        if self.tolerations:
-            out["tolerations"] = [dict(t) for t in self.tolerations]
-        if self.affinity:
-            out["affinity"] = copy.deepcopy(self.affinity)
-        return out
 
 
 def off_pool_terms(selector: dict[str, str]) -> list[dict[str, Any]]:
@@ -68,9 +47,9 @@ def off_gpu_affinity(cfg: StackConfig) -> dict[str, Any]:
     return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": terms}}
 
 
-def cpu_placement(cfg: StackConfig) -> CpuPlacement:
+def cpu_placement(cfg: StackConfig) -> PodPlacement:
     """The system pool's labels and taints when the stack has one; otherwise the off-GPU affinity."""
     system = cfg.system_pool
     if system is not None:
-        return CpuPlacement(node_selector=dict(system.node_labels), tolerations=tuple(pool_tolerations(system)))
-    return CpuPlacement(affinity=off_gpu_affinity(cfg))
+        return PodPlacement(node_selector=dict(system.node_labels), tolerations=tuple(pool_tolerations(system)))
+    return PodPlacement(affinity=off_gpu_affinity(cfg))

@@ -71,21 +71,24 @@ def tolerations(pool) -> list[dict[str, str]]:
     return out
 
 
+def host_network(cfg: StackConfig, m: ModelConfig) -> bool:
+    """Whether the model's pods run on the host network: a multi-node model on an RDMA pool, where NCCL
+    reaches the RDMA NICs only from the node's own network. False when the pool is missing (the config
+    checks report it)."""
+    if not m.multi_node or not cfg.has_pool(m.pool):
+        return False
+    gpu = cfg.pool(m.pool).gpu
+    return gpu is not None and gpu.rdma
+
+
 def placement(cfg: StackConfig, m: ModelConfig) -> Placement:
     pool = cfg.pool(m.pool)
     if pool.kind == "super":
         gpu_type = next((k for k, v in SUPER_NODE_GPU_TYPES.items() if v == pool.gpu.type), pool.gpu.type)
         return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool),
                          super_node_gpu_type=gpu_type, root_disk_gb=pool.root_disk_gb)
-    return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool), rdma=pool.gpu.rdma)
-
-
-def on_host_network(cfg: StackConfig, m: ModelConfig) -> bool:
-    """A multi-node model on an RDMA pool runs on the host network (False for a pool checks report missing)."""
-    if not m.multi_node or not cfg.has_pool(m.pool):
-        return False
-    gpu = cfg.pool(m.pool).gpu
-    return gpu is not None and gpu.rdma
+    return Placement(node_selector=pool.node_labels, tolerations=tolerations(pool),
+                     host_network=host_network(cfg, m))
 
 
 def volume(cfg: StackConfig, names: Names) -> ModelVolume:

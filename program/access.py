@@ -71,7 +71,6 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
     outputs["apiBaseUrl"] = api_url
 
     if cfg.webui.enabled:
-        where = cpu_placement(cfg)
         ollama_only = not cfg.gateway.enabled and plans[0].spec.engine == "ollama"
         spec_ui = webui.WebuiSpec(
             namespace=ns,
@@ -84,9 +83,7 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             public_url=expose.static_url(ui_exp),
             cpu=cfg.webui.cpu,
             memory=cfg.webui.memory,
-            node_selector=where.node_selector,
-            tolerations=where.tolerations,
-            affinity=where.affinity,
+            placement=cpu_placement(cfg),
         )
         storage_class, access_mode = webui_volume(cfg)
         ui_sources = expose.sources(ui_exp)

@@ -24,7 +24,7 @@ from components.tke_cluster import TkeCluster
 from derive.access import engine_ingress
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
-from derive.serving import on_host_network, serving_plan
+from derive.serving import host_network, serving_plan
 from program.access import build_access
 from program.uniqueness import unique_objects
 from render.engines import port as engine_port
@@ -67,7 +67,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if isinstance(cfg.cluster, TkeClusterConfig):
 
 
-        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if on_host_network(cfg, m)}
+        host_net = {m.pool: engine_port(m.engine) for m in cfg.models if host_network(cfg, m)}
         net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
                       service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
         tke = TkeCluster(
@@ -98,8 +98,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
     # Host networking (RDMA multi-node groups) and hostPath volumes (local model storage) are only
     # admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    host_network = any(on_host_network(cfg, m) for m in cfg.models)
-    privileged = host_network or (cfg.storage.kind == "local" and bool(cfg.models))
+    privileged = any(host_network(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
@@ -129,7 +128,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
         if tke is None or not gpu:
             return None
 
-        host_net = {m.pool for m in cfg.models if on_host_network(cfg, m)}
+        host_net = {m.pool for m in cfg.models if host_network(cfg, m)}
         return NodePools(
             "gpu-pools", pools=gpu, cluster_id=tke.cluster_id, vpc_id=net.vpc_id, subnet_ids=net.subnet_ids,
             security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,

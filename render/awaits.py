@@ -12,6 +12,9 @@ from typing import Any
 
 REPLACE_UNREADY = "pulumi.com/replaceUnready"
 SKIP_AWAIT = "pulumi.com/skipAwait"
+WAIT_FOR = "pulumi.com/waitFor"
+"""Custom resources are not awaited by default; `condition=Available` waits until the condition is
+true, as for a Deployment (pulumi-kubernetes >= 4.18)."""
 
 
 def replaced_when_unready(job: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ and app keys, answers 401 otherwise and carries the per-model rate limits. Check
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -18,10 +17,12 @@ from typing import Any
 import yaml
 
 from render.awaits import replaced_when_unready
+from render.files import source
 from catalog.litellm_routes import APP_ROUTES
 
 from render.meta import deployment as deployment_manifest
 from render.meta import http_service, labels, metadata
+from render.placement import PodPlacement
 
 NAME = "llm-gateway"
 """Deployment, Service and ConfigMap name. Not `litellm`: a Service of that name would inject
@@ -46,57 +47,8 @@ DB_PORT = 5432
 DB_USER = "litellm"
 CONFIG_HASH_ANNOTATION = "tke-llm.io/config-sha256"
 
-AUTH_SOURCE = '''"""tke-llm gateway authentication (LiteLLM `custom_auth`), database-less mode.
-
-Admits the master key (admin) and the app key (constant-time compares) and answers 401 for a missing
-or wrong key, which LiteLLM without a database cannot do (it answers 400 "No connected db."). The app
-key may call only the model API routes in app_routes.json; anything else (admin routes, key and model
-management) answers 403. The per-model limits in model_limits.json ride on the caller's identity, where
-LiteLLM's rate limiter enforces them (429). Rendered by render/litellm.py; do not edit in the cluster.
-"""
-
-import hmac
-import json
-import os
-
-from litellm.proxy._types import LitellmUserRoles, ProxyErrorTypes, ProxyException, UserAPIKeyAuth
-
-_DIR = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(_DIR, "model_limits.json")) as _f:
-    _LIMITS = json.load(_f)
-with open(os.path.join(_DIR, "app_routes.json")) as _f:
-    _APP_ROUTES = frozenset(json.load(_f))
-
-
-def _is(key, env):
-    expected = os.environ.get(env, "")
-    return bool(expected) and hmac.compare_digest(key.encode(), expected.encode())
-
-
-async def user_api_key_auth(request, api_key):
-    key = api_key or ""
-    if key.startswith("Bearer "):
-        key = key[len("Bearer "):]
-    metadata = {"model_rpm_limit": _LIMITS.get("rpm", {}), "model_tpm_limit": _LIMITS.get("tpm", {})}
-    if key and _is(key, "LITELLM_MASTER_KEY"):
-        return UserAPIKeyAuth(api_key=key, user_role=LitellmUserRoles.PROXY_ADMIN, metadata=metadata)
-    if key and _is(key, "LITELLM_APP_KEY"):
-        if request.url.path.rstrip("/") not in _APP_ROUTES:
-            raise ProxyException(
-                message="Forbidden: the app key may call only the model API (/v1/chat/completions, "
-                        "/v1/completions, /v1/embeddings, /v1/models, /v1/responses)",
-                type=ProxyErrorTypes.auth_error,
-                param="Authorization",
-                code=403,
-            )
-        return UserAPIKeyAuth(api_key=key, user_role=LitellmUserRoles.INTERNAL_USER, metadata=metadata)
-    raise ProxyException(
-        message="Authentication Error: missing or invalid API key",
-        type=ProxyErrorTypes.auth_error,
-        param="Authorization",
-        code=401,
-    )
-'''
+AUTH_FILE = "litellm_auth.py"
+"""The `custom_auth` module (render/files/), shipped as `<AUTH_MODULE>.py` beside the config."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +93,7 @@ class GatewaySpec:
     virtual_keys: bool = False
     cpu: str = "500m"
     memory: str = "1Gi"
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
-    affinity: dict[str, Any] = field(default_factory=dict)
+    placement: PodPlacement = field(default_factory=PodPlacement)
     """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
 
     def __post_init__(self) -> None:
@@ -225,7 +175,7 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
     """The ConfigMap's data: config.yaml, plus the auth module and its limits without a database."""
     files = {CONFIG_FILE: yaml.safe_dump(proxy_config(spec), sort_keys=False)}
     if not spec.virtual_keys:
-        files[f"{AUTH_MODULE}.py"] = AUTH_SOURCE
+        files[f"{AUTH_MODULE}.py"] = source(AUTH_FILE)
         files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
         files[APP_ROUTES_FILE] = json.dumps(list(APP_ROUTES), indent=2) + "\n"
     return files
@@ -288,17 +238,6 @@ def _hardening() -> dict[str, Any]:
     }
 
 
-def _placement(spec: GatewaySpec) -> dict[str, Any]:
-    pod: dict[str, Any] = {}
-    if spec.node_selector:
-        pod["nodeSelector"] = dict(spec.node_selector)
-    if spec.tolerations:
-        pod["tolerations"] = [dict(t) for t in spec.tolerations]
-    if spec.affinity:
-        pod["affinity"] = copy.deepcopy(spec.affinity)
-    return pod
-
-
 def _spread_skew(spec: GatewaySpec) -> int:
     """1 (one replica per node where it can) unless the pods carry the off-GPU preference: then 2.
 
@@ -306,7 +245,7 @@ def _spread_skew(spec: GatewaySpec) -> int:
     the spread score cancels the off-GPU preference (the real scheduler put the pod on the GPU node).
     maxSkew 2 keeps every node's spread score above 0, so the preference wins. The scoring, with its
     Kubernetes v1.30 sources: docs/placement.md, "The gateway's spread"."""
-    return 2 if spec.affinity else 1
+    return 2 if spec.placement.affinity else 1
 
 
 def deployment(spec: GatewaySpec) -> dict[str, Any]:
@@ -334,7 +273,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "10"]}}},
         "securityContext": _hardening(),
     }
-    pod = {
+    pod = spec.placement.apply({
         "containers": [container],
         "volumes": [{"name": "config", "configMap": {"name": config_map_name(spec)}}],
         "enableServiceLinks": False,
@@ -345,8 +284,7 @@ def deployment(spec: GatewaySpec) -> dict[str, Any]:
             "maxSkew": _spread_skew(spec), "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": selector()},
         }],
-        **_placement(spec),
-    }
+    })
     return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod,
                       pod_annotations={CONFIG_HASH_ANNOTATION: config_hash(spec)})
 
@@ -379,8 +317,7 @@ def database_url(password: str, namespace: str) -> str:
 
 
 def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: str | None,
-                   node_selector: dict[str, str], tolerations: tuple[dict[str, Any], ...] = (),
-                   affinity: dict[str, Any] | None = None) -> dict[str, Any]:
+                   placement: PodPlacement) -> dict[str, Any]:
     claim: dict[str, Any] = {
         "metadata": {"name": "data", "labels": db_labels()},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{storage_gi}Gi"}}},
@@ -408,19 +345,13 @@ def db_statefulset(namespace: str, image: str, storage_gi: int, storage_class: s
         "securityContext": {**_hardening(), "readOnlyRootFilesystem": True, "runAsNonRoot": True,
                             "runAsUser": 70, "runAsGroup": 70},
     }
-    pod = {
+    pod = placement.apply({
         "containers": [container],
         "volumes": [{"name": "run", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 70},
-    }
-    if node_selector:
-        pod["nodeSelector"] = dict(node_selector)
-    if tolerations:
-        pod["tolerations"] = [dict(t) for t in tolerations]
-    if affinity:
-        pod["affinity"] = copy.deepcopy(affinity)
+    })
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -472,14 +403,13 @@ def migration_job(spec: GatewaySpec) -> dict[str, Any]:
             "activeDeadlineSeconds": 1800,
             "template": {
                 "metadata": {"labels": labels("gateway-migration")},
-                "spec": {
+                "spec": spec.placement.apply({
                     "containers": [container],
                     "restartPolicy": "Never",
                     "enableServiceLinks": False,
                     "automountServiceAccountToken": False,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    **_placement(spec),
-                },
+                }),
             },
         },
     })

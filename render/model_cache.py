@@ -9,7 +9,6 @@ pip-installed into a pinned Python image, or the Ollama image. Pins, sources and
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import math
 import posixpath
@@ -20,6 +19,7 @@ from typing import Any, Literal
 from render.awaits import replaced_when_unready
 from render.engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
 from render.meta import labels, metadata
+from render.placement import PodPlacement
 
 Source = Literal["huggingface", "modelscope", "ollama"]
 SOURCES: tuple[Source, ...] = ("huggingface", "modelscope", "ollama")
@@ -288,9 +288,7 @@ def _pod_spec(
     model_volume: dict[str, Any],
     *,
     restart_policy: str,
-    node_selector: dict[str, str],
-    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...],
-    affinity: dict[str, Any] | None = None,
+    placement: PodPlacement,
 ) -> dict[str, Any]:
     pod: dict[str, Any] = {
         "containers": [container],
@@ -300,13 +298,7 @@ def _pod_spec(
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
-    if node_selector:
-        pod["nodeSelector"] = dict(node_selector)
-    if tolerations:
-        pod["tolerations"] = [dict(t) for t in tolerations]
-    if affinity:
-        pod["affinity"] = copy.deepcopy(affinity)
-    return pod
+    return placement.apply(pod)
 
 
 def download_job(
@@ -316,10 +308,8 @@ def download_job(
     *,
     volume: ModelVolume,
     model_dir: str,
-    node_selector: dict[str, str],
+    placement: PodPlacement,
     budget_seconds: int,
-    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
-    affinity: dict[str, Any] | None = None,
     image: str | None = None,
     pip_index_url: str | None = None,
     root_disk_gb: int | None = None,
@@ -329,8 +319,8 @@ def download_job(
     keep_revisions: tuple[str, ...] | None = None,
     retries: int = 6,
 ) -> dict[str, Any]:
-    """The one-time download into shared storage, on the CPU system pool (`node_selector`), with no GPU;
-    without a system pool, `affinity` keeps it off the GPU nodes (derive/placement.py).
+    """The one-time download into shared storage, on the CPU system pool (`placement`), with no GPU;
+    without a system pool, the placement's affinity keeps it off the GPU nodes (derive/placement.py).
 
     `budget_seconds` -> activeDeadlineSeconds; backoffLimit `retries` with restartPolicy Never (each retry
     a new pod, failed pods kept for `kubectl logs`); `root_disk_gb` -> the super-node root-cbs-size
@@ -360,8 +350,7 @@ def download_job(
             "template": {
                 "metadata": template_meta,
                 "spec": _pod_spec(
-                    container, model_volume, restart_policy="Never", node_selector=node_selector, tolerations=tolerations,
-                    affinity=affinity,
+                    container, model_volume, restart_policy="Never", placement=placement,
                 ),
             },
         },
@@ -375,8 +364,7 @@ def node_downloader_daemonset(
     *,
     volume: ModelVolume,
     model_dir: str,
-    node_selector: dict[str, str],
-    tolerations: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+    placement: PodPlacement,
     image: str | None = None,
     pip_index_url: str | None = None,
     cpu: str = "1",
@@ -408,9 +396,7 @@ def node_downloader_daemonset(
             "selector": {"matchLabels": selector},
             "template": {
                 "metadata": {"labels": obj_labels},
-                "spec": _pod_spec(
-                    container, model_volume, restart_policy="Always", node_selector=node_selector, tolerations=tolerations
-                ),
+                "spec": _pod_spec(container, model_volume, restart_policy="Always", placement=placement),
             },
         },
     }

@@ -8,12 +8,12 @@ connection settings). Each with its reason and source: docs/gateway.md, "OpenWeb
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from render.meta import ROLLING_NO_DOWNTIME, http_service
 from render.meta import deployment as deployment_manifest, labels, metadata
+from render.placement import PodPlacement
 
 NAME = "open-webui"
 """Service and Deployment name; OpenWebUI's own config variables start with WEBUI_, so a Service
@@ -46,9 +46,7 @@ class WebuiSpec:
     public_url: str | None = None
     cpu: str = "500m"
     memory: str = "1Gi"
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
-    affinity: dict[str, Any] = field(default_factory=dict)
+    placement: PodPlacement = field(default_factory=PodPlacement)
     """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
 
     def __post_init__(self) -> None:
@@ -133,12 +131,7 @@ def deployment(spec: WebuiSpec) -> dict[str, Any]:
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
-    if spec.node_selector:
-        pod["nodeSelector"] = dict(spec.node_selector)
-    if spec.tolerations:
-        pod["tolerations"] = [dict(t) for t in spec.tolerations]
-    if spec.affinity:
-        pod["affinity"] = copy.deepcopy(spec.affinity)
+    spec.placement.apply(pod)
     strategy = {"type": "Recreate"} if spec.replicas == 1 else ROLLING_NO_DOWNTIME
     return deployment_manifest(NAME, spec.namespace, pod_labels(), selector(), spec.replicas, pod, strategy=strategy)
 

@@ -97,7 +97,7 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
     volume_mount = _model_volume(spec)[1]
-    rdma = spec.placement.rdma and multi_node(role)
+    host_network = spec.placement.host_network
     gpus = str(spec.gpus_per_node)
     c: dict[str, Any] = {
         "name": spec.engine,
@@ -123,7 +123,7 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}}
     c["securityContext"] = {
         "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if rdma else {})},
+        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if host_network else {})},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     return c
@@ -143,11 +143,8 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
-    if spec.placement.node_selector:
-        pod["nodeSelector"] = dict(spec.placement.node_selector)
-    if spec.placement.tolerations:
-        pod["tolerations"] = [dict(t) for t in spec.placement.tolerations]
-    if spec.placement.rdma and multi_node(role):
+    spec.placement.pod_placement.apply(pod)
+    if spec.placement.host_network:
         # Host networking reaches the RDMA NICs (HCCPNV6); without ClusterFirstWithHostNet the pod would
         # use the node's resolv.conf and LWS_LEADER_ADDRESS would not resolve (P9). hostPID, which the
         # reference also sets, is not needed for NCCL and would expose the node's processes.

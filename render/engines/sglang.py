@@ -2,7 +2,7 @@
 
 Flags use SGLang's registered names (not the reference guide's prefix abbreviations); `--tp-size` =
 nodes x GPUs per node; multi-node values come from the LWS variables through `$(VAR)`. SGLang reads
-its key only from `--api-key` and logs every server argument, so a small launcher (`LAUNCHER`) passes
+its key only from `--api-key` and logs every server argument, so a small launcher (`launcher()`) passes
 the key inside the process and redacts it from every log record. Sources: docs/engines.md, "SGLang".
 """
 
@@ -11,28 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.files import source
 
 DIST_INIT_PORT = 5000
-LAUNCHER = """\
-import logging, os, runpy, sys
-key = os.environ.pop("SGLANG_API_KEY", "")
-if not key:
-    sys.exit("SGLANG_API_KEY is empty: the API key Secret is missing its api-key value")
-make_record = logging.getLogRecordFactory()
-def redacting_record(*args, **kwargs):
-    record = make_record(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except Exception:
-        return record
-    if key in message:
-        record.msg, record.args = message.replace(key, "<redacted>"), None
-    return record
-logging.setLogRecordFactory(redacting_record)
-sys.argv = ["sglang.launch_server", *sys.argv[1:], "--api-key", key]
-runpy.run_module("sglang.launch_server", run_name="__main__", alter_sys=True)
-"""
-"""The leader's entry point: the API key reaches SGLang inside the interpreter only, never a log line."""
+LAUNCHER_FILE = "sglang_launch.py"
 
 HEALTH_CHECK_TIMEOUT = 20
 """SGLang's /health generates one token and answers 503 only after this many seconds without any
@@ -44,12 +26,18 @@ WATCHDOG_SECONDS = 3600
 crashes the server (the reference guide's value)."""
 
 
+def launcher() -> str:
+    """The leader's entry point (render/files/): the API key reaches SGLang inside the interpreter
+    only, never a log line."""
+    return source(LAUNCHER_FILE)
+
+
 def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
     args = [
         "python3", "-m", "sglang.launch_server",
         "--model-path", model_path(spec),
         "--served-model-name", spec.served_name,
-        "--tp-size", str(spec.nodes * spec.gpus_per_node),
+        "--tp-size", str(spec.parallelism.tensor),
         "--mem-fraction-static", str(spec.gpu_memory_fraction),
     ]  # fmt: skip
     if spec.max_num_seqs is not None:
@@ -108,5 +96,5 @@ def process(spec: EngineSpec, role: Role) -> Process:
         raise ValueError(f"role {role!r} does not fit nodes={spec.nodes}")
     args = sglang_args(spec, role)
     # Only the leader / single server gets the key (through the launcher); workers run no HTTP server.
-    command = ("python3", "-c", LAUNCHER) if role != "worker" else tuple(args[:3])
+    command = ("python3", "-c", launcher()) if role != "worker" else tuple(args[:3])
     return Process(command=command, args=tuple(args[3:]), env=tuple(env(spec, role)))

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.engines.parallel import Parallelism, parallelism
+from render.placement import PodPlacement
+
 Engine = Literal["vllm", "sglang", "ollama"]
 Role = Literal["server", "leader", "worker"]
 """`server`: the one pod of a single-node replica (Deployment). `leader` / `worker`: the pods of a
@@ -61,14 +64,20 @@ class Placement:
     """Set => the pod runs on a TKE super node: the GPU model comes from a pod annotation, not a pool."""
     root_disk_gb: int | None = None
     """Super-node system disk; 100 GiB when unset on a super node (P7). Ignored on normal nodes."""
-    rdma: bool = False
-    """RDMA machines (HCCPNV6): multi-node pods use the host network so NCCL reaches the RDMA NICs."""
+    host_network: bool = False
+    """The pods run on the host network, so NCCL reaches the RDMA NICs (a multi-node group on RDMA
+    machines such as HCCPNV6; derive/serving.py `host_network` decides)."""
 
     def __post_init__(self) -> None:
-        if self.super_node_gpu_type is not None and self.rdma:
-            raise ValueError("super nodes are virtual machines without host networking: rdma needs GPU nodes")
+        if self.super_node_gpu_type is not None and self.host_network:
+            raise ValueError("super nodes are virtual machines without host networking: use GPU nodes")
         if self.root_disk_gb is not None and self.root_disk_gb < 20:
             raise ValueError(f"root_disk_gb {self.root_disk_gb} is below the 20 GiB super-node default")
+
+    @property
+    def pod_placement(self) -> PodPlacement:
+        """The pool's selector and tolerations, as every pod spec writes them."""
+        return PodPlacement(node_selector=self.node_selector, tolerations=tuple(self.tolerations))
 
 
 @dataclass(frozen=True)
@@ -164,11 +173,18 @@ class EngineSpec:
                 f"grace_seconds {self.grace_seconds} must exceed the {PRESTOP_SLEEP_SECONDS} s preStop drain, "
                 "or the engine is killed before it can finish in-flight requests"
             )
+        if self.placement.host_network and self.nodes < 2:
+            raise ValueError("host networking is for multi-node groups (RDMA between nodes); one node needs none")
         if self.placement.super_node_gpu_type is not None and self.volume.host_path is not None:
             raise ValueError("super nodes have no persistent local disk: use shared storage (pvc_name)")
         reserved = sorted(set(self.labels) & set(RESERVED_LABELS))
         if reserved:
             raise ValueError(f"labels must not set {', '.join(reserved)}: the renderer owns the selector labels")
+
+    @property
+    def parallelism(self) -> Parallelism:
+        """Tensor x pipeline parallel sizes of one group (render/engines/parallel.py)."""
+        return parallelism(self.engine, self.gpus_per_node, self.nodes)
 
 
 @dataclass(frozen=True)

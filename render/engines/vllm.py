@@ -24,11 +24,11 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
         "--served-model-name", spec.served_name,
         "--host", "0.0.0.0",
         "--port", str(port("vllm")),
-        "--tensor-parallel-size", str(spec.gpus_per_node),
+        "--tensor-parallel-size", str(spec.parallelism.tensor),
     ]  # fmt: skip
     if spec.nodes > 1:
         args += [
-            "--pipeline-parallel-size", str(spec.nodes),
+            "--pipeline-parallel-size", str(spec.parallelism.pipeline),
             "--distributed-executor-backend", "mp",
             "--nnodes", "$(LWS_GROUP_SIZE)",
             "--node-rank", "$(LWS_WORKER_INDEX)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from render.awaits import WAIT_FOR
 from render.meta import labels, metadata
 from render.engines import ollama, sglang, vllm
 from render.engines.pod import pod_template
@@ -61,7 +62,10 @@ def strategy(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas:
     return dict(ONE_AT_A_TIME) if most >= 2 else dict(RECREATE)
 
 
-def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
+def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None,
+               await_seconds: int | None = None) -> dict[str, Any]:
+    """`await_seconds`: how long Pulumi waits for the rollout (components/model_server.py), None when
+    nothing awaits it; the progress deadline is never shorter."""
     if spec.nodes != 1:
         raise ValueError(f"{spec.name}: nodes={spec.nodes} needs a LeaderWorkerSet, not a Deployment")
     return {
@@ -72,8 +76,9 @@ def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replica
             "replicas": spec.replicas,
             "revisionHistoryLimit": 3,
             # Past this Kubernetes marks the rollout failed (and Pulumi's await gives up): it has to
-            # cover the image pull plus the model load.
-            "progressDeadlineSeconds": spec.startup_seconds + IMAGE_PULL_ALLOWANCE_SECONDS,
+            # cover the image pull plus the model load, and Pulumi's whole await (which on local disks
+            # includes the node's own download, while the pod waits for the weights).
+            "progressDeadlineSeconds": max(spec.startup_seconds + IMAGE_PULL_ALLOWANCE_SECONDS, await_seconds or 0),
             "selector": {"matchLabels": selector_labels(spec)},
             "strategy": strategy(spec, surge_capacity, max_replicas),
             "template": pod_template(spec, engine_process(spec, "server"), "server"),
@@ -81,7 +86,7 @@ def deployment(spec: EngineSpec, surge_capacity: bool | None = None, max_replica
     }
 
 
-def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
+def leaderworkerset(spec: EngineSpec, await_seconds: int | None = None) -> dict[str, Any]:
     """One group = `nodes` pods (a leader and nodes-1 workers), one GPU machine each; `replicas` groups.
 
     `RecreateGroupOnPodRestart` (a distributed engine cannot lose a rank), `startupPolicy: LeaderCreated`
@@ -89,10 +94,13 @@ def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
     time without surge (a surge group needs another set of whole GPU machines). See docs/engines.md."""
     if spec.nodes < 2:
         raise ValueError(f"{spec.name}: nodes={spec.nodes} runs as a Deployment, not a LeaderWorkerSet")
+    # Awaited (`await_seconds` set): Pulumi waits until every group is up, so `pulumi up` ends when the
+    # model serves; a parked set (no replicas) has no group to wait for.
+    awaited = {WAIT_FOR: "condition=Available"} if await_seconds is not None and spec.replicas > 0 else None
     return {
         "apiVersion": "leaderworkerset.x-k8s.io/v1",
         "kind": "LeaderWorkerSet",
-        "metadata": metadata(spec.name, spec.namespace, _object_labels(spec)),
+        "metadata": metadata(spec.name, spec.namespace, _object_labels(spec), awaited),
         "spec": {
             "replicas": spec.replicas,
             "startupPolicy": "LeaderCreated",
@@ -110,10 +118,11 @@ def leaderworkerset(spec: EngineSpec) -> dict[str, Any]:
     }
 
 
-def workload(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None) -> dict[str, Any]:
+def workload(spec: EngineSpec, surge_capacity: bool | None = None, max_replicas: int | None = None,
+             await_seconds: int | None = None) -> dict[str, Any]:
     if spec.nodes > 1:
-        return leaderworkerset(spec)
-    return deployment(spec, surge_capacity, max_replicas)
+        return leaderworkerset(spec, await_seconds)
+    return deployment(spec, surge_capacity, max_replicas, await_seconds)
 
 
 def service(spec: EngineSpec, name: str | None = None, skip_await: bool = False) -> dict[str, Any]:
@@ -142,6 +151,7 @@ def service(spec: EngineSpec, name: str | None = None, skip_await: bool = False)
 
 
 def manifests(spec: EngineSpec, service_name_override: str | None = None, surge_capacity: bool | None = None,
-              max_replicas: int | None = None, skip_await: bool = False) -> list[dict[str, Any]]:
+              max_replicas: int | None = None, skip_await: bool = False,
+              await_seconds: int | None = None) -> list[dict[str, Any]]:
     """The workload and its Service, in apply order."""
-    return [workload(spec, surge_capacity, max_replicas), service(spec, service_name_override, skip_await)]
+    return [workload(spec, surge_capacity, max_replicas, await_seconds), service(spec, service_name_override, skip_await)]

@@ -119,6 +119,17 @@ def test_no_service_is_named_after_an_engine_or_the_lws(single, multi):
             assert name not in {r.manifest["metadata"]["name"] for r in k8s(plan, "LeaderWorkerSet")}
 
 
+def test_only_a_multi_node_model_on_an_rdma_pool_runs_on_the_host_network():
+    from derive.serving import host_network
+
+    turbo = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
+    no_rdma = {**H20_POOL, "gpu": {**H20_POOL["gpu"], "rdma": False}}
+    one_node = {**R1, "nodes": 1}
+    for pool, model, want in ((H20_POOL, R1, True), (no_rdma, R1, False), (H20_POOL, one_node, False)):
+        cfg = checked(tke_config(nodePools=[SYSTEM_POOL, pool], storage=turbo, models=[model]))
+        assert host_network(cfg, cfg.models[0]) is want
+
+
 def test_multi_node_sglang_on_rdma(multi):
     (lws,) = k8s(multi, "LeaderWorkerSet")
     spec = lws.manifest["spec"]

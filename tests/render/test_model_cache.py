@@ -14,6 +14,7 @@ import kubernetes_validate
 import pytest
 
 from render.engines.spec import ModelVolume
+from render.placement import PodPlacement
 from render.model_cache import (
     HF_REQUIREMENT,
     MODELSCOPE_REQUIREMENT,
@@ -45,7 +46,7 @@ MODEL_DIRS = {"huggingface": "huggingface/Qwen/Qwen3-14B", "modelscope": "models
 
 def job(source: ModelSource = HF, **kw: Any) -> dict[str, Any]:
     args: dict[str, Any] = dict(
-        volume=SHARED, model_dir=MODEL_DIRS[source.kind], node_selector=SYSTEM_POOL, budget_seconds=7200
+        volume=SHARED, model_dir=MODEL_DIRS[source.kind], placement=PodPlacement(SYSTEM_POOL), budget_seconds=7200
     )
     args.update(kw)
     return download_job("qwen3-14b", "llm", source, **args)
@@ -53,7 +54,7 @@ def job(source: ModelSource = HF, **kw: Any) -> dict[str, Any]:
 
 def daemonset(source: ModelSource = HF, **kw: Any) -> dict[str, Any]:
     args: dict[str, Any] = dict(
-        volume=LOCAL, model_dir=MODEL_DIRS[source.kind], node_selector=GPU_POOL, tolerations=[GPU_TOLERATION]
+        volume=LOCAL, model_dir=MODEL_DIRS[source.kind], placement=PodPlacement(GPU_POOL, (GPU_TOLERATION,))
     )
     args.update(kw)
     return node_downloader_daemonset("qwen3-14b", "llm", source, **args)
@@ -133,7 +134,8 @@ def test_job_runs_on_the_system_pool_without_gpu(kind: str) -> None:
 
 
 def test_job_options() -> None:
-    obj = job(tolerations=[{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}],
+    dedicated = {"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}
+    obj = job(placement=PodPlacement(SYSTEM_POOL, (dedicated,)),
               root_disk_gb=100, image="mirror.example/ollama/ollama:0.12.10", cpu="2", memory="8Gi")  # fmt: skip
     assert obj["spec"]["template"]["metadata"]["annotations"] == {"eks.tke.cloud.tencent.com/root-cbs-size": "100"}
     assert pod(obj)["tolerations"][0]["key"] == "dedicated"

@@ -67,7 +67,7 @@ def r1(engine: str = "sglang", **overrides: Any) -> EngineSpec:
         shm_size="64Gi",
         startup_seconds=3600,
         grace_seconds=120,
-        placement=Placement(node_selector={"tke-llm/pool": "hccpnv6"}, tolerations=[GPU_TOLERATION], rdma=True),
+        placement=Placement(node_selector={"tke-llm/pool": "hccpnv6"}, tolerations=[GPU_TOLERATION], host_network=True),
     )
     kw.update(overrides)
     return make_spec(**kw)

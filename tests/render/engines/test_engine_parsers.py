@@ -53,7 +53,7 @@ def sglang_parse(argv: list[str]) -> subprocess.CompletedProcess[str]:
 def sglang_argv(c: dict[str, Any]) -> list[str]:
     """What SGLang's parser receives: the container args, plus `--api-key` when the launcher runs."""
     args = expand(c["args"])
-    if c["command"] == ["python3", "-c", sglang.LAUNCHER]:
+    if c["command"] == ["python3", "-c", sglang.launcher()]:
         args += ["--api-key", "k3y"]
     else:
         assert c["command"] == ["python3", "-m", "sglang.launch_server"]

@@ -24,7 +24,7 @@ def test_sglang_single_node_command_line() -> None:
         max_batched_tokens=None, trust_remote_code=True,
     )  # fmt: skip
     c = containers(deployment(spec))[0]
-    assert c["command"] == ["python3", "-c", sglang.LAUNCHER]
+    assert c["command"] == ["python3", "-c", sglang.launcher()]
     assert c["args"] == [
         "--model-path", "/models/modelscope/deepseek-ai/DeepSeek-R1",
         "--served-model-name", "DeepSeek-R1",
@@ -62,7 +62,7 @@ def test_sglang_multi_node_leader_and_worker() -> None:
     ]  # fmt: skip
     assert leader["args"] == common + ["--host", "0.0.0.0", "--port", "30000"]
     assert worker["args"] == common
-    assert leader["command"] == ["python3", "-c", sglang.LAUNCHER]
+    assert leader["command"] == ["python3", "-c", sglang.launcher()]
     assert worker["command"] == ["python3", "-m", "sglang.launch_server"]
     index = {"fieldRef": {"fieldPath": "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"}}
     assert env_of(leader)["LWS_WORKER_INDEX"]["valueFrom"] == index == env_of(worker)["LWS_WORKER_INDEX"]["valueFrom"]
@@ -117,13 +117,13 @@ def test_sglang_api_key_never_reaches_logs_spec_or_command_line(tmp_path: Path) 
     (pkg / "launch_server.py").write_text(FAKE_LAUNCH_SERVER)
     key = "sk-" + "s3cr3t" * 6
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(tmp_path), "SGLANG_API_KEY": key}
-    out = subprocess.run([sys.executable, "-c", sglang.LAUNCHER, "--port", "30000"], env=env,
+    out = subprocess.run([sys.executable, "-c", sglang.launcher(), "--port", "30000"], env=env,
                          capture_output=True, text=True, timeout=30)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert key not in out.stdout + out.stderr
     assert "server_args={'api_key': '<redacted>'" in out.stderr and "key is <redacted>" in out.stderr
     assert out.stdout.split() == ["ARGV_OK", "ENV_CLEAN", "MAIN"]
-    missing = subprocess.run([sys.executable, "-c", sglang.LAUNCHER], env={**env, "SGLANG_API_KEY": ""},
+    missing = subprocess.run([sys.executable, "-c", sglang.launcher()], env={**env, "SGLANG_API_KEY": ""},
                              capture_output=True, text=True, timeout=30)  # fmt: skip
     assert missing.returncode != 0 and "SGLANG_API_KEY is empty" in missing.stderr
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from render.engines import ModelVolume, Placement, model_path, port, service, service_name
+from render.engines import ModelVolume, Placement, model_path, port, service, service_name, sglang, vllm
 from render.engines.pod import PRESTOP_SLEEP_SECONDS
 
 from .helpers import LOCAL, make_spec, r1
@@ -63,7 +63,22 @@ def test_placement_and_volume_rules() -> None:
         ModelVolume(pvc_name="models", host_path="/data/models")
     with pytest.raises(ValueError, match="exactly one"):
         ModelVolume(pvc_name=None, host_path=None)
-    with pytest.raises(ValueError, match="rdma"):
-        Placement(node_selector={}, tolerations=[], super_node_gpu_type="A10*PNV4", rdma=True)
+    with pytest.raises(ValueError, match="host networking"):
+        Placement(node_selector={}, tolerations=[], super_node_gpu_type="A10*PNV4", host_network=True)
     with pytest.raises(ValueError, match="super nodes have no persistent local disk"):
         make_spec(volume=LOCAL, placement=Placement({}, [], super_node_gpu_type="T4"))
+
+
+@pytest.mark.parametrize(("engine", "gpus", "nodes", "tp", "pp"), [
+    ("vllm", 8, 1, 8, 1), ("vllm", 8, 2, 8, 2), ("sglang", 8, 1, 8, 1), ("sglang", 8, 2, 16, 1),
+])
+def test_one_parallelism_mapping_drives_the_engine_flags(engine: str, gpus: int, nodes: int, tp: int, pp: int) -> None:
+    """The TP/PP sizes the preflight sizes memory with are the ones the command line carries."""
+    spec = make_spec(engine=engine, gpus_per_node=gpus) if nodes == 1 else r1(engine)
+    assert spec.parallelism == (tp, pp)
+    args = (vllm.vllm_args(spec, "server" if nodes == 1 else "leader") if engine == "vllm"
+            else sglang.sglang_args(spec, "server" if nodes == 1 else "leader"))
+    flag = "--tensor-parallel-size" if engine == "vllm" else "--tp-size"
+    assert args[args.index(flag) + 1] == str(tp)
+    if engine == "vllm" and nodes > 1:
+        assert args[args.index("--pipeline-parallel-size") + 1] == str(pp)

@@ -100,9 +100,9 @@ def test_rdma_uses_host_network_with_cluster_dns_on_leader_and_worker(engine: st
     no_rdma = r1(engine, placement=Placement({"p": "gpu"}, [GPU_TOLERATION]))
     for tpl in pod_templates(leaderworkerset(no_rdma)):
         assert "hostNetwork" not in tpl["spec"] and "dnsPolicy" not in tpl["spec"]
-    # One node needs no RDMA: the flag does not put a single-node server on the host network.
-    single = make_spec(engine=engine, gpus_per_node=8, placement=Placement({}, [], rdma=True))
-    assert "hostNetwork" not in pod_templates(deployment(single))[0]["spec"]
+    # One node needs no RDMA: a single-node server is never put on the host network.
+    with pytest.raises(ValueError, match="multi-node"):
+        make_spec(engine=engine, gpus_per_node=8, placement=Placement({}, [], host_network=True))
 
 
 def test_service_selects_deployment_pods_or_every_group_leader() -> None:
@@ -208,3 +208,16 @@ def test_crd_schema_check_can_fail(lws_schema: dict[str, Any]) -> None:
     size["spec"]["leaderWorkerTemplate"]["size"] = "2"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(size, lws_schema)
+
+
+def test_an_awaited_workload_carries_what_the_await_needs() -> None:
+    """The caller passes how long Pulumi waits: a Deployment's progress deadline never ends first, a
+    LeaderWorkerSet with groups gets the waitFor annotation; nothing changes without an await."""
+    spec = make_spec()
+    own = spec.startup_seconds + 600
+    assert deployment(spec, await_seconds=own - 1)["spec"]["progressDeadlineSeconds"] == own
+    assert deployment(spec, await_seconds=own + 900)["spec"]["progressDeadlineSeconds"] == own + 900
+    assert "annotations" not in leaderworkerset(r1())["metadata"]
+    (lws, _) = manifests(r1(), await_seconds=7200)
+    assert lws["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Available"}
+    assert "annotations" not in leaderworkerset(r1(replicas=0), await_seconds=7200)["metadata"]
