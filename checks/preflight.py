@@ -11,20 +11,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from derive.capacity import GIB, fit, heads_divisible
-from render.engines.parallel import parallelism
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
-from config import PROJECT, StackConfig
-from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
-from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
 from checks.attached import check as attached_check
 from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
 from checks.exposure import check as exposure_check
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
+from config import PROJECT, StackConfig
+from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
+from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
+from derive.capacity import GIB, fit, heads_divisible
 from derive.naming import derive
 from derive.serving import host_network, load_seconds, model_size_gb, model_spec, serving_plan
+from render.engines.parallel import parallelism
 
 IMAGE_DISK_FACTOR = 2.0
 """An image needs about twice its unpacked size on disk while it is pulled and extracted."""

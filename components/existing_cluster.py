@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.base import Component
 from components.k8s_provider import provider_settings
-import pulumi_kubernetes as k8s
 
 
 class ExistingCluster(Component):

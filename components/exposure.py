@@ -4,13 +4,11 @@ TKE has assigned the CLB for a LoadBalancer)."""
 
 from __future__ import annotations
 
-
 import pulumi
-
-from render import exposure as render
 
 from components.base import Component
 from components.k8s import apply
+from render import exposure as render
 
 
 class Exposure(Component):

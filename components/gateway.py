@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from components.generated_secret import GeneratedSecret
 
+from components.base import Component
+from components.generated_secret import GeneratedSecret
+from components.k8s import apply
 from render import litellm
 from render.credentials import opaque_secret
 from render.network_policy import allow_ingress, pod_peer
-
-from components.base import Component
-from components.k8s import apply
 
 MIGRATION_SECONDS = 1800
 

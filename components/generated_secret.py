@@ -15,6 +15,7 @@ TYPE = "pulumi-python:dynamic/tke-llm:GeneratedSecret"
 
 class _Provider(ResourceProvider):
     def create(self, props):  # type: ignore[no-untyped-def]
+        # deferred: the dynamic-provider host runs this method from the serialized provider (stdlib only)
         import secrets
         import string
 
@@ -29,6 +30,7 @@ class _Provider(ResourceProvider):
                           delete_before_replace=False)
 
     def read(self, id_, props):  # type: ignore[no-untyped-def]
+        # deferred: as in create, resolved where the dynamic-provider host runs it
         from pulumi.dynamic import ReadResult
 
         return ReadResult(id_=id_, outs=props)

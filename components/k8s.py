@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes.apiextensions import CustomResource
 
 from components.object_ledger import record
 
@@ -50,8 +51,6 @@ def apply(name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions | No
     fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     cls = _typed_class(api_version, kind)
     if cls is None:
-        from pulumi_kubernetes.apiextensions import CustomResource
-
         extra = set(fields) - {"metadata", "spec"}
         if extra:
             raise ValueError(f"{kind} {name}: custom resources carry only metadata and spec, not {sorted(extra)}")

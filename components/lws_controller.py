@@ -6,14 +6,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from render.meta import image as mirrored
-from render.namespace import namespace
-from derive.charts import hook_free
-from render.placement import PodPlacement
 from catalog.images import LWS_CHART, LWS_CHART_VERSION, LWS_IMAGE, LWS_IMAGE_TAG
-
 from components.base import Component
 from components.k8s import apply
+from derive.charts import hook_free
+from render.meta import image as mirrored
+from render.namespace import namespace
+from render.placement import PodPlacement
 
 NAMESPACE = "lws-system"
 

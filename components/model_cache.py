@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pulumi
 
-from render.model_cache import download_job, node_downloader_daemonset
-from render.credentials import opaque_secret
-from render.placement import PodPlacement
-from derive.serving import ServingPlan
-
 from components.base import Component
 from components.k8s import apply
+from derive.serving import ServingPlan
+from render.credentials import opaque_secret
+from render.meta import image as mirrored
+from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
+from render.placement import PodPlacement
 
 
 def download_await_seconds(plan: ServingPlan) -> int:
@@ -55,9 +55,6 @@ class ModelCache(Component):
                 f"{name}-token", opaque_secret(source.token_secret, spec.namespace, {"token": hub_token}, "model-download"),
                 self.child(),
             ))
-        from render.meta import image as mirrored
-        from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE
-
         tool_image = mirrored(OLLAMA_IMAGE if source.kind == "ollama" else PYTHON_IMAGE, image_registry)
         if spec.volume.pvc_name is not None:
             manifest = download_job(

@@ -5,17 +5,16 @@ ClusterIP Service named `<model>-api` (never an engine's or the LeaderWorkerSet'
 from __future__ import annotations
 
 import pulumi
-from components.generated_secret import GeneratedSecret
 
+from components.base import Component
+from components.generated_secret import GeneratedSecret
+from components.k8s import apply
+from derive.serving import ServingPlan
+from render.credentials import opaque_secret
+from render.disruption import Rollout
 from render.engines import manifests, port, service_name
 from render.engines.spec import selector_labels
 from render.network_policy import allow_to_server
-from render.credentials import opaque_secret
-from render.disruption import Rollout
-from derive.serving import ServingPlan
-
-from components.base import Component
-from components.k8s import apply
 
 
 def server_await_seconds(plan: ServingPlan) -> int:

@@ -12,11 +12,10 @@ import json
 import pulumi
 import tencentcloud_iac_pulumi as tc
 
-from render.storage import cfs_storage_class, cfs_turbo_storage_class, model_pvc
-from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
-
 from components.base import Component
 from components.k8s import apply
+from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
+from render.storage import cfs_storage_class, cfs_turbo_storage_class, model_pvc
 
 # The provider's add-on create timeout is 3 minutes (pulumi-notes 4.8); CSI add-ons take longer.
 ADDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="10m")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pulumi
 
-from render.namespace import namespace
-from render.network_policy import default_deny
-
 from components.base import Component
 from components.k8s import apply
+from render.namespace import namespace
+from render.network_policy import default_deny
 
 
 class Namespace(Component):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pulumi
-
-from components.base import Component
 import tencentcloud_iac_pulumi as tc
 
+from components.base import Component
+from components.egress import route_table
 from config.cluster import Network as NetworkConfig
 
 
@@ -32,8 +32,6 @@ class Network(Component):
             vpc = tc.vpc.Instance(f"{name}-vpc", name=name, cidr_block=cfg.vpc_cidr, tags=tags, opts=child)
             self.vpc_id = vpc.id
             source_range = cfg.vpc_cidr
-        from components.egress import route_table
-
         routes = route_table(name, cfg.egress, cfg.egress_kind, vpc_id=self.vpc_id, tags=tags, opts=child)
         self.subnet_ids = {}
         for s in cfg.subnets:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
-from components.base import Component
 import tencentcloud_iac_pulumi as tc
 
+from components.base import Component
 from config.node_pools import (
     AttachedPool,
     GpuSoftware,

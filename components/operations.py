@@ -12,8 +12,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from components.generated_secret import GeneratedSecret
 
+from components.base import Component
+from components.generated_secret import GeneratedSecret
+from components.k8s import apply
+from derive.operations import ChartSpec, ModelOps, MonitoringPlan
 from render.autoscaling import adapter_config_map, autoscaler
 from render.disruption import model_pdb
 from render.monitoring import (
@@ -25,10 +28,6 @@ from render.monitoring import (
     prometheus_rule,
 )
 from render.namespace import namespace
-from derive.operations import ChartSpec, ModelOps, MonitoringPlan
-
-from components.base import Component
-from components.k8s import apply
 
 
 def _with_value(values: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:

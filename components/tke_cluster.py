@@ -13,12 +13,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import tencentcloud_iac_pulumi as tc
 
-from config.cluster import TkeCluster as TkeClusterConfig
-from config.node_pools import NormalPool
-
 from components.base import Component
 from components.k8s_provider import provider_settings
 from components.node_pools import NodePools
+from config.cluster import TkeCluster as TkeClusterConfig
+from config.node_pools import NormalPool
 
 
 class TkeCluster(Component):

@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from components.generated_secret import GeneratedSecret
 
+from components.base import Component
+from components.generated_secret import GeneratedSecret
+from components.k8s import apply
 from render import webui
 from render.credentials import opaque_secret
 from render.network_policy import allow_ingress
-
-from components.base import Component
-from components.k8s import apply
 
 
 class Webui(Component):

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from config.base import ConfigModel
-from config.formats import Region, SubnetId, VpcId, Zone, zone_in
 from config.egress import Egress
+from config.formats import Region, SubnetId, VpcId, Zone, zone_in
 
 MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")

@@ -11,8 +11,8 @@ from config.base import ConfigModel
 from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
 from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
 from config.models import ModelCacheConfig, ModelConfig
-from config.operations import AutoscalersConfig, MonitoringConfig
 from config.node_pools import CLOUD_POOL_KINDS, NativePool, NodePool, NodePoolConfig, NormalPool, SuperPool
+from config.operations import AutoscalersConfig, MonitoringConfig
 from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

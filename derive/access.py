@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
-from render import exposure as expose
-from render import litellm, webui
-from render.engines import port, service, service_name
-from render.meta import image as mirrored
-from render.network_policy import pod_peer, port_rule
-
-from catalog.images import LITELLM_IMAGE, OPENWEBUI_IMAGE, POSTGRES_IMAGE
+from catalog.images import LITELLM_IMAGE
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
 from derive.placement import cpu_placement
 from derive.serving import ServingPlan
+from render import exposure as expose
+from render import litellm, webui
+from render.engines import port
+from render.meta import image as mirrored
+from render.network_policy import port_rule
 
 
 def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, str]] | None, list[dict[str, Any]]]:

@@ -10,11 +10,22 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog import images
+from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
+from config import StackConfig
+from config.node_pools import GPU_LABEL
+from config.operations import ExistingPrometheus, MonitoringConfig
+from derive.charts import hook_free
+from derive.naming import derive
+from derive.placement import cpu_placement
+from derive.replicas import min_replicas, surge_capacity
+from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 from render import litellm
 from render.autoscaling import AutoscalerSpec, Behavior, adapter_rules
 from render.disruption import Rollout, needs_pdb
-from render.engines import port, service_name
+from render.engines import port
 from render.engines import service as service_manifest
+from render.engines import service_name
 from render.engines.spec import COMPONENT_LABEL, NAME_LABEL, EngineSpec
 from render.meta import image as mirrored
 from render.model_cache import download_name
@@ -27,17 +38,6 @@ from render.monitoring import (
     dashboard,
     gateway_requests_query,
 )
-
-from catalog import images
-from derive.charts import hook_free
-from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
-from config import StackConfig
-from config.node_pools import GPU_LABEL
-from config.operations import ExistingPrometheus, MonitoringConfig
-from derive.placement import cpu_placement
-from derive.replicas import min_replicas, surge_capacity
-from derive.naming import derive
-from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
 """Buying and booting a GPU node until it takes pods (instance, driver, device plugin); typical

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from render.placement import PodPlacement
-
 from config import StackConfig
 from derive.serving import tolerations as pool_tolerations
+from render.placement import PodPlacement
 
 OFF_GPU_WEIGHT = 100
 """Weight of each preferred term (1-100, the API's range); every GPU pool counts the same."""

@@ -6,10 +6,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from render.engines import EngineSpec, ModelVolume, Placement
-from render.meta import image as mirrored
-from render.model_cache import ModelSource, download_timeout_seconds
-
 from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
 from catalog.images import ENGINE_IMAGES
 from catalog.models import ModelSpec
@@ -18,6 +14,9 @@ from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
 from derive.capacity import dtype_for
 from derive.naming import Names
+from render.engines import EngineSpec, ModelVolume, Placement
+from render.meta import image as mirrored
+from render.model_cache import ModelSource, download_timeout_seconds
 
 MOUNT_PATH = "/models"
 IMAGE_PULL_SECONDS = 900

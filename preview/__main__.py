@@ -13,7 +13,6 @@ from pathlib import Path
 
 from checks import load
 from config import ConfigError
-
 from preview.diff import diff_plans, load_plan, write_outputs
 from preview.runner import render
 from preview.stackfile import ROOT, StackFileError, read

@@ -4,8 +4,8 @@ leaves behind and billing."""
 
 from __future__ import annotations
 
-from preview.bringup import AFTER_DOWNLOAD_EFFECT, BILLING
 from config import StackConfig
+from preview.bringup import AFTER_DOWNLOAD_EFFECT, BILLING
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:

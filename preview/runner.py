@@ -19,7 +19,6 @@ from pulumi.runtime.sync_await import _sync_await
 
 from checks import Preflight, validate
 from config import PROJECT, StackConfig
-
 from preview.mocks import CloudMocks, RecordingMonitor, unwrap
 
 

@@ -21,9 +21,9 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ValidationError
 
+from config import PROJECT, StackConfig
 from config.formats import INT32_MAX
 from config.namespaces import PROVIDER_NAMESPACES
-from config import PROJECT, StackConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "schema" / "stack-config.schema.json"

@@ -21,18 +21,18 @@ from components.network import Network
 from components.node_pools import NodePools
 from components.operations import Addons, ModelOperations, Observability
 from components.tke_cluster import TkeCluster
+from config import PROJECT, StackConfig
+from config.cluster import ExistingCluster as ExistingClusterConfig
+from config.cluster import TkeCluster as TkeClusterConfig
+from config.storage import CfsStorage, CfsTurboStorage
 from derive.access import engine_ingress
+from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
 from derive.serving import host_network, serving_plan
 from program.access import build_access
 from program.uniqueness import unique_objects
 from render.engines import port as engine_port
-from config import PROJECT, StackConfig
-from config.cluster import ExistingCluster as ExistingClusterConfig
-from config.cluster import TkeCluster as TkeClusterConfig
-from config.storage import CfsStorage, CfsTurboStorage
-from derive.naming import derive
 
 
 def _deleted_with(cluster: pulumi.Resource):

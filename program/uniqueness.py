@@ -15,7 +15,6 @@ from contextlib import AbstractContextManager
 import pulumi
 
 from components.object_ledger import ObjectId, gated
-
 from config import PROJECT, ConfigError, ConfigIssue, StackConfig
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import yaml
+
 from render.meta import labels, metadata
 
 QUEUE_METRICS = {"vllm": "vllm:num_requests_waiting", "sglang": "sglang:num_queue_reqs"}
@@ -201,8 +203,6 @@ def adapter_rules(namespace: str, engines: list[str]) -> dict[str, Any]:
 def adapter_config_map(namespace: str, engines: list[str]) -> dict[str, Any]:
     """The adapter rule as a ConfigMap (key `config.yaml`, the adapter's format): what the stack passes
     to the adapter it installs, and what to merge into an adapter the cluster already runs."""
-    import yaml
-
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

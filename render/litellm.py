@@ -16,10 +16,9 @@ from typing import Any
 
 import yaml
 
+from catalog.litellm_routes import APP_ROUTES
 from render.awaits import replaced_when_unready
 from render.files import source
-from catalog.litellm_routes import APP_ROUTES
-
 from render.meta import deployment as deployment_manifest
 from render.meta import http_service, labels, metadata
 from render.placement import PodPlacement

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from render.meta import ROLLING_NO_DOWNTIME, http_service
-from render.meta import deployment as deployment_manifest, labels, metadata
+from render.meta import ROLLING_NO_DOWNTIME
+from render.meta import deployment as deployment_manifest
+from render.meta import http_service, labels, metadata
 from render.placement import PodPlacement
 
 NAME = "open-webui"

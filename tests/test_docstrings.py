@@ -5,7 +5,6 @@ the topic pages of docs/ it links to (docs/index.md lists them)."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Iterator
 
 from .conftest import ROOT

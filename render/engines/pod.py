@@ -12,7 +12,6 @@ import math
 import posixpath
 from typing import Any
 
-from render.meta import labels
 from render.engines import sglang as sglang_engine
 from render.engines.spec import (
     COMPONENT,
@@ -28,6 +27,7 @@ from render.engines.spec import (
     port,
     store_dir,
 )
+from render.meta import labels
 
 GPU = "nvidia.com/gpu"
 STARTUP_PERIOD = 10

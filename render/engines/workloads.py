@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from render.awaits import WAIT_FOR
-from render.meta import labels, metadata
 from render.engines import ollama, sglang, vllm
 from render.engines.pod import pod_template
 from render.engines.spec import (
@@ -21,6 +20,7 @@ from render.engines.spec import (
     selector_labels,
     service_name,
 )
+from render.meta import labels, metadata
 
 IMAGE_PULL_ALLOWANCE_SECONDS = 600
 """Added to the start-up budget for the Deployment's progress deadline: serving images are 10-20 GB

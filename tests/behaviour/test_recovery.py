@@ -6,7 +6,6 @@ source); these tests pin what the program renders so that behaviour applies."""
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 

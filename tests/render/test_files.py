@@ -19,7 +19,7 @@ from render import litellm
 from render.engines import sglang
 from render.engines.workloads import engine_process
 
-from .test_render_engines import make_spec
+from tests.render.engines.helpers import make_spec
 
 MASTER, APP = "sk-master-0123456789", "sk-app-0123456789"
 
