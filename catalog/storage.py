@@ -22,3 +22,20 @@ def load_gbps(storage) -> float:
     if isinstance(table, dict):
         return table[storage.tier]
     return table
+
+
+TURBO_CLIENT_OS_NAMES = {
+    "tlinux3.1x86_64": "TencentOS Server 3.1 (TK4)",
+    "tlinux2.4(tkernel4)x86_64": "TencentOS Server 2.4 (TK4)",
+    "tlinux2.2(tkernel3)x86_64": "TencentOS Server 2.2 (TK3)",
+    "ubuntu20.04x86_64": "Ubuntu Server 20.04",
+    "ubuntu18.04.1x86_64": "Ubuntu 18.04",
+    "centos7.6.0_x64": "CentOS 7.6",
+}
+"""TKE node OS names whose public image carries a kernel the CFS Turbo (Lustre) client supports. The
+client's list (Tencent CFS docs, "在 Linux 客户端上使用 CFS Turbo 文件系统", 兼容性列表): CentOS 7.2-7.9,
+Ubuntu 16.04/18.04/20.04, TencentOS 3.1 (TK4), 2.4 (TK4), 2.2 (TK3), with the public images' default
+kernels. OS name to image: TKE docs, qGPU "OS 支持" table (tlinux3.1x86_64 = TencentOS Server 3.1(TK4),
+kernel 5.4.119; tlinux2.4(tkernel4)x86_64; ubuntu20.04x86_64; ubuntu18.04.1x86_64; centos7.6.0_x64)."""
+TURBO_CLIENT_IMAGE_IDS = {"img-39ywauzd": "TencentOS Server 3.1 (TK4) UEFI"}
+"""Image ids of the same list: the attached machines' default (imroc/tke-guide, the SGLang DeepSeek-R1 guide)."""

@@ -3,24 +3,32 @@ where NetworkPolicy does not reach (host-network RDMA groups).
 
 TKE's own pod network does not enforce NetworkPolicy: TKE "provides network isolation through the
 NetworkPolicy add-on" (Tencent Cloud TKE docs, "Network Policy", tencentcloud.com/document/product/457/31424).
-The add-on's InstallAddon name is not confirmed by the provider's sources or tests, so the stack does not
-install it and the plan says so instead of claiming isolation.
+The stack installs it by default (`cluster.addons.networkPolicy`); its InstallAddon name is unconfirmed,
+so the plan says the policies are enforced once that add-on installs, or exactly why they are not.
 """
 
 from __future__ import annotations
 
 from config import StackConfig
 from config.access import LoadBalancerExposure
+from derive.addons import network_policy_addon
 from derive.serving import host_network
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:
     lines = ["## Isolation", ""]
-    if cfg.is_tke:
-        lines.append("NetworkPolicies are rendered (default deny, then each caller), but a new TKE cluster enforces "
-                     "them only once TKE's NetworkPolicy add-on is installed (TKE docs, \"Network Policy\"); this "
-                     "stack does not install it. Until it is, every pod in the VPC's "
-                     "pod range can reach every pod: the API keys are the only gate.")
+    addon = network_policy_addon(cfg)
+    if addon is not None:
+        lines.append("NetworkPolicies are rendered (default deny, then each caller) and enforced by TKE's NetworkPolicy "
+                     f"add-on (kube-router, DaemonSet `kube-system/networkpolicy`), which the stack installs as "
+                     f"`{addon.name}` (`{addon.key}`). That add-on name is not confirmed by Tencent or the provider: "
+                     "if InstallAddon refuses it, `pulumi up` fails on that add-on and nothing is enforced until "
+                     f"`{addon.key}.name` is corrected (candidates `NetworkPolicy`, `networkpolicy`).")
+    elif cfg.is_tke:
+        lines.append("NetworkPolicies are rendered (default deny, then each caller) but NOT enforced: a new TKE cluster "
+                     "enforces them only through TKE's NetworkPolicy add-on (TKE docs, \"Network Policy\"), and "
+                     "`cluster.addons.networkPolicy.install` is false. Every pod in the cluster can reach every pod: "
+                     "the API keys are the only gate.")
     else:
         lines.append("NetworkPolicies are rendered; whether they are enforced depends on the existing cluster's "
                      "CNI (one that implements NetworkPolicy, e.g. Calico or Cilium).")

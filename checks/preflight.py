@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
+from checks.addons import check as addons_check
 from checks.attached import check as attached_check
 from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
 from checks.exposure import check as exposure_check
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
+from checks.storage import check as turbo_check
 from config import PROJECT, StackConfig
 from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
@@ -84,6 +86,8 @@ def preflight(cfg: StackConfig) -> Preflight:
     out = Preflight()
     _pools(cfg, out)
     _storage(cfg, out)
+    turbo_check(cfg, out)
+    addons_check(cfg, out)
     egress_check(cfg, out)
     attached_check(cfg, out)
     exposure_check(cfg, out)

@@ -9,6 +9,7 @@ and what to look for. Sources (TKE docs): docs/engines.md, "RDMA for multi-node 
 from __future__ import annotations
 
 from config import StackConfig
+from derive.addons import rdma_agent_addon
 from derive.serving import host_network
 
 RDMA_AGENT_DOC = "https://cloud.tencent.com/document/product/457/116719"
@@ -18,8 +19,11 @@ def check(cfg: StackConfig, out) -> None:
     for i, m in enumerate(cfg.models):
         if not host_network(cfg, m):
             continue
+        agent = ("The stack installs TKE's rdma-agent add-on for it (`cluster.addons.rdmaAgent`, add-on name "
+                 f"unconfirmed; {RDMA_AGENT_DOC})" if rdma_agent_addon(cfg) is not None else
+                 f"Install TKE's rdma-agent component ({RDMA_AGENT_DOC})")
         out.warn(f"models[{i}].nodes", f"{m.name} spans {m.nodes} RDMA nodes, but host networking alone gives its pods "
-                 "no RDMA device: NCCL then falls back to TCP without an error. Install TKE's rdma-agent "
-                 f"component ({RDMA_AGENT_DOC}) and check the group's first start: NCCL must log `NET/IB`, not "
+                 f"no RDMA device: NCCL then falls back to TCP without an error. {agent}; check the group's "
+                 "first start: NCCL must log `NET/IB`, not "
                  "`NET/Socket` (set NCCL_DEBUG=INFO through the engine's environment to see it); preflight "
                  "cannot check the device plugin, the HCA names (NCCL_IB_HCA) or the GID index offline")

@@ -1,8 +1,8 @@
 """Associates TKE's managed Prometheus (TMP) instance with a new cluster.
 
-The ServiceMonitor and PrometheusRule CRDs come from TMP's in-cluster agent, which exists only once
-the instance is associated: the monitoring objects are ordered after the association. Resource and
-inputs: docs/cloud-resources.md.
+The association installs TMP's collection agent in the cluster; TMP reads ServiceMonitor / PodMonitor
+(monitoring.coreos.com/v1). The monitoring objects are ordered after it, in case their CRDs come with the
+agent (not confirmed by any source read). Resource, inputs and sources: docs/cloud-resources.md.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import tencentcloud_iac_pulumi as tc
 
 
 def associate(name: str, *, instance_id: str, region: str, cluster_id: pulumi.Input[str],
-              cluster_name: str, after: list[pulumi.Resource]) -> tc.monitor.TmpTkeClusterAgent:
-    """`after`: the cluster's system pool (the agent runs as pods, which need a node)."""
+              after: list[pulumi.Resource]) -> tc.monitor.TmpTkeClusterAgent:
+    """`after`: the cluster's system pool (the agent runs as pods, which need a node). `agents.cluster_name`
+    is not sent: the provider computes it (resource_tc_monitor_tmp_tke_cluster_agent.go, `Computed`)."""
     return tc.monitor.TmpTkeClusterAgent(
         name,
         instance_id=instance_id,
-        agents={"region": region, "cluster_type": "tke", "cluster_id": cluster_id, "cluster_name": cluster_name,
-                "enable_external": False},
+        agents={"region": region, "cluster_type": "tke", "cluster_id": cluster_id, "enable_external": False},
         opts=pulumi.ResourceOptions(depends_on=after),
     )

@@ -7,18 +7,15 @@ replace them fails the preview instead of wiping the weights.
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import tencentcloud_iac_pulumi as tc
 
 from components.base import Component
 from components.k8s import apply
+from components.tke_addon import install_addon
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, LocalStorage
+from derive.addons import AddonSpec
 from render.storage import cfs_storage_class, cfs_turbo_storage_class, model_pvc
-
-# The provider's add-on create timeout is 3 minutes (pulumi-notes 4.8); CSI add-ons take longer.
-ADDON_TIMEOUTS = pulumi.CustomTimeouts(create="15m", update="15m", delete="10m")
 
 
 class ModelStorage(Component):
@@ -40,8 +37,10 @@ class ModelStorage(Component):
         zone: str | None = None,
         subnet_id: pulumi.Input[str] | None = None,
         tags: dict[str, str] | None = None,
+        csi_addon: AddonSpec | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`csi_addon`: the CSI add-on a CFS or CFS-Turbo class needs (derive/addons.py), on a new cluster."""
         super().__init__("tke-llm:cloud:ModelStorage", name, opts)
         self._name = name
         self.host_path = cfg.host_path if isinstance(cfg, LocalStorage) else None
@@ -49,10 +48,7 @@ class ModelStorage(Component):
         self.storage_class = None if isinstance(cfg, LocalStorage) else cfg.storage_class_name
         sc_deps: list[pulumi.Resource] = []
         if isinstance(cfg, CfsStorage):
-            # `cfs`: Tencent documents only `cbs` as an InstallAddon example; a public Terraform
-            # configuration installing TKE add-ons (cfs, cos, qgpu, tke-log-agent) corroborates the name.
-            # Unconfirmed by Tencent: `DescribeAddon` on a live cluster settles it.
-            addon = self._addon("cfs", cluster_id)
+            addon = self._addon(csi_addon, cluster_id)
             sc = cfs_storage_class(
                 cfg.storage_class_name, provisioner=cfg.provisioner, vpc_id=vpc_id, subnet_id=subnet_id,
                 zone=zone or "", storage_type=cfg.storage_type, permission_group_id=cfg.permission_group_id,
@@ -60,9 +56,9 @@ class ModelStorage(Component):
             )
             sc_deps = [self._class(sc, addon)]
         elif isinstance(cfg, CfsTurboStorage):
-            addon = self._addon("cfsturbo", cluster_id)
+            addon = self._addon(csi_addon, cluster_id)
             fs = self._turbo_fs(cfg, region=region or "", vpc_id=vpc_id, zone=zone or "", tags=tags or {})
-            sc = cfs_turbo_storage_class(cfg.storage_class_name, fsid=fs.fs_id, host=fs.mount_ip)
+            sc = cfs_turbo_storage_class(cfg.storage_class_name, fsid=fs.fs_id, host=fs.mount_ip, proto=cfg.proto)
             sc_deps = [self._class(sc, addon, fs)]
         if self.pvc_name is not None:
             access = cfg.access_mode if isinstance(cfg, ExistingStorage) else "ReadWriteMany"
@@ -74,17 +70,10 @@ class ModelStorage(Component):
             )
         self.register_outputs({"pvcName": self.pvc_name, "storageClass": self.storage_class})
 
-    def _addon(self, addon_name: str, cluster_id: pulumi.Input[str] | None) -> tc.kubernetes.Addon:
-        return tc.kubernetes.Addon(
-            f"{self._name}-{addon_name}-addon",
-            cluster_id=cluster_id,  # type: ignore[arg-type]
-            addon_name=addon_name,
-            raw_values=json.dumps({}),
-            opts=self.cloud_child(custom_timeouts=ADDON_TIMEOUTS,
-                # Servers add default values on read; without this every refresh shows a diff (4.8).
-                ignore_changes=["rawValues"],
-            ),
-        )
+    def _addon(self, spec: AddonSpec | None, cluster_id: pulumi.Input[str] | None) -> tc.kubernetes.Addon:
+        if spec is None or cluster_id is None:
+            raise ValueError("CFS and CFS-Turbo storage need a new TKE cluster and its CSI add-on")
+        return install_addon(f"{self._name}-{spec.resource_name}-addon", spec, cluster_id, self.cloud_child())
 
     def _class(self, manifest: dict, *deps: pulumi.Resource) -> pulumi.Resource:
         # StorageClass parameters are immutable and the name is fixed: replace by delete-then-create.

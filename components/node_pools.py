@@ -61,10 +61,12 @@ class NodePools(Component):
         tags: dict[str, str],
         waits: dict[str, list[pulumi.Resource]] | None = None,
         host_network_pools: dict[str, pulumi.Input[str]] | None = None,
+        extra_labels: dict[str, dict[str, str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`waits` holds, per pool name, what that pool must wait for (its models' downloads);
-        `host_network_pools` the security group of each pool whose models run on the host network."""
+        `host_network_pools` the security group of each pool whose models run on the host network;
+        `extra_labels` node labels no pod selects on, per pool (the rdma-agent's node selector)."""
         super().__init__("tke-llm:cloud:NodePools", name, opts)
         self._waits = waits or {}
         self.by_pool: dict[str, list[pulumi.Resource]] = {}
@@ -72,6 +74,7 @@ class NodePools(Component):
         self._cluster_id, self._vpc_id, self._subnets = cluster_id, vpc_id, subnet_ids
         self._sg, self._tags = security_group_id, tags
         self._host_sg = host_network_pools or {}
+        self._extra_labels = extra_labels or {}
         self.ids = {}
         for pool in pools:
             builder = {"normal": self._normal, "native": self._native, "super": self._super, "attached": self._attached}
@@ -123,7 +126,7 @@ class NodePools(Component):
             multi_zone_subnet_policy="PRIORITY",
             retry_policy="IMMEDIATE_RETRY",
             node_os=pool.os_image,
-            labels=pool.node_labels,
+            labels=self._labels(pool),
             taints=_taints(pool),
             auto_scaling_config={k: v for k, v in asc.items() if v is not None},
             node_config={k: v for k, v in node_config.items() if v is not None},
@@ -138,6 +141,9 @@ class NodePools(Component):
         )
         self.by_pool.setdefault(pool.name, []).append(np)
         return np.id
+
+    def _labels(self, pool) -> dict[str, str]:
+        return {**pool.node_labels, **self._extra_labels.get(pool.name, {})}
 
     def _native(self, rname: str, pool: NativePool) -> pulumi.Output[str]:
         native: dict[str, Any] = {
@@ -164,7 +170,7 @@ class NodePools(Component):
             name=pool.name,
             cluster_id=self._cluster_id,
             type="Native",
-            labels=[{"name": k, "value": v} for k, v in pool.node_labels.items()],
+            labels=[{"name": k, "value": v} for k, v in self._labels(pool).items()],
             taints=_taints(pool),
             native=native,
             opts=self._pool_opts(
@@ -185,7 +191,7 @@ class NodePools(Component):
                 for i, sid in enumerate(self._subnets_for(pool.zones))
             ],
             security_group_ids=[self._sg],
-            labels=pool.node_labels,
+            labels=self._labels(pool),
             taints=_taints(pool),
             opts=self._pool_opts(pool),
         )
@@ -204,7 +210,7 @@ class NodePools(Component):
                 instance_id=iid,
                 image_id=pool.image_id,
                 key_ids=pool.key_id,
-                labels=pool.node_labels,
+                labels=self._labels(pool),
                 security_groups=[self._host_sg[pool.name]] if pool.name in self._host_sg else None,
                 worker_config=worker,
                 # Every input forces a replacement, and a re-attach reinstalls the machine (its system

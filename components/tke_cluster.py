@@ -1,10 +1,10 @@
-"""A managed TKE cluster, its node pools, its API endpoint and the one Kubernetes provider built from
-that endpoint's kubeconfig.
+"""A managed TKE cluster, its node pools, its add-ons, its API endpoint and the one Kubernetes provider
+built from that endpoint's kubeconfig.
 
 The kubeconfig comes from `ClusterEndpoint`, not `Cluster.kube_config` (empty until a refresh finds
-the endpoint open), and the endpoint waits for the node pools because TKE opens an endpoint only on a
-cluster that has nodes. The provider's `cluster_identifier` is the cluster id, so rotating the CA or
-switching endpoint type updates the provider instead of replacing every object it manages.
+the endpoint open); the endpoint and the add-ons (pods on every node) wait for the node pools, as TKE
+opens an endpoint only on a cluster with nodes. The provider's `cluster_identifier` is the cluster id, so
+rotating the CA or switching endpoint type updates the provider instead of replacing its objects.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import tencentcloud_iac_pulumi as tc
 from components.base import Component
 from components.k8s_provider import provider_settings
 from components.node_pools import NodePools
+from components.tke_addon import install_addon
 from config.cluster import TkeCluster as TkeClusterConfig
 from config.node_pools import NormalPool
+from derive.addons import AddonSpec
 
 
 class TkeCluster(Component):
@@ -26,6 +28,8 @@ class TkeCluster(Component):
     provider: k8s.Provider
     node_pools: NodePools
     cluster: tc.kubernetes.Cluster
+    addons: dict[str, tc.kubernetes.Addon]
+    """By config key (`networkPolicy`, `rdmaAgent`)."""
 
     def __init__(
         self,
@@ -38,8 +42,10 @@ class TkeCluster(Component):
         subnet_ids: dict[str, pulumi.Input[str]],
         node_security_group_id: pulumi.Input[str],
         tags: dict[str, str],
+        addons: list[AddonSpec] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`addons`: the cluster's add-ons (derive/addons.py cluster_addons)."""
         super().__init__("tke-llm:cloud:TkeCluster", name, opts)
         child = self.cloud_child()
         self.cluster = tc.kubernetes.Cluster(
@@ -72,6 +78,11 @@ class TkeCluster(Component):
             tags=tags,
             opts=child,
         )
+        self.addons = {
+            a.field: install_addon(f"{name}-{a.resource_name}-addon", a, self.cluster.id,
+                                                    self.cloud_child(depends_on=[self.node_pools]))
+            for a in addons or []
+        }
         endpoint_opts = self.cloud_child(depends_on=[self.node_pools])
         if cfg.endpoint.access == "public":
             sg = tc.security.Group(f"{name}-apiserver", name=f"{cluster_name}-apiserver",

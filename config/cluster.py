@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from catalog.tke_addons import ADDONS, RDMA_AGENT_NODE_LABEL
 from config.base import ConfigModel
 from config.egress import Egress
-from config.formats import Region, SubnetId, VpcId, Zone, zone_in
+from config.formats import Labels, Region, SubnetId, VpcId, Zone, zone_in
 
 MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
@@ -121,6 +123,82 @@ class Endpoint(ConfigModel):
         return self
 
 
+ADDON_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def _addon_name(v: str) -> str:
+    if not ADDON_NAME.match(v):
+        raise ValueError(f"{v!r} is not a TKE add-on name (letters, digits, '.', '_', '-'), e.g. NetworkPolicy")
+    return v
+
+
+AddonName = Annotated[str, AfterValidator(_addon_name)]
+
+
+class AddonSettings(ConfigModel):
+    """A TKE add-on installed by InstallAddon (`tencentcloud_kubernetes_addon`); names and sources:
+    catalog/tke_addons.py."""
+
+    version: str | None = None
+    """Add-on version (InstallAddon `AddonVersion`); the newest TKE offers when unset. A change updates it in place."""
+    raw_values: dict[str, Any] | None = None
+    """The add-on's parameters (InstallAddon `RawValues`, a JSON object), sent when it is installed; later
+    edits are not applied (the provider reports server-side defaults as drift): change them in the console."""
+
+    @field_validator("raw_values")
+    @classmethod
+    def _json(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            try:
+                json.dumps(v, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"rawValues must be plain JSON (strings, numbers, booleans, lists, maps): {exc}") from None
+        return v
+
+    @property
+    def raw_values_json(self) -> str | None:
+        """Plain JSON, keys sorted: the provider base64-encodes it itself (resource_tc_kubernetes_addon.go)."""
+        return None if self.raw_values is None else json.dumps(self.raw_values, sort_keys=True, separators=(",", ":"))
+
+
+class CsiAddon(AddonSettings):
+    name: AddonName
+    """InstallAddon name of the CSI add-on the storage kind needs."""
+
+
+class NetworkPolicyAddon(AddonSettings):
+    install: bool = True
+    """Install TKE's NetworkPolicy add-on (kube-router): without it a new cluster enforces none of the
+    NetworkPolicies the stack renders."""
+    name: AddonName = ADDONS["networkPolicy"].name
+    """InstallAddon name; not confirmed by Tencent or the provider (the other candidate is `networkpolicy`):
+    check with `tccli tke DescribeAddon --ClusterId <id>` on a cluster where the console installed it."""
+
+
+class RdmaAgentAddon(AddonSettings):
+    install: bool = True
+    """Install TKE's rdma-agent add-on (the RDMA device plugin) when a multi-node model runs on a pool
+    with `gpu.rdma: true`."""
+    name: AddonName = ADDONS["rdmaAgent"].name
+    """InstallAddon name; from a third-party rewrite of TKE's doc 116719 only."""
+    node_labels: Labels = Field(default_factory=lambda: dict(RDMA_AGENT_NODE_LABEL))
+    """Labels put on those RDMA pools' nodes so the agent's DaemonSet runs there; the default is its
+    default node selector (third-party source only). `{}` if TKE labels the nodes itself."""
+
+
+class TkeAddons(ConfigModel):
+    """TKE add-ons, all installed through `tencentcloud_kubernetes_addon` (InstallAddon)."""
+
+    network_policy: NetworkPolicyAddon = NetworkPolicyAddon()
+    """Enforcement of the stack's NetworkPolicies (installed by default)."""
+    rdma_agent: RdmaAgentAddon = RdmaAgentAddon()
+    """RDMA devices for multi-node models on RDMA pools (mode per pool: `nodePools[].gpu.rdmaMode`)."""
+    cfs: CsiAddon = CsiAddon(name=ADDONS["cfs"].name)
+    """The CFS CSI add-on, installed with `storage.kind: cfs` (name confirmed by the provider's test)."""
+    cfs_turbo: CsiAddon = CsiAddon(name=ADDONS["cfsTurbo"].name)
+    """The CFS-Turbo CSI add-on, installed with `storage.kind: cfs-turbo` (name from a third party only)."""
+
+
 class _Versioned(ConfigModel):
     """The Kubernetes version both cluster kinds carry, validated once."""
 
@@ -153,6 +231,8 @@ class TkeCluster(_Versioned):
     deletion_protection: bool = True
     """Protects the cluster in Tencent Cloud and in Pulumi state against accidental deletion."""
     endpoint: Endpoint = Endpoint(access="private")
+    addons: TkeAddons = TkeAddons()
+    """TKE add-ons: names, versions and parameters (see docs/cloud-resources.md, "TKE add-ons")."""
 
     @field_validator("cluster_cidr", "service_cidr")
     @classmethod

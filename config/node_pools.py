@@ -57,7 +57,16 @@ class GpuSpec(ConfigModel):
     """GPUs per node."""
     rdma: bool = False
     """The instances have an RDMA fabric (HCC types such as HCCPNV6); multi-node servers then use host networking."""
+    rdma_mode: Literal["shared", "exclusive"] = "shared"
+    """How TKE's rdma-agent hands the RDMA NICs to pods (TKE doc 116719): `shared` (IPVLAN, every pod sees
+    all NICs, an IP each from the RDMA subnet) or `exclusive` (MACVLAN, pods take whole host bonds)."""
     software: GpuSoftware | None = None
+
+    @model_validator(mode="after")
+    def _rdma_mode(self) -> "GpuSpec":
+        if "rdma_mode" in self.model_fields_set and not self.rdma:
+            raise ValueError("rdmaMode applies to RDMA pools only: set `rdma: true` or remove rdmaMode")
+        return self
 
 
 class PoolBase(ConfigModel):

@@ -84,6 +84,10 @@ class CfsTurboStorage(ModelVolume):
     ccn: CcnRef = CcnRef()
     cidr_block: str = "10.255.0.0/24"
     """Range the Turbo file system takes inside the CCN; must not clash with anything bound to the CCN."""
+    proto: Literal["lustre", "nfs"] = "lustre"
+    """Mount protocol, set on the StorageClass (the driver's default when unset is `lustre`). `lustre`, which
+    Tencent's TKE guide says to keep, needs the Turbo client on the nodes (their OS image is checked); `nfs`
+    mounts NFSv3, but provisioning still mounts Lustre on the CSI controller's node. docs/cloud-resources.md."""
     storage_class_name: str = "tke-llm-cfs-turbo"
 
     @field_validator("storage_class_name")

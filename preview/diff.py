@@ -54,6 +54,8 @@ SOURCES = {
                       "ForceNew vpc_id (name and tags are updated)",
     "tc-route-entry": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/vpc/resource_tc_route_table_entry.go: "
                       "every input is ForceNew but disabled (the only field the Update changes)",
+    "tc-addon": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/tke/resource_tc_kubernetes_addon.go: "
+                "ForceNew cluster_id and addon_name; addon_version and raw_values are updated in place (UpdateAddon)",
     "tc-tmp-agent": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/tmp/"
                     "resource_tc_monitor_tmp_tke_cluster_agent.go: ForceNew instance_id; the Update sends only the "
                     "agent's external labels (ModifyPrometheusAgentExternalLabels)",
@@ -126,7 +128,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
         *_rules(TC_ENDPOINT, "clusterIntranetSubnetId", outcome="refused"),
     ],
     "tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment": _rules("tc-attachment", "*"),
-    "tencentcloud:Kubernetes/addon:Addon": _rules(TC_OTHER, "clusterId", "addonName"),
+    "tencentcloud:Kubernetes/addon:Addon": _rules("tc-addon", "clusterId", "addonName"),
     "tencentcloud:Cfs/fileSystem:FileSystem": [
         *_rules(TC_CFS, "availabilityZone", "protocol", "storageType", "vpcId", "subnetId", "mountIp", "encrypted"),
         *_rules(TC_CFS_IMMUTABLE, "capacity", "ccnId", "cidrBlock", "netInterface", outcome="refused"),
@@ -220,6 +222,13 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
             out += changed_paths(a, b, f"{prefix}[{i}]")
         return out
     return [] if old == new else [prefix or "(inputs)"]
+
+
+def _ignored(changed: str, ignore_changes: list[str]) -> bool:
+    """The changed path lies under one of the resource's `ignoreChanges` paths: Pulumi keeps the old
+    value there, so no update is sent for it."""
+    path = split_path(changed)
+    return any(len(path) >= len(split_path(i)) and _match(split_path(i), path) for i in ignore_changes)
 
 
 def get_path(obj: Any, path: str) -> Any:
@@ -386,7 +395,8 @@ def diff_plans(
                                   protected=bool(_opts(rec).get("protect")), old=rec)
     for urn in new.keys() & old.keys():
         before, after = old[urn], new[urn]
-        paths = changed_paths(before.get("inputs") or {}, after.get("inputs") or {})
+        paths = [p for p in changed_paths(before.get("inputs") or {}, after.get("inputs") or {})
+                 if not _ignored(p, _opts(after).get("ignoreChanges") or [])]
         opt_paths = [f"options.{p}" for p in changed_paths(_opts(before), _opts(after))]
         if after.get("provider") != before.get("provider"):
             opt_paths.append("provider")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from checks.addons import summary_lines as addon_lines
 from checks.egress import summary_lines as egress_lines
 from checks.exposure import summary_lines as isolation_lines
+from checks.monitoring import summary_lines as monitoring_lines
+from checks.storage import summary_lines as storage_lines
 from derive.operations import section_for_plan
 from preview.billing import summary_lines as billing_lines
 from preview.runner import Plan, PlannedResource
@@ -64,7 +67,7 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
-    lines += egress_lines(cfg) + isolation_lines(cfg)
+    lines += egress_lines(cfg) + isolation_lines(cfg) + addon_lines(cfg) + storage_lines(cfg) + monitoring_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     lines += section_for_plan(plan)
     lines += ["## Outputs", ""]

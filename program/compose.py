@@ -26,6 +26,7 @@ from config.cluster import ExistingCluster as ExistingClusterConfig
 from config.cluster import TkeCluster as TkeClusterConfig
 from config.storage import CfsStorage, CfsTurboStorage
 from derive.access import engine_ingress
+from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pools
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
@@ -73,7 +74,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         tke = TkeCluster(
             "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,
-            tags=names.tags,
+            tags=names.tags, addons=cluster_addons(cfg),
         )
         provider, kubeconfig = tke.provider, tke.kubeconfig
         k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -82,7 +83,8 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         own_zone = st.zone if isinstance(st, (CfsStorage, CfsTurboStorage)) else None
         storage_zone = own_zone or cfg.cluster.network.zones[0]
         cloud = dict(cluster_id=tke.cluster_id, region=cfg.cluster.region, vpc_id=net.vpc_id,
-                     zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags)
+                     zone=storage_zone, subnet_id=net.subnet_ids[storage_zone], tags=names.tags,
+                     csi_addon=csi_addon(cfg))
         outputs["clusterId"] = tke.cluster_id
     else:
 
@@ -110,9 +112,12 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if tke is not None and mon is not None and mon.prometheus.kind == "tke-managed":
 
         managed = [associate("tmp-agent", instance_id=mon.prometheus.instance_id, region=cfg.cluster.region,
-                             cluster_id=tke.cluster_id, cluster_name=names.cluster, after=[tke.node_pools])]
+                             cluster_id=tke.cluster_id, after=[tke.node_pools])]
+    # RDMA groups wait for the rdma-agent, whose device plugin gives their pods the RDMA devices.
+    rdma_agent = tke.addons.get("rdmaAgent") if tke is not None else None
+    pool_addons = {p: [rdma_agent] for p in rdma_pools(cfg)} if rdma_agent is not None else {}
     models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net),
-                                         monitoring_after=managed)
+                                         monitoring_after=managed, pool_addons=pool_addons)
     outputs.update(models_out)
     # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
     outputs.update(build_access(cfg, in_ns, storage, servers, plans))
@@ -134,6 +139,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
             security_group_id=net.node_security_group_id, tags=names.tags, waits=waits,
             host_network_pools={p: net.host_network_security_group_id for p in host_net}
             if net.host_network_security_group_id is not None else None,
+            extra_labels=rdma_node_labels(cfg),
         )
 
     return create
@@ -141,6 +147,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
 
 def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
             gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
+            pool_addons: dict[str, list[pulumi.Resource]] | None = None,
             ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
@@ -187,7 +194,7 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     keys: dict[str, Any] = {}
     for plan, cache in zip(plans, caches):
         own_nodes = pools.by_pool.get(plan.config.pool, []) if pools else []
-        after = [cache.ready, *own_nodes, *lws]
+        after = [cache.ready, *own_nodes, *lws, *(pool_addons or {}).get(plan.config.pool, [])]
         api_peers, extra_rules = engine_ingress(cfg, plan)
         server = ModelServer(plan.spec.name, plan=plan, after=after, rollout=ops.models[plan.spec.name].rollout,
                              api_peers=api_peers, extra_rules=extra_rules, opts=in_ns)

@@ -54,15 +54,20 @@ def cfs_storage_class(
     }
 
 
-def cfs_turbo_storage_class(name: str, *, fsid: Any, host: Any) -> dict[str, Any]:
+def cfs_turbo_storage_class(name: str, *, fsid: Any, host: Any, proto: str) -> dict[str, Any]:
     """`fsid` is the Turbo file system's mount-point id (e.g. 564b8ef1) and `host` its mount IP: the
-    provider's `fs_id` and `mount_ip` outputs. The `cfs-xxx` resource id is NOT the fsid."""
+    provider's `fs_id` and `mount_ip` outputs. The `cfs-xxx` resource id is NOT the fsid. `proto` is
+    written out because the node plugin mounts `lustre` when it is empty (the provisioner copies the class
+    parameters into the volume context): TencentCloud/kubernetes-csi-tencentcloud driver/cfsturbo
+    controller.go CreateVolume and node.go NodeStageVolume, commit defc12d0."""
+    if proto not in ("lustre", "nfs"):
+        raise ValueError(f"CFS-Turbo proto {proto!r}: the driver mounts `lustre` or `nfs` only")
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": metadata(name, labels=labels("model-storage")),
         "provisioner": CFS_TURBO_PROVISIONER,
-        "parameters": {"fsid": fsid, "host": host},
+        "parameters": {"fsid": fsid, "host": host, "proto": proto},
         "reclaimPolicy": "Retain",
         "volumeBindingMode": "Immediate",
     }

@@ -255,11 +255,26 @@ def test_client_namespace_must_be_a_name():
     assert any(e.startswith("tke-llm:gateway") and "'Apps_1' is not a namespace name" in e for e in found), found
 
 
-def test_plan_does_not_claim_isolation_it_cannot_enforce(turbo_plan):
+def test_plan_says_who_enforces_the_policies_and_what_is_unconfirmed(turbo_plan):
     text = summary(turbo_plan)
-    assert "enforces them only once TKE's NetworkPolicy add-on is installed" in text
+    assert ("enforced by TKE's NetworkPolicy add-on (kube-router, DaemonSet `kube-system/networkpolicy`), which the "
+            "stack installs as `NetworkPolicy` (`cluster.addons.networkPolicy`)") in text
+    assert "That add-on name is not confirmed by Tencent or the provider" in text
     assert "`deepseek-r1` runs on the host network (RDMA): no NetworkPolicy applies" in text
     assert "admits its engine port from the cluster's pods only" in text
+
+
+def test_plan_does_not_claim_isolation_when_the_addon_is_off():
+    from checks.preflight import preflight
+
+    raw = tke_config(models=[MS_MODEL])
+    raw["cluster"]["addons"] = {"networkPolicy": {"install": False}}
+    text = summary(render_raw(raw))
+    assert "NetworkPolicies are rendered (default deny, then each caller) but NOT enforced" in text
+    assert "`cluster.addons.networkPolicy.install` is false" in text and "enforced by TKE's" not in text
+    found = [str(w) for w in preflight(checked(raw)).warnings]
+    assert any(w.startswith("tke-llm:cluster.addons.networkPolicy.install: TKE's NetworkPolicy add-on is off")
+               for w in found), found
 
 
 def test_shipped_dev_is_not_exposed_and_admits_the_example_app():

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import existing_config, render_raw, tke_config
 
-from .helpers import FS
+from .helpers import ADDON, FS
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ class TestStorage:
         pvc_res = [r for r in dev_like_plan.k8s_objects if r.manifest["kind"] == "PersistentVolumeClaim"][0]
         assert pvc_res.options["protect"] and pvc_res.options["retainOnDelete"]
         assert pvc_res.manifest["spec"]["accessModes"] == ["ReadWriteMany"]
-        addon = dev_like_plan.one("tencentcloud:Kubernetes/addon:Addon")
+        addon = dev_like_plan.one(ADDON, "storage-cfs-addon")
         assert addon.inputs["addonName"] == "cfs" and addon.options["customTimeouts"]["create"] == "15m"
         sc_res = [r for r in dev_like_plan.k8s_objects if r.manifest["kind"] == "StorageClass"][0]
         assert addon.urn in sc_res.depends_on and sc_res.options["deleteBeforeReplace"]
@@ -35,7 +35,7 @@ class TestStorage:
         fs = turbo.one(FS)
         sc = turbo.manifest("StorageClass", "tke-llm-cfs-turbo")
         assert sc["provisioner"] == "com.tencent.cloud.csi.cfsturbo"
-        assert set(sc["parameters"]) == {"fsid", "host"}
+        assert set(sc["parameters"]) == {"fsid", "host", "proto"}
         assert not sc["parameters"]["fsid"].startswith("cfs-"), "the cfs-xxx id is not the mount-point id"
         assert len(sc["parameters"]["fsid"]) == 8 and sc["parameters"]["host"].startswith("11.0.")
 
@@ -49,7 +49,20 @@ class TestStorage:
         assert attach.inputs["instanceType"] == "VPC" and attach.inputs["instanceRegion"] == "ap-shanghai"
         assert attach.urn in fs.depends_on
         assert fs.inputs["ccnId"].startswith("ccn-")
-        assert turbo.one("tencentcloud:Kubernetes/addon:Addon").inputs["addonName"] == "cfsturbo"
+        assert turbo.one(ADDON, "storage-cfsturbo-addon").inputs["addonName"] == "cfsturbo"
+
+    def test_turbo_class_states_its_protocol(self, turbo):
+        """The driver mounts `lustre` when the class leaves `proto` out (kubernetes-csi-tencentcloud
+        driver/cfsturbo/node.go): the class says which protocol it means."""
+        assert turbo.manifest("StorageClass", "tke-llm-cfs-turbo")["parameters"]["proto"] == "lustre"
+        nfs = render_raw(tke_config(storage={"kind": "cfs-turbo", "capacityGib": 10240, "proto": "nfs"}))
+        assert nfs.manifest("StorageClass", "tke-llm-cfs-turbo")["parameters"]["proto"] == "nfs"
+
+    def test_csi_addon_name_is_a_setting(self):
+        raw = tke_config(storage={"kind": "cfs-turbo", "capacityGib": 10240})
+        raw["cluster"]["addons"] = {"cfsTurbo": {"name": "cfs-turbo", "version": "1.2.4"}}
+        addon = render_raw(raw).one(ADDON, "storage-cfsturbo-addon")
+        assert (addon.inputs["addonName"], addon.inputs["addonVersion"]) == ("cfs-turbo", "1.2.4")
 
     def test_turbo_with_existing_ccn_creates_none(self):
         plan = render_raw(tke_config(storage={"kind": "cfs-turbo", "capacityGib": 10240,

@@ -1,6 +1,7 @@
-"""The plan diff's replacement rules for the egress path and the managed Prometheus association: a
-change to an input the provider marks ForceNew is a replacement, one its Update rejects is refused, any
-other is an update in place (rules and sources in preview/diff.py)."""
+"""The plan diff's replacement rules for the egress path, the managed Prometheus association and the TKE
+add-ons: a change to an input the provider marks ForceNew is a replacement, one its Update rejects is
+refused, one the resource ignores (ignoreChanges) is no change, any other is an update in place (rules and
+sources in preview/diff.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ EIP = "tencentcloud:Eip/instance:Instance"
 TABLE = "tencentcloud:Route/table:Table"
 ENTRY = "tencentcloud:Route/tableEntry:TableEntry"
 AGENT = "tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent"
+ADDON = "tencentcloud:Kubernetes/addon:Addon"
 
 
 def _changed(plan: str, typ: str, name: str, path: str, value: Any):
@@ -42,6 +44,8 @@ def _changed(plan: str, typ: str, name: str, path: str, value: Any):
     ("dev", ENTRY, "network-default-route", "nextHub", "nat-0a0b0c0d", "tc-route-entry"),
     ("dev", ENTRY, "network-default-route", "description", "egress", "tc-route-entry"),
     ("prod", AGENT, "tmp-agent", "instanceId", "prom-other01", "tc-tmp-agent"),
+    ("dev", ADDON, "tke-networkpolicy-addon", "addonName", "networkpolicy", "tc-addon"),
+    ("prod", ADDON, "storage-cfsturbo-addon", "clusterId", "cls-0a0b0c0d", "tc-addon"),
 ])
 def test_a_force_new_input_replaces(plan, typ, name, path, value, source):
     d = _changed(plan, typ, name, path, value)
@@ -58,6 +62,7 @@ def test_a_force_new_input_replaces(plan, typ, name, path, value, source):
     ("dev", TABLE, "network-routes", "name", "egress"),
     ("dev", ENTRY, "network-default-route", "disabled", True),
     ("prod", AGENT, "tmp-agent", "agents.enableExternal", True),
+    ("prod", ADDON, "tke-rdmaagent-addon", "addonVersion", "1.0.1"),
 ])
 def test_an_updatable_input_is_changed_in_place(plan, typ, name, path, value):
     d = _changed(plan, typ, name, path, value)
@@ -80,3 +85,10 @@ def test_a_new_nat_gateway_replaces_the_default_route_that_points_at_it():
     d = _changed("dev", NAT, "network-nat", "vpcId", "vpc-0a0b0c0d")
     entry = change(d, "network-default-route")
     assert entry.action == "replace" and "nextHub" in (entry.cascade or "")
+
+
+def test_addon_raw_values_are_ignored_after_install():
+    """Servers add default values to an add-on's RawValues, which provider v1.82.42 reports as drift; the
+    add-ons ignore `rawValues` after install (components/tke_addon.py), so an edit is no change."""
+    d = _changed("dev", ADDON, "tke-networkpolicy-addon", "rawValues", '{"a":1}')
+    assert not d.changes
