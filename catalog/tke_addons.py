@@ -21,12 +21,12 @@ class AddonFact:
 
 
 ADDONS: dict[str, AddonFact] = {
-    "cfs": AddonFact(
+    "cfsCsi": AddonFact(
         "cfs", True,
         "terraform-provider-tencentcloud's own test (tencentcloud/services/tke/resource_tc_kubernetes_cluster_test.go "
         "L370-373: extension add-on CFS, chartName `cfs`)",
         "the CFS CSI driver (com.tencent.cloud.csi.cfs)"),
-    "cfsTurbo": AddonFact(
+    "cfsTurboCsi": AddonFact(
         "cfsturbo", False,
         "a third party only (a tccli rewrite of TKE's add-on pages); the console shows it as CFSTurbo "
         "(imroc/tke-guide docs/ai/sglang-deepseek-r1.md L82-90)",

@@ -16,7 +16,8 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         return []
     lines = ["## TKE add-ons", "",
              "Installed through `tencentcloud_kubernetes_addon` (InstallAddon; the add-on attachment resource "
-             "was removed in provider 1.82.4), each waiting for the system pool or, for the CSI driver, the cluster:", ""]
+             "was removed in provider 1.82.4), each waiting for the system pool or, for the CSI driver, the "
+             "cluster:", ""]
     csi = csi_addon(cfg)
     for a in [*cluster_addons(cfg), *([csi] if csi is not None else [])]:
         version = f"version {a.version}" if a.version else "latest version"

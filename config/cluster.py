@@ -152,7 +152,8 @@ class AddonSettings(ConfigModel):
             try:
                 json.dumps(v, allow_nan=False)
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"rawValues must be plain JSON (strings, numbers, booleans, lists, maps): {exc}") from None
+                raise ValueError(f"rawValues must be plain JSON (strings, numbers, booleans, lists, maps): "
+                                 f"{exc}") from None
         return v
 
     @property
@@ -161,9 +162,14 @@ class AddonSettings(ConfigModel):
         return None if self.raw_values is None else json.dumps(self.raw_values, sort_keys=True, separators=(",", ":"))
 
 
-class CsiAddon(AddonSettings):
-    name: AddonName
-    """InstallAddon name of the CSI add-on the storage kind needs."""
+class CfsCsiAddon(AddonSettings):
+    name: AddonName = ADDONS["cfsCsi"].name
+    """InstallAddon name of the CFS CSI add-on (confirmed by the provider's own test)."""
+
+
+class CfsTurboCsiAddon(AddonSettings):
+    name: AddonName = ADDONS["cfsTurboCsi"].name
+    """InstallAddon name of the CFS-Turbo CSI add-on (from a third party only)."""
 
 
 class NetworkPolicyAddon(AddonSettings):
@@ -193,10 +199,10 @@ class TkeAddons(ConfigModel):
     """Enforcement of the stack's NetworkPolicies (installed by default)."""
     rdma_agent: RdmaAgentAddon = RdmaAgentAddon()
     """RDMA devices for multi-node models on RDMA pools (mode per pool: `nodePools[].gpu.rdmaMode`)."""
-    cfs: CsiAddon = CsiAddon(name=ADDONS["cfs"].name)
-    """The CFS CSI add-on, installed with `storage.kind: cfs` (name confirmed by the provider's test)."""
-    cfs_turbo: CsiAddon = CsiAddon(name=ADDONS["cfsTurbo"].name)
-    """The CFS-Turbo CSI add-on, installed with `storage.kind: cfs-turbo` (name from a third party only)."""
+    cfs_csi: CfsCsiAddon = CfsCsiAddon()
+    """The CFS CSI add-on, installed with `storage.kind: cfs`."""
+    cfs_turbo_csi: CfsTurboCsiAddon = CfsTurboCsiAddon()
+    """The CFS-Turbo CSI add-on, installed with `storage.kind: cfs-turbo`."""
 
 
 class _Versioned(ConfigModel):

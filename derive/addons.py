@@ -12,6 +12,11 @@ from config import StackConfig
 from config.cluster import TkeCluster, AddonSettings
 
 
+RESOURCE_NAMES = {"networkPolicy": "networkpolicy", "rdmaAgent": "rdmaagent", "cfsCsi": "cfs",
+                  "cfsTurboCsi": "cfsturbo"}
+"""Per `cluster.addons` field; the CSI ones keep the names their add-ons had before the field existed."""
+
+
 @dataclass(frozen=True)
 class AddonSpec:
     key: str
@@ -30,7 +35,7 @@ class AddonSpec:
     @property
     def resource_name(self) -> str:
         """Stable part of its Pulumi resource name (not the add-on name, which the config may change)."""
-        return self.field.lower()
+        return RESOURCE_NAMES[self.field]
 
     @property
     def name_note(self) -> str:
@@ -85,9 +90,9 @@ def csi_addon(cfg: StackConfig) -> AddonSpec | None:
     if not isinstance(c, TkeCluster):
         return None
     if cfg.storage.kind == "cfs":
-        return _spec("cfs", c.addons.cfs, c.addons.cfs.name)
+        return _spec("cfsCsi", c.addons.cfs_csi, c.addons.cfs_csi.name)
     if cfg.storage.kind == "cfs-turbo":
-        return _spec("cfsTurbo", c.addons.cfs_turbo, c.addons.cfs_turbo.name)
+        return _spec("cfsTurboCsi", c.addons.cfs_turbo_csi, c.addons.cfs_turbo_csi.name)
     return None
 
 

@@ -60,7 +60,7 @@ class TestStorage:
 
     def test_csi_addon_name_is_a_setting(self):
         raw = tke_config(storage={"kind": "cfs-turbo", "capacityGib": 10240})
-        raw["cluster"]["addons"] = {"cfsTurbo": {"name": "cfs-turbo", "version": "1.2.4"}}
+        raw["cluster"]["addons"] = {"cfsTurboCsi": {"name": "cfs-turbo", "version": "1.2.4"}}
         addon = render_raw(raw).one(ADDON, "storage-cfsturbo-addon")
         assert (addon.inputs["addonName"], addon.inputs["addonVersion"]) == ("cfs-turbo", "1.2.4")
 

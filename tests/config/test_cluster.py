@@ -1,0 +1,57 @@
+"""TKE add-on settings (config/cluster.py `cluster.addons`) and the per-pool RDMA mode
+(config/node_pools.py `gpu.rdmaMode`): defaults from catalog/tke_addons.py, refusals keyed to the field."""
+
+from __future__ import annotations
+
+from checks import checked
+
+from tests.conftest import GPU_POOL, SYSTEM_POOL, tke_config
+
+from .helpers import errors
+
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a"], "keyId": "skey-00000001",
+       "gpu": {"type": "H20", "count": 8, "rdma": True}}
+
+
+def _addons(**addons):
+    raw = tke_config()
+    raw["cluster"]["addons"] = addons
+    return raw
+
+
+def test_addon_defaults_are_the_best_sourced_names():
+    a = checked(tke_config()).cluster.addons
+    assert (a.network_policy.name, a.network_policy.install) == ("NetworkPolicy", True)
+    assert (a.rdma_agent.name, a.rdma_agent.install) == ("rdma-agent", True)
+    assert a.rdma_agent.node_labels == {"feature.node.kubernetes.io/tke-shared-rdma": "true"}
+    assert (a.cfs_csi.name, a.cfs_turbo_csi.name) == ("cfs", "cfsturbo")
+    assert a.network_policy.raw_values_json is None
+
+
+def test_raw_values_become_sorted_plain_json():
+    a = checked(_addons(networkPolicy={"rawValues": {"b": [1, True], "a": {"c": "x"}}})).cluster.addons
+    assert a.network_policy.raw_values_json == '{"a":{"c":"x"},"b":[1,true]}'
+
+
+def test_bad_addon_settings_name_their_key():
+    found = errors(_addons(networkPolicy={"name": "network policy"}))
+    assert any(e.startswith("tke-llm:cluster.addons.networkPolicy.name") and "is not a TKE add-on name" in e
+               for e in found), found
+    found = errors(_addons(rdmaAgent={"rawValues": {"x": float("nan")}}))
+    assert any(e.startswith("tke-llm:cluster.addons.rdmaAgent.rawValues") for e in found), found
+    found = errors(_addons(cfsCsi={"nmae": "cfs"}))
+    assert any(e.startswith("tke-llm:cluster.addons.cfsCsi.nmae: unknown key") for e in found), found
+    assert checked(_addons(cfsTurboCsi={"version": "1.2.4"})).cluster.addons.cfs_turbo_csi.name == "cfsturbo"
+
+
+def test_rdma_mode_defaults_to_shared_and_needs_an_rdma_pool():
+    cfg = checked(tke_config(nodePools=[SYSTEM_POOL, GPU_POOL, H20]))
+    assert cfg.pool("h20").gpu.rdma_mode == "shared"
+    exclusive = {**H20, "gpu": {**H20["gpu"], "rdmaMode": "exclusive"}}
+    assert checked(tke_config(nodePools=[SYSTEM_POOL, exclusive])).pool("h20").gpu.rdma_mode == "exclusive"
+    no_rdma = {**GPU_POOL, "gpu": {"type": "A10", "count": 1, "rdmaMode": "exclusive"}}
+    found = errors(tke_config(nodePools=[SYSTEM_POOL, no_rdma]))
+    assert any(e.startswith("tke-llm:nodePools[1].gpu") and "rdmaMode applies to RDMA pools only" in e
+               for e in found), found
+    found = errors(tke_config(nodePools=[SYSTEM_POOL, {**H20, "gpu": {**H20["gpu"], "rdmaMode": "macvlan"}}]))
+    assert any(e.startswith("tke-llm:nodePools[1].gpu.rdmaMode") for e in found), found
