@@ -67,6 +67,8 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         lines += ["`nfs` mounts NFSv3 on the nodes, but the provisioner still mounts Lustre to create each claim's "
                   "directory (driver controller.go), and Tencent's TKE guide says to keep `lustre`; whether the "
                   "file system serves NFS is not confirmed by any source read.", ""]
+    lines += [f"The nodes' security groups admit the file system's range `{st.cidr_block}` (`storage.cidrBlock`) on "
+              "TCP 988, Lustre's port, which Tencent's client docs say to open both ways.", ""]
     lines.append("Lustre needs the CFS Turbo client (a kernel module) on the nodes that mount it; the CSI node plugin "
                  "installs it where the kernel is supported. Node images:")
     for _, pool in _mounting_pools(cfg):

@@ -20,9 +20,10 @@ class Network(Component):
 
     def __init__(self, name: str, cfg: NetworkConfig, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None,
                  cluster_cidr: str | None = None, service_cidr: str | None = None,
-                 host_network_ports: list[int] | None = None):
+                 host_network_ports: list[int] | None = None, turbo_cidr: str | None = None):
         """`host_network_ports`: engine ports that RDMA groups serve on the host network, where no
-        NetworkPolicy applies; their nodes get a group that admits those ports from pods only."""
+        NetworkPolicy applies; their nodes get a group that admits those ports from pods only.
+        `turbo_cidr`: a CFS-Turbo file system's range in the CCN, admitted on Lustre's port (TURBO_LNET_PORT)."""
         super().__init__("tke-llm:cloud:Network", name, opts)
         child = self.cloud_child()
         if cfg.vpc_id:
@@ -50,7 +51,7 @@ class Network(Component):
                 ).id
         node_rules = [{"action": "ACCEPT", "cidr_block": source_range, "protocol": "ALL", "port": "ALL",
                        "description": "node, pod and load-balancer traffic inside the VPC"},
-                      *_cluster_ranges(cluster_cidr, service_cidr)]
+                      *_cluster_ranges(cluster_cidr, service_cidr), *_turbo(turbo_cidr)]
         sg = tc.security.Group(f"{name}-nodes", name=f"{name}-nodes", description="tke-llm worker nodes", tags=tags, opts=child)
         tc.security.GroupRuleSet(
             f"{name}-nodes",
@@ -89,6 +90,18 @@ class Network(Component):
 
 EGRESS = [{"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL",
            "description": "image pulls and model downloads"}]
+
+TURBO_LNET_PORT = "988"
+"""CFS Turbo's Lustre clients and servers talk on TCP 988 both ways: "需要和存储通信的计算实例，且已双向放通云联网内
+Turbo 所在 VPC 全部 IP 地址的988端口" (Tencent CFS docs, "在 Linux 客户端上使用 CFS Turbo 文件系统", 前提条件)."""
+
+
+def _turbo(turbo_cidr: str | None) -> list[dict[str, str]]:
+    if not turbo_cidr:
+        return []
+    return [{"action": "ACCEPT", "cidr_block": turbo_cidr, "protocol": "TCP", "port": TURBO_LNET_PORT,
+             "description": "CFS-Turbo file system (Lustre LNet)"}]
+
 
 CLB_HEALTH_CHECK_RANGE = "100.64.0.0/10"
 """Where CLB health checks come from (Tencent Cloud CLB docs, "健康探测源 IP 支持100.64.0.0/10网段",

@@ -70,7 +70,8 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
         host_net = {m.pool: engine_port(m.engine) for m in cfg.models if host_network(cfg, m)}
         net = Network("network", cfg.cluster.network, names.tags, cluster_cidr=cfg.cluster.cluster_cidr,
-                      service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()))
+                      service_cidr=cfg.cluster.service_cidr, host_network_ports=list(host_net.values()),
+                      turbo_cidr=cfg.storage.cidr_block if isinstance(cfg.storage, CfsTurboStorage) else None)
         tke = TkeCluster(
             "tke", cfg=cfg.cluster, cluster_name=names.cluster, pools=[p for p in cfg.node_pools if not p.is_gpu],
             vpc_id=net.vpc_id, subnet_ids=net.subnet_ids, node_security_group_id=net.node_security_group_id,

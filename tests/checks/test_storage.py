@@ -56,5 +56,6 @@ def test_plan_states_the_class_parameters_and_each_image():
     text = "\n".join(summary_lines(checked(tke_config(nodePools=[SYSTEM_POOL, GPU_POOL, H20], storage=TURBO))))
     assert "`proto: lustre` is set explicitly (`storage.proto`; the driver mounts `lustre` when it is empty)" in text
     assert "`fsid` is the file system's mount-point id (the provider's `fs_id`, not the `cfs-` id)" in text
+    assert "admit the file system's range `10.255.0.0/24` (`storage.cidrBlock`) on TCP 988" in text
     assert "- `gpu`: `tlinux3.1x86_64` (TencentOS Server 3.1 (TK4)): supported" in text
     assert "- `h20`: `img-39ywauzd` (TencentOS Server 3.1 (TK4) UEFI): supported" in text
