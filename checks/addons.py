@@ -29,8 +29,11 @@ def summary_lines(cfg: StackConfig) -> list[str]:
             lines.append(f"  - serves pools {pools} (`nodePools[].gpu.rdmaMode`); the pods pick the mode by their "
                          "network annotation. No source gives an add-on parameter for the mode: check ConfigMap "
                          "`kube-system/tke-rdma-agent-conf` after the first `pulumi up`")
+            attached = [p for p in rdma_pools(cfg) if cfg.pool(p).kind == "attached"]
+            note = (f"; on attached machines ({', '.join(attached)}) adding it replaces the attachments, a reinstall: "
+                    "for machines already attached set `nodeLabels: {}` and label the nodes by hand") if attached else ""
             lines.append("  - " + (f"labels those pools' nodes {labels} (its DaemonSet's default node selector, from "
-                                   "a third party only: `cluster.addons.rdmaAgent.nodeLabels`)" if labels else
+                                   f"a third party only: `cluster.addons.rdmaAgent.nodeLabels`){note}" if labels else
                                    "labels no nodes (`cluster.addons.rdmaAgent.nodeLabels` is empty): its DaemonSet "
                                    "runs only where TKE labels the nodes itself"))
             lines.append("  - the nodes must have their RDMA netns in `shared` mode (`rdma system show`, TKE doc "

@@ -26,6 +26,7 @@ def test_each_addon_says_how_its_name_is_known():
     assert text.count("name unconfirmed (source: ") == 3
     assert "serves pools `h20` shared (IPVLAN) (`nodePools[].gpu.rdmaMode`)" in text
     assert "labels those pools' nodes `feature.node.kubernetes.io/tke-shared-rdma=true`" in text
+    assert "on attached machines (h20) adding it replaces the attachments, a reinstall" in text
     cfs = _text(tke_config())
     assert "- `cfs`, latest version (`cluster.addons.cfsCsi`): the CFS CSI driver" in cfs
     assert "name confirmed (source: terraform-provider-tencentcloud's own test" in cfs
