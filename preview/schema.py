@@ -112,6 +112,8 @@ EXAMPLES: dict[str, Any] = {
     "cidr": "10.0.1.0/24",
     "id": "subnet-abcd1234",
     "allowedCidrs": ["203.0.113.10/32"],
+    "securityGroupIds": ["sg-abcd1234"],
+    "certificateId": "8u8DII0l",
     "kubeconfigPath": "~/.kube/config",
     "kubeconfigSecret": "kubeconfig",
     "context": "my-cluster",

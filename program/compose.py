@@ -115,7 +115,8 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                                          monitoring_after=managed)
     outputs.update(models_out)
     # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
-    outputs.update(build_access(cfg, in_ns, storage, servers, plans))
+    outputs.update(build_access(cfg, in_ns, storage, servers, plans, names,
+                                cluster=tke.cluster if tke is not None else None))
     return outputs
 
 
