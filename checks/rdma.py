@@ -56,8 +56,8 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
         per_node = devices_per_node(pool)
         if groups and per_node is None and pool.gpu.rdma.devices_per_pod is None:
             found.append(ConfigIssue(f"{key}.devicesPerNode", f"exclusive mode hands each pod whole RDMA NICs, and "
-                                     f"the GPU catalog does not know how many a {pool.gpu.count}x {pool.gpu.type} "
-                                     f"node has: set devicesPerNode to a node's allocatable {RDMA_RESOURCE} "
+                                     f"the GPU catalog does not know how many a node with {pool.gpu.count}x "
+                                     f"{pool.gpu.type} has: set devicesPerNode to a node's allocatable {RDMA_RESOURCE} "
                                      "(kubectl describe node), or devicesPerPod"))
             continue
         for j, m in groups:
@@ -87,7 +87,7 @@ def check(cfg: StackConfig, out) -> None:
         if not cfg.is_tke:
             network = "" if r.host_network or r.primary_network else (
                 " and whether the cluster's pod network is VPC-CNI (`tke-route-eni`, assumed; set primaryNetwork)")
-            out.warn(key, f"{names} request {RDMA_RESOURCE}, which only TKE's rdma-agent add-on offers "
+            out.warn(key, f"the pods of {names} request {RDMA_RESOURCE}, which only TKE's rdma-agent add-on offers "
                      f"({RDMA_AGENT_DOC}); the stack neither installs it on an existing cluster nor can see it "
                      f"offline{network}. It must run on these nodes in {r.mode} mode "
                      f"(`kubectl get ds -n {RDMA_AGENT_DAEMONSET.replace('/', ' ')}`), or the pods stay Pending")

@@ -67,6 +67,7 @@ class Rdma(ConfigModel):
     source: docs/rdma.md."""
 
     enabled: bool = True
+    """`false` (or no `rdma` at all): the pods request no RDMA and multi-node groups talk over TCP."""
     mode: Literal["shared", "exclusive"] = "shared"
     """How the rdma-agent add-on hands out the nodes' RDMA NICs: `shared` (IPVLAN; pods share the NICs,
     Tencent's tke-ai-playbook) or `exclusive` (MACVLAN; each device is a whole bonded NIC)."""
@@ -109,7 +110,8 @@ class Rdma(ConfigModel):
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v:
             if name in RDMA_OWNED_ENV:
-                raise ValueError(f"{name} is written from `{RDMA_OWNED_ENV[name]}`; set that key instead")
+                key = RDMA_OWNED_ENV[name]
+                raise ValueError(f"{name} is rendered from `{key}`; set `{key}` instead")
             if not RDMA_ENV.match(name):
                 raise ValueError(f"{name!r}: only NCCL_*, GLOO_* and UCX_* variables (upper case) are set here")
         return v
