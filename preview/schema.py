@@ -127,6 +127,7 @@ EXAMPLES: dict[str, Any] = {
     "endpoint": "https://hf-mirror.com",
     "type": "A10",
     "count": 1,
+    "rdma": True,
     "storageClassName": "standard-rwx",
     "capacityGib": 20480,
     "key": "nvidia.com/gpu",

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from checks.egress import summary_lines as egress_lines
 from checks.exposure import summary_lines as isolation_lines
+from checks.rdma import summary_lines as rdma_lines
 from derive.operations import section_for_plan
 from preview.billing import summary_lines as billing_lines
 from preview.runner import Plan, PlannedResource
@@ -64,7 +65,7 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
-    lines += egress_lines(cfg) + isolation_lines(cfg)
+    lines += egress_lines(cfg) + isolation_lines(cfg) + rdma_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     lines += section_for_plan(plan)
     lines += ["## Outputs", ""]
