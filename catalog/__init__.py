@@ -5,10 +5,13 @@ from catalog.gpus import (
     ENGINE_IMAGE_GB,
     GPUS,
     INSTANCE_FAMILIES,
+    RDMA_NICS,
+    SHARED_RDMA_DEVICES,
     SUPER_NODE_GPU_TYPES,
     Gpu,
     InstanceGpus,
     gpu_for_instance,
+    rdma_nics,
 )
 from catalog.models import ALIASES, MODELS, ModelSpec, lookup
 
@@ -18,10 +21,13 @@ __all__ = [
     "GPUS",
     "INSTANCE_FAMILIES",
     "MODELS",
+    "RDMA_NICS",
+    "SHARED_RDMA_DEVICES",
     "SUPER_NODE_GPU_TYPES",
     "Gpu",
     "InstanceGpus",
     "ModelSpec",
     "gpu_for_instance",
     "lookup",
+    "rdma_nics",
 ]

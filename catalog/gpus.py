@@ -126,6 +126,30 @@ def gpu_for_instance(instance_type: str) -> tuple[Gpu, int, bool] | None:
     return GPUS[hit.gpu], hit.count, hit.rdma
 
 
+# RDMA devices (`tke.cloud.tencent.com/tke-shared-rdma`) a node offers through TKE's rdma-agent add-on.
+#  [rdma-agent] TKE doc 457/116719 "rdma-agent 说明" (2025-12-08): exclusive mode (MACVLAN) offers one
+#         device per physical bonded NIC; shared mode (IPVLAN) a virtual 1000 per node.
+#  [aik8s] runzhliu/aik8s docs/ai-k8s/practices/rbg-existing-cluster.md (third-party field report,
+#         2026-08): an 8x H20 node's capacity/allocatable was 4 (4x mlx5_bond_N, 200 Gb/s each).
+#         One report only: a default the stack says is unconfirmed (docs/rdma.md), overridable per pool.
+SHARED_RDMA_DEVICES = 1000  # [rdma-agent]
+RDMA_NICS: dict[str, int] = {
+    "HCCPNV6": 4,  # [aik8s]
+}
+"""Bonded RDMA NICs per node (= exclusive-mode devices), by instance family."""
+
+
+def rdma_nics(instance_type: str | None, gpu: str, count: int) -> int | None:
+    """RDMA NICs of a node: by its instance family, or for pools without a type (attached, existing)
+    by the one RDMA family carrying `count` x `gpu`; None when unknown or ambiguous."""
+    if instance_type:
+        family = instance_type.strip().upper().split(".", 1)[0]
+        return next((n for f, n in RDMA_NICS.items() if f.upper() == family), None)
+    found = {RDMA_NICS[k.split(".", 1)[0]] for k, v in INSTANCE_FAMILIES.items()
+             if v.rdma and v.gpu.upper() == gpu.upper() and v.count == count and k.split(".", 1)[0] in RDMA_NICS}
+    return found.pop() if len(found) == 1 else None
+
+
 # Pod annotation `eks.tke.cloud.tencent.com/gpu-type` on super nodes -> GPU model. The allowed values
 # are the ones the reference lists (section 2.2; TKE doc 457/39808 "GPU 规格"); the suffix after '*'
 # names the CVM family the A10 comes from.

@@ -1,17 +1,17 @@
 """Pinned images of every workload the stack runs, in one place. Released tags only, never `latest`:
 a re-deploy must run the same bits. `imageRegistry` in the stack config puts a mirror in front.
 
-Engines at vLLM 0.33.0, SGLang 0.5.23 and Ollama 0.32.15, every rendered flag, variable, metric and
+Engines at vLLM 0.34.0, SGLang 0.5.23 and Ollama 0.32.15, every rendered flag, variable, metric and
 endpoint checked against that version's source; vLLM and SGLang as their CUDA 12.9 builds (`-cu129`),
-which run on every driver from R525 on. Sources and the CUDA variant: docs/engines.md.
+which run on every driver from R525 on (the unsuffixed tags are CUDA 13: R580 on). Sources: docs/engines.md.
 """
 
 ENGINE_IMAGES = {
-    "vllm": "vllm/vllm-openai:v0.33.0-cu129",
+    "vllm": "vllm/vllm-openai:v0.34.0-cu129",
     "sglang": "lmsysorg/sglang:v0.5.23-cu129",
     "ollama": "ollama/ollama:0.32.15",
 }
-ENGINE_VERSIONS = {"vllm": "0.33.0", "sglang": "0.5.23", "ollama": "0.32.15"}
+ENGINE_VERSIONS = {"vllm": "0.34.0", "sglang": "0.5.23", "ollama": "0.32.15"}
 """The release each default image runs; tests/render/engines/test_engine_parsers.py downloads the same PyPI wheels."""
 
 CUDA_MIN_DRIVER = {12: (525, 60, 13), 13: (580, 65, 6)}
@@ -19,10 +19,15 @@ CUDA_MIN_DRIVER = {12: (525, 60, 13), 13: (580, 65, 6)}
 release notes, "CUDA Toolkit and Minimum Required Driver Version for CUDA Minor Version
 Compatibility": 12.x >= 525.60.13, 13.x >= 580.65.06)."""
 IMAGE_CUDA_MAJOR = {
-    "vllm/vllm-openai:v0.33.0-cu129": 12,
+    "vllm/vllm-openai:v0.34.0-cu129": 12,
     "lmsysorg/sglang:v0.5.23-cu129": 12,
 }
-"""CUDA major of the images whose tag does not say it; other tags are read by their `cuNNN` suffix."""
+"""CUDA major of the catalog's own images; other tags are read by their `cuNNN` suffix."""
+CUDA13_UNSUFFIXED_SINCE = {"vllm/vllm-openai": (0, 20, 0)}
+"""Repositories whose release tags without a `cuNNN` suffix are CUDA 13.0 builds from this release on
+(vLLM: the 0.20.0 wheel's vllm/envs.py sets VLLM_MAIN_CUDA_VERSION "13.0", 0.19.1's "12.9"; vllm#39878
+"Switch default CUDA to 13.0"; .buildkite/scripts/publish-release-images.sh "CUDA (default: 13.0)").
+Older unsuffixed tags, and SGLang's (switch release not confirmed upstream), stay unknown."""
 
 LWS_CHART = "oci://registry.k8s.io/lws/charts/lws"
 LWS_CHART_VERSION = "0.10.0"

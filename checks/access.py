@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.exposure import exposure_issues
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.errors import PROJECT, ConfigIssue
@@ -59,4 +60,4 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
             issues.append(ConfigIssue(f"{PROJECT}:exposure.{where}.internalSubnetId",
                                       "the internal-CLB annotation is TKE's; on another cluster set its own "
                                       "annotation in `annotations` instead"))
-    return issues
+    return issues + exposure_issues(cfg)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from catalog import GPUS
 from checks.access import access_issues
 from checks.operations import operations_issues
+from checks.rdma import issues as rdma_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
 from derive.capacity import dtype_for
@@ -61,6 +62,7 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
                 dtype_for(gpu, m.settings.dtype)
             except ValueError as err:
                 issues.append(ConfigIssue(_key(i, "settings.dtype"), f"{err}; use `half`"))
+    issues += rdma_issues(cfg)
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
     return issues

@@ -25,7 +25,8 @@ from config.node_pools import NativePool, NormalPool, SuperPool, effective_syste
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
 from derive.capacity import GIB, fit, heads_divisible
 from derive.naming import derive
-from derive.serving import host_network, load_seconds, model_size_gb, model_spec, serving_plan
+from derive.rdma import settings as rdma_settings
+from derive.serving import load_seconds, model_size_gb, model_spec, serving_plan
 from render.engines.parallel import parallelism
 
 IMAGE_DISK_FACTOR = 2.0
@@ -114,9 +115,9 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
             if gpu.name != pool.gpu.type or count != pool.gpu.count:
                 out.error(f"nodePools[{i}].gpu", f"{instance} carries {count}x {gpu.name}, not "
                           f"{pool.gpu.count}x {pool.gpu.type}; write gpu: {{type: {gpu.name}, count: {count}}}")
-            if rdma and not pool.gpu.rdma:
+            if rdma and not pool.gpu.rdma.enabled:
                 out.warn(f"nodePools[{i}].gpu.rdma", f"{instance} has an RDMA fabric; set `rdma: true` so "
-                         "multi-node groups use it (host networking)")
+                         "multi-node groups request its RDMA devices (docs/rdma.md)")
         if pool.kind in ("normal", "native") and not pool.data_disk_gb:
             images = [ENGINE_IMAGE_GB[m.engine] for m in cfg.models if m.pool == pool.name]
             if images:
@@ -186,9 +187,9 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         if m.gpus_per_node != pool.gpu.count:
             out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "
                      f"({pool.gpu.count}); {m.gpus_per_node} leaves GPUs idle that no other pod can share well")
-        if not host_network(cfg, m):
+        if rdma_settings(cfg, m) is None:
             out.warn(f"{key}.nodes", "tensor parallelism across nodes without RDMA runs over TCP and is slow; "
-                     "prefer RDMA machines (HCC types) or a single node")
+                     "prefer RDMA machines (HCC types) with `gpu.rdma` or a single node")
     if m.startup_timeout_seconds is not None:
         need = load_seconds(cfg, m, model_size_gb(m))
         if m.startup_timeout_seconds < need:

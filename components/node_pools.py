@@ -66,7 +66,8 @@ class NodePools(Component):
     ):
         """`waits` holds, per pool name, what that pool must wait for (its models' downloads);
         `host_network_pools` the security group of each pool whose models run on the host network;
-        `extra_labels` node labels no pod selects on, per pool (the rdma-agent's node selector)."""
+        `extra_labels` node labels no pod selects on, per normal, native or super pool (the rdma-agent's node
+        selector); attached pools never get them."""
         super().__init__("tke-llm:cloud:NodePools", name, opts)
         self._waits = waits or {}
         self.by_pool: dict[str, list[pulumi.Resource]] = {}
@@ -210,7 +211,8 @@ class NodePools(Component):
                 instance_id=iid,
                 image_id=pool.image_id,
                 key_ids=pool.key_id,
-                labels=self._labels(pool),
+                # Never `extra_labels`: a label change here re-attaches (reinstalls) the machine.
+                labels=pool.node_labels,
                 security_groups=[self._host_sg[pool.name]] if pool.name in self._host_sg else None,
                 worker_config=worker,
                 # Every input forces a replacement, and a re-attach reinstalls the machine (its system

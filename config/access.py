@@ -9,19 +9,31 @@ is off) are in `access_issues`, which reports the exact key.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from catalog import clb
 from config.base import ConfigModel
-from config.formats import Annotations, Quantity, StorageClassName
+from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
 outputs a URL apps call, and `*.example.com` is not one."""
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 SUBNET_ID = re.compile(r"^subnet-[a-z0-9]{8}$")
+CERT_ID = re.compile(r"^[A-Za-z0-9]{4,32}$")
+"""An SSL certificate id: the provider's examples are 8 letters and digits (`8u8DII0l`); the length is
+left loose, the check catches a name, domain or PEM pasted instead."""
+CLB_MANAGED_ANNOTATIONS = {
+    clb.SECURITY_GROUPS: "is written from allowedCidrs and securityGroupIds; list the groups there",
+    clb.PASS_TO_TARGET: "is set by the stack on a CLB with security groups or a public one (not on a reused CLB)",
+    clb.SPECIFY_PROTOCOL: "is written from tls (certificateId, protocol) and host; set those instead",
+}
+"""TKE annotations the fields set; refused in `annotations`, so the plan's account of a CLB is the truth.
+(The internal-subnet annotation stays writable there: on an existing cluster it is the way to it.)"""
 ROUTING_STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing-v2")
 
 
@@ -176,16 +188,51 @@ class NoExposure(ConfigModel):
     """Reachable inside the cluster only (kubectl port-forward for a person)."""
 
 
+class ClbTls(ConfigModel):
+    """TLS ends at the CLB: TKE's `specify-protocol` annotation turns the listener into TCP_SSL or
+    HTTPS with a certificate from Tencent Cloud's SSL Certificates service (docs/gateway.md)."""
+
+    certificate_id: str
+    """The SSL certificate's id (SSL Certificates console, e.g. `8u8DII0l`); the stack puts it in an Opaque
+    Secret under `qcloud_cert_id`, which the annotation names. Not a secret: the key stays in the console."""
+    protocol: Literal[clb.TLS_PROTOCOLS] = "TCP_SSL"  # type: ignore[valid-type]
+    """`TCP_SSL`: TLS on a layer-4 listener, like the plain one otherwise. `HTTPS`: a layer-7 listener
+    whose rule is `host` (the CLB then speaks HTTP to the pods)."""
+
+    @field_validator("certificate_id")
+    @classmethod
+    def _cert(cls, v: str) -> str:
+        if not CERT_ID.match(v):
+            raise ValueError(f"{v!r} is not an SSL certificate id such as 8u8DII0l (the ID column of the SSL "
+                             "Certificates console; not the certificate's name, domain or PEM)")
+        return v
+
+
 class LoadBalancerExposure(ConfigModel):
     kind: Literal["loadBalancer"]
-    """A Service of type LoadBalancer: TKE creates a CLB. Plain HTTP: prefer an Ingress or HTTPRoute
-    with TLS for anything public, since the API key travels in every request."""
+    """A Service of type LoadBalancer: TKE creates a CLB. Public unless `internalSubnetId`; a public one
+    needs `allowedCidrs`/`securityGroupIds` or `tls`, or `allowPublicPlainHttp: true` to say it is meant."""
     internal_subnet_id: str | None = None
     """A private CLB in this subnet (TKE annotation
     `service.kubernetes.io/qcloud-loadbalancer-internal-subnetid`); a public CLB when unset."""
-    port: int = Field(80, ge=1, le=65535)
+    port: int | None = Field(None, ge=1, le=65535)
+    """The CLB listener's port; default 443 with `tls`, else 80."""
+    host: str | None = None
+    """The DNS name you point at the CLB's address: the URL the stack outputs, and the certificate's name
+    (required with `tls`, whose certificate an IP address does not match)."""
+    allowed_cidrs: list[str] = Field(default_factory=list)
+    """Client ranges the CLB admits on its port: the stack creates a security group from them and binds it
+    (`service.cloud.tencent.com/security-groups` + `pass-to-target`). A new TKE cluster only."""
+    security_group_ids: list[SecurityGroupId] = Field(default_factory=list)
+    """Existing security groups to bind to the CLB as well (at most 5 with the stack's own), e.g. on an
+    existing TKE cluster, where the stack creates no cloud resource."""
+    tls: ClbTls | None = None
+    allow_public_plain_http: bool = False
+    """`true` says a public CLB with plain HTTP and no source restriction is meant (the key then travels
+    in clear text from anywhere); without it such an exposure is refused."""
     annotations: Annotations = Field(default_factory=dict)
-    """Extra Service annotations, e.g. `service.kubernetes.io/tke-existed-lbid` to reuse a CLB."""
+    """Extra Service annotations, e.g. `service.kubernetes.io/tke-existed-lbid` to reuse a CLB. The ones the
+    fields above set are refused here."""
 
     @field_validator("internal_subnet_id")
     @classmethod
@@ -193,6 +240,81 @@ class LoadBalancerExposure(ConfigModel):
         if v is not None and not SUBNET_ID.match(v):
             raise ValueError(f"{v!r} is not a subnet id such as subnet-abcd1234")
         return v
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str | None) -> str | None:
+        return v if v is None else _hostname(v)
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for c in v:
+            try:
+                net = ipaddress.ip_network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"{c!r} is not a CIDR such as 203.0.113.0/24 (host bits unset)") from None
+            if net.version != 4:
+                raise ValueError(f"{c} is an IPv6 range: the CLB TKE creates is IPv4, and an IPv6 CLB's security "
+                                 "groups allow by default (Tencent Cloud CLB docs, \"Configuring CLB Security Group\")")
+            if net.prefixlen == 0:
+                raise ValueError(f"{c} admits every address, which is no restriction: list your clients' ranges, "
+                                 "or drop allowedCidrs and set allowPublicPlainHttp: true if that is meant")
+        if len(set(v)) != len(v):
+            raise ValueError("allowedCidrs repeat")
+        return v
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("securityGroupIds repeat")
+        return v
+
+    @field_validator("annotations")
+    @classmethod
+    def _managed(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, why in CLB_MANAGED_ANNOTATIONS.items():
+            if key in v:
+                raise ValueError(f"{key} {why}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LoadBalancerExposure":
+        own = 1 if self.allowed_cidrs else 0
+        if own + len(self.security_group_ids) > clb.MAX_SECURITY_GROUPS:
+            raise ValueError(f"a CLB takes at most {clb.MAX_SECURITY_GROUPS} security groups (TKE's "
+                             f"security-groups annotation); {own + len(self.security_group_ids)} here"
+                             + (", counting the one the stack creates from allowedCidrs" if own else ""))
+        if self.tls is not None and self.host is None:
+            raise ValueError("tls needs `host`: the DNS name you point at the CLB, which the certificate names "
+                             "(clients that call the CLB's IP address cannot verify it)")
+        restricted = bool(self.allowed_cidrs or self.security_group_ids)
+        if restricted and clb.EXISTING_LB in self.annotations:
+            raise ValueError(f"{clb.EXISTING_LB} reuses a CLB the stack does not own, and TKE's pass-to-target "
+                             "does not work on a reused CLB (imroc/tke-guide); bind the security groups to that CLB "
+                             "itself and drop allowedCidrs and securityGroupIds here")
+        if self.allow_public_plain_http:
+            meant = [k for k, on in (("internalSubnetId", not self.public), ("allowedCidrs", self.allowed_cidrs),
+                                     ("securityGroupIds", self.security_group_ids), ("tls", self.tls)) if on]
+            if meant:
+                raise ValueError(f"allowPublicPlainHttp says a public, unrestricted plain-HTTP CLB is meant, but "
+                                 f"{', '.join(meant)} is set; drop allowPublicPlainHttp")
+        return self
+
+    @property
+    def listener_port(self) -> int:
+        return self.port if self.port is not None else (443 if self.tls else 80)
+
+    @property
+    def public(self) -> bool:
+        """No internal subnet, neither by the field nor by TKE's annotation written in `annotations`."""
+        return self.internal_subnet_id is None and clb.INTERNAL_SUBNET not in self.annotations
+
+    @property
+    def restricted(self) -> bool:
+        """Clients are filtered by security groups bound to the CLB."""
+        return bool(self.allowed_cidrs or self.security_group_ids)
 
 
 class Tls(ConfigModel):

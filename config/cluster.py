@@ -184,12 +184,16 @@ class NetworkPolicyAddon(AddonSettings):
 class RdmaAgentAddon(AddonSettings):
     install: bool = True
     """Install TKE's rdma-agent add-on (the RDMA device plugin) when a multi-node model runs on a pool
-    with `gpu.rdma: true`."""
+    with `gpu.rdma` on."""
     name: AddonName = ADDONS["rdmaAgent"].name
     """InstallAddon name; from a third-party rewrite of TKE's doc 116719 only."""
     node_labels: Labels = Field(default_factory=lambda: dict(RDMA_AGENT_NODE_LABEL))
-    """Labels put on those RDMA pools' nodes so the agent's DaemonSet runs there; the default is its
-    default node selector (third-party source only). `{}` if TKE labels the nodes itself."""
+    """Labels the agent's DaemonSet selects; the default is its default node selector (third-party source
+    only). The stack puts them on those RDMA pools' nodes when it creates the pool (normal, native: a
+    label change is an in-place update), never through an attachment (any change to one re-attaches, i.e.
+    reinstalls, the machine): label attached nodes with the `kubectl label` command the plan states, or
+    list the labels in that pool's own `labels` before its first attachment. `{}` if TKE labels the nodes
+    itself."""
 
 
 class TkeAddons(ConfigModel):
@@ -198,7 +202,7 @@ class TkeAddons(ConfigModel):
     network_policy: NetworkPolicyAddon = NetworkPolicyAddon()
     """Enforcement of the stack's NetworkPolicies (installed by default)."""
     rdma_agent: RdmaAgentAddon = RdmaAgentAddon()
-    """RDMA devices for multi-node models on RDMA pools (mode per pool: `nodePools[].gpu.rdmaMode`)."""
+    """RDMA devices for multi-node models on RDMA pools (mode per pool: `nodePools[].gpu.rdma.mode`)."""
     cfs_csi: CfsCsiAddon = CfsCsiAddon()
     """The CFS CSI add-on, installed with `storage.kind: cfs`."""
     cfs_turbo_csi: CfsTurboCsiAddon = CfsTurboCsiAddon()

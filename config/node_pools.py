@@ -7,9 +7,9 @@ GPU pools default to a NoSchedule taint so only model servers land on (and pay f
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.base import ConfigModel
 from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
@@ -50,23 +50,89 @@ class GpuSoftware(ConfigModel):
     mig: bool = False
 
 
+RDMA_ENV = re.compile(r"^(NCCL|GLOO|UCX)_[A-Z0-9_]+$")
+RDMA_OWNED_ENV = {"NCCL_IB_GID_INDEX": "gidIndex", "NCCL_IB_HCA": "hca", "NCCL_SOCKET_IFNAME": "socketInterface",
+                  "GLOO_SOCKET_IFNAME": "socketInterface"}
+"""Variables the typed RDMA settings write; `env` may not set them a second time."""
+_NCCL_LIST = re.compile(r"^[\^=]?[A-Za-z0-9_.:-]+(,[A-Za-z0-9_.:-]+)*$")
+
+
+def _env_value(v: Any) -> Any:
+    return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+class Rdma(ConfigModel):
+    """RDMA between the pool's nodes, for models spread over several of them: `rdma: true` for the
+    defaults, or the mapping below. The devices come from TKE's rdma-agent add-on; every default and its
+    source: docs/rdma.md."""
+
+    enabled: bool = True
+    """`false` (or no `rdma` at all): the pods request no RDMA and multi-node groups talk over TCP."""
+    mode: Literal["shared", "exclusive"] = "shared"
+    """How the rdma-agent add-on hands out the nodes' RDMA NICs: `shared` (IPVLAN; pods share the NICs,
+    Tencent's tke-ai-playbook) or `exclusive` (MACVLAN; each device is a whole bonded NIC)."""
+    devices_per_node: int | None = Field(None, ge=1, le=1000)
+    """`tke.cloud.tencent.com/tke-shared-rdma` a node offers. Default: 1000 (virtual) in shared mode; in
+    exclusive mode the NIC count the GPU catalog knows (4 on 8x H20), else required."""
+    devices_per_pod: int | None = Field(None, ge=1, le=1000)
+    """`tke.cloud.tencent.com/tke-shared-rdma` each server pod requests. Default: 1 in shared mode; in
+    exclusive mode the node's devices in proportion to the GPUs the pod takes (all for a whole node)."""
+    host_network: bool = True
+    """Run the group's pods on the node's network, as the TKE guides do on HCCPNV6. Off: the pod network
+    plus the RDMA NICs through the `tke.cloud.tencent.com/networks` annotation."""
+    primary_network: Literal["tke-bridge", "tke-route-eni"] | None = None
+    """First network of that annotation: the cluster's pod network. Default: `tke-bridge` on the
+    GlobalRouter clusters this stack creates, `tke-route-eni` (VPC-CNI) on an existing cluster."""
+    gid_index: int = Field(3, ge=0, le=255)
+    """NCCL_IB_GID_INDEX: the RoCE v2 GID of the NICs (3 on TKE HCC nodes, tke-ai-playbook)."""
+    hca: str = "mlx5"
+    """NCCL_IB_HCA: the RDMA NICs NCCL uses (a prefix or list, NCCL's syntax)."""
+    socket_interface: str = "eth0"
+    """NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME: the interface of NCCL's and Gloo's TCP bootstrap."""
+    env: dict[str, Annotated[str, BeforeValidator(_env_value)]] = Field(default_factory=dict)
+    """Further NCCL_*, GLOO_* or UCX_* variables for the group's pods, e.g. `NCCL_DEBUG: INFO` for the
+    first start."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"enabled": data} if isinstance(data, bool) else data
+
+    @field_validator("hca", "socket_interface")
+    @classmethod
+    def _nccl_list(cls, v: str) -> str:
+        if not _NCCL_LIST.match(v):
+            raise ValueError(f"{v!r} is not an NCCL interface list such as mlx5, eth0 or ^docker,lo")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if name in RDMA_OWNED_ENV:
+                key = RDMA_OWNED_ENV[name]
+                raise ValueError(f"{name} is rendered from `{key}`; set `{key}` instead")
+            if not RDMA_ENV.match(name):
+                raise ValueError(f"{name!r}: only NCCL_*, GLOO_* and UCX_* variables (upper case) are set here")
+        return v
+
+    @model_validator(mode="after")
+    def _off_has_no_settings(self) -> "Rdma":
+        extra = sorted(self.model_fields_set - {"enabled"})
+        if not self.enabled and extra:
+            raise ValueError(f"`enabled: false` takes no other RDMA settings (found {', '.join(extra)})")
+        return self
+
+
 class GpuSpec(ConfigModel):
     type: str
     """GPU model carried by the instances, e.g. A10, L20, H20, V100, T4 (see the GPU catalog)."""
     count: int = Field(ge=1, le=16)
     """GPUs per node."""
-    rdma: bool = False
-    """The instances have an RDMA fabric (HCC types such as HCCPNV6); multi-node servers then use host networking."""
-    rdma_mode: Literal["shared", "exclusive"] = "shared"
-    """How TKE's rdma-agent hands the RDMA NICs to pods (TKE doc 116719): `shared` (IPVLAN, every pod sees
-    all NICs, an IP each from the RDMA subnet) or `exclusive` (MACVLAN, pods take whole host bonds)."""
+    rdma: Rdma = Field(default_factory=lambda: Rdma(enabled=False))
+    """The instances have an RDMA fabric (HCC types such as HCCPNV6): models across nodes request its
+    devices. `true` for the defaults, or settings (docs/rdma.md)."""
     software: GpuSoftware | None = None
-
-    @model_validator(mode="after")
-    def _rdma_mode(self) -> "GpuSpec":
-        if "rdma_mode" in self.model_fields_set and not self.rdma:
-            raise ValueError("rdmaMode applies to RDMA pools only: set `rdma: true` or remove rdmaMode")
-        return self
 
 
 class PoolBase(ConfigModel):
@@ -202,6 +268,12 @@ class SuperPool(PoolBase):
     zones: list[Zone] | None = None
     root_disk_gb: int = Field(100, ge=20, le=500)
     """Pod system disk; the 20 GB default cannot hold a serving image (P7). Above 20 GB is billed."""
+
+    @model_validator(mode="after")
+    def _no_rdma(self) -> "SuperPool":
+        if self.gpu and self.gpu.rdma.enabled:
+            raise ValueError("super nodes have no RDMA NICs (and host no multi-node group); remove gpu.rdma")
+        return self
 
 
 class AttachedPool(PoolBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog import clb
 from catalog.images import LITELLM_IMAGE
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
@@ -67,8 +68,15 @@ def exposure_spec(exp: Any) -> expose.ExposureSpec | None:
     """The renderer's view of one endpoint's exposure config; None when it is reached in-cluster only."""
     match exp:
         case LoadBalancerExposure():
-            return expose.LoadBalancer(port=exp.port, internal_subnet_id=exp.internal_subnet_id,
-                                       annotations=dict(exp.annotations))
+            tls = expose.ClbTls(exp.tls.certificate_id, exp.tls.protocol) if exp.tls else None
+            # pass-to-target wherever the CLB is TKE's own (not reused) and filters by group or faces the
+            # internet: the CLB keeps client addresses, which the nodes' groups drop (catalog/clb.py).
+            reused = clb.EXISTING_LB in exp.annotations
+            return expose.LoadBalancer(port=exp.listener_port, internal_subnet_id=exp.internal_subnet_id,
+                                       annotations=dict(exp.annotations), host=exp.host, tls=tls,
+                                       allowed_cidrs=tuple(exp.allowed_cidrs),
+                                       security_group_ids=tuple(exp.security_group_ids),
+                                       pass_to_target=not reused and (exp.restricted or exp.public))
         case IngressExposure():
             tls = expose.Tls(exp.tls.secret_name, exp.tls.issuer, exp.tls.issuer_kind) if exp.tls else None
             return expose.Ingress(host=exp.host, class_name=exp.class_name, tls=tls,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from catalog.tke_addons import ADDONS, RDMA_MODES, AddonFact
 from config import StackConfig
 from config.cluster import TkeCluster, AddonSettings
+from config.node_pools import POOL_LABEL
+from derive.rdma import settings
 
 
 RESOURCE_NAMES = {"networkPolicy": "networkpolicy", "rdmaAgent": "rdmaagent", "cfsCsi": "cfs",
@@ -52,14 +54,13 @@ def _spec(key: str, cfg: AddonSettings, name: str) -> AddonSpec:
 
 
 def rdma_pools(cfg: StackConfig) -> dict[str, str]:
-    """Pools with `gpu.rdma` that run a multi-node model, with their rdma-agent mode (`shared` or
-    `exclusive`): the pools the rdma-agent serves."""
+    """Pools whose RDMA a multi-node model uses (derive/rdma.py `settings`), with their rdma-agent mode
+    (`gpu.rdma.mode`: `shared` or `exclusive`): the pools the rdma-agent serves."""
     out: dict[str, str] = {}
     for m in cfg.models:
-        if m.multi_node and cfg.has_pool(m.pool):
-            gpu = cfg.pool(m.pool).gpu
-            if gpu is not None and gpu.rdma:
-                out[m.pool] = gpu.rdma_mode
+        r = settings(cfg, m)
+        if r is not None:
+            out[m.pool] = r.mode
     return dict(sorted(out.items()))
 
 
@@ -78,11 +79,35 @@ def rdma_agent_addon(cfg: StackConfig) -> AddonSpec | None:
 
 
 def rdma_node_labels(cfg: StackConfig) -> dict[str, dict[str, str]]:
-    """Per pool, the labels the rdma-agent's DaemonSet selects, for the pools it serves."""
+    """Per pool the stack creates (normal, native), the labels the rdma-agent's DaemonSet selects, for the
+    pools it serves; a node pool updates its labels in place. Attached pools are left out: every input of
+    an attachment forces a new one, which reinstalls the machine (see `unlabelled_attached_pools`)."""
     c = cfg.cluster
     if rdma_agent_addon(cfg) is None or not isinstance(c, TkeCluster):
         return {}
-    return {p: dict(c.addons.rdma_agent.node_labels) for p in rdma_pools(cfg)}
+    return {p: dict(c.addons.rdma_agent.node_labels) for p in rdma_pools(cfg) if cfg.pool(p).kind != "attached"}
+
+
+def unlabelled_attached_pools(cfg: StackConfig) -> dict[str, dict[str, str]]:
+    """Per attached pool the rdma-agent serves, the agent's node labels its own `labels` do not carry:
+    the stack does not add them (that would re-attach, i.e. reinstall, the machines), so the nodes must
+    be labelled by hand (`label_command`)."""
+    c = cfg.cluster
+    if rdma_agent_addon(cfg) is None or not isinstance(c, TkeCluster):
+        return {}
+    out = {}
+    for p in rdma_pools(cfg):
+        pool = cfg.pool(p)
+        missing = {k: v for k, v in c.addons.rdma_agent.node_labels.items() if pool.labels.get(k) != v}
+        if pool.kind == "attached" and missing:
+            out[p] = missing
+    return out
+
+
+def label_command(pool: str, labels: dict[str, str]) -> str:
+    """The kubectl command that labels an attached pool's nodes (they carry the pool label from their attachment)."""
+    pairs = " ".join(f"{k}={v}" for k, v in labels.items())
+    return f"kubectl label nodes -l {POOL_LABEL}={pool} {pairs} --overwrite"
 
 
 def csi_addon(cfg: StackConfig) -> AddonSpec | None:

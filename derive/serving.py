@@ -14,6 +14,8 @@ from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
 from derive.capacity import dtype_for
 from derive.naming import Names
+from derive.rdma import rdma as rdma_spec
+from derive.rdma import settings as rdma_settings
 from render.engines import EngineSpec, ModelVolume, Placement
 from render.meta import image as mirrored
 from render.model_cache import ModelSource, download_timeout_seconds
@@ -71,13 +73,11 @@ def tolerations(pool) -> list[dict[str, str]]:
 
 
 def host_network(cfg: StackConfig, m: ModelConfig) -> bool:
-    """Whether the model's pods run on the host network: a multi-node model on an RDMA pool, where NCCL
-    reaches the RDMA NICs only from the node's own network. False when the pool is missing (the config
-    checks report it)."""
-    if not m.multi_node or not cfg.has_pool(m.pool):
-        return False
-    gpu = cfg.pool(m.pool).gpu
-    return gpu is not None and gpu.rdma
+    """Whether the model's pods run on the host network: a multi-node model on an RDMA pool whose
+    `gpu.rdma.hostNetwork` is on (the default, as the TKE guides run HCCPNV6). False when the pool is
+    missing (the config checks report it)."""
+    r = rdma_settings(cfg, m)
+    return r is not None and r.host_network
 
 
 def placement(cfg: StackConfig, m: ModelConfig) -> Placement:
@@ -153,6 +153,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         grace_seconds=120,
         placement=placement(cfg, m),
         volume=volume(cfg, names),
+        rdma=rdma_spec(cfg, m),
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,

@@ -56,13 +56,16 @@ class FakeNode:
     cpu: str = "32"
     memory: str = "256Gi"
     rdma: int = 0
+    """RDMA devices the rdma-agent add-on would offer (`tke.cloud.tencent.com/tke-shared-rdma`)."""
 
     def manifest(self) -> dict[str, Any]:
+        from render.engines.spec import RDMA_RESOURCE
+
         capacity = {"cpu": self.cpu, "memory": self.memory, "pods": "110", "ephemeral-storage": "1Ti"}
         if self.gpus:
             capacity["nvidia.com/gpu"] = str(self.gpus)
         if self.rdma:
-            capacity["tke.cloud.tencent.com/rdma"] = str(self.rdma)
+            capacity[RDMA_RESOURCE] = str(self.rdma)
         return {
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": self.name, "annotations": {FAKE_NODE_ANNOTATION: "fake"},
@@ -352,14 +355,16 @@ class LocalCluster:
 
 
 def nodes_for(cfg: Any, per_pool: int | None = None) -> list[FakeNode]:
-    """Fake nodes for a stack's node pools: each pool's labels, taints and GPUs, `maxSize` nodes each
-    (capped by per_pool), plus an unlabelled CPU node where the stack has no CPU system pool."""
+    """Fake nodes for a stack's node pools: each pool's labels, taints, GPUs and RDMA devices, `maxSize`
+    nodes each (capped by per_pool), plus an unlabelled CPU node where the stack has no CPU system pool."""
+    from derive.rdma import devices_per_node
+
     nodes: list[FakeNode] = []
     for pool in cfg.node_pools:
         count = max(1, pool.max_size if per_pool is None else min(per_pool, pool.max_size))
         taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.node_taints]
         gpus = pool.gpu.count if pool.is_gpu else 0
-        rdma = 1 if pool.is_gpu and getattr(pool.gpu, "rdma", False) else 0
+        rdma = (devices_per_node(pool) or 0) if pool.gpu is not None and pool.gpu.rdma.enabled else 0
         for i in range(count):
             nodes.append(FakeNode(f"{pool.name}-{i}", labels=dict(pool.node_labels), taints=taints,
                                   gpus=gpus, rdma=rdma))

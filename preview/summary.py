@@ -8,6 +8,7 @@ from checks.addons import summary_lines as addon_lines
 from checks.egress import summary_lines as egress_lines
 from checks.exposure import summary_lines as isolation_lines
 from checks.monitoring import summary_lines as monitoring_lines
+from checks.rdma import summary_lines as rdma_lines
 from checks.storage import summary_lines as storage_lines
 from derive.operations import section_for_plan
 from preview.billing import summary_lines as billing_lines
@@ -67,7 +68,9 @@ def summary(plan: Plan) -> str:
             lines.append(f"- {component}")
             lines += [f"  - {i}" for i in items]
         lines.append("")
-    lines += egress_lines(cfg) + isolation_lines(cfg) + addon_lines(cfg) + storage_lines(cfg) + monitoring_lines(cfg)
+    # Isolation (with Exposure), then what the cluster gets: RDMA, its add-ons, storage, monitoring.
+    lines += egress_lines(cfg) + isolation_lines(cfg) + rdma_lines(cfg)
+    lines += addon_lines(cfg) + storage_lines(cfg) + monitoring_lines(cfg)
     lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
     lines += section_for_plan(plan)
     lines += ["## Outputs", ""]

@@ -9,11 +9,13 @@ from typing import Any
 import pulumi
 
 from catalog.images import OPENWEBUI_IMAGE, POSTGRES_IMAGE
+from components.clb_security_group import ClbSecurityGroup
 from components.exposure import Exposure
 from components.gateway import Gateway
 from components.webui import Webui
 from config import StackConfig
 from derive.access import exposure_spec, gateway_spec, webui_volume
+from derive.naming import Names
 from derive.placement import cpu_placement
 from derive.serving import ServingPlan
 from render import exposure as expose
@@ -24,8 +26,10 @@ from render.network_policy import pod_peer, port_rule
 
 
 def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulumi.Resource,
-                 servers: dict[str, Any], plans: list[ServingPlan]) -> dict[str, Any]:
-    """Register the gateway, the UI and their exposures; return the outputs apps read."""
+                 servers: dict[str, Any], plans: list[ServingPlan], names: Names,
+                 cluster: pulumi.Resource | None = None) -> dict[str, Any]:
+    """Register the gateway, the UI and their exposures; return the outputs apps read. `cluster`: the TKE
+    cluster the CLB security groups outlive on destroy (components/clb_security_group.py)."""
     if not plans:
         return {}  # nothing is served: no gateway (LiteLLM refuses an empty model list), no UI
     ns = cfg.namespace
@@ -67,7 +71,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         outputs["adminKey"] = admin_key  # the gateway's master key: every route, keep it from apps
     api_url: Any = in_cluster
     if api_exp is not None:
-        api_url = Exposure("api-exposure", endpoint=endpoint, exposure=api_exp, url_path="/v1", opts=in_ns).url
+        api_url = Exposure("api-exposure", endpoint=endpoint, exposure=api_exp, url_path="/v1",
+                           security_groups=_clb_groups("api", api_exp, names, cluster), opts=in_ns).url
     outputs["apiBaseUrl"] = api_url
 
     if cfg.webui.enabled:
@@ -95,6 +100,19 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         if ui_exp is not None:
             ui_endpoint = expose.Endpoint(name=webui.NAME, namespace=ns, service=webui.NAME, port=webui.PORT,
                                           selector=webui.selector(), component=webui.COMPONENT, path="/")
-            webui_url = Exposure("webui-exposure", endpoint=ui_endpoint, exposure=ui_exp, opts=in_ns).url
+            webui_url = Exposure("webui-exposure", endpoint=ui_endpoint, exposure=ui_exp,
+                                 security_groups=_clb_groups("webui", ui_exp, names, cluster), opts=in_ns).url
         outputs["webuiUrl"] = webui_url
     return outputs
+
+
+def _clb_groups(key: str, exp: expose.ExposureSpec | None, names: Names,
+                cluster: pulumi.Resource | None) -> pulumi.Output[str] | None:
+    """A CLB restricted by `allowedCidrs`: its security group (a cloud resource, created with the cluster,
+    not after the Kubernetes objects), and the annotation value naming it first, then `securityGroupIds`.
+    The checks admit `allowedCidrs` only on a new TKE cluster, where the Tencent Cloud provider is."""
+    if not isinstance(exp, expose.LoadBalancer) or not exp.allowed_cidrs:
+        return None
+    group = ClbSecurityGroup(f"{key}-clb", group_name=f"{names.cluster}-{key}-clb", cidrs=list(exp.allowed_cidrs),
+                             port=exp.port, endpoint=key, tags=names.tags, after=[cluster] if cluster else None)
+    return pulumi.Output.all(group.security_group_id, *exp.security_group_ids).apply(expose.join_groups)

@@ -30,6 +30,7 @@ from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pool
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
+from derive.rdma import settings as rdma_settings
 from derive.serving import host_network, serving_plan
 from program.access import build_access
 from program.uniqueness import unique_objects
@@ -99,9 +100,10 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     if kubeconfig is not None:
         outputs["kubeconfig"] = kubeconfig
 
-    # Host networking (RDMA multi-node groups) and hostPath volumes (local model storage) are only
-    # admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    privileged = any(host_network(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
+    # RDMA groups (IPC_LOCK, outside baseline's capability set: pod-security-admission
+    # check_capabilities_baseline.go; host networking) and hostPath volumes (local model storage) are
+    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
+    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
@@ -121,7 +123,8 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
                                          monitoring_after=managed, pool_addons=pool_addons)
     outputs.update(models_out)
     # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
-    outputs.update(build_access(cfg, in_ns, storage, servers, plans))
+    outputs.update(build_access(cfg, in_ns, storage, servers, plans, names,
+                                cluster=tke.cluster if tke is not None else None))
     return outputs
 
 

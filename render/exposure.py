@@ -1,5 +1,6 @@
 """How an endpoint (the API, the UI) is reached from outside the cluster: a LoadBalancer Service (a TKE
-CLB, public or internal), an Ingress, or a Gateway API HTTPRoute (reference 2.14-2.20).
+CLB, public or internal, with security groups and TLS by TKE's annotations), an Ingress, or a Gateway
+API HTTPRoute (reference 2.14-2.20).
 
 The renderers take the endpoint and an exposure spec (derive/access.py builds it from the config), and
 say which sources the endpoint's NetworkPolicy must admit. API routes carry only `/v1`; routes get the
@@ -8,13 +9,16 @@ gateway's request timeout (proxies cut long answers by default). See docs/gatewa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from catalog import clb
+from render.credentials import opaque_secret
 from render.meta import labels, metadata
 
-TKE_INTERNAL_SUBNET = "service.kubernetes.io/qcloud-loadbalancer-internal-subnetid"
+TKE_INTERNAL_SUBNET = clb.INTERNAL_SUBNET
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 ANY_SOURCE = None
@@ -39,12 +43,34 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class ClbTls:
+    """TLS on the CLB listener with an SSL certificate id (`specify-protocol`, catalog/clb.py)."""
+    certificate_id: str
+    protocol: str = "TCP_SSL"
+
+
+@dataclass(frozen=True)
 class LoadBalancer:
-    """A Service of type LoadBalancer: TKE creates a CLB (private in `internal_subnet_id`)."""
+    """A Service of type LoadBalancer: TKE creates a CLB (private in `internal_subnet_id`). The CLB admits
+    only `allowed_cidrs` (a group the component creates) and `security_group_ids` when either is set."""
     port: int = 80
     internal_subnet_id: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
+    host: str | None = None
+    tls: ClbTls | None = None
+    allowed_cidrs: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    pass_to_target: bool = False
+    """The CLB's own groups, not the nodes', filter its clients (whose addresses the CLB preserves)."""
     kind: Literal["loadBalancer"] = "loadBalancer"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.allowed_cidrs or self.security_group_ids)
 
 
 @dataclass(frozen=True)
@@ -87,10 +113,22 @@ ExposureSpec = LoadBalancer | Ingress | HttpRoute
 """How an endpoint is reached from outside; None where it is reached in-cluster only."""
 
 
-def load_balancer(ep: Endpoint, exp: LoadBalancer) -> dict[str, Any]:
+def load_balancer(ep: Endpoint, exp: LoadBalancer, security_groups: Any = None) -> dict[str, Any]:
+    """The Service. `security_groups`: the value of TKE's security-groups annotation (ids, comma-separated,
+    see `join_groups`), which the caller passes when a group is created from `allowed_cidrs` (an output)."""
     annotations = dict(exp.annotations)
     if exp.internal_subnet_id:
         annotations[TKE_INTERNAL_SUBNET] = exp.internal_subnet_id
+    if security_groups is None and exp.restricted:
+        if exp.allowed_cidrs:
+            raise ValueError(f"{ep.name}: pass the id of the group created from allowed_cidrs (security_groups)")
+        security_groups = join_groups(exp.security_group_ids)
+    if security_groups is not None:
+        annotations[clb.SECURITY_GROUPS] = security_groups
+    if exp.pass_to_target:
+        annotations[clb.PASS_TO_TARGET] = "true"
+    if exp.tls:
+        annotations[clb.SPECIFY_PROTOCOL] = specify_protocol(ep, exp)
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -98,9 +136,41 @@ def load_balancer(ep: Endpoint, exp: LoadBalancer) -> dict[str, Any]:
         "spec": {
             "type": "LoadBalancer",
             "selector": dict(ep.selector),
-            "ports": [{"name": "http", "port": exp.port, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [{"name": exp.scheme, "port": exp.port, "targetPort": "http", "protocol": "TCP"}],
         },
     }
+
+
+def join_groups(ids: Sequence[str]) -> str:
+    """The security-groups annotation's value: ids in binding order, comma-separated (TKE docs' example
+    `"sg-xxxxxx,sg-xxxxxx"`)."""
+    return ",".join(ids)
+
+
+def specify_protocol(ep: Endpoint, exp: LoadBalancer) -> str:
+    """TKE's listener protocol for the Service port, as JSON: TCP_SSL names the certificate Secret on the
+    port, HTTPS under the host rule (`Service 扩展协议` L32-76; the CLB speaks HTTP to the pods)."""
+    if exp.tls is None or (exp.tls.protocol == "HTTPS" and not exp.host):
+        raise ValueError(f"{ep.name}: a CLB listener protocol needs tls, and HTTPS a host")
+    secret = clb_cert_secret_name(ep)
+    if exp.tls.protocol == "HTTPS":
+        listener: dict[str, Any] = {"protocol": ["HTTPS"], "hosts": {exp.host: {"tls": secret}}}
+    else:
+        listener = {"protocol": [exp.tls.protocol], "tls": secret}
+    return json.dumps({str(exp.port): listener}, separators=(",", ":"), sort_keys=True)
+
+
+def clb_cert_secret_name(ep: Endpoint) -> str:
+    return f"{ep.name}-clb-cert"
+
+
+def clb_cert_secret(ep: Endpoint, exp: LoadBalancer) -> dict[str, Any] | None:
+    """The Opaque Secret `specify-protocol` names: the SSL certificate id under `qcloud_cert_id`, in the
+    Service's namespace (TKE's certificate Secret format). None without TLS."""
+    if exp.tls is None:
+        return None
+    return opaque_secret(clb_cert_secret_name(ep), ep.namespace, {clb.CERT_ID_KEY: exp.tls.certificate_id},
+                         ep.component)
 
 
 def _is_nginx(class_name: str | None) -> bool:
@@ -165,10 +235,12 @@ def http_route(ep: Endpoint, exp: HttpRoute) -> dict[str, Any]:
     }
 
 
-def manifests(ep: Endpoint, exp: ExposureSpec | None) -> list[dict[str, Any]]:
+def manifests(ep: Endpoint, exp: ExposureSpec | None, security_groups: Any = None) -> list[dict[str, Any]]:
+    """The objects of one exposure, each after what it names (the certificate Secret before its Service)."""
     match exp:
         case LoadBalancer():
-            return [load_balancer(ep, exp)]
+            secret = clb_cert_secret(ep, exp)
+            return [*([secret] if secret else []), load_balancer(ep, exp, security_groups)]
         case Ingress():
             return [ingress(ep, exp)]
         case HttpRoute():
@@ -178,21 +250,25 @@ def manifests(ep: Endpoint, exp: ExposureSpec | None) -> list[dict[str, Any]]:
 
 def static_url(exp: ExposureSpec | None, path: str = "") -> str | None:
     """The external URL when it is known before anything is created (a host name); None for a
-    LoadBalancer, whose address TKE assigns (see `lb_url`), and for no exposure."""
+    LoadBalancer without `host`, whose address TKE assigns (see `lb_url`), and for no exposure."""
     match exp:
         case Ingress() | HttpRoute():
             return f"{exp.scheme}://{exp.host}{path}"
+        case LoadBalancer(host=str()):
+            default = 443 if exp.scheme == "https" else 80
+            return f"{exp.scheme}://{exp.host}{'' if exp.port == default else f':{exp.port}'}{path}"
     return None
 
 
-def lb_url(status: Any, port: int, path: str = "") -> str:
-    """`http://<CLB address>[:port]<path>` from a LoadBalancer Service's status; a readable
+def lb_url(status: Any, port: int, path: str = "", scheme: str = "http") -> str:
+    """`<scheme>://<CLB address>[:port]<path>` from a LoadBalancer Service's status; a readable
     placeholder until TKE has assigned the address (and in the offline plan)."""
     ingress_list = _get(_get(status, "load_balancer", "loadBalancer"), "ingress") or []
     first = ingress_list[0] if ingress_list else None
     address = _get(first, "ip") or _get(first, "hostname")
     host = address or "<CLB address, assigned at creation>"
-    return f"http://{host}{'' if port == 80 else f':{port}'}{path}"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}{'' if port == default else f':{port}'}{path}"
 
 
 def _get(obj: Any, *names: str) -> Any:

@@ -8,8 +8,8 @@ from render.meta import labels, metadata
 
 
 def namespace(name: str, privileged: bool = False) -> dict[str, Any]:
-    """Pod Security admission labels: `baseline` is enforced unless a workload needs host networking
-    (RDMA multi-node serving), which only `privileged` allows; `restricted` is always reported as a
+    """Pod Security admission labels: `baseline` is enforced unless a workload needs host networking or
+    IPC_LOCK (RDMA multi-node serving), which only `privileged` allows; `restricted` is always reported as a
     warning so drift towards root or host access stays visible."""
     level = "privileged" if privileged else "baseline"
     return {

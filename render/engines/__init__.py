@@ -2,7 +2,7 @@
 one shared pod spec, and the workloads around it (Deployment for one node, LeaderWorkerSet for many,
 the ClusterIP Service). Everything takes an `EngineSpec` and returns plain manifest dicts."""
 
-from render.engines.spec import EngineSpec, ModelVolume, Placement, Process, model_path, port, service_name
+from render.engines.spec import EngineSpec, ModelVolume, Placement, Process, Rdma, model_path, port, service_name
 from render.engines.workloads import deployment, leaderworkerset, manifests, service, workload
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ModelVolume",
     "Placement",
     "Process",
+    "Rdma",
     "deployment",
     "leaderworkerset",
     "manifests",

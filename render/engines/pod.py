@@ -16,7 +16,9 @@ from render.engines import sglang as sglang_engine
 from render.engines.spec import (
     COMPONENT,
     NAME_LABEL,
+    NETWORKS_ANNOTATION,
     PRESTOP_SLEEP_SECONDS,
+    RDMA_RESOURCE,
     ROLE_LABEL,
     SUPER_NODE_DEFAULT_ROOT_DISK_GB,
     SUPER_NODE_GPU_TYPE,
@@ -95,9 +97,21 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return volume, mount
 
 
+def env(spec: EngineSpec, process: Process) -> list[dict[str, Any]]:
+    """The engine's environment, then the RDMA group's NCCL/Gloo variables. A name both write is a
+    renderer bug (the second would silently win in the container): refused."""
+    out = [dict(e) for e in process.env]
+    if spec.rdma is not None:
+        out += [{"name": k, "value": v} for k, v in spec.rdma.env]
+    names = [e["name"] for e in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{spec.name}: environment variable(s) {', '.join(twice)} written twice")
+    return out
+
+
 def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
     volume_mount = _model_volume(spec)[1]
-    host_network = spec.placement.host_network
     gpus = str(spec.gpus_per_node)
     c: dict[str, Any] = {
         "name": spec.engine,
@@ -107,13 +121,18 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
     }
     if process.args:
         c["args"] = list(process.args)
-    if process.env:
-        c["env"] = [dict(e) for e in process.env]
+    variables = env(spec, process)
+    if variables:
+        c["env"] = variables
     if serves_http(role):
         c["ports"] = [{"name": "http", "containerPort": port(spec.engine), "protocol": "TCP"}]
+    extended = {GPU: gpus}
+    if spec.rdma is not None:
+        # An extended resource: request == limit, as for the GPUs (tke-ai-playbook multinode.yaml).
+        extended[RDMA_RESOURCE] = str(spec.rdma.devices)
     c["resources"] = {
-        "requests": {"cpu": spec.cpu, "memory": spec.memory, GPU: gpus},
-        "limits": {"memory": spec.memory, GPU: gpus},
+        "requests": {"cpu": spec.cpu, "memory": spec.memory, **extended},
+        "limits": {"memory": spec.memory, **extended},
     }
     c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"}]
     if serves_http(role):
@@ -123,7 +142,8 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}}
     c["securityContext"] = {
         "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if host_network else {})},
+        # NCCL pins (mlocks) its buffers for the RDMA NICs: IPC_LOCK, as every TKE RDMA example adds.
+        "capabilities": {"drop": ["ALL"], **({"add": ["IPC_LOCK"]} if spec.rdma is not None else {})},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     return c
@@ -154,14 +174,16 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
 
 
 def pod_annotations(spec: EngineSpec) -> dict[str, str]:
-    """TKE super nodes pick the GPU model from the pod annotation and need a bigger system disk (P7)."""
+    """TKE super nodes pick the GPU model from the pod annotation and need a bigger system disk (P7).
+    RDMA pods name their networks, on the host network too, as Tencent's playbook does."""
     p = spec.placement
-    if p.super_node_gpu_type is None:
-        return {}
-    return {
-        SUPER_NODE_GPU_TYPE: p.super_node_gpu_type,
-        SUPER_NODE_ROOT_DISK: str(p.root_disk_gb or SUPER_NODE_DEFAULT_ROOT_DISK_GB),
-    }
+    out: dict[str, str] = {}
+    if spec.rdma is not None:
+        out[NETWORKS_ANNOTATION] = spec.rdma.networks
+    if p.super_node_gpu_type is not None:
+        out[SUPER_NODE_GPU_TYPE] = p.super_node_gpu_type
+        out[SUPER_NODE_ROOT_DISK] = str(p.root_disk_gb or SUPER_NODE_DEFAULT_ROOT_DISK_GB)
+    return out
 
 
 def pod_labels(spec: EngineSpec, role: Role) -> dict[str, str]:

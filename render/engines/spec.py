@@ -47,6 +47,14 @@ MAX_NAME_LEN = 48
 
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
+RDMA_RESOURCE = "tke.cloud.tencent.com/tke-shared-rdma"
+"""The extended resource TKE's rdma-agent add-on offers (tke-ai-playbook helm-charts/dynamo/templates/
+multinode.yaml; TKE doc 457/116719). Sources: docs/rdma.md."""
+NETWORKS_ANNOTATION = "tke.cloud.tencent.com/networks"
+"""The pod's networks, the cluster's pod network first, then the RDMA one (tke-ai-playbook _helpers.tpl)."""
+RDMA_NETWORKS = re.compile(r"^[a-z0-9-]+(,[a-z0-9-]+)+$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
 
 def _dns_1035(value: str, what: str, max_len: int = 63) -> None:
     if not DNS_1035.match(value) or len(value) > max_len:
@@ -78,6 +86,28 @@ class Placement:
     def pod_placement(self) -> PodPlacement:
         """The pool's selector and tolerations, as every pod spec writes them."""
         return PodPlacement(node_selector=self.node_selector, tolerations=tuple(self.tolerations))
+
+
+@dataclass(frozen=True)
+class Rdma:
+    """What a pod of a multi-node group asks for to reach the RDMA NICs: devices of the rdma-agent
+    add-on (requests == limits), the networks annotation, and the NCCL/Gloo environment, identical on
+    leader and workers. derive/rdma.py fills it from the pool's `gpu.rdma`."""
+
+    devices: int
+    networks: str
+    """`<pod network>,<rdma network>`, e.g. `tke-bridge,tke-rdma-ipvlan`."""
+    env: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        if self.devices < 1:
+            raise ValueError(f"RDMA devices per pod must be >= 1, got {self.devices}")
+        if not RDMA_NETWORKS.match(self.networks):
+            raise ValueError(f"RDMA networks {self.networks!r} must list the pod network, then the RDMA network")
+        names = [n for n, _ in self.env]
+        bad = [n for n in names if not ENV_NAME.match(n)]
+        if bad or len(set(names)) != len(names):
+            raise ValueError(f"RDMA env names must be unique identifiers, got {', '.join(names)}")
 
 
 @dataclass(frozen=True)
@@ -137,6 +167,8 @@ class EngineSpec:
     placement: Placement
     volume: ModelVolume
     labels: dict[str, str] = field(default_factory=dict)
+    rdma: Rdma | None = None
+    """Set => the group's pods request RDMA devices (multi-node groups on RDMA pools only)."""
 
     def __post_init__(self) -> None:
         _dns_1035(self.name, "name", MAX_NAME_LEN)
@@ -175,6 +207,12 @@ class EngineSpec:
             )
         if self.placement.host_network and self.nodes < 2:
             raise ValueError("host networking is for multi-node groups (RDMA between nodes); one node needs none")
+        if self.rdma is not None and self.nodes < 2:
+            raise ValueError("RDMA is for multi-node groups (NCCL between nodes); one node needs none")
+        if self.placement.host_network and self.rdma is None:
+            raise ValueError("host networking alone gives a pod no RDMA device (NCCL falls back to TCP): set rdma")
+        if self.rdma is not None and self.placement.super_node_gpu_type is not None:
+            raise ValueError("super nodes have no RDMA NICs: use RDMA GPU nodes")
         if self.placement.super_node_gpu_type is not None and self.volume.host_path is not None:
             raise ValueError("super nodes have no persistent local disk: use shared storage (pvc_name)")
         reserved = sorted(set(self.labels) & set(RESERVED_LABELS))

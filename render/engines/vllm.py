@@ -4,7 +4,7 @@ LeaderWorkerSet group.
 Every tuning flag is written, defaults included, so a vLLM upgrade cannot silently change a deployment.
 The API key comes from the Secret through VLLM_API_KEY, never the command line. Multi-node uses the
 multiprocessing executor (`--nnodes`, `--node-rank`, workers `--headless`), not Ray, which the images no
-longer ship. Sources (vLLM v0.33.0, LWS): docs/engines.md, "vLLM".
+longer ship. Sources (vLLM v0.34.0, LWS): docs/engines.md, "vLLM".
 """
 
 from __future__ import annotations

@@ -15,24 +15,17 @@ from config import ConfigError
 
 from components.generated_secret import TYPE as GENERATED_SECRET
 
+from tests.behaviour.helpers import OLLAMA, POOLS, SGLANG, VLLM
 from tests.conftest import existing_config, gateway_config_name, render_raw, tke_config
 
-POOLS = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
-         {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
-          "gpu": {"type": "A10", "count": 1}}]
-VLLM = {"name": "qwen3-8b", "servedName": "Qwen3-8B", "engine": "vllm", "pool": "gpu",
-        "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-8B", "revision": "b968826d9c46dd6066d109eabc6255188de91218"},
-        "settings": {"maxModelLen": 8192}}
-SGLANG = {"name": "r1-distill", "servedName": "DeepSeek-R1-Distill-Qwen-7B", "engine": "sglang", "pool": "gpu",
-          "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "v1.0.0"},
-          "settings": {"maxModelLen": 8192}}
-OLLAMA = {"name": "r1-7b", "servedName": "deepseek-r1:7b", "engine": "ollama", "pool": "gpu",
-          "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}}
 INGRESS = {"kind": "ingress", "host": "llm.example.com", "className": "nginx", "tls": {"issuer": "letsencrypt"}}
 UI_INGRESS = {"kind": "ingress", "host": "chat.example.com", "tls": {"secretName": "chat-tls"}}
 ROUTE = {"kind": "httpRoute", "gatewayName": "edge", "gatewayNamespace": "envoy-gateway-system",
          "sectionName": "https", "hostnames": ["llm.example.com"]}
 LB = {"kind": "loadBalancer", "internalSubnetId": "subnet-abcd1234"}
+PUBLIC_LB = {"kind": "loadBalancer", "allowedCidrs": ["203.0.113.0/24"], "host": "llm.example.com",
+             "tls": {"certificateId": "8u8DII0l"}}
+"""A public CLB as the checks accept it: restricted to a client range, TLS with an SSL certificate id."""
 EXPOSURES = {"none": "none", "loadBalancer": LB, "ingress": INGRESS, "httpRoute": ROUTE}
 
 
@@ -314,7 +307,7 @@ def test_api_exposure_targets_the_gateway_and_outputs_its_url(exposed):
 
 
 def test_without_gateway_the_exposure_reaches_the_engine_directly():
-    plan = render_raw(tke_config(nodePools=POOLS, models=[SGLANG], gateway="none", exposure={"api": {"kind": "loadBalancer"}}))
+    plan = render_raw(tke_config(nodePools=POOLS, models=[SGLANG], gateway="none", exposure={"api": PUBLIC_LB}))
     (svc,) = [r.manifest for r in kind(plan, "Service") if r.manifest["spec"]["type"] == "LoadBalancer"]
     assert svc["metadata"]["name"] == "r1-distill-api-lb"
     assert svc["spec"]["selector"] == plan.manifest("Service", "r1-distill-api")["spec"]["selector"]
@@ -401,6 +394,9 @@ def test_no_secret_value_outside_a_secret(sections):
                                 exposure={"api": {**ROUTE, "scheme": "http", "sectionName": None}})),
     ("no-gateway", tke_config(nodePools=POOLS, models=[SGLANG], gateway="none",
                               exposure={"api": {"kind": "ingress", "host": "r1.example.com"}, "webui": LB})),
+    ("public-clb", two_models(exposure={"api": PUBLIC_LB, "webui": {**PUBLIC_LB, "host": "chat.example.com",
+                                                                    "tls": {"certificateId": "8u8DII0l",
+                                                                            "protocol": "HTTPS"}}})),
 ])
 def test_variants_pass_the_schemas_and_checkov(name, raw, tmp_path):
     from preview.writers import write

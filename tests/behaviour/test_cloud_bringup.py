@@ -363,17 +363,6 @@ def test_no_host_network_no_extra_group():
     assert "network-hostnet" not in [g.name for g in plan.by_type("tencentcloud:Security/group:Group")]
 
 
-def test_a_public_plain_http_clb_is_called_out():
-    from checks.preflight import preflight
-
-    cfg = checked(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer"}}))
-    found = [str(w) for w in preflight(cfg).warnings]
-    assert any(w.startswith("tke-llm:exposure.api: a public CLB over plain HTTP") for w in found), found
-    private = checked(tke_config(models=[MS_MODEL], exposure={"api": {"kind": "loadBalancer",
-                                                                    "internalSubnetId": "subnet-abcd1234"}}))
-    assert not [w for w in preflight(private).warnings if "exposure" in w.key]
-
-
 def test_existing_cluster_isolation_depends_on_its_cni():
     from tests.conftest import existing_config
 

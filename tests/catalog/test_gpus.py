@@ -9,8 +9,11 @@ from catalog import (
     ENGINE_IMAGE_GB,
     GPUS,
     INSTANCE_FAMILIES,
+    RDMA_NICS,
+    SHARED_RDMA_DEVICES,
     SUPER_NODE_GPU_TYPES,
     gpu_for_instance,
+    rdma_nics,
 )
 
 
@@ -74,3 +77,15 @@ def test_engine_images_outgrow_the_default_super_node_disk():
     """P7: the super-node root disk defaults to 20 GiB and the vLLM image fills it."""
     assert ENGINE_IMAGE_GB["vllm"] > 20
     assert ENGINE_IMAGE_GB["ollama"] < ENGINE_IMAGE_GB["vllm"]
+
+
+def test_rdma_nics_by_instance_type_or_by_the_gpus_of_a_typeless_pool():
+    """Exclusive-mode devices = bonded NICs (4 on an 8x H20 HCC node); attached and existing pools have
+    no instance type, so the one RDMA family carrying their GPUs answers; unknown stays None."""
+    assert rdma_nics("HCCPNV6.96XLARGE2304", "H20", 8) == 4
+    assert rdma_nics(None, "H20", 8) == 4
+    assert rdma_nics("PNV6.32XLARGE1280", "H20", 8) is None  # no RDMA fabric
+    assert rdma_nics(None, "H20", 4) is None and rdma_nics(None, "H800", 8) is None
+    assert SHARED_RDMA_DEVICES == 1000
+    for family in RDMA_NICS:
+        assert gpu_for_instance(family) is not None and gpu_for_instance(family)[2], family

@@ -24,9 +24,9 @@ def test_each_addon_says_how_its_name_is_known():
     assert "- `rdma-agent`, latest version (`cluster.addons.rdmaAgent`)" in text
     assert "- `cfsturbo`, latest version (`cluster.addons.cfsTurboCsi`)" in text
     assert text.count("name unconfirmed (source: ") == 3
-    assert "serves pools `h20` shared (IPVLAN) (`nodePools[].gpu.rdmaMode`)" in text
-    assert "labels those pools' nodes `feature.node.kubernetes.io/tke-shared-rdma=true`" in text
-    assert "on attached machines (h20) adding it replaces the attachments, a reinstall" in text
+    assert "serves pools `h20` shared (IPVLAN) (`nodePools[].gpu.rdma.mode`)" in text
+    assert ("does NOT put `feature.node.kubernetes.io/tke-shared-rdma=true` on the attached machines of `h20`" in text and "`kubectl label nodes -l tke-llm.io/pool=h20 "
+            "feature.node.kubernetes.io/tke-shared-rdma=true --overwrite` once they have joined" in text)
     cfs = _text(tke_config())
     assert "- `cfs`, latest version (`cluster.addons.cfsCsi`): the CFS CSI driver" in cfs
     assert "name confirmed (source: terraform-provider-tencentcloud's own test" in cfs
@@ -48,13 +48,37 @@ def test_addons_turned_off_are_listed_and_warned_about():
     text = _text(raw)
     assert "- not installed: NetworkPolicy (`cluster.addons.networkPolicy.install: false`)" in text
     assert "- not installed: rdma-agent (`cluster.addons.rdmaAgent.install: false`)" in text
-    keys = [w.key for w in preflight(checked(raw)).warnings]
-    assert {"tke-llm:cluster.addons.networkPolicy.install", "tke-llm:cluster.addons.rdmaAgent.install"} <= set(keys)
+    warnings = {w.key: w.message for w in preflight(checked(raw)).warnings}
+    assert "tke-llm:cluster.addons.networkPolicy.install" in warnings
+    agent = warnings["tke-llm:cluster.addons.rdmaAgent.install"]
+    assert "the pods of r1 (`h20`) request tke.cloud.tencent.com/tke-shared-rdma" in agent
+    assert "in shared mode, the pods stay Pending" in agent
+    assert "tke-llm:nodePools[1].labels" not in warnings, "no agent, no label to put on"
 
 
-def test_the_default_stack_warns_about_no_addon():
-    keys = [w.key for w in preflight(checked(tke_config(**RDMA_STACK))).warnings]
-    assert not [k for k in keys if "cluster.addons" in k]
+def test_the_default_stack_warns_about_no_addon_but_the_attached_nodes_label():
+    """The agent is installed on a new cluster: no "install it" warning. Its label is not put on attached
+    machines (that would reinstall them): a warning keyed to the pool says how to label them."""
+    warnings = {w.key: w.message for w in preflight(checked(tke_config(**RDMA_STACK))).warnings}
+    assert not [k for k in warnings if "cluster.addons" in k]
+    assert not [m for m in warnings.values() if "Install TKE's rdma-agent" in m]
+    label = warnings["tke-llm:nodePools[1].labels"]
+    assert label.startswith("the rdma-agent's DaemonSet runs only on nodes labelled "
+                            "feature.node.kubernetes.io/tke-shared-rdma=true, which the stack does not put on the "
+                            "attached machines of `h20`")
+    assert "`kubectl label nodes -l tke-llm.io/pool=h20 feature.node.kubernetes.io/tke-shared-rdma=true --overwrite`" \
+        in label
+
+
+def test_attached_nodes_that_carry_the_label_or_an_empty_selector_need_no_kubectl():
+    own = tke_config(**{**RDMA_STACK, "nodePools": [SYSTEM_POOL, {**H20, "labels": {
+        "feature.node.kubernetes.io/tke-shared-rdma": "true"}}]})
+    assert "tke-llm:nodePools[1].labels" not in [w.key for w in preflight(checked(own)).warnings]
+    assert "`h20` carry `feature.node.kubernetes.io/tke-shared-rdma=true` in their own `labels`" in _text(own)
+    empty = tke_config(**RDMA_STACK)
+    empty["cluster"]["addons"] = {"rdmaAgent": {"nodeLabels": {}}}
+    assert "tke-llm:nodePools[1].labels" not in [w.key for w in preflight(checked(empty)).warnings]
+    assert "labels no nodes (`cluster.addons.rdmaAgent.nodeLabels` is empty)" in _text(empty)
 
 
 def test_existing_cluster_has_no_addon_section():

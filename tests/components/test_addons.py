@@ -70,7 +70,7 @@ def test_rdma_agent_serves_multi_node_models_on_rdma_pools(rdma_plan):
     assert agent.inputs["addonName"] == "rdma-agent"
     assert rdma_plan.one(NODEPOOL, "tke-pools-system").urn in _waits(rdma_plan, agent)
     for att in rdma_plan.by_type(ATTACHMENT):
-        assert att.inputs["labels"][RDMA_LABEL] == "true", "the agent's DaemonSet selects that label"
+        assert RDMA_LABEL not in att.inputs["labels"], "a label on an attachment re-attaches (reinstalls) the machine"
     group = rdma_plan.manifest("LeaderWorkerSet", "r1")
     pods = [group["spec"]["leaderWorkerTemplate"][t]["spec"] for t in ("leaderTemplate", "workerTemplate")]
     assert all(RDMA_LABEL not in p.get("nodeSelector", {}) for p in pods), "no pod selects on the agent's label"
@@ -89,8 +89,24 @@ def test_rdma_agent_off_and_its_labels_settable():
     assert "tke-rdmaagent-addon" not in [a.name for a in off.by_type(ADDON)]
     assert all(RDMA_LABEL not in a.inputs["labels"] for a in off.by_type(ATTACHMENT))
     own = _rdma(rdmaAgent={"nodeLabels": {"rdma.example.com/agent": "on"}})
-    assert all(a.inputs["labels"]["rdma.example.com/agent"] == "on" and RDMA_LABEL not in a.inputs["labels"]
-               for a in own.by_type(ATTACHMENT))
+    assert all("rdma.example.com/agent" not in a.inputs["labels"] and RDMA_LABEL not in a.inputs["labels"]
+               for a in own.by_type(ATTACHMENT)), "attached machines are never labelled through the attachment"
+
+
+def test_node_pools_the_stack_creates_get_the_agents_label_in_place():
+    """A normal pool's labels are updated in place (preview/diff.py has no force-new rule for them), so the
+    stack labels RDMA pools it creates; the attachments of the same stack stay as they were."""
+    hcc = {"kind": "normal", "name": "hcc", "instanceType": "HCCPNV6.96XLARGE2304", "minSize": 0, "maxSize": 2,
+           "systemDiskGb": 300, "gpu": {"type": "H20", "count": 8, "rdma": {"mode": "exclusive"}}}
+    plan = render_raw(tke_config(nodePools=[SYSTEM_POOL, hcc], models=[{**R1, "pool": "hcc"}], storage=TURBO))
+    pool = plan.one(NODEPOOL, "gpu-pools-hcc")
+    assert pool.inputs["labels"][RDMA_LABEL] == "true"
+    assert plan.one(ADDON, "tke-rdmaagent-addon").inputs["addonName"] == "rdma-agent"
+    own = render_raw(tke_config(nodePools=[SYSTEM_POOL, hcc], models=[{**R1, "pool": "hcc"}], storage=TURBO,
+                                cluster={**tke_config()["cluster"], "addons": {"rdmaAgent": {"nodeLabels": {
+                                    "rdma.example.com/agent": "on"}}}}))
+    labels = own.one(NODEPOOL, "gpu-pools-hcc").inputs["labels"]
+    assert labels["rdma.example.com/agent"] == "on" and RDMA_LABEL not in labels
 
 
 def test_raw_values_are_plain_json_not_base64():

@@ -1,16 +1,21 @@
-"""TKE add-on settings (config/cluster.py `cluster.addons`) and the per-pool RDMA mode
-(config/node_pools.py `gpu.rdmaMode`): defaults from catalog/tke_addons.py, refusals keyed to the field."""
+"""TKE add-on settings (config/cluster.py `cluster.addons`) and the rdma-agent's mode per pool
+(config/node_pools.py `gpu.rdma.mode`): defaults from catalog/tke_addons.py, refusals keyed to the field."""
 
 from __future__ import annotations
 
 from checks import checked
+from derive.addons import rdma_pools
 
 from tests.conftest import GPU_POOL, SYSTEM_POOL, tke_config
 
 from .helpers import errors
 
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a"], "keyId": "skey-00000001",
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
        "gpu": {"type": "H20", "count": 8, "rdma": True}}
+R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
+      "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
+      "settings": {"maxModelLen": 32768}}
+TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
 
 
 def _addons(**addons):
@@ -44,14 +49,13 @@ def test_bad_addon_settings_name_their_key():
     assert checked(_addons(cfsTurboCsi={"version": "1.2.4"})).cluster.addons.cfs_turbo_csi.name == "cfsturbo"
 
 
-def test_rdma_mode_defaults_to_shared_and_needs_an_rdma_pool():
-    cfg = checked(tke_config(nodePools=[SYSTEM_POOL, GPU_POOL, H20]))
-    assert cfg.pool("h20").gpu.rdma_mode == "shared"
-    exclusive = {**H20, "gpu": {**H20["gpu"], "rdmaMode": "exclusive"}}
-    assert checked(tke_config(nodePools=[SYSTEM_POOL, exclusive])).pool("h20").gpu.rdma_mode == "exclusive"
-    no_rdma = {**GPU_POOL, "gpu": {"type": "A10", "count": 1, "rdmaMode": "exclusive"}}
-    found = errors(tke_config(nodePools=[SYSTEM_POOL, no_rdma]))
-    assert any(e.startswith("tke-llm:nodePools[1].gpu") and "rdmaMode applies to RDMA pools only" in e
-               for e in found), found
-    found = errors(tke_config(nodePools=[SYSTEM_POOL, {**H20, "gpu": {**H20["gpu"], "rdmaMode": "macvlan"}}]))
-    assert any(e.startswith("tke-llm:nodePools[1].gpu.rdmaMode") for e in found), found
+def test_the_agents_mode_follows_the_pools_rdma_mode_and_a_bad_mode_is_refused():
+    def modes(gpu):
+        return rdma_pools(checked(tke_config(nodePools=[SYSTEM_POOL, {**H20, "gpu": gpu}], models=[R1],
+                                             storage=TURBO)))
+
+    assert modes(H20["gpu"]) == {"h20": "shared"}
+    assert modes({**H20["gpu"], "rdma": {"mode": "exclusive"}}) == {"h20": "exclusive"}
+    assert modes({**H20["gpu"], "rdma": False}) == {}, "no RDMA, no agent"
+    found = errors(tke_config(nodePools=[SYSTEM_POOL, {**H20, "gpu": {**H20["gpu"], "rdma": {"mode": "macvlan"}}}]))
+    assert any(e.startswith("tke-llm:nodePools[1].gpu.rdma.mode") for e in found), found

@@ -1,8 +1,9 @@
-"""The option strings `vllm serve` registers, read from the pinned wheel's own source.
+"""The option strings `vllm serve` registers, and the variables vllm/envs.py reads, from the pinned
+wheel's own source.
 
 vLLM's parser cannot be imported without torch and its model layers (building the defaults of its
 config dataclasses registers custom ops), so instead of running it the test reads, with `ast`, exactly
-what `make_arg_parser` (vllm/entrypoints/common/cli_args.py) registers at v0.33.0:
+what `make_arg_parser` (vllm/entrypoints/common/cli_args.py) registers at the pinned release (0.34.0):
 
 - every literal option string of an `add_argument(...)` call in vllm/engine/arg_utils.py and
   vllm/entrypoints/common/cli_args.py (EngineArgs.add_cli_args and the serve-only flags such as
@@ -13,7 +14,9 @@ what `make_arg_parser` (vllm/entrypoints/common/cli_args.py) registers at v0.33.
   typed `bool`: accepted when the EngineArgs / frontend field behind `--<flag>` is annotated `bool`
   (optionally `| None`).
 
-Also returns each `Literal[...]` alias of vllm/config/parallel.py, for the values of choice flags.
+Also returns each `Literal[...]` alias of vllm/config/parallel.py, for the values of choice flags, and
+the variables of vllm/envs.py: the keys of its `environment_variables` table (what `envs.<NAME>` can
+read) and the defaults its `if TYPE_CHECKING:` block declares.
 """
 
 from __future__ import annotations
@@ -65,3 +68,25 @@ def literal_choices(src: Path, alias: str, module: str = "vllm/config/parallel.p
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == alias for t in node.targets):
             return tuple(ast.literal_eval(node.value.slice))
     raise LookupError(f"{alias} not in {module}")
+
+
+ENVS = "vllm/envs.py"
+
+
+def env_names(src: Path) -> set[str]:
+    """The keys of `environment_variables` in vllm/envs.py: every variable `envs.<NAME>` resolves."""
+    for node in ast.parse((src / ENVS).read_text()).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id == "environment_variables" and isinstance(node.value, ast.Dict):
+            return {k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    raise LookupError(f"environment_variables not in {ENVS}")
+
+
+def env_default(src: Path, name: str) -> object:
+    """The default vllm/envs.py declares for `name` in its `if TYPE_CHECKING:` block."""
+    for node in ast.parse((src / ENVS).read_text()).body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.target.id == name:
+                    return ast.literal_eval(item.value) if item.value is not None else None
+    raise LookupError(f"{name} not declared in {ENVS}")

@@ -25,3 +25,15 @@ def test_summary_calls_out_what_would_replace_protected_data():
     assert "FileSystem `storage-turbo`: replaced by a change of `availabilityZone`" in section
     assert "refused by the provider (cannot change): `capacity`" in section
     assert "PersistentVolumeClaim `models`: replaced by a change of" in section
+
+
+def test_summary_states_what_rdma_groups_request_and_the_unconfirmed_defaults():
+    from preview.summary import summary
+
+    turbo = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
+    text = summary(render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage=turbo)))
+    section = text[text.index("## RDMA"):].split("\n## ", 1)[0]
+    assert ("- `r1` on `h20` (2 nodes, rdma-agent shared mode): each pod, leader and workers, requests 1 "
+            "`tke.cloud.tencent.com/tke-shared-rdma` of the 1000 a node offers") in section
+    assert "unconfirmed defaults in `nodePools[1].gpu.rdma`: gidIndex 3 / hca mlx5" in section
+    assert "## RDMA" not in summary(render_raw(tke_config(models=[R1_7B])))

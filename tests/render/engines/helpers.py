@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from render.engines import EngineSpec, ModelVolume, Placement
+from render.engines import EngineSpec, ModelVolume, Placement, Rdma
 
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 SHARED = ModelVolume(pvc_name="models", host_path=None)
 LOCAL = ModelVolume(pvc_name=None, host_path="/data/models")
+RDMA = Rdma(devices=1, networks="tke-bridge,tke-rdma-ipvlan",
+            env=(("NCCL_IB_GID_INDEX", "3"), ("NCCL_IB_HCA", "mlx5"), ("NCCL_SOCKET_IFNAME", "eth0"),
+                 ("GLOO_SOCKET_IFNAME", "eth0")))
+"""What derive/rdma.py renders for a pool with `rdma: true` on a new (GlobalRouter) cluster."""
 
 
 def make_spec(**overrides: Any) -> EngineSpec:
@@ -68,6 +72,7 @@ def r1(engine: str = "sglang", **overrides: Any) -> EngineSpec:
         startup_seconds=3600,
         grace_seconds=120,
         placement=Placement(node_selector={"tke-llm/pool": "hccpnv6"}, tolerations=[GPU_TOLERATION], host_network=True),
+        rdma=RDMA,
     )
     kw.update(overrides)
     return make_spec(**kw)
@@ -99,7 +104,9 @@ ALL_SPECS = {
     "vllm-1gpu": make_spec(),
     "vllm-4gpu-local": make_spec(gpus_per_node=4, volume=LOCAL),
     "vllm-lws": r1("vllm"),
-    "vllm-lws-local-no-rdma": r1("vllm", volume=LOCAL, placement=Placement({"p": "gpu"}, [GPU_TOLERATION])),
+    "vllm-lws-local-no-rdma": r1("vllm", volume=LOCAL, placement=Placement({"p": "gpu"}, [GPU_TOLERATION]), rdma=None),
+    "sglang-lws-rdma-pod-network": r1("sglang", placement=Placement({"p": "gpu"}, [GPU_TOLERATION]),
+                                      rdma=Rdma(devices=4, networks="tke-route-eni,tke-rdma-macvlan", env=RDMA.env)),
     "sglang-8gpu": make_spec(engine="sglang", gpus_per_node=8),
     "sglang-lws": r1("sglang"),
     "sglang-lws-local": r1("sglang", volume=LOCAL),

@@ -5,7 +5,8 @@ SGLang: its real `ServerArgs.add_cli_args` parser runs on the rendered arguments
 tests/engine_parsers/sglang_parse.py), with the LWS variables expanded as the kubelet would and the
 key appended as the launcher does; the parsed values are checked. vLLM: every flag of the rendered
 command must be an option string the pinned `vllm serve` parser registers, read from the wheel's
-source (tests/engine_parsers/vllm_flags.py), and choice values must be among its Literal choices.
+source (tests/engine_parsers/vllm_flags.py), and choice values must be among its Literal choices;
+every VLLM_* variable the pods set must be one vllm/envs.py reads.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import pytest
 from render.engines import sglang
 from render.engines.workloads import workload
 from catalog.images import ENGINE_VERSIONS
+from checks.engine_images import cuda_major
 
-from tests.engine_parsers.vllm_flags import literal_choices, options
-from .helpers import containers, make_spec, r1
+from tests.engine_parsers.vllm_flags import env_default, env_names, literal_choices, options
+from .helpers import containers, env_of, make_spec, r1
 
 ROOT = Path(__file__).resolve().parents[3]
 ENGINES = ROOT / ".venv-engines"
@@ -127,3 +129,18 @@ def test_vllm_flag_reader_knows_what_vllm_does_not_register() -> None:
     registered = options(engine_src("vllm"))
     assert {"--nnodes", "--node-rank", "--master-addr", "--master-port", "--headless", "--no-enable-prefix-caching"} <= registered
     assert not {"--tp", "--enable-metrics", "--ray-address"} & registered
+
+
+def test_vllm_pods_set_only_variables_vllm_reads() -> None:
+    """A variable vLLM renamed or dropped would be ignored without a word (vllm/envs.py `environment_variables`)."""
+    known = env_names(engine_src("vllm"))
+    assert {"VLLM_API_KEY", "VLLM_HOST_IP", "VLLM_NO_USAGE_STATS"} <= known and "VLLM_NO_SUCH_VARIABLE" not in known
+    rendered = {name for spec in VLLM_CASES.values() for c in containers(workload(spec)) for name in env_of(c)}
+    unknown = sorted(n for n in rendered if n.startswith("VLLM_") and n not in known)
+    assert not unknown, f"vllm {ENGINE_VERSIONS['vllm']} does not read {unknown}"
+
+
+def test_unsuffixed_vllm_tag_is_the_cuda_release_the_pinned_wheel_builds_by_default() -> None:
+    """VLLM_MAIN_CUDA_VERSION (vllm/envs.py) is the CUDA release of the unsuffixed wheel and image tags."""
+    main = str(env_default(engine_src("vllm"), "VLLM_MAIN_CUDA_VERSION"))
+    assert cuda_major(f"vllm/vllm-openai:v{ENGINE_VERSIONS['vllm']}") == int(main.split(".")[0])

@@ -1,5 +1,5 @@
-"""The shared engine pod spec (render/engines/pod.py), for every engine and topology: GPU resources, probes,
-hardening, super-node annotations and the model volume."""
+"""The shared engine pod spec (render/engines/pod.py), for every engine and topology: GPU and RDMA resources,
+probes, hardening, super-node and RDMA annotations and the model volume."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from render.engines import deployment, leaderworkerset, model_path, port, workload
+from render.engines import Placement, Rdma, deployment, leaderworkerset, model_path, port, workload
 from render.engines.pod import PRESTOP_SLEEP_SECONDS
 
-from .helpers import ALL_SPECS, LOCAL, containers, make_spec, pod_templates, r1
+from .helpers import ALL_SPECS, GPU_TOLERATION, LOCAL, RDMA, containers, env_of, make_spec, pod_templates, r1
 
 
 @pytest.mark.parametrize("key", ALL_SPECS)
@@ -64,7 +64,8 @@ def test_pod_hardening_and_service_links(key: str) -> None:
         sc = pod["containers"][0]["securityContext"]
         assert sc["allowPrivilegeEscalation"] is False
         assert sc["capabilities"]["drop"] == ["ALL"]
-        assert sc["capabilities"].get("add", []) == (["IPC_LOCK"] if pod.get("hostNetwork") else [])
+        # NCCL pins memory for the RDMA NICs, on or off the host network; nothing else adds a capability.
+        assert sc["capabilities"].get("add", []) == (["IPC_LOCK"] if spec.rdma is not None else [])
         assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
         shm = next(v for v in pod["volumes"] if v["name"] == "shm")
         assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": spec.shm_size}
@@ -103,3 +104,65 @@ def test_local_storage_uses_host_path_on_leader_and_worker(engine: str) -> None:
         assert not any("persistentVolumeClaim" in v for v in pod["volumes"])  # the reference leader's bug
         mount = pod["containers"][0]["volumeMounts"][0]
         assert mount == {"name": "model", "mountPath": model_path(spec), "readOnly": True}
+
+
+# ---------------------------------------------------------------------------------------------- RDMA
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_rdma_devices_annotation_and_nccl_env_on_leader_and_worker(engine: str) -> None:
+    """Every pod of the group, leader and workers, requests the rdma-agent's devices (request == limit,
+    as for GPUs), names its RDMA network and carries the NCCL/Gloo settings after the engine's own."""
+    spec = r1(engine, rdma=Rdma(devices=4, networks="tke-route-eni,tke-rdma-macvlan",
+                                env=(("NCCL_IB_GID_INDEX", "3"), ("NCCL_IB_HCA", "mlx5"),
+                                     ("NCCL_SOCKET_IFNAME", "eth0"), ("GLOO_SOCKET_IFNAME", "eth0"),
+                                     ("NCCL_DEBUG", "INFO"))))
+    leader, worker = pod_templates(leaderworkerset(spec))
+    for tpl in (leader, worker):
+        assert tpl["metadata"]["annotations"] == {"tke.cloud.tencent.com/networks": "tke-route-eni,tke-rdma-macvlan"}
+        (c,) = tpl["spec"]["containers"]
+        res = c["resources"]
+        assert res["requests"]["tke.cloud.tencent.com/tke-shared-rdma"] == "4"
+        assert res["limits"]["tke.cloud.tencent.com/tke-shared-rdma"] == "4"
+        env = env_of(c)
+        assert {k: env[k]["value"] for k in ("NCCL_IB_GID_INDEX", "NCCL_IB_HCA", "NCCL_SOCKET_IFNAME",
+                                             "GLOO_SOCKET_IFNAME", "NCCL_DEBUG")} == {
+            "NCCL_IB_GID_INDEX": "3", "NCCL_IB_HCA": "mlx5", "NCCL_SOCKET_IFNAME": "eth0",
+            "GLOO_SOCKET_IFNAME": "eth0", "NCCL_DEBUG": "INFO"}
+        assert [e["name"] for e in c["env"]][-5:] == ["NCCL_IB_GID_INDEX", "NCCL_IB_HCA", "NCCL_SOCKET_IFNAME",
+                                                      "GLOO_SOCKET_IFNAME", "NCCL_DEBUG"]
+        assert "LWS_WORKER_INDEX" in env  # the engine's own variables stay
+        assert c["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["IPC_LOCK"]}
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_no_rdma_renders_no_device_annotation_or_nccl_env(engine: str) -> None:
+    spec = r1(engine, placement=Placement({"p": "gpu"}, [GPU_TOLERATION]), rdma=None)
+    for tpl in pod_templates(leaderworkerset(spec)):
+        assert "annotations" not in tpl["metadata"]
+        (c,) = tpl["spec"]["containers"]
+        assert not [k for k in c["resources"]["requests"] if "rdma" in k]
+        assert not [e for e in c.get("env", []) if e["name"].startswith(("NCCL_", "GLOO_"))]
+        assert "add" not in c["securityContext"]["capabilities"]
+
+
+@pytest.mark.parametrize("name", ["VLLM_HOST_IP", "SGLANG_API_KEY", "LWS_WORKER_INDEX", "HF_HUB_OFFLINE"])
+def test_an_rdma_variable_cannot_silently_override_the_engines_own(name: str) -> None:
+    """A variable written twice would silently take the later value in the container: refused."""
+    engine = "vllm" if name.startswith("VLLM") else "sglang"
+    spec = r1(engine, rdma=Rdma(devices=1, networks="tke-bridge,tke-rdma-ipvlan", env=((name, "x"),)))
+    with pytest.raises(ValueError, match=f"{name} written twice"):
+        leaderworkerset(spec)
+
+
+def test_rdma_spec_rules() -> None:
+    with pytest.raises(ValueError, match="RDMA is for multi-node groups"):
+        make_spec(gpus_per_node=8, rdma=RDMA)
+    with pytest.raises(ValueError, match="host networking alone gives a pod no RDMA device"):
+        r1(rdma=None)
+    with pytest.raises(ValueError, match="must be >= 1"):
+        Rdma(devices=0, networks="tke-bridge,tke-rdma-ipvlan", env=())
+    with pytest.raises(ValueError, match="pod network, then the RDMA network"):
+        Rdma(devices=1, networks="tke-rdma-ipvlan", env=())
+    with pytest.raises(ValueError, match="unique"):
+        Rdma(devices=1, networks="tke-bridge,tke-rdma-ipvlan", env=(("NCCL_DEBUG", "INFO"), ("NCCL_DEBUG", "WARN")))
