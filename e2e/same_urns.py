@@ -163,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     for diag in preview["diagnostics"]:
         if diag.startswith("error"):
             print(f"    {diag[:500]}")
-    print(f"  {'OK' if ok else 'FAILED'}: "
-          f"{'no changes, ' if not head_changes else ''}{len(head_urns)} URNs {'equal' if same else 'differ'}")
+    verdict = [f"{len(head_changes)} changes" if head_changes else "no changes",
+               f"{len(head_urns)} URNs equal" if same else
+               f"URNs differ ({len(base_urns - head_urns)} only in base, {len(head_urns - base_urns)} only in head)"]
+    print(f"  {'OK' if ok else 'FAILED'}: {', '.join(verdict)}")
 
     (args.dir / "report.json").write_text(json.dumps({
         "stack": args.stack, "base": base_sha, "head": head_sha, "head_dirty": dirty, "ok": ok,
