@@ -10,39 +10,27 @@ from __future__ import annotations
 
 import base64
 import secrets
-import signal
-import socket
-import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .kube import ApiError, Kube
+from checks import checked
 
-HOST = "127.0.0.1"
+from .kube import ApiError, Kube
+from .lws import start_lws
+from .processes import HOST, SHARED_CRDS, Processes, free_port, openssl
+
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 SERVICE_CIDR = "10.96.0.0/16"
 PREFIX = "tke-llm:"
-SHARED_CRDS = Path(__file__).resolve().parents[2] / "shared" / "crds"
-"""The upstream CRDs the stacks' custom resources need (ServiceMonitor, PrometheusRule, HTTPRoute,
-ScaledObject, and LeaderWorkerSet v0.10.0, the stack's chart release)."""
 
 
 def parse_stack(config: dict[str, Any]) -> Any:
     """The typed config of a stack file's `config:` map (keys with their project prefix)."""
-    from checks import checked
-
     return checked({k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -89,7 +77,7 @@ class LocalCluster:
         self.dir = workdir
         self.lws = lws
         self.log = log
-        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.processes = Processes(workdir)
         self.token = secrets.token_hex(16)
         self.api_port = free_port()
         self.server = f"https://{HOST}:{self.api_port}"
@@ -118,17 +106,7 @@ class LocalCluster:
 
     def stop(self) -> None:
         self._stop_faker.set()
-        for name, proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for name, proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.procs.clear()
+        self.processes.stop()
 
     def __enter__(self) -> "LocalCluster":
         return self.start()
@@ -136,39 +114,23 @@ class LocalCluster:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        out = open(self.dir / f"{name}.log", "wb")
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=self.dir, start_new_session=True)
-        self.procs.append((name, proc))
-        return proc
-
-    def _check_alive(self) -> None:
-        for name, proc in self.procs:
-            if proc.poll() is not None:
-                tail = (self.dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-
     def logs(self, name: str) -> str:
-        return (self.dir / f"{name}.log").read_text(errors="replace")
+        return self.processes.logs(name)
 
     # -- pieces ------------------------------------------------------------------------------------
-    def _openssl(self, *args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, cwd=self.dir, capture_output=True)
-
     def _certs(self) -> None:
         d = self.dir
-        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tke-llm-local-ca",
-                      "-keyout", "ca.key", "-out", "ca.crt")
+        openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tke-llm-local-ca",
+                "-keyout", "ca.key", "-out", "ca.crt")
         (d / "san.cnf").write_text(
             "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n")
-        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
-                      "-keyout", "apiserver.key", "-out", "apiserver.csr")
-        self._openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                      "-days", "2", "-extfile", "san.cnf", "-out", "apiserver.crt")
-        self._openssl("genrsa", "-out", "sa.key", "2048")
-        self._openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub")
+        openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+                "-keyout", "apiserver.key", "-out", "apiserver.csr")
+        openssl(d, "x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "san.cnf", "-out", "apiserver.crt")
+        openssl(d, "genrsa", "-out", "sa.key", "2048")
+        openssl(d, "rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub")
         (d / "tokens.csv").write_text(f'{self.token},admin,admin,"system:masters"\n')
         ca = base64.b64encode((d / "ca.crt").read_bytes()).decode()
         self.kubeconfig.write_text(yaml.safe_dump({
@@ -182,7 +144,7 @@ class LocalCluster:
     def _etcd(self) -> None:
         client, peer = free_port(), free_port()
         self.etcd_url = f"http://{HOST}:{client}"
-        self._spawn("etcd", [
+        self.processes.spawn("etcd", [
             str(self.bin / "etcd"), "--data-dir", str(self.dir / "etcd"), "--name", "default",
             "--listen-client-urls", self.etcd_url, "--advertise-client-urls", self.etcd_url,
             "--listen-peer-urls", f"http://{HOST}:{peer}", "--initial-advertise-peer-urls", f"http://{HOST}:{peer}",
@@ -191,7 +153,7 @@ class LocalCluster:
 
     def _apiserver(self) -> None:
         d = self.dir
-        self._spawn("kube-apiserver", [
+        self.processes.spawn("kube-apiserver", [
             str(self.bin / "kube-apiserver"), "--etcd-servers", self.etcd_url,
             "--bind-address", HOST, "--advertise-address", HOST, "--secure-port", str(self.api_port),
             "--cert-dir", str(d / "certs"), "--tls-cert-file", str(d / "apiserver.crt"),
@@ -204,7 +166,7 @@ class LocalCluster:
         self.kube.wait("the API server to be ready", self._ready, timeout=90)
 
     def _ready(self) -> bool:
-        self._check_alive()
+        self.processes.check_alive()
         try:
             return self.kube.request("GET", "/readyz") == "ok"
         except (ApiError, OSError):
@@ -214,22 +176,22 @@ class LocalCluster:
         d, kc = self.dir, str(self.kubeconfig)
         common = ["--kubeconfig", kc, "--authentication-kubeconfig", kc, "--authorization-kubeconfig", kc,
                   "--leader-elect=false", "--bind-address", HOST]
-        self._spawn("kube-controller-manager", [
+        self.processes.spawn("kube-controller-manager", [
             str(self.bin / "kube-controller-manager"), *common, "--secure-port", str(free_port()),
             "--service-account-private-key-file", str(d / "sa.key"), "--root-ca-file", str(d / "ca.crt"),
             "--use-service-account-credentials=false", "--controllers", "*",
             "--concurrent-gc-syncs", "5", "--v=1"])
-        self._spawn("kube-scheduler", [str(self.bin / "kube-scheduler"), *common, "--secure-port", str(free_port()),
-                                       "--v=1"])
+        self.processes.spawn("kube-scheduler", [str(self.bin / "kube-scheduler"), *common,
+                                                "--secure-port", str(free_port()), "--v=1"])
         # The default ServiceAccount is what pods are admitted with: the controllers are up once it exists.
         self.kube.wait("the controller manager to create the default ServiceAccount",
-                       lambda: self._check_alive() or self.kube.get("v1", "ServiceAccount", "default", "default"),
-                       timeout=60)
+                       lambda: self.processes.check_alive()
+                       or self.kube.get("v1", "ServiceAccount", "default", "default"), timeout=60)
 
     def _kwok(self) -> None:
         for crd in sorted((self.tools / "kwok" / "crd").glob("*.yaml")):
             self.apply_file(crd)
-        self.kube.wait("kwok's Stage CRD", lambda: self._served("kwok.x-k8s.io/v1alpha1", "Stage"), timeout=30)
+        self.kube.wait("kwok's Stage CRD", lambda: self.kube.served("kwok.x-k8s.io/v1alpha1", "Stage"), timeout=30)
         for stage in sorted((self.tools / "kwok" / "stages").glob("*.yaml")):
             self.apply_file(stage)
         # kwok v0.7.0 sometimes stalls before starting its stage controllers when the Stage CRD is new (seen
@@ -239,49 +201,31 @@ class LocalCluster:
             log = self.dir / "kwok.log"
             if log.exists():
                 log.rename(self.dir / f"kwok-attempt-{attempt - 1}.log")
-            proc = self._spawn("kwok", [
+            proc = self.processes.spawn("kwok", [
                 str(self.bin / "kwok"), "--kubeconfig", str(self.kubeconfig),
                 "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
                 "--cidr", "10.244.0.1/16", "--node-ip", "10.0.0.1", "--node-lease-duration-seconds", "40",
                 "--enable-crds", "Stage", "--server-address", f"{HOST}:{free_port()}"])
             try:
-                self.kube.wait("kwok's stage controllers", lambda: self._check_alive() or
+                self.kube.wait("kwok's stage controllers", lambda: self.processes.check_alive() or
                                "Start stage controller" in self.logs("kwok"), timeout=30)
                 return
             except TimeoutError:
                 if attempt == 3:
                     raise
-                proc.kill()
-                proc.wait()
-                self.procs.remove(("kwok", proc))
-
-    def _served(self, api_version: str, kind: str) -> bool:
-        try:
-            self.kube._plurals.pop((api_version, kind), None)
-            self.kube._resource(api_version, kind)
-            return True
-        except (ApiError, KeyError):
-            return False
+                self.processes.kill("kwok", proc)
 
     def _lws(self) -> None:
         """The LeaderWorkerSet controller runs as a local process; its webhooks are served on loopback with
         a certificate signed by the local CA, registered by URL."""
-        from .lws import start_lws
-
-        start_lws(self)
+        start_lws(self.processes, self.kube, self.tools, self.kubeconfig)
 
     # -- objects -----------------------------------------------------------------------------------
     def apply_file(self, path: Path) -> None:
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                self.create(doc)
+        self.kube.ensure_file(path)
 
     def create(self, obj: dict[str, Any]) -> None:
-        try:
-            self.kube.create(obj)
-        except ApiError as err:
-            if err.status != 409:
-                raise
+        self.kube.ensure(obj)
 
     def prepare(self, config: dict[str, Any], storage_classes: list[str], per_pool: int = 2) -> Any:
         """Shape the cluster for a stack: the shared CRDs, fake nodes for its pools and the StorageClasses
@@ -303,7 +247,7 @@ class LocalCluster:
                 if doc and doc.get("kind") == "CustomResourceDefinition":
                     group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
                     version = next(v["name"] for v in doc["spec"]["versions"] if v.get("served"))
-                    self.kube.wait(f"CRD {kind}", lambda: self._served(f"{group}/{version}", kind), timeout=30)
+                    self.kube.wait(f"CRD {kind}", lambda: self.kube.served(f"{group}/{version}", kind), timeout=30)
 
     def add_nodes(self, nodes: list[FakeNode]) -> None:
         for node in nodes:
@@ -311,7 +255,7 @@ class LocalCluster:
         names = {n.name for n in nodes}
 
         def ready() -> bool:
-            self._check_alive()
+            self.processes.check_alive()
             ok = set()
             for n in self.kube.list("v1", "Node"):
                 conds = {c["type"]: c["status"] for c in n.get("status", {}).get("conditions", [])}

@@ -5,6 +5,9 @@ not served as a Go module here, so the program runs in-process as an inline prog
 the Python SDK's own language server): the same engine, providers, state and secrets as `pulumi up`.
 Nothing is downloaded: no update check, no plugin acquisition (plugins are the built files, found on
 PATH), a local file backend and the passphrase secrets provider.
+
+This module imports nothing of the program at module level: e2e/revision.py loads it beside another
+revision's program (e2e/same_urns.py).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pulumi import automation as auto
@@ -60,9 +63,10 @@ class Steps:
 
 
 class Engine:
-    """One project directory, state backend and PULUMI_HOME per test run."""
+    """One project directory, state backend and PULUMI_HOME per test run. `root` is the checkout whose
+    modules the program and the dynamic-provider host import (this one unless another revision's)."""
 
-    def __init__(self, tools: Path, workdir: Path):
+    def __init__(self, tools: Path, workdir: Path, root: Path = ROOT):
         self.tools = tools
         self.dir = workdir
         self.project = workdir / "project"
@@ -81,14 +85,18 @@ class Engine:
             # The dynamic-provider host (components/generated_secret.py) runs with this interpreter and
             # imports the program's modules from the repository.
             "PULUMI_PYTHON_CMD": sys.executable,
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
         }
 
     def stack(self, name: str, config: dict[str, Any]) -> auto.Stack:
         """`config` is the stack file's `config:` mapping (keys with their project prefix)."""
         self.write_config(name, config)
-        from program.entry import program
+        from program.entry import program  # deferred: e2e/revision.py loads this module with another revision's program
 
+        return self.open(name, program)
+
+    def open(self, name: str, program: Callable[[], None]) -> auto.Stack:
+        """The stack with the config already written, running `program` inline."""
         ws = auto.LocalWorkspaceOptions(
             work_dir=str(self.project), pulumi_home=self.env["PULUMI_HOME"], env_vars=self.env,
             pulumi_command=auto.PulumiCommand(root=str(self.tools), skip_version_check=True),
@@ -106,9 +114,10 @@ class Engine:
         return self.dir / "state" / ".pulumi" / "stacks" / "tke-llm" / f"{stack}.json"
 
 
-def run(stack: auto.Stack, verb: str, **kwargs: Any) -> tuple[Any, Steps]:
-    """Run up / preview / destroy, collecting the engine's steps and diagnostics."""
-    steps = Steps()
+def run(stack: auto.Stack, verb: str, steps: Steps | None = None, **kwargs: Any) -> tuple[Any, Steps]:
+    """Run up / preview / destroy, collecting the engine's steps and diagnostics (into `steps` when given:
+    it keeps those seen before a failure)."""
+    steps = Steps() if steps is None else steps
     fn = getattr(stack, verb)
     result = fn(on_event=steps.on_event, color="never", **kwargs)
     return result, steps

@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
+import yaml
+
 
 class ApiError(RuntimeError):
     def __init__(self, status: int, body: str, url: str):
@@ -59,6 +61,15 @@ class Kube:
             raise KeyError(f"{kind} is not served at {api_version}")
         return self._plurals[key]
 
+    def served(self, api_version: str, kind: str) -> bool:
+        """Whether the API server serves `kind` at `api_version` now (asked again, not from the cache)."""
+        self._plurals.pop((api_version, kind), None)
+        try:
+            self._resource(api_version, kind)
+            return True
+        except (ApiError, KeyError):
+            return False
+
     def path(self, api_version: str, kind: str, namespace: str | None = None, name: str | None = None) -> str:
         plural, namespaced = self._resource(api_version, kind)
         base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
@@ -71,6 +82,20 @@ class Kube:
     def create(self, obj: dict[str, Any]) -> Any:
         meta = obj["metadata"]
         return self.request("POST", self.path(obj["apiVersion"], obj["kind"], meta.get("namespace")), obj)
+
+    def ensure(self, obj: dict[str, Any]) -> None:
+        """Create `obj`; one that exists already is kept as it is."""
+        try:
+            self.create(obj)
+        except ApiError as err:
+            if err.status != 409:
+                raise
+
+    def ensure_file(self, path: Path) -> None:
+        """`ensure` every document of a YAML file."""
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                self.ensure(doc)
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:
