@@ -49,7 +49,8 @@ def foreign_modules(root: Path) -> list[str]:
         if not path:
             continue
         p = Path(path).resolve()
-        if p.is_relative_to(HARNESS) and not p.is_relative_to(root) and p not in harness_files:
+        installed = any(p.is_relative_to(Path(prefix).resolve()) for prefix in {sys.prefix, sys.base_prefix})
+        if p.is_relative_to(HARNESS) and not p.is_relative_to(root) and p not in harness_files and not installed:
             out.append(f"{name} ({p})")
     return sorted(out)
 
