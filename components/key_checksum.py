@@ -1,8 +1,8 @@
 """Pods that read generated keys roll when a key changes: each pod template that reads one of the given
-Secrets gets the sha256 of their content as an annotation (render/credentials.py). Kept out of the
-secrets on purpose: a hash of a generated key (at least 32 random alphanumerics, about 190 bits) gives
-nothing to guess from, and a secret inside the pod template would mask the workload in every preview.
-Why and how to rotate: docs/operations.md, "Rotating keys"."""
+Secrets gets the sha256 of their content as an annotation (render/credentials.py). Not a secret on
+purpose: a hash of generated keys (48 random alphanumerics) gives nothing to guess from, and as a secret
+it would read `[secret]` in previews, hiding which pods a change restarts. docs/operations.md, "Rotating
+keys" and "Pods roll when a key they read changes"."""
 
 from __future__ import annotations
 
