@@ -18,7 +18,8 @@ from e2e.engine import run
 from render import litellm, webui
 from render.credentials import KEYS_CHECKSUM_ANNOTATION
 
-from .conftest import PREFIX, Harness, engine_stack, local_cluster_config, resource_steps, set_config, shipped_config
+from .conftest import (PREFIX, Harness, engine_stack, local_cluster_config, offline_actions, resource_steps, set_config,
+                       shipped_config)
 
 STACK = "rotation"
 STACK_CONFIG = shipped_config("byo")
@@ -98,10 +99,14 @@ def _ops(steps) -> dict[tuple[str, str], str]:
     return out
 
 
-def _rotate(local: Harness, stack, **counters: int) -> None:
-    head = copy.deepcopy(stack.config)
+def _rotated(config: dict, **counters: int) -> dict:
+    head = copy.deepcopy(config)
     head[f"{PREFIX}keys"] = {"rotate": {**head.get(f"{PREFIX}keys", {}).get("rotate", {}), **counters}}
-    set_config(local, STACK, stack, head)
+    return head
+
+
+def _rotate(local: Harness, stack, **counters: int) -> None:
+    set_config(local, STACK, stack, _rotated(stack.config, **counters))
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +146,11 @@ def _check_rotation(before: dict, after: dict, secrets: set[str], rolled: set[st
 def test_rotating_the_app_key_rolls_the_gateway_and_the_ui(local: Harness, stack, first_up):
     before = _state(local)
     old_key = first_up.outputs["apiKey"].value
-    _rotate(local, stack, appKey=1)
+    head = _rotated(stack.config, appKey=1)
+    offline = offline_actions(local, STACK, stack.config, head)  # the PR comment's plan diff
+    set_config(local, STACK, stack, head)
     _, preview = run(stack, "preview", diff=True)
+    assert resource_steps(preview) == offline, (resource_steps(preview), offline)
     assert _ops(preview) == {
         (GENERATED_SECRET, "gateway-app-key"): "replace",
         ("kubernetes:core/v1:Secret", "gateway-app-key"): "update",
