@@ -32,7 +32,8 @@ def _template_paths(manifest: Mapping[str, Any]) -> list[tuple[str, ...]]:
         return [("spec", "template")]
     if manifest["kind"] == "LeaderWorkerSet":
         lwt = manifest["spec"]["leaderWorkerTemplate"]
-        return [("spec", "leaderWorkerTemplate", part) for part in ("leaderTemplate", "workerTemplate") if lwt.get(part)]
+        parts = ("leaderTemplate", "workerTemplate")
+        return [("spec", "leaderWorkerTemplate", part) for part in parts if lwt.get(part)]
     return []
 
 

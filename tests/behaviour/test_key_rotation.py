@@ -135,7 +135,8 @@ def test_an_ollama_server_reads_no_key_and_is_not_restarted_by_a_rotation():
     for plan in (before, after):
         assert KEYS_CHECKSUM_ANNOTATION not in (plan.manifest("Deployment", OLLAMA["name"])["spec"]["template"]
                                                 ["metadata"].get("annotations") or {})
-    gw = [p.manifest("Deployment", litellm.NAME)["spec"]["template"]["metadata"]["annotations"] for p in (before, after)]
+    gw = [p.manifest("Deployment", litellm.NAME)["spec"]["template"]["metadata"]["annotations"]
+          for p in (before, after)]
     assert gw[0][KEYS_CHECKSUM_ANNOTATION] != gw[1][KEYS_CHECKSUM_ANNOTATION], "the gateway still sends the new key"
 
 

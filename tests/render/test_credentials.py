@@ -52,7 +52,7 @@ def test_annotations_land_on_each_template_as_asked_and_the_input_is_untouched()
     assert leader["metadata"] == {"labels": {"a": "b"}, "annotations": {"sum": value}}
     assert "annotations" not in worker["metadata"]
     assert repr(lws) == before, "the renderer's manifest is not modified"
-    assert out["spec"]["leaderWorkerTemplate"]["workerTemplate"] is lws["spec"]["leaderWorkerTemplate"]["workerTemplate"]
+    assert worker is lws["spec"]["leaderWorkerTemplate"]["workerTemplate"], "what is not annotated is not copied"
 
 
 def test_existing_pod_annotations_are_kept():
