@@ -136,7 +136,8 @@ class KeyRotation(ConfigModel):
     """The gateway's master key (output `adminKey`; with virtual keys also `apiKey`)."""
     engine_keys: int = Field(0, ge=0)
     """Every model's engine key (only the gateway uses them; without a gateway, output `apiKey`). The
-    engines restart: each model loads again, one pod or group at a time as its rollout allows."""
+    engines restart and load their model again; until a model's last old pod is gone, requests the new
+    gateway pods send to it may get 401: a maintenance window."""
     webui_secret_key: int = Field(0, ge=0)
     """OpenWebUI's session-signing key: everyone is signed out."""
 
