@@ -12,6 +12,7 @@ import pulumi
 from components.base import Component
 from components.generated_secret import GeneratedSecret
 from components.k8s import apply
+from components.key_checksum import SecretData, rolled_on_keys
 from render import litellm
 from render.credentials import opaque_secret
 from render.network_policy import allow_ingress, pod_peer
@@ -29,6 +30,8 @@ class Gateway(Component):
     """The master key (secret): LiteLLM treats it as admin (every route)."""
     key_secret: pulumi.Resource
     """The Secret holding `api_key`, for consumers that read it through secretKeyRef."""
+    secret_data: SecretData
+    """The content of the key Secrets by name, for the pods of other components that read them."""
 
     def __init__(
         self,
@@ -40,34 +43,44 @@ class Gateway(Component):
         db_image: str | None = None,
         db_storage_gi: int = 20,
         db_storage_class: str | None = None,
+        engine_secrets: SecretData | None = None,
+        master_rotation: int = 0,
+        app_rotation: int = 0,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`after`: what the proxy pods need before they start (the engines' key Secrets).
-        `ingress_rules`: who may call the gateway (the UI, the exposure path)."""
+        """`after`: what the proxy pods need before they start (the engines' key Secrets), whose content
+        is `engine_secrets`. `ingress_rules`: who may call the gateway (the UI, the exposure path).
+        `*_rotation`: `keys.rotate`; the proxy pods roll when a key they read changes."""
         super().__init__("tke-llm:access:Gateway", name, opts)
         ns = spec.namespace
         # LiteLLM expects keys to start with `sk-` (virtual keys and the admin UI rely on it).
-        master = GeneratedSecret(f"{name}-master-key", length=48, opts=self.child())
+        master = GeneratedSecret(f"{name}-master-key", length=48, rotation=master_rotation, opts=self.child())
         self.admin_key = pulumi.Output.secret(pulumi.Output.concat("sk-", master.result))
+        self.secret_data = {litellm.MASTER_KEY_SECRET: {litellm.MASTER_KEY_FIELD: self.admin_key}}
         master_secret = apply(
             f"{name}-master-key",
-            opaque_secret(litellm.MASTER_KEY_SECRET, ns, {litellm.MASTER_KEY_FIELD: self.admin_key}, litellm.COMPONENT),
+            opaque_secret(litellm.MASTER_KEY_SECRET, ns, dict(self.secret_data[litellm.MASTER_KEY_SECRET]),
+                          litellm.COMPONENT),
             self.child(),
         )
         self.api_key, self.key_secret = self.admin_key, master_secret
         if not spec.virtual_keys:
-            app = GeneratedSecret(f"{name}-app-key", length=48, opts=self.child())
+            app = GeneratedSecret(f"{name}-app-key", length=48, rotation=app_rotation, opts=self.child())
             self.api_key = pulumi.Output.secret(pulumi.Output.concat("sk-", app.result))
+            self.secret_data = {**self.secret_data, litellm.APP_KEY_SECRET: {litellm.APP_KEY_FIELD: self.api_key}}
             self.key_secret = apply(
                 f"{name}-app-key",
-                opaque_secret(litellm.APP_KEY_SECRET, ns, {litellm.APP_KEY_FIELD: self.api_key}, litellm.COMPONENT),
+                opaque_secret(litellm.APP_KEY_SECRET, ns, dict(self.secret_data[litellm.APP_KEY_SECRET]),
+                              litellm.COMPONENT),
                 self.child(),
             )
         config = apply(f"{name}-config", litellm.config_map(spec), self.child())
         deps: list[pulumi.Resource] = [master_secret, self.key_secret, config, *after]
         if spec.virtual_keys:
             deps.append(self._database(name, spec, db_image or "", db_storage_gi, db_storage_class))
-        deployment = apply(f"{name}-deployment", litellm.deployment(spec), self.child(depends_on=deps))
+        deployment = apply(f"{name}-deployment",
+                           rolled_on_keys(litellm.deployment(spec), {**(engine_secrets or {}), **self.secret_data}),
+                           self.child(depends_on=deps))
         apply(f"{name}-service", litellm.service(spec), self.child(depends_on=[deployment]))
         apply(f"{name}-pdb", litellm.disruption_budget(spec), self.child())
         if ingress_rules:

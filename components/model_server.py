@@ -9,6 +9,7 @@ import pulumi
 from components.base import Component
 from components.generated_secret import GeneratedSecret
 from components.k8s import apply
+from components.key_checksum import SecretData, rolled_on_keys
 from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.disruption import Rollout
@@ -32,6 +33,8 @@ class ModelServer(Component):
     service_url: str
     """In-cluster base URL of the OpenAI-compatible API, ending in /v1."""
     api_key: pulumi.Output[str]
+    secret_data: SecretData
+    """The key Secret's content by its name, for the pods of other components that read it."""
 
     def __init__(
         self,
@@ -42,18 +45,21 @@ class ModelServer(Component):
         rollout: Rollout | None = None,
         api_peers: list[dict[str, str]] | None = None,
         extra_rules: list[dict] | None = None,
+        key_rotation: int = 0,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`rollout` (from the pool capacity and the autoscaler) picks the update strategy; with an
         autoscaler, `spec.replicas` belongs to it and Pulumi leaves the field alone after creation.
         `api_peers` / `extra_rules`: who may call the engine (derive/access.py `engine_ingress`: the
-        gateway; without one, the UI and the API's exposure path); default any pod of the stack."""
+        gateway; without one, the UI and the API's exposure path); default any pod of the stack.
+        `key_rotation`: `keys.rotate.engineKeys`; the engine pods roll when the key changes."""
         super().__init__("tke-llm:serving:ModelServer", name, opts)
         spec = plan.spec
-        key = GeneratedSecret(f"{name}-key", length=48, opts=self.child())
+        key = GeneratedSecret(f"{name}-key", length=48, rotation=key_rotation, opts=self.child())
         self.api_key = key.result
-        secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace, {"api-key": key.result},
-                                                     "model-server"),
+        self.secret_data = {spec.api_key_secret: {"api-key": key.result}}
+        secret = apply(f"{name}-key", opaque_secret(spec.api_key_secret, spec.namespace,
+                                                     dict(self.secret_data[spec.api_key_secret]), "model-server"),
                        self.child())
         self.key_secret = secret
         # Pulumi waits for the rollout; the budget covers image pull and weight loading, and on local
@@ -68,6 +74,7 @@ class ModelServer(Component):
             most = rollout.min_replicas if rollout.max_replicas is None else rollout.max_replicas
             workload, service = manifests(spec, surge_capacity=rollout.surge, max_replicas=most,
                                           skip_await=rollout.scale_to_zero, await_seconds=budget)
+        workload = rolled_on_keys(workload, self.secret_data)
         kind = workload["kind"]
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,

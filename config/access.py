@@ -137,6 +137,27 @@ class GatewayConfig(ConfigModel):
         return self.kind != "none"
 
 
+class KeyRotation(ConfigModel):
+    """Generation counters of the keys the stack generates: change one (raise it) and the next `pulumi up`
+    generates that key anew, updates its Secret in place and rolls the pods that read it; the old key
+    is refused from then on. docs/operations.md, "Rotating keys"."""
+
+    app_key: int = Field(0, ge=0)
+    """The gateway's app key (output `apiKey`, what apps and the UI send): every app needs the new one."""
+    master_key: int = Field(0, ge=0)
+    """The gateway's master key (output `adminKey`; with virtual keys also `apiKey`)."""
+    engine_keys: int = Field(0, ge=0)
+    """Every model's engine key (only the gateway uses them; without a gateway, output `apiKey`). The
+    engines restart and load their model again; until a model's last old pod is gone, requests the new
+    gateway pods send to it may get 401: a maintenance window."""
+    webui_secret_key: int = Field(0, ge=0)
+    """OpenWebUI's session-signing key: everyone is signed out."""
+
+
+class KeysConfig(ConfigModel):
+    rotate: KeyRotation = KeyRotation()
+
+
 class WebuiStorage(ConfigModel):
     size_gi: int = Field(20, ge=1)
     storage_class_name: StorageClassName | None = None

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from config.access import ExposureConfig, GatewayConfig, WebuiConfig
+from config.access import ExposureConfig, GatewayConfig, KeysConfig, WebuiConfig
 from config.base import ConfigModel
 from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
 from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
@@ -40,6 +40,8 @@ class StackConfig(ConfigModel):
     """OpenWebUI, talking to the gateway."""
     exposure: ExposureConfig = ExposureConfig()
     """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
+    keys: KeysConfig = KeysConfig()
+    """Rotation of the generated keys (`keys.rotate.appKey: 1`, ...)."""
 
     @field_validator("namespace")
     @classmethod

@@ -59,7 +59,8 @@ SOURCES = {
     "tc-tmp-agent": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/tmp/"
                     "resource_tc_monitor_tmp_tke_cluster_agent.go: ForceNew instance_id; the Update sends only the "
                     "agent's external labels (ModifyPrometheusAgentExternalLabels)",
-    "random": "components/generated_secret.py: a new length replaces the generated secret (a new value)",
+    "random": "components/generated_secret.py: a new length or rotation (`keys.rotate`) replaces the generated "
+              "secret (a new value)",
     "replaceOnChanges": "the resource's own replaceOnChanges option",
     "provider-move": "a resource moved to another provider instance is replaced",
 }
@@ -151,7 +152,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
     # `agents` (region, cluster type and id, ...) is not ForceNew: a change is an in-place update, which the
     # provider applies to the external labels only.
     "tencentcloud:Monitor/tmpTkeClusterAgent:TmpTkeClusterAgent": _rules("tc-tmp-agent", "instanceId"),
-    GENERATED_SECRET: _rules(RANDOM, "length"),
+    GENERATED_SECRET: _rules(RANDOM, "length", "rotation"),
 }
 
 
@@ -424,6 +425,7 @@ def diff_plans(
             refused=any(r.outcome == "refused" for r in reasons), old=before, new=after,
         )
 
+    _new_values(changes, new, old)
     _cascade(changes, new, old)
     moved = _moves(changes)
     order = {"replace": 0, "delete": 1, "update": 2, "create": 3}
@@ -443,6 +445,19 @@ def _mock_id(rec: dict[str, Any]) -> str | None:
         return None
     rid, _ = _cloud_outputs(rec["type"], rec["name"], dict(rec.get("inputs") or {}))
     return rid if re.fullmatch(r"[a-z]+-[0-9a-f]{8}", rid or "") else None
+
+
+def _new_values(changes: dict[str, Change], new: dict[str, dict[str, Any]], old: dict[str, dict[str, Any]]) -> None:
+    """A Secret filled from a replaced generated key gets its new value, which the plan masks (`[secret]`):
+    an update of its `stringData`, in place (k8s-mutable-secret), as the engine shows it."""
+    regenerated = {u for u, c in changes.items() if c.type == GENERATED_SECRET and c.action == "replace"}
+    for urn, rec in new.items():
+        if urn in changes or urn not in old or rec["type"] != "kubernetes:core/v1:Secret":
+            continue
+        if regenerated & set(rec.get("dependsOn") or []):
+            changes[urn] = Change("update", urn, rec["type"], rec["name"], _label(rec),
+                                  protected=bool(_opts(old[urn]).get("protect")), paths=["stringData"],
+                                  old=old[urn], new=rec)
 
 
 def _cascade(changes: dict[str, Change], new: dict[str, dict[str, Any]], old: dict[str, dict[str, Any]]) -> None:

@@ -73,7 +73,9 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         rid = f"{inputs.get('instanceId')}_{inputs.get('clusterId')}"
     elif typ == GENERATED_SECRET:
         out.pop("__provider", None)
-        out["result"] = "mock-" + _h(name, 40)
+        # A rotated key (`keys.rotate`) is a different value, as the real provider generates one.
+        rotation = int(inputs.get("rotation") or 0)
+        out["result"] = "mock-" + _h(f"{name}#{rotation}" if rotation else name, 40)
     return rid, out
 
 

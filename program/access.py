@@ -34,6 +34,7 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         return {}  # nothing is served: no gateway (LiteLLM refuses an empty model list), no UI
     ns = cfg.namespace
     timeout = cfg.gateway.request_timeout_seconds
+    rotate = cfg.keys.rotate
     api_exp, ui_exp = exposure_spec(cfg.exposure.api), exposure_spec(cfg.exposure.webui)
     api_sources = expose.sources(api_exp)
     if cfg.gateway.enabled:
@@ -48,8 +49,10 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         vk = cfg.gateway.virtual_keys
         gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,
                      db_image=mirrored(POSTGRES_IMAGE, cfg.image_registry), db_storage_gi=vk.storage_gi,
-                     db_storage_class=vk.storage_class_name, opts=in_ns)
-        in_cluster, api_key, key_deps = gw.url, gw.api_key, [gw.key_secret]
+                     db_storage_class=vk.storage_class_name,
+                     engine_secrets={n: d for s in servers.values() for n, d in s.secret_data.items()},
+                     master_rotation=rotate.master_key, app_rotation=rotate.app_key, opts=in_ns)
+        in_cluster, api_key, key_deps, key_data = gw.url, gw.api_key, [gw.key_secret], gw.secret_data
         admin_key = gw.admin_key
         key_ref = webui.SecretRef(litellm.MASTER_KEY_SECRET, litellm.MASTER_KEY_FIELD) if spec.virtual_keys \
             else webui.SecretRef(litellm.APP_KEY_SECRET, litellm.APP_KEY_FIELD)
@@ -59,7 +62,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
     else:
         (plan,) = plans  # config refuses `gateway: none` with several models
         server = servers[plan.spec.name]
-        in_cluster, api_key, key_deps = server.service_url, server.api_key, [server.key_secret]
+        in_cluster, api_key, key_deps, key_data = server.service_url, server.api_key, [server.key_secret], \
+            server.secret_data
         admin_key = None
         key_ref = webui.SecretRef(plan.spec.api_key_secret, "api-key")
         svc = service(plan.spec)
@@ -95,7 +99,7 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         ui_rules = [] if ui_sources is False else [port_rule(webui.PORT, ui_sources)]  # type: ignore[arg-type]
         ui = Webui("webui", spec=spec_ui, storage_class=storage_class, size_gi=cfg.webui.storage.size_gi,
                    access_mode=access_mode, after=key_deps, storage_after=[storage], ingress_rules=ui_rules,
-                   opts=in_ns)
+                   key_secrets=key_data, secret_rotation=rotate.webui_secret_key, opts=in_ns)
         webui_url: Any = ui.url
         if ui_exp is not None:
             ui_endpoint = expose.Endpoint(name=webui.NAME, namespace=ns, service=webui.NAME, port=webui.PORT,

@@ -201,7 +201,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         after = [cache.ready, *own_nodes, *lws, *(pool_addons or {}).get(plan.config.pool, [])]
         api_peers, extra_rules = engine_ingress(cfg, plan)
         server = ModelServer(plan.spec.name, plan=plan, after=after, rollout=ops.models[plan.spec.name].rollout,
-                             api_peers=api_peers, extra_rules=extra_rules, opts=in_ns)
+                             api_peers=api_peers, extra_rules=extra_rules,
+                             key_rotation=cfg.keys.rotate.engine_keys, opts=in_ns)
         servers[plan.spec.name] = server
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})

@@ -10,6 +10,7 @@ Everything listens on 127.0.0.1; every loop is bounded; the proxy is always kill
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -134,7 +135,14 @@ def _secret_values(plan) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def proxy(rendered, tmp_path_factory):
     """Start the proxy with the rendered config and environment; yield (base URL, engines, keys)."""
-    plan = rendered
+    with running_proxy(rendered, tmp_path_factory.mktemp("gateway")) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_proxy(plan, workdir: Path) -> Iterator[tuple[str, dict[str, FakeEngine], dict[str, str]]]:
+    """The proxy as the plan's gateway pod would run it (config, auth module, environment with the
+    Secrets' values); yields (base URL, fake engines by served name, keys) and always stops it."""
     secrets = _secret_values(plan)
     config_map = plan.manifest("ConfigMap", gateway_config_name(plan))
     deployment = plan.manifest("Deployment", litellm.NAME)
@@ -142,9 +150,8 @@ def proxy(rendered, tmp_path_factory):
 
     engines = {b["model_name"]: FakeEngine(b["model_name"])
                for b in yaml.safe_load(config_map["data"][litellm.CONFIG_FILE])["model_list"]}
-    workdir = tmp_path_factory.mktemp("gateway")
     config_dir = workdir / "config"
-    config_dir.mkdir()
+    config_dir.mkdir(parents=True)
     for fname, content in config_map["data"].items():
         if fname == litellm.CONFIG_FILE:
             cfg = yaml.safe_load(content)
@@ -296,3 +303,33 @@ def test_the_app_key_calls_the_models_and_nothing_else(proxy):
         assert "the app key may call only the model API" in json.dumps(body), body
     assert _request(f"{base}/model/info", keys["master"])[0] == 200, "the admin key keeps the admin routes"
 
+
+
+def test_after_a_rotation_the_restarted_proxy_refuses_the_old_keys(tmp_path):
+    """`keys.rotate` as a `pulumi up` applies it: the Secrets get new values and the changed pod template
+    (tke-llm.io/keys-sha256) restarts the proxy, which then reads them. The proxy started from the plan
+    before the rotation (key A) and from the plan after it (key B): A is refused, B works, and the
+    engine gets its new key."""
+    from render.credentials import KEYS_CHECKSUM_ANNOTATION
+
+    raw = tke_config(nodePools=POOLS, models=[VLLM])
+    plans = {"A": render_raw(raw),
+             "B": render_raw({**raw, "keys": {"rotate": {"appKey": 1, "masterKey": 1, "engineKeys": 1}}})}
+    sums = {n: p.manifest("Deployment", litellm.NAME)["spec"]["template"]["metadata"]["annotations"]
+            [KEYS_CHECKSUM_ANNOTATION] for n, p in plans.items()}
+    assert sums["A"] != sums["B"], "the rotation changes the proxy's pod template, so its pods are replaced"
+    served = VLLM["servedName"]
+    keys: dict[str, dict[str, str]] = {}
+    with running_proxy(plans["A"], tmp_path / "a") as (base, engines, keys["A"]):
+        for who in ("app", "master"):
+            assert _chat(base, keys["A"][who], served)[0] == 200, who
+    with running_proxy(plans["B"], tmp_path / "b") as (base, engines, keys["B"]):
+        assert all(keys["A"][k] != keys["B"][k] for k in ("app", "master", served)), "every key was rotated"
+        for who in ("app", "master"):
+            status, body = _chat(base, keys["A"][who], served)
+            assert status == 401, (who, status, body)
+            assert _request(f"{base}/v1/models", keys["A"][who])[0] == 401, who
+        assert not engines[served].calls, "nothing reached the engine with an old key"
+        for who in ("app", "master"):
+            assert _chat(base, keys["B"][who], served)[0] == 200, who
+        assert {c["authorization"] for c in engines[served].calls} == {f"Bearer {keys['B'][served]}"}

@@ -80,6 +80,7 @@ _VARIANTS = {
     "dev-tier": _variant("dev", _set("storage.tier", "standard")),
     "prod-one-model": _variant("prod", _drop_second_model),
     "prod-webui-size": _variant("prod", _set("webui.storage.sizeGi", 80)),
+    "prod-rotate-app-key": _variant("prod", _set("keys", {"rotate": {"appKey": 1}})),
 }
 
 
@@ -291,3 +292,16 @@ def test_webui_volume_resize_is_an_update():
     (pvc,) = [c for c in d.changes if c.type == "kubernetes:core/v1:PersistentVolumeClaim"]
     assert pvc.label == "PersistentVolumeClaim/open-webui-data"
     assert pvc.action == "update" and not pvc.dangerous and "spec.resources.requests.storage" in pvc.paths
+
+
+def test_a_rotated_key_replaces_its_generator_updates_its_secret_and_rolls_its_readers():
+    """As the real engine shows it (tests/e2e/test_key_rotation_real_engine.py): the GeneratedSecret is
+    replaced, its Secret (masked in the plan) updated in place, the Deployments reading it updated."""
+    d = diff("prod", "prod-rotate-app-key")
+    actions = {(c.type.rsplit(":", 1)[-1], c.name): c.action for c in d.changes}
+    assert actions == {("GeneratedSecret", "gateway-app-key"): "replace", ("Secret", "gateway-app-key"): "update",
+                       ("Deployment", "gateway-deployment"): "update", ("Deployment", "webui-deployment"): "update"}
+    (gen,) = [c for c in d.changes if c.type.endswith("GeneratedSecret")]
+    assert [(r.path, r.old, r.new, r.source) for r in gen.reasons] == [("rotation", None, 1, "random")]
+    assert all(c.paths == ['spec.template.metadata.annotations["tke-llm.io/keys-sha256"]']
+               for c in d.changes if c.type.endswith("Deployment")), [c.paths for c in d.changes]
