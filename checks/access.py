@@ -56,8 +56,9 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                   f"host {', '.join(sorted(shared))} is also the API's; both claim its `/` path, "
                                   "give the UI its own host"))
     for where, e in (("api", ex.api), ("webui", ex.webui)):
-        if isinstance(e, LoadBalancerExposure) and e.internal_subnet_id and not cfg.is_tke:
+        if isinstance(e, LoadBalancerExposure) and e.internal_subnet_id and not cfg.on_tke:
             issues.append(ConfigIssue(f"{PROJECT}:exposure.{where}.internalSubnetId",
-                                      "the internal-CLB annotation is TKE's; on another cluster set its own "
+                                      "the internal-CLB annotation is TKE's: on an existing TKE cluster set "
+                                      f"`{PROJECT}:cluster.provider: tke`; on another cluster set its own "
                                       "annotation in `annotations` instead"))
     return issues + exposure_issues(cfg)

@@ -5,7 +5,9 @@ point at the whole stack, not at `tke-llm:models[1].pool`."""
 from __future__ import annotations
 
 from catalog import GPUS
+from catalog.quantization import QUANTIZATIONS
 from checks.access import access_issues
+from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
 from checks.rdma import issues as rdma_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
@@ -19,6 +21,21 @@ def _key(i: int, field: str) -> str:
     return f"{PROJECT}:models[{i}].{field}"
 
 
+def _quantization(i: int, m) -> list[ConfigIssue]:
+    """The engine's own `--quantization` values; Ollama's quantization is part of its tag."""
+    q = m.settings.quantization
+    if q is None:
+        return []
+    if m.engine == "ollama":
+        return [ConfigIssue(_key(i, "settings.quantization"), f"Ollama's quantization is part of the model tag (e.g. "
+                            f"qwen3:14b-q4_K_M): unset quantization ({q!r}) and choose the tag in source.tag")]
+    known = QUANTIZATIONS[m.engine]
+    if q not in known:
+        return [ConfigIssue(_key(i, "settings.quantization"), f"{q!r} is not a {m.engine} quantization method; "
+                            f"{m.engine} knows {', '.join(known)}")]
+    return []
+
+
 def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     pool_names = [p.name for p in cfg.node_pools]
@@ -28,6 +45,7 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
             if values.index(v) != i:
                 issues.append(ConfigIssue(_key(i, camel), f"{v!r} is already used by models[{values.index(v)}]"))
     for i, m in enumerate(cfg.models):
+        issues += _quantization(i, m)
         if not cfg.has_pool(m.pool):
             issues.append(ConfigIssue(_key(i, "pool"), unknown_pool(m.pool, pool_names)))
             continue
@@ -65,4 +83,5 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += rdma_issues(cfg)
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
+    issues += namespace_issues(cfg)
     return issues

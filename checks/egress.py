@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from catalog.regions import in_mainland_china
 from config import StackConfig
 from config.node_pools import NativePool, NormalPool
 
@@ -59,8 +60,23 @@ def downloading_pools(cfg: StackConfig) -> list[str]:
     return [cfg.system_pool.name] if cfg.system_pool else []
 
 
+def _hub_from_mainland(cfg: StackConfig, out) -> None:
+    """Hugging Face without a mirror, from a region in mainland China: a warning naming the mirrors."""
+    region = cfg.cluster.region if cfg.is_tke else None  # type: ignore[union-attr]
+    if region is None or not in_mainland_china(region):
+        return
+    for i, m in enumerate(cfg.models):
+        if m.source.kind == "huggingface" and m.source.endpoint is None:
+            out.warn(f"models[{i}].source.endpoint", f"{m.name} downloads from huggingface.co, which is unreachable or "
+                     f"throttled from {region} (mainland China): the download would stall or fail. Set "
+                     "`endpoint: https://hf-mirror.com` (a public mirror), or download from ModelScope "
+                     "(`source.kind: modelscope`, `model: <org>/<name>`)")
+
+
 def check(cfg: StackConfig, out) -> None:
-    """Refuse a stack whose pools cannot reach what they fetch (errors into preflight's `out`)."""
+    """Refuse a stack whose pools cannot reach what they fetch (errors into preflight's `out`); warn
+    about Hugging Face without a mirror from mainland China."""
+    _hub_from_mainland(cfg, out)
     if not cfg.is_tke:
         return
     net = cfg.cluster.network  # type: ignore[union-attr]

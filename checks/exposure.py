@@ -42,7 +42,9 @@ def exposure_issues(cfg: StackConfig) -> list[ConfigIssue]:
                 "path and reads the API key in clear text. TKE ignores loadBalancerSourceRanges; restrict it "
                 f"with `exposure.{key}.allowedCidrs` (a security group the stack creates) or `securityGroupIds`, "
                 f"and/or encrypt it with `exposure.{key}.tls.certificateId` (an SSL certificate id, with "
-                f"`host`); or set `exposure.{key}.internalSubnetId` for a private CLB; or "
+                f"`host`); or set `exposure.{key}.internalSubnetId` for a private CLB"
+                + ("" if cfg.on_tke else " (TKE's annotation: an existing TKE cluster says `cluster.provider: tke`)")
+                + "; or "
                 f"`exposure.{key}.allowPublicPlainHttp: true` if this is meant"))
     return issues
 
@@ -110,7 +112,7 @@ def _exposure_line(cfg: StackConfig, key: str, exp: Any) -> str:
 
 
 def _clb_line(cfg: StackConfig, key: str, exp: LoadBalancerExposure) -> str:
-    if not cfg.is_tke and exp.public:
+    if not cfg.on_tke and exp.public:
         where = "a LoadBalancer Service (TKE: a public CLB; elsewhere as the cluster's annotations make it)"
     else:
         where = "a public CLB" if exp.public else "a private CLB (VPC only)"

@@ -32,9 +32,10 @@ def operations_issues(cfg: StackConfig) -> list[ConfigIssue]:
         if a.metric == "queue" and m.engine == "ollama":
             issues.append(ConfigIssue(f"{key}.metric", "Ollama exports no Prometheus metrics, so it has no queue "
                                       "to scale on; use `metric: gpu` on TKE, or vLLM / SGLang"))
-        if a.metric == "gpu" and not cfg.is_tke:
+        if a.metric == "gpu" and not cfg.on_tke:
             issues.append(ConfigIssue(f"{key}.metric", "k8s_pod_rate_gpu_used_request is served by TKE's own "
-                                      "metrics API; on another cluster use `metric: queue`"))
+                                      f"metrics API: on an existing TKE cluster set `{PROJECT}:cluster.provider: "
+                                      "tke`; on another cluster use `metric: queue`"))
         if a.needs_prometheus and (mon is None or mon.prometheus.query_url is None):
             where = f"{PROJECT}:monitoring" if mon is None else f"{PROJECT}:monitoring.prometheus.url"
             issues.append(ConfigIssue(where, f"models[{i}] scales on the engine's queue, which "

@@ -134,11 +134,19 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
 
 def _storage(cfg: StackConfig, out: Preflight) -> None:
     st = cfg.storage
-    if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce":
+    if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce" and cfg.models:
         many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
         if many or len(cfg.models) > 1:
             out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
                       f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
+        else:
+            where = "the CPU system pool" if cfg.system_pool else "a node outside the GPU pools"
+            out.error("storage.accessMode", "a ReadWriteOnce volume is first mounted by the model's download Job, "
+                      f"which runs on {where}, not on the GPU node that serves {cfg.models[0].name}: a node-local "
+                      "class (local-path, hostPath, local volumes) binds it to that node, where the server never "
+                      "runs, and a zonal disk to that node's zone, which the GPU node may not be in. Use a "
+                      "ReadWriteMany class "
+                      "(`storage.accessMode: ReadWriteMany`), or `storage.kind: local` for a copy on each GPU node")
     size_gi = st.size_gi if isinstance(st, ModelVolume) else None
     if size_gi is not None and cfg.models:
         need = volume_need_gi(cfg)

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from catalog import clb
 from config.base import ConfigModel
-from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName
+from config.formats import Annotations, IngressClassName, IssuerName, Quantity, SecurityGroupId, StorageClassName
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
@@ -70,6 +70,14 @@ class Fallback(ConfigModel):
     model: str
     """A served name; when its engine fails (after retries), the gateway tries `to` in order."""
     to: list[str] = Field(min_length=1)
+
+    @field_validator("to")
+    @classmethod
+    def _once(cls, v: list[str]) -> list[str]:
+        twice = sorted({t for t in v if v.count(t) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice: the gateway tries each target once, list it once")
+        return v
 
 
 class VirtualKeys(ConfigModel):
@@ -131,6 +139,24 @@ class GatewayConfig(ConfigModel):
         if len(set(names)) != len(names):
             raise ValueError("rateLimits: one entry per model")
         return self
+
+    @field_validator("fallbacks")
+    @classmethod
+    def _one_per_model(cls, v: list[Fallback]) -> list[Fallback]:
+        names = [f.model for f in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} has two fallback entries: the gateway keeps one list per model; "
+                             "merge their `to` into one entry")
+        return v
+
+    @field_validator("client_namespaces")
+    @classmethod
+    def _namespaces_once(cls, v: list[str]) -> list[str]:
+        twice = sorted({n for n in v if v.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice; list each namespace once")
+        return v
 
     @property
     def enabled(self) -> bool:
@@ -341,8 +367,9 @@ class LoadBalancerExposure(ConfigModel):
 class Tls(ConfigModel):
     secret_name: str | None = None
     """An existing kubernetes.io/tls Secret in the namespace; or the Secret cert-manager fills."""
-    issuer: str | None = None
-    """A cert-manager issuer that obtains the certificate (the Secret defaults to `<endpoint>-tls`)."""
+    issuer: IssuerName | None = None
+    """A cert-manager issuer that obtains the certificate (the Secret defaults to `<endpoint>-tls`): the
+    name of its (Cluster)Issuer object."""
     issuer_kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
 
     @field_validator("secret_name")
@@ -361,8 +388,9 @@ class Tls(ConfigModel):
 class IngressExposure(ConfigModel):
     kind: Literal["ingress"]
     host: str
-    class_name: str | None = None
-    """ingressClassName; unset uses the cluster's default (on TKE, a CLB-backed Ingress)."""
+    class_name: IngressClassName | None = None
+    """ingressClassName (an IngressClass object's name); unset uses the cluster's default (on TKE, a
+    CLB-backed Ingress)."""
     tls: Tls | None = None
     annotations: Annotations = Field(default_factory=dict)
     controller_namespace: str | None = None

@@ -7,12 +7,12 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from catalog.tke_addons import ADDONS, RDMA_AGENT_NODE_LABEL
 from config.base import ConfigModel
 from config.egress import Egress
-from config.formats import Labels, Region, SubnetId, VpcId, Zone, zone_in
+from config.formats import KubeContext, Labels, Region, SubnetId, VpcId, Zone, printable, zone_in
 
 MIN_MINOR = 24
 K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
@@ -120,10 +120,18 @@ class Endpoint(ConfigModel):
                 raise ValueError(f"allowedCidrs entry {c!r} is not a CIDR such as 203.0.113.7/32") from None
             if c in ("0.0.0.0/0", "::/0"):
                 raise ValueError("allowedCidrs must not open the API server to the whole internet (0.0.0.0/0)")
+        twice = sorted({c for c in self.allowed_cidrs if self.allowed_cidrs.count(c) > 1})
+        if twice:
+            raise ValueError(f"allowedCidrs: {', '.join(twice)} listed twice (the security group would get the same "
+                             "rule twice); list each range once")
         return self
 
 
 ADDON_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+TKE_CLUSTER_NAME = re.compile(r"^[\w][\w.-]{0,49}$")
+"""A TKE cluster name: at most 50 letters (Chinese included), digits, '_', '.', '-'; no spaces."""
+CLUSTER_ID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+"""The identifier of an existing cluster: at most 63 letters, digits, '.', '_', '-'."""
 
 
 def _addon_name(v: str) -> str:
@@ -227,7 +235,7 @@ class _Versioned(ConfigModel):
 class TkeCluster(_Versioned):
     kind: Literal["tke"]
     name: str | None = None
-    """Cluster name in the console; defaults to `tke-llm-<stack>`."""
+    """Cluster name in the console (at most 50 letters, digits, '_', '.', '-'); defaults to `tke-llm-<stack>`."""
     region: Region
     """Tencent Cloud region, e.g. ap-shanghai (where the GPUs are sold)."""
     kubernetes_version: str = "1.30.0"
@@ -248,6 +256,16 @@ class TkeCluster(_Versioned):
     @classmethod
     def _check_cidrs(cls, v: str) -> str:
         return _cidr(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None:
+            printable(v, "cluster name", 50)
+            if not TKE_CLUSTER_NAME.match(v):
+                raise ValueError(f"{v!r} is not a TKE cluster name: letters, digits, '_', '.' and '-' (no spaces or "
+                                 "':'), at most 50, e.g. llm-prod")
+        return v
 
     @field_validator("max_pods_per_node")
     @classmethod
@@ -278,18 +296,38 @@ class TkeCluster(_Versioned):
 class ExistingCluster(_Versioned):
     kind: Literal["existing"]
     name: str
-    """A stable identifier for the cluster; changing it replaces every Kubernetes object of the stack."""
+    """A stable identifier for the cluster (at most 63 letters, digits, '.', '_', '-'); changing it replaces
+    every Kubernetes object of the stack."""
+    provider: Literal["tke"] | None = None
+    """`tke`: a TKE cluster the stack did not create. TKE's CLB annotations (`internalSubnetId`) and GPU
+    metric (`autoscaling.metric: gpu`) then apply; the stack still creates no Tencent Cloud resource.
+    Unset for any other Kubernetes."""
     kubernetes_version: str
     """The cluster's version (used to validate manifests and gate LeaderWorkerSet, which needs 1.28+)."""
     kubeconfig_path: str | None = None
     """Path of a kubeconfig file on the machine running Pulumi (`~` is expanded)."""
     kubeconfig_secret: str | None = None
     """Name of a secret config key holding the kubeconfig, set with `pulumi config set --secret <name>`."""
-    context: str | None = None
+    context: KubeContext | None = None
     """kubeconfig context to use; the file's current context when unset."""
     leader_worker_set_installed: bool = False
     """The cluster already runs the LeaderWorkerSet controller (installed by its platform team, with its
     CRD and webhooks): the stack then does not install it for multi-node models."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        printable(v, "cluster name", 63)
+        if not CLUSTER_ID.match(v):
+            raise ValueError(f"{v!r} is not a cluster identifier: letters, digits, '.', '_' and '-' (no spaces or "
+                             "':'), at most 63, e.g. lab-gpu")
+        return v
+
+    @field_validator("kubeconfig_path", "kubeconfig_secret")
+    @classmethod
+    def _one_line(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return v if v is None else printable(v, "kubeconfig path" if info.field_name == "kubeconfig_path"
+                                             else "secret key name", 1024)
 
     @model_validator(mode="after")
     def _one_source(self) -> "ExistingCluster":

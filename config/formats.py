@@ -9,8 +9,10 @@ docs/configuration.md, "Value formats".
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, WithJsonSchema
 
@@ -121,6 +123,80 @@ def zone(v: str) -> str:
         raise ValueError(f"{v!r} is not an availability zone such as ap-shanghai-5 (`<region>-<number>`)")
     return v
 
+def printable(v: str, what: str, max_len: int = 253) -> str:
+    """One token of text for a manifest or an API: not empty, no blanks around it, at most `max_len`
+    characters, and no control, zero-width or line-break characters (Unicode categories C and Z but
+    the plain space), which a terminal, a YAML dump or a log line would hide."""
+    hidden = sorted({f"U+{ord(c):04X}" for c in v if unicodedata.category(c)[0] in "CZ" and c != " "})
+    shown = repr(v) if len(v) <= 60 else f"{v[:40]!r}... ({len(v)} characters)"
+    if hidden:
+        raise ValueError(f"{shown} contains invisible or control characters ({', '.join(hidden[:3])}): write the "
+                         f"{what} on one line, in visible characters")
+    if not v.strip():
+        raise ValueError(f"the {what} is empty")
+    if v != v.strip():
+        raise ValueError(f"{shown} has blanks around it: write the {what} without them")
+    if len(v) > max_len:
+        raise ValueError(f"{shown} is too long: a {what} has at most {max_len} characters")
+    return v
+
+
+def _matches(pattern: re.Pattern[str], what: str, example: str, max_len: int):
+    def check(v: str) -> str:
+        printable(v, what, max_len)
+        if not pattern.match(v):
+            raise ValueError(f"{v!r} is not a {what} such as {example}")
+        return v
+
+    return check
+
+
+INSTANCE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,15}\.[0-9]{0,3}[A-Za-z]{4,8}[0-9]{1,5}$")
+"""`<family>.<size>` as CVM lists them: S5.2XLARGE16, PNV4.7XLARGE116, PNV5b.8XLARGE96, SA2.MEDIUM4."""
+OS_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,63}$")
+"""TKE node OS names (tlinux3.1x86_64, tlinux2.4(tkernel4)x86_64, ubuntu20.04x86_64) or image ids."""
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$")
+"""A commit hash, tag or branch (git ref rules: no spaces, no `..`, no part starting with `.`)."""
+
+
+def revision(v: str) -> str:
+    printable(v, "revision", 128)
+    if not REVISION.match(v) or ".." in v or v.endswith((".", ".lock")):
+        raise ValueError(f"{v!r} is not a revision: a commit hash, or a tag or branch of letters, digits, '.', "
+                         "'_', '-', '+' and '/' (no spaces, no '..', at most 128), e.g. v1.0.0")
+    return v
+
+
+_DNS_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_URL_PATH = re.compile(r"^(/[A-Za-z0-9._~%+=,:@-]*)*$")
+
+
+def url(v: str, what: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An http(s) URL with a host, an optional port and path; no credentials, query or fragment."""
+    printable(v, what, 2048)
+    example = f"{schemes[-1]}://host.example.com/path"
+    parts = urlsplit(v) if " " not in v and "\\" not in v else None
+    if parts is None or parts.scheme not in schemes or not parts.netloc:
+        raise ValueError(f"{v!r} is not a {what}: write {' or '.join(s + '://' for s in schemes)} and a host, "
+                         f"e.g. {example}")
+    if "@" in parts.netloc:
+        raise ValueError(f"the {what} carries credentials (`user:password@`): write it without them; it is plain "
+                         "config, not a secret")
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    bracketed = host.startswith("[") and host.endswith("]")
+    if port == -1 or port == 0 or not (bracketed or _DNS_NAME.match(host)) or len(host) > 253:
+        raise ValueError(f"{v!r}: the host (and port 1-65535) of the {what} is not valid, e.g. {example}")
+    if parts.query or parts.fragment or "?" in v or "#" in v:
+        raise ValueError(f"{v!r}: a {what} takes no query or fragment")
+    if not _URL_PATH.match(parts.path) or "/../" in f"{parts.path}/" or "/./" in f"{parts.path}/":
+        raise ValueError(f"{v!r}: the path of the {what} may hold letters, digits and . _ ~ % + = , : @ -, "
+                         "and no '.' or '..' segments")
+    return v
+
 
 def _shown(pattern: str, example: str) -> WithJsonSchema:
     """The editor schema shows the format as a pattern; the validator above gives the keyed message."""
@@ -147,3 +223,42 @@ ImageId = _id("img")
 KeyId = _id("skey")
 CcnId = _id("ccn")
 SecurityGroupId = _id("sg")
+
+
+_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+
+def _printable(what: str, max_len: int = 253) -> Any:
+    return Annotated[str, AfterValidator(lambda v: printable(v, what, max_len))]
+
+
+def _subdomain(what: str) -> Any:
+    return Annotated[str, AfterValidator(lambda v: dns1123_subdomain(v, what)), _shown(_SUBDOMAIN, "example")]
+
+
+def namespace_name(v: str) -> str:
+    if len(v) > 63 or not DNS1123_LABEL.match(v):
+        raise ValueError(f"{v!r} is not a namespace name: a DNS label of at most 63 lowercase letters, digits and "
+                         "'-', starting and ending with a letter or digit")
+    return v
+
+
+InstanceType = Annotated[str, AfterValidator(_matches(INSTANCE_TYPE, "CVM instance type", "S5.2XLARGE16 or "
+                                                      "PNV4.7XLARGE116 (<family>.<size>)", 64)),
+                         _shown(INSTANCE_TYPE.pattern, "S5.2XLARGE16")]
+OsImage = Annotated[str, AfterValidator(_matches(OS_IMAGE, "TKE node OS name", "tlinux3.1x86_64 or "
+                                                 "ubuntu20.04x86_64", 64)), _shown(OS_IMAGE.pattern, "tlinux3.1x86_64")]
+Revision = Annotated[str, AfterValidator(revision), _shown(REVISION.pattern, "v1.0.0")]
+
+
+def Url(what: str, schemes: tuple[str, ...] = ("http", "https")) -> Any:  # noqa: N802 (a type factory)
+    """A URL field of `schemes`; the messages name `what` (e.g. "PyPI index URL")."""
+    pattern = rf"^({'|'.join(schemes)})://[^\s@?#]+$"
+    return Annotated[str, AfterValidator(lambda v: url(v, what, schemes)),
+                     _shown(pattern, f"{schemes[-1]}://host.example.com/path")]
+
+
+NamespaceName = Annotated[str, AfterValidator(namespace_name), _shown(DNS1123_LABEL.pattern, "llm")]
+IssuerName = _subdomain("cert-manager issuer name")
+IngressClassName = _subdomain("IngressClass name")
+KubeContext = _printable("kubeconfig context name")

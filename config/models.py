@@ -12,13 +12,22 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
-from config.formats import Quantity
+from config.formats import Quantity, Revision, Url, printable
 from config.operations import Autoscaling
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ENGINE_NAMES = {"vllm", "sglang", "ollama"}
+SERVED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
+OLLAMA_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,2}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+"""`[host/][namespace/]name:tag` as `ollama pull` takes it (deepseek-r1:7b, hf.co/org/repo:Q4_K_M)."""
+IMAGE_REF = re.compile(
+    r"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?)/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
+"""An image reference (distribution/reference grammar): [registry[:port]/]path[:tag][@sha256:digest]."""
 MOVING_REVISIONS = {"main", "master", "latest", "HEAD"}
 
 
@@ -32,9 +41,9 @@ class HuggingFaceSource(ConfigModel):
     kind: Literal["huggingface"]
     repo: str
     """Repository id, e.g. Qwen/Qwen3-14B."""
-    revision: str
+    revision: Revision
     """Commit hash or tag (never `main`)."""
-    endpoint: str | None = None
+    endpoint: Url("Hugging Face endpoint", ("https",)) | None = None  # type: ignore[valid-type]
     """A mirror such as https://hf-mirror.com (Hugging Face is unreachable from mainland China)."""
     token_secret: str | None = None
     """Name of a secret config key holding an access token, for gated repositories."""
@@ -51,13 +60,6 @@ class HuggingFaceSource(ConfigModel):
     def _rev(cls, v: str) -> str:
         return _pinned(v)
 
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("https://"):
-            raise ValueError(f"{v!r}: the mirror endpoint must be an https:// URL")
-        return v
-
     @property
     def model_id(self) -> str:
         return self.repo
@@ -67,7 +69,7 @@ class ModelScopeSource(ConfigModel):
     kind: Literal["modelscope"]
     model: str
     """ModelScope model id, e.g. deepseek-ai/DeepSeek-R1 (the fast source inside mainland China)."""
-    revision: str
+    revision: Revision
     """A release tag or commit (ModelScope tags look like `v1.0.0`; `master` is refused)."""
     token_secret: str | None = None
 
@@ -96,9 +98,11 @@ class OllamaSource(ConfigModel):
     @field_validator("tag")
     @classmethod
     def _tag(cls, v: str) -> str:
-        name, _, tag = v.partition(":")
-        if not name or not tag or tag == "latest":
-            raise ValueError(f"{v!r}: give a pinned tag such as deepseek-r1:7b")
+        printable(v, "Ollama tag", 200)
+        name, _, tag = v.rpartition(":")
+        if not OLLAMA_TAG.match(v) or ".." in v or tag == "latest":
+            raise ValueError(f"{v!r}: give a pinned tag such as deepseek-r1:7b (`[namespace/]name:tag`; letters, "
+                             "digits, '.', '_' and '-', not `latest`)")
         return v
 
     @property
@@ -107,7 +111,7 @@ class OllamaSource(ConfigModel):
 
     @property
     def revision(self) -> str:
-        return self.tag.partition(":")[2]
+        return self.tag.rpartition(":")[2]
 
     @property
     def token_secret(self) -> None:
@@ -127,6 +131,8 @@ class EngineSettings(ConfigModel):
     dtype: Literal["auto", "half", "float16", "bfloat16"] = "auto"
     """`auto` becomes `half` on GPUs without bf16 (V100, T4: pitfall P2)."""
     quantization: str | None = None
+    """The engine's `--quantization` method (e.g. fp8, awq), one the pinned engine knows
+    (catalog/quantization.py); unset takes the checkpoint's own. Ollama takes none (it is in the tag)."""
     prefix_caching: bool = True
     chunked_prefill: bool = True
     max_num_seqs: int | None = Field(None, ge=1)
@@ -138,6 +144,15 @@ class EngineSettings(ConfigModel):
     """Appended to the engine command line as given. Flags the program writes itself (e.g. --port,
     --max-model-len, --tensor-parallel-size, --api-key) are refused: use the settings above. Ollama
     takes none."""
+
+    @field_validator("quantization")
+    @classmethod
+    def _quantization(cls, v: str | None) -> str | None:
+        known = sorted({q for values in QUANTIZATIONS.values() for q in values})
+        if v is not None and v not in known:
+            raise ValueError(f"{v!r} is not a quantization method the pinned vLLM or SGLang knows (e.g. fp8, awq, "
+                             "gptq; catalog/quantization.py lists them); unset it to use the checkpoint's own")
+        return v
 
 
 class Architecture(ConfigModel):
@@ -157,7 +172,7 @@ class ModelConfig(ConfigModel):
     name: str
     """Key of the model in the stack: names its objects (`<name>-api`, `download-<name>-...`)."""
     served_name: str
-    """The model name clients send, e.g. DeepSeek-R1."""
+    """The model name clients send, e.g. DeepSeek-R1 (letters, digits and . _ : / @ + -, at most 128)."""
     source: Source
     engine: Literal["vllm", "sglang", "ollama"]
     pool: str
@@ -190,9 +205,23 @@ class ModelConfig(ConfigModel):
                              "name the model instead, e.g. qwen3-14b")
         return v
 
+    @field_validator("served_name")
+    @classmethod
+    def _served(cls, v: str) -> str:
+        printable(v, "served name", 128)
+        if not SERVED_NAME.match(v):
+            raise ValueError(f"{v!r}: a served name is what clients send as `model`; use letters, digits and "
+                             "'.', '_', ':', '/', '@', '+', '-' (no spaces), e.g. DeepSeek-R1 or qwen3:14b")
+        return v
+
     @field_validator("image")
     @classmethod
     def _image(cls, v: str | None) -> str | None:
+        if v is not None:
+            printable(v, "image", 512)
+            if not IMAGE_REF.match(v):
+                raise ValueError(f"{v!r} is not an image reference such as docker.io/vllm/vllm-openai:v0.34.0 "
+                                 "([registry/]path:tag or @sha256:digest; lowercase path)")
         if v is not None and (":" not in v.rsplit("/", 1)[-1] and "@sha256:" not in v or v.endswith(":latest")):
             raise ValueError(f"{v!r}: pin the image to a released tag or digest, not latest")
         return v
@@ -217,7 +246,7 @@ class ModelConfig(ConfigModel):
 class ModelCacheConfig(ConfigModel):
     bandwidth_mbps: int = Field(200, ge=1)
     """Download bandwidth the timeouts assume (Mbit/s). 642 GB at 100 Mbit/s is about 16 hours."""
-    pip_index_url: str | None = None
+    pip_index_url: Url("PyPI index URL") | None = None  # type: ignore[valid-type]
     """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
     image_pull_mbps: int = Field(1000, ge=1)
     """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""

@@ -88,14 +88,22 @@ def split(config: dict[Any, Any], *, qualified: bool = False) -> Split:
 
 def provider_issues(project: dict[str, Any], providers: dict[str, Any]) -> list[ConfigIssue]:
     """Provider settings that contradict the program's: the Tencent Cloud provider creates every
-    cloud resource in `tencentcloud:region`, the cluster's subnets and zones are in `cluster.region`;
-    two different regions make the cloud API refuse the zones (or build in the wrong region)."""
+    cloud resource in `tencentcloud:region`, the cluster's subnets and zones are in `cluster.region`.
+    A TKE stack must set it: unset, the provider takes TENCENTCLOUD_REGION from the environment of
+    whoever runs `pulumi up`, or its own default; a different region builds there, or is refused."""
     cluster = project.get("cluster")
-    region = providers.get("tencentcloud:region")
-    if not isinstance(cluster, dict) or cluster.get("kind") != "tke" or region is None:
+    if not isinstance(cluster, dict) or cluster.get("kind") != "tke":
         return []
-    if isinstance(cluster.get("region"), str) and region != cluster["region"]:
+    region = providers.get("tencentcloud:region")
+    wanted = cluster.get("region") if isinstance(cluster.get("region"), str) else None
+    if region is None:
+        value = wanted or "<the cluster's region>"
+        return [ConfigIssue("tencentcloud:region", f"not set: the Tencent Cloud provider would create the cluster "
+                            "in the region of its environment (TENCENTCLOUD_REGION) or its own default; add "
+                            f"`tencentcloud:region: {value}` beside {PROJECT}:cluster "
+                            f"(`pulumi config set tencentcloud:region {value}`)")]
+    if wanted is not None and region != wanted:
         return [ConfigIssue("tencentcloud:region", f"{region!r} differs from {PROJECT}:cluster.region "
-                            f"{cluster['region']!r}: the provider would create the cluster's resources in {region}; "
+                            f"{wanted!r}: the provider would create the cluster's resources in {region}; "
                             "set both to the same region")]
     return []

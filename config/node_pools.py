@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.base import ConfigModel
-from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
+from config.formats import (ImageId, InstanceId, InstanceType, KeyId, Labels, OsImage, Zone, label_value,
+                            qualified_name)
 
 POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -20,6 +21,9 @@ GPU_LABEL = "tke-llm.io/gpu"
 POOL_LABEL = "tke-llm.io/pool"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 MIN_GPU_DISK_GB = 200
+MAX_HOURLY_PRICE = 100_000
+"""No node costs this much an hour in CNY or USD (Tencent Cloud's billing currencies): a larger figure
+is a typo, and the plan would print it as the stack's cost."""
 
 
 class Taint(ConfigModel):
@@ -144,13 +148,21 @@ class PoolBase(ConfigModel):
     taints: list[Taint] | None = None
     """Defaults: `nvidia.com/gpu=present:NoSchedule` on GPU pools, none on CPU pools."""
     hourly_price: float | None = Field(None, ge=0)
-    """Price of one node per hour (any currency) for the cost lines of the plan summary."""
+    """Price of one node per hour (any currency) for the cost lines of the plan summary; at most 100000."""
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not POOL_NAME.match(v):
             raise ValueError(f"{v!r}: use at most 25 lowercase letters, digits and '-', starting with a letter")
+        return v
+
+    @field_validator("hourly_price")
+    @classmethod
+    def _price(cls, v: float | None) -> float | None:
+        if v is not None and v > MAX_HOURLY_PRICE:
+            raise ValueError(f"{v:g} an hour is past any node's price (at most {MAX_HOURLY_PRICE} in CNY or USD, the "
+                             "currencies Tencent Cloud bills in): write the price of one node for one hour")
         return v
 
     @field_validator("labels")
@@ -220,20 +232,40 @@ class Disks(ConfigModel):
     data_disk_type: Literal["CLOUD_PREMIUM", "CLOUD_SSD", "CLOUD_BSSD", "CLOUD_HSSD"] = "CLOUD_SSD"
 
 
+def _backups(v: list[str], info: ValidationInfo) -> list[str]:
+    types = [info.data.get("instance_type"), *v]
+    twice = sorted({t for t in v if types.count(t) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice (or as instanceType too): each type is tried once, "
+                         "list it once")
+    return v
+
+
+def _unique_zones(v: list[str] | None) -> list[str] | None:
+    if v is not None and len(set(v)) != len(v):
+        raise ValueError(f"zones repeat in {v}: list each zone once")
+    return v
+
+
 class NormalPool(PoolBase, ScalingBounds, Disks):
     """A TKE node pool backed by an auto-scaling group of CVM instances."""
 
     kind: Literal["normal"]
-    instance_type: str
-    backup_instance_types: list[str] = Field(default_factory=list)
+    instance_type: InstanceType
+    """CVM instance type, `<family>.<size>` (e.g. PNV4.7XLARGE116)."""
+    backup_instance_types: list[InstanceType] = Field(default_factory=list)
     """Tried in order when `instanceType` is sold out in the zone."""
     zones: list[Zone] | None = None
     """Zones (of the cluster's subnets) to place nodes in; all of them when unset."""
-    os_image: str = "tlinux3.1x86_64"
+    os_image: OsImage = "tlinux3.1x86_64"
+    """TKE node OS name (e.g. tlinux3.1x86_64, ubuntu20.04x86_64)."""
     public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
     """Public egress per node (for downloads when there is no NAT gateway: pitfall P8). 0 = none."""
     charge_type: Literal["POSTPAID_BY_HOUR", "SPOTPAID"] = "POSTPAID_BY_HOUR"
     deletion_protection: bool = False
+
+    _check_backups = field_validator("backup_instance_types")(_backups)
+    _check_zones = field_validator("zones")(_unique_zones)
 
     @model_validator(mode="after")
     def _gpu_disk(self) -> "NormalPool":
@@ -246,11 +278,16 @@ class NativePool(PoolBase, ScalingBounds, Disks):
     driver arguments, so `gpu.software` is refused here."""
 
     kind: Literal["native"]
-    instance_type: str
-    backup_instance_types: list[str] = Field(default_factory=list)
+    instance_type: InstanceType
+    """CVM instance type, `<family>.<size>` (e.g. PNV4.7XLARGE116)."""
+    backup_instance_types: list[InstanceType] = Field(default_factory=list)
+    """Tried in order when `instanceType` is sold out in the zone."""
     zones: list[Zone] | None = None
     public_bandwidth_mbps: int = Field(0, ge=0, le=1000)
     charge_type: Literal["POSTPAID_BY_HOUR", "SPOTPAID"] = "POSTPAID_BY_HOUR"
+
+    _check_backups = field_validator("backup_instance_types")(_backups)
+    _check_zones = field_validator("zones")(_unique_zones)
 
     @model_validator(mode="after")
     def _no_driver(self) -> "NativePool":

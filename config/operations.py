@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
 from config.base import ConfigModel
-from config.formats import Labels
+from config.formats import Labels, NamespaceName, Url
 
 QUEUE_TARGET = 5.0
 """Waiting requests per replica the autoscaler aims for: a queue that deep on a busy server means
@@ -132,12 +132,12 @@ class TkeManagedPrometheus(ConfigModel):
     instance_id: str
     """The instance, e.g. prom-abcd1234; by default its in-cluster agent is taken to run in a namespace
     of the same name (see `agentNamespace`)."""
-    url: str | None = None
+    url: Url("Prometheus URL") | None = None  # type: ignore[valid-type]
     """A query endpoint for KEDA / the Prometheus Adapter, needed only by queue-based autoscaling.
     TMP's own HTTP API requires a token the stack cannot pass to KEDA (no TriggerAuthentication is
     rendered), so this must be an unauthenticated endpoint reachable from the cluster; on TKE prefer
     `metric: gpu`, which needs no Prometheus."""
-    agent_namespace: str | None = None
+    agent_namespace: NamespaceName | None = None
     """Where TMP's in-cluster agent runs (`kubectl get pods -A | grep prom-`), when it is not the
     namespace named after the instance; the model servers' NetworkPolicy admits scrapes from there."""
 
@@ -193,7 +193,7 @@ class ExistingPrometheus(_PrometheusInNamespace):
 
     kind: Literal["existing"]
     """A Prometheus Operator the cluster already runs."""
-    url: str | None = None
+    url: Url("Prometheus URL") | None = None  # type: ignore[valid-type]
     """Its HTTP API, e.g. http://prometheus-operated.monitoring.svc:9090 (queue-based autoscaling)."""
     namespace: str = "monitoring"
     """Where it runs: the model servers' NetworkPolicy lets it scrape from there."""

@@ -16,7 +16,9 @@ from config.operations import AutoscalersConfig, MonitoringConfig
 from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
+REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
+                      r"(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$")
+"""A registry host, optional port and repository path (distribution/reference grammar, lowercase)."""
 
 
 class StackConfig(ConfigModel):
@@ -57,8 +59,10 @@ class StackConfig(ConfigModel):
         if v is None:
             return v
         v = v.rstrip("/")
-        if "://" in v or not REGISTRY.match(v):
-            raise ValueError(f"{v!r}: write a registry host and optional path, e.g. ccr.ccs.tencentyun.com/mirror")
+        m = REGISTRY.match(v) if len(v) <= 255 else None
+        if "://" in v or m is None or not 0 < int(m["port"] or 1) < 65536:
+            raise ValueError(f"{v[:80]!r}: write a registry host, optional port and path (lowercase; no scheme, "
+                             "no '..'), e.g. ccr.ccs.tencentyun.com/mirror")
         return v
 
     @model_validator(mode="after")
@@ -99,6 +103,11 @@ class StackConfig(ConfigModel):
     @property
     def is_tke(self) -> bool:
         return isinstance(self.cluster, TkeCluster)
+
+    @property
+    def on_tke(self) -> bool:
+        """A TKE cluster: the one the stack creates, or an existing one declared `provider: tke`."""
+        return self.is_tke or (isinstance(self.cluster, ExistingCluster) and self.cluster.provider == "tke")
 
     @property
     def existing_cluster(self) -> ExistingCluster | None:

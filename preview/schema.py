@@ -404,6 +404,14 @@ def build_schema() -> dict[str, Any]:
                 },
                 "additionalProperties": False,
                 "required": [f"{PROJECT}:{k}" for k in sections if k in required],
+                # A new TKE cluster needs the provider's region (config/namespaces.py `provider_issues`).
+                "if": {"properties": {f"{PROJECT}:cluster": {
+                    "description": "Condition: a new TKE cluster, which needs `tencentcloud:region`.",
+                    "examples": [{"kind": "tke"}], "required": ["kind"],
+                    "properties": {"kind": {"const": "tke", "description": "Condition: `kind: tke`.",
+                                            "examples": ["tke"]}}}},
+                       "required": [f"{PROJECT}:cluster"]},
+                "then": {"required": ["tencentcloud:region"]},
                 "examples": [{"tencentcloud:region": "ap-shanghai",
                               **{f"{PROJECT}:{k}": v for k, v in SECTION_EXAMPLES.items()}}],
             },

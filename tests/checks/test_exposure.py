@@ -99,3 +99,24 @@ def test_summary_says_what_restricts_each_endpoint():
                      "(`allowPublicPlainHttp: true`)")
     tls_only = checked(tke_config(models=[R1_7B], exposure={"api": _lb(**TLS)}))
     assert "open to every address; the API key is the gate" in exposure_lines(tls_only)[2]
+
+
+def test_an_existing_tke_cluster_may_ask_for_a_private_clb_and_the_gpu_metric():
+    """`cluster.provider: tke` says the existing cluster is TKE: its internal-CLB annotation and its GPU
+    metric apply, as the refusal of a public plain-HTTP CLB recommends."""
+    model = {**OLLAMA, "autoscaling": {"metric": "gpu", "minReplicas": 1, "maxReplicas": 1}}
+    plain = existing_config(models=[model], exposure={"api": _lb(internalSubnetId="subnet-abcd1234")})
+    found = errors(plain)
+    assert any(m.startswith("tke-llm:exposure.api.internalSubnetId: the internal-CLB annotation is TKE's: on an "
+                            "existing TKE cluster set `tke-llm:cluster.provider: tke`") for m in found), found
+    assert any(m.startswith("tke-llm:models[0].autoscaling.metric: ") and "cluster.provider: tke" in m for m in found)
+    plain["cluster"]["provider"] = "tke"
+    cfg = checked(plain)
+    assert cfg.on_tke and not cfg.is_tke
+    assert "a private CLB (VPC only)" in "\n".join(exposure_lines(cfg))
+
+
+def test_the_public_clb_refusal_on_an_existing_cluster_names_the_provider_key():
+    found = errors(existing_config(models=[OLLAMA], exposure={"api": _lb()}))
+    (msg,) = [m for m in found if m.startswith("tke-llm:exposure.api: ")]
+    assert "an existing TKE cluster says `cluster.provider: tke`" in msg, msg

@@ -193,3 +193,19 @@ def test_capacity_table_of_the_dev_like_stack():
     (row,) = preflight(checked(tke_config(models=[R1_7B]))).capacity
     assert row.verdict == "fits" and row.parallelism == "TP 1 x PP 1"
     assert row.sequences == 83975 // 16384 and row.largest_len == 83975
+
+
+def test_read_write_once_for_one_model_is_refused_too():
+    """The download Job mounts the volume first, off the GPU node: a node-local RWO volume binds there."""
+    model = {"name": "r1-7b", "servedName": "x", "engine": "ollama", "pool": "gpu",
+             "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}}
+    raw = existing_config(models=[model], storage={"kind": "existing", "storageClassName": "local-path",
+                                                   "accessMode": "ReadWriteOnce"})
+    (msg,) = [m for m in errors(raw) if m.startswith("tke-llm:storage.accessMode: ")]
+    assert "first mounted by the model's download Job, which runs on a node outside the GPU pools" in msg, msg
+    assert "`storage.accessMode: ReadWriteMany`" in msg and "`storage.kind: local`" in msg, msg
+    tke = tke_config(models=[R1_7B], storage={"kind": "existing", "storageClassName": "cbs",
+                                              "accessMode": "ReadWriteOnce"})
+    assert any("download Job, which runs on the CPU system pool" in m for m in errors(tke))
+    checked(existing_config(storage={"kind": "existing", "storageClassName": "local-path",
+                                     "accessMode": "ReadWriteOnce"}))  # no model, no download

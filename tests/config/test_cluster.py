@@ -59,3 +59,10 @@ def test_the_agents_mode_follows_the_pools_rdma_mode_and_a_bad_mode_is_refused()
     assert modes({**H20["gpu"], "rdma": False}) == {}, "no RDMA, no agent"
     found = errors(tke_config(nodePools=[SYSTEM_POOL, {**H20, "gpu": {**H20["gpu"], "rdma": {"mode": "macvlan"}}}]))
     assert any(e.startswith("tke-llm:nodePools[1].gpu.rdma.mode") for e in found), found
+
+
+def test_api_server_ranges_listed_twice_are_refused():
+    """Each entry becomes a rule of the API server's security group: a repeat is a duplicate rule."""
+    raw = tke_config()
+    raw["cluster"]["endpoint"] = {"access": "public", "allowedCidrs": ["203.0.113.10/32", "203.0.113.10/32"]}
+    assert any(m.startswith("tke-llm:cluster.endpoint: allowedCidrs: 203.0.113.10/32 listed twice") for m in errors(raw))

@@ -71,3 +71,17 @@ def test_provider_region_must_be_the_cluster_region(tmp_path, capsys):
     found = plan_errors(tmp_path, capsys, DEV.replace("tencentcloud:region: ap-shanghai", "tencentcloud:region: ap-guangzhou"))
     assert any(line.startswith("tencentcloud:region: 'ap-guangzhou' differs from tke-llm:cluster.region 'ap-shanghai'")
                for line in found), found
+
+
+def test_a_tke_stack_without_the_providers_region_is_refused(tmp_path, capsys):
+    """Unset, the Tencent Cloud provider takes TENCENTCLOUD_REGION from whoever runs `pulumi up`, or its default."""
+    found = plan_errors(tmp_path, capsys, DEV.replace("  tencentcloud:region: ap-shanghai\n", ""))
+    assert "tencentcloud:region: not set: the Tencent Cloud provider would create the cluster in the region of its " \
+           "environment (TENCENTCLOUD_REGION) or its own default; add `tencentcloud:region: ap-shanghai` beside " \
+           "tke-llm:cluster (`pulumi config set tencentcloud:region ap-shanghai`)" in found, found
+
+
+def test_an_existing_cluster_needs_no_provider_region():
+    from config.namespaces import provider_issues
+
+    assert provider_issues({"cluster": {"kind": "existing", "name": "lab"}}, {}) == []

@@ -69,6 +69,12 @@ def test_layout_is_the_pulumi_stack_file(validator, schema):
     assert _errors(validator, ok, confg={}) == [""]
 
 
+def test_a_tke_stack_without_the_providers_region_is_flagged_in_the_editor(validator):
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    del doc["config"]["tencentcloud:region"]
+    assert [e.message for e in validator.iter_errors(doc)] == ["'tencentcloud:region' is a required property"]
+
+
 def _properties(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     if isinstance(node, dict):
         for key, value in (node.get("properties") or {}).items():

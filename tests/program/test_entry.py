@@ -17,7 +17,14 @@ from preview.stackfile import read
 from tests.conftest import ROOT
 
 
-def run_main(stack: str, raw: dict, secrets: set[str], monitor: RecordingMonitor | None = None) -> RecordingMonitor:
+def providers_of(raw: dict) -> dict[str, str]:
+    """The provider key the stack files carry beside the project's (`read` returns the project's only)."""
+    cluster = raw.get("cluster") or {}
+    return {"tencentcloud:region": cluster["region"]} if cluster.get("kind") == "tke" else {}
+
+
+def run_main(stack: str, raw: dict, secrets: set[str], monitor: RecordingMonitor | None = None,
+             providers: dict[str, str] | None = None) -> RecordingMonitor:
     import pulumi
     from pulumi.runtime import settings
     from pulumi.runtime.stack import run_pulumi_func
@@ -29,7 +36,8 @@ def run_main(stack: str, raw: dict, secrets: set[str], monitor: RecordingMonitor
     try:
         settings.ROOT.set(None)
         pulumi.runtime.set_mocks(CloudMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(config_values(raw), secret_keys=[f"{PROJECT}:{k}" for k in secrets])
+        values = {**config_values(raw), **(providers_of(raw) if providers is None else providers)}
+        pulumi.runtime.set_all_config(values, secret_keys=[f"{PROJECT}:{k}" for k in secrets])
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
@@ -56,6 +64,20 @@ def test_entry_point_refuses_a_bad_config_before_registering_anything():
     with pytest.raises(pulumi.RunError, match="tke-llm:nmespace: unknown key"):
         run_main("dev", raw, secrets, monitor)
     assert [req.type for _, req in monitor.requests if req.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_entry_point_refuses_a_tke_stack_without_the_providers_region():
+    """Without `tencentcloud:region` the provider would build in its environment's region, or its default."""
+    import pulumi
+
+    raw, secrets = read("dev")
+    monitor = RecordingMonitor(CloudMocks())
+    with pytest.raises(pulumi.RunError, match="tencentcloud:region: not set: the Tencent Cloud provider would create "
+                                              "the cluster in the region of its environment"):
+        run_main("dev", raw, secrets, monitor, providers={})
+    assert [req.type for _, req in monitor.requests if req.type != "pulumi:pulumi:Stack"] == []
+    with pytest.raises(pulumi.RunError, match="tencentcloud:region: 'ap-guangzhou' differs from"):
+        run_main("dev", raw, secrets, providers={"tencentcloud:region": "ap-guangzhou"})
 
 
 @pytest.mark.parametrize("old, new, error", [

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from catalog import quantization
 from render.engines import sglang
 from render.engines.workloads import workload
 from catalog.images import ENGINE_VERSIONS
@@ -144,3 +145,31 @@ def test_unsuffixed_vllm_tag_is_the_cuda_release_the_pinned_wheel_builds_by_defa
     """VLLM_MAIN_CUDA_VERSION (vllm/envs.py) is the CUDA release of the unsuffixed wheel and image tags."""
     main = str(env_default(engine_src("vllm"), "VLLM_MAIN_CUDA_VERSION"))
     assert cuda_major(f"vllm/vllm-openai:v{ENGINE_VERSIONS['vllm']}") == int(main.split(".")[0])
+
+
+def _assigned(src: Path, module: str, name: str) -> list[str]:
+    """The literal list assigned to `name` at the top of `module` (read with `ast`, not imported)."""
+    import ast
+
+    for node in ast.parse((src / module).read_text()).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return list(ast.literal_eval(node.value))
+    raise LookupError(f"{name} not in {module}")
+
+
+def test_the_quantization_methods_config_accepts_are_the_pinned_engines() -> None:
+    """catalog/quantization.py: vLLM's `QuantizationMethods` less its deprecated ones, SGLang's parser choices."""
+    module = "vllm/model_executor/layers/quantization/__init__.py"
+    src = engine_src("vllm")
+    deprecated = _assigned(src, module, "DEPRECATED_QUANTIZATION_METHODS")
+    assert tuple(deprecated) == quantization.VLLM_DEPRECATED
+    known = [q for q in literal_choices(src, "QuantizationMethods", module) if q not in deprecated]
+    assert quantization.VLLM == tuple(known)
+    assert quantization.SGLANG == tuple(_assigned(engine_src("sglang"), "sglang/srt/arg_groups/choices.py",
+                                                  "QUANTIZATION_CHOICES"))
+    out = sglang_parse(["--model-path", "/m", "--quantization", "awq_marlin"])
+    assert out.returncode == 0, out.stderr
+    refused = sglang_parse(["--model-path", "/m", "--quantization", "torchao"])
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
