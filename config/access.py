@@ -38,7 +38,7 @@ ROUTING_STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "
 
 
 def _hostname(v: str) -> str:
-    if not HOSTNAME.match(v):
+    if not HOSTNAME.fullmatch(v):
         raise ValueError(f"{v!r} is not a DNS name such as llm.example.com (lowercase, no wildcard, no IP address)")
     if re.fullmatch(r"[0-9.]+", v):
         raise ValueError(f"{v!r} is an IP address; an Ingress or HTTPRoute host must be a DNS name")
@@ -46,7 +46,7 @@ def _hostname(v: str) -> str:
 
 
 def _k8s_name(v: str, what: str) -> str:
-    if not K8S_NAME.match(v):
+    if not K8S_NAME.fullmatch(v):
         raise ValueError(f"{v!r} is not a valid {what} (a lowercase DNS label)")
     return v
 
@@ -132,7 +132,7 @@ class GatewayConfig(ConfigModel):
             raise ValueError("rateLimits apply to the gateway key without a database; with virtualKeys, set "
                              "model_rpm_limit / model_tpm_limit on the keys you generate instead")
         for ns in self.client_namespaces:
-            if not DNS_LABEL.match(ns):
+            if not DNS_LABEL.fullmatch(ns):
                 raise ValueError(f"clientNamespaces: {ns!r} is not a namespace name (lowercase letters, digits, "
                                  "'-', at most 63)")
         names = [r.model for r in self.rate_limits]
@@ -215,7 +215,7 @@ class WebuiConfig(ConfigModel):
     def _redis(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not re.match(r"^rediss?://[^\s/]+(/\d+)?$", v):
+        if not re.fullmatch(r"^rediss?://[^\s/]+(/\d+)?$", v):
             raise ValueError(f"{v!r} is not a redis:// or rediss:// URL such as redis://redis.cache.svc:6379/0")
         if "@" in v:
             raise ValueError("write the Redis URL without credentials: it is plain config, not a secret")
@@ -249,7 +249,7 @@ class ClbTls(ConfigModel):
     @field_validator("certificate_id")
     @classmethod
     def _cert(cls, v: str) -> str:
-        if not CERT_ID.match(v):
+        if not CERT_ID.fullmatch(v):
             raise ValueError(f"{v!r} is not an SSL certificate id such as 8u8DII0l (the ID column of the SSL "
                              "Certificates console; not the certificate's name, domain or PEM)")
         return v
@@ -284,7 +284,7 @@ class LoadBalancerExposure(ConfigModel):
     @field_validator("internal_subnet_id")
     @classmethod
     def _subnet(cls, v: str | None) -> str | None:
-        if v is not None and not SUBNET_ID.match(v):
+        if v is not None and not SUBNET_ID.fullmatch(v):
             raise ValueError(f"{v!r} is not a subnet id such as subnet-abcd1234")
         return v
 

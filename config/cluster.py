@@ -29,7 +29,7 @@ def _cidr(value: str) -> str:
 
 
 def _version(value: str) -> str:
-    match = K8S_VERSION.match(value)
+    match = K8S_VERSION.fullmatch(value)
     if not match:
         raise ValueError(f"{value!r} is not a Kubernetes version such as 1.30.0")
     if int(match.group(1)) < MIN_MINOR:
@@ -135,7 +135,7 @@ CLUSTER_ID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 
 
 def _addon_name(v: str) -> str:
-    if not ADDON_NAME.match(v):
+    if not ADDON_NAME.fullmatch(v):
         raise ValueError(f"{v!r} is not a TKE add-on name (letters, digits, '.', '_', '-'), e.g. NetworkPolicy")
     return v
 
@@ -229,7 +229,7 @@ class _Versioned(ConfigModel):
 
     @property
     def minor(self) -> int:
-        return int(K8S_VERSION.match(self.kubernetes_version).group(1))  # type: ignore[union-attr]
+        return int(K8S_VERSION.fullmatch(self.kubernetes_version).group(1))  # type: ignore[union-attr]
 
 
 class TkeCluster(_Versioned):
@@ -262,7 +262,7 @@ class TkeCluster(_Versioned):
     def _name(cls, v: str | None) -> str | None:
         if v is not None:
             printable(v, "cluster name", 50)
-            if not TKE_CLUSTER_NAME.match(v):
+            if not TKE_CLUSTER_NAME.fullmatch(v):
                 raise ValueError(f"{v!r} is not a TKE cluster name: letters, digits, '_', '.' and '-' (no spaces or "
                                  "':'), at most 50, e.g. llm-prod")
         return v
@@ -318,7 +318,7 @@ class ExistingCluster(_Versioned):
     @classmethod
     def _name(cls, v: str) -> str:
         printable(v, "cluster name", 63)
-        if not CLUSTER_ID.match(v):
+        if not CLUSTER_ID.fullmatch(v):
             raise ValueError(f"{v!r} is not a cluster identifier: letters, digits, '.', '_' and '-' (no spaces or "
                              "':'), at most 63, e.g. lab-gpu")
         return v

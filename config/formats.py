@@ -34,7 +34,7 @@ REGION = re.compile(r"^[a-z]{2}-[a-z]+(-[a-z]+)?$")
 
 def quantity(v: str, what: str = "quantity") -> str:
     """A non-negative Kubernetes quantity such as `500m`, `2`, `16Gi`, `1.5G`."""
-    m = QUANTITY.match(v.strip()) if isinstance(v, str) and v == v.strip() else None
+    m = QUANTITY.fullmatch(v.strip()) if isinstance(v, str) and v == v.strip() else None
     if m is None:
         raise ValueError(f"{v!r} is not a Kubernetes {what} such as 500m, 2, 512Mi or 16Gi")
     if m["sign"] == "-":
@@ -51,7 +51,7 @@ def quantity(v: str, what: str = "quantity") -> str:
 
 
 def dns1123_subdomain(v: str, what: str) -> str:
-    if len(v) > 253 or not all(DNS1123_LABEL.match(p) for p in v.split(".")):
+    if len(v) > 253 or not all(DNS1123_LABEL.fullmatch(p) for p in v.split(".")):
         raise ValueError(f"{v!r} is not a valid {what}: lowercase letters, digits, '-' and '.', "
                          "starting and ending with a letter or digit, at most 253 characters")
     return v
@@ -67,14 +67,14 @@ def qualified_name(v: str, what: str = "label key") -> str:
             dns1123_subdomain(prefix, f"{what} prefix")
         except ValueError as err:
             raise ValueError(f"{v!r}: {err}") from None
-    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.fullmatch(name):
         raise ValueError(f"{v!r} is not a valid {what}: the name part must be 1-63 letters, digits, '-', '_' "
                          "or '.', starting and ending with a letter or digit (e.g. example.com/my-key)")
     return v
 
 
 def label_value(v: str) -> str:
-    if len(v) > 63 or not _LABEL_VALUE.match(v):
+    if len(v) > 63 or not _LABEL_VALUE.fullmatch(v):
         raise ValueError(f"label value {v!r} must be at most 63 letters, digits, '-', '_' or '.', starting and "
                          "ending with a letter or digit")
     return v
@@ -99,7 +99,7 @@ def tencent_id(prefix: str):
     pattern = re.compile(rf"^{re.escape(prefix)}-[a-z0-9]{{8}}$")
 
     def check(v: str) -> str:
-        if not pattern.match(v):
+        if not pattern.fullmatch(v):
             raise ValueError(f"{v!r} is not a Tencent Cloud id such as {prefix}-abcd1234 "
                              f"(`{prefix}-` and 8 lowercase letters or digits)")
         return v
@@ -112,7 +112,7 @@ def zone_in(zone: str, region: str) -> bool:
 
 
 def region(v: str) -> str:
-    if not REGION.match(v):
+    if not REGION.fullmatch(v):
         raise ValueError(f"{v!r} is not a Tencent Cloud region such as ap-shanghai or ap-guangzhou")
     return v
 
@@ -144,7 +144,7 @@ def printable(v: str, what: str, max_len: int = 253) -> str:
 def _matches(pattern: re.Pattern[str], what: str, example: str, max_len: int):
     def check(v: str) -> str:
         printable(v, what, max_len)
-        if not pattern.match(v):
+        if not pattern.fullmatch(v):
             raise ValueError(f"{v!r} is not a {what} such as {example}")
         return v
 
@@ -161,7 +161,7 @@ REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9_+-][A-Za-z0-9._
 
 def revision(v: str) -> str:
     printable(v, "revision", 128)
-    if not REVISION.match(v) or ".." in v or v.endswith((".", ".lock")):
+    if not REVISION.fullmatch(v) or ".." in v or v.endswith((".", ".lock")):
         raise ValueError(f"{v!r} is not a revision: a commit hash, or a tag or branch of letters, digits, '.', "
                          "'_', '-', '+' and '/' (no spaces, no '..', at most 128), e.g. v1.0.0")
     return v
@@ -188,11 +188,11 @@ def url(v: str, what: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
     except ValueError:
         port = -1
     bracketed = host.startswith("[") and host.endswith("]")
-    if port == -1 or port == 0 or not (bracketed or _DNS_NAME.match(host)) or len(host) > 253:
+    if port == -1 or port == 0 or not (bracketed or _DNS_NAME.fullmatch(host)) or len(host) > 253:
         raise ValueError(f"{v!r}: the host (and port 1-65535) of the {what} is not valid, e.g. {example}")
     if parts.query or parts.fragment or "?" in v or "#" in v:
         raise ValueError(f"{v!r}: a {what} takes no query or fragment")
-    if not _URL_PATH.match(parts.path) or "/../" in f"{parts.path}/" or "/./" in f"{parts.path}/":
+    if not _URL_PATH.fullmatch(parts.path) or "/../" in f"{parts.path}/" or "/./" in f"{parts.path}/":
         raise ValueError(f"{v!r}: the path of the {what} may hold letters, digits and . _ ~ % + = , : @ -, "
                          "and no '.' or '..' segments")
     return v
@@ -237,7 +237,7 @@ def _subdomain(what: str) -> Any:
 
 
 def namespace_name(v: str) -> str:
-    if len(v) > 63 or not DNS1123_LABEL.match(v):
+    if len(v) > 63 or not DNS1123_LABEL.fullmatch(v):
         raise ValueError(f"{v!r} is not a namespace name: a DNS label of at most 63 lowercase letters, digits and "
                          "'-', starting and ending with a letter or digit")
     return v

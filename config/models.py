@@ -51,7 +51,7 @@ class HuggingFaceSource(ConfigModel):
     @field_validator("repo")
     @classmethod
     def _repo(cls, v: str) -> str:
-        if not REPO_ID.match(v):
+        if not REPO_ID.fullmatch(v):
             raise ValueError(f"{v!r} is not a repository id such as Qwen/Qwen3-14B")
         return v
 
@@ -76,7 +76,7 @@ class ModelScopeSource(ConfigModel):
     @field_validator("model")
     @classmethod
     def _model(cls, v: str) -> str:
-        if not REPO_ID.match(v):
+        if not REPO_ID.fullmatch(v):
             raise ValueError(f"{v!r} is not a model id such as deepseek-ai/DeepSeek-R1")
         return v
 
@@ -100,7 +100,7 @@ class OllamaSource(ConfigModel):
     def _tag(cls, v: str) -> str:
         printable(v, "Ollama tag", 200)
         name, _, tag = v.rpartition(":")
-        if not OLLAMA_TAG.match(v) or ".." in v or tag == "latest":
+        if not OLLAMA_TAG.fullmatch(v) or ".." in v or tag == "latest":
             raise ValueError(f"{v!r}: give a pinned tag such as deepseek-r1:7b (`[namespace/]name:tag`; letters, "
                              "digits, '.', '_' and '-', not `latest`)")
         return v
@@ -198,7 +198,7 @@ class ModelConfig(ConfigModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not MODEL_NAME.match(v):
+        if not MODEL_NAME.fullmatch(v):
             raise ValueError(f"{v!r}: use at most 40 lowercase letters, digits and '-', starting with a letter")
         if v in ENGINE_NAMES:
             raise ValueError(f"{v!r} is an engine name: a Service derived from it would break the engine (P1); "
@@ -209,7 +209,7 @@ class ModelConfig(ConfigModel):
     @classmethod
     def _served(cls, v: str) -> str:
         printable(v, "served name", 128)
-        if not SERVED_NAME.match(v):
+        if not SERVED_NAME.fullmatch(v):
             raise ValueError(f"{v!r}: a served name is what clients send as `model`; use letters, digits and "
                              "'.', '_', ':', '/', '@', '+', '-' (no spaces), e.g. DeepSeek-R1 or qwen3:14b")
         return v
@@ -219,7 +219,7 @@ class ModelConfig(ConfigModel):
     def _image(cls, v: str | None) -> str | None:
         if v is not None:
             printable(v, "image", 512)
-            if not IMAGE_REF.match(v):
+            if not IMAGE_REF.fullmatch(v):
                 raise ValueError(f"{v!r} is not an image reference such as docker.io/vllm/vllm-openai:v0.34.0 "
                                  "([registry/]path:tag or @sha256:digest; lowercase path)")
         if v is not None and (":" not in v.rsplit("/", 1)[-1] and "@sha256:" not in v or v.endswith(":latest")):

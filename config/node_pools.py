@@ -105,7 +105,7 @@ class Rdma(ConfigModel):
     @field_validator("hca", "socket_interface")
     @classmethod
     def _nccl_list(cls, v: str) -> str:
-        if not _NCCL_LIST.match(v):
+        if not _NCCL_LIST.fullmatch(v):
             raise ValueError(f"{v!r} is not an NCCL interface list such as mlx5, eth0 or ^docker,lo")
         return v
 
@@ -116,7 +116,7 @@ class Rdma(ConfigModel):
             if name in RDMA_OWNED_ENV:
                 key = RDMA_OWNED_ENV[name]
                 raise ValueError(f"{name} is rendered from `{key}`; set `{key}` instead")
-            if not RDMA_ENV.match(name):
+            if not RDMA_ENV.fullmatch(name):
                 raise ValueError(f"{name!r}: only NCCL_*, GLOO_* and UCX_* variables (upper case) are set here")
         return v
 
@@ -153,7 +153,7 @@ class PoolBase(ConfigModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not POOL_NAME.match(v):
+        if not POOL_NAME.fullmatch(v):
             raise ValueError(f"{v!r}: use at most 25 lowercase letters, digits and '-', starting with a letter")
         return v
 
@@ -169,7 +169,7 @@ class PoolBase(ConfigModel):
     @classmethod
     def _labels(cls, v: dict[str, str]) -> dict[str, str]:
         for k in v:
-            if not LABEL_KEY.match(k):
+            if not LABEL_KEY.fullmatch(k):
                 raise ValueError(f"label key {k!r} is not a valid Kubernetes label key")
             if k in (POOL_LABEL, GPU_LABEL):
                 raise ValueError(f"label {k} is set by tke-llm itself; remove it")

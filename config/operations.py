@@ -27,7 +27,7 @@ NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _namespace(v: str) -> str:
-    if not NAMESPACE.match(v):
+    if not NAMESPACE.fullmatch(v):
         raise ValueError(f"{v!r} is not a namespace name (a lowercase DNS label)")
     return v
 
@@ -144,7 +144,7 @@ class TkeManagedPrometheus(ConfigModel):
     @field_validator("instance_id")
     @classmethod
     def _instance(cls, v: str) -> str:
-        if not re.match(r"^prom-[a-z0-9]+$", v):
+        if not re.fullmatch(r"^prom-[a-z0-9]+$", v):
             raise ValueError(f"{v!r} is not a TKE Prometheus instance id such as prom-abcd1234")
         return v
 
@@ -259,7 +259,7 @@ class MonitoringConfig(ConfigModel):
     @field_validator("scrape_interval")
     @classmethod
     def _interval(cls, v: str) -> str:
-        if not DURATION.match(v):
+        if not DURATION.fullmatch(v):
             raise ValueError(f"{v!r} is not a duration such as 15s")
         return v
 

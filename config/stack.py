@@ -48,7 +48,7 @@ class StackConfig(ConfigModel):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not DNS_LABEL.match(v) or v.startswith("kube-") or v == "default":
+        if not DNS_LABEL.fullmatch(v) or v.startswith("kube-") or v == "default":
             raise ValueError(f"{v!r} is not a usable namespace (a DNS label, not kube-* or default, which every "
                              "cluster already has and the stack would try to create and delete)")
         return v
@@ -59,7 +59,7 @@ class StackConfig(ConfigModel):
         if v is None:
             return v
         v = v.rstrip("/")
-        m = REGISTRY.match(v) if len(v) <= 255 else None
+        m = REGISTRY.fullmatch(v) if len(v) <= 255 else None
         if "://" in v or m is None or not 0 < int(m["port"] or 1) < 65536:
             raise ValueError(f"{v[:80]!r}: write a registry host, optional port and path (lowercase; no scheme, "
                              "no '..'), e.g. ccr.ccs.tencentyun.com/mirror")

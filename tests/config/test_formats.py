@@ -237,3 +237,23 @@ def test_prices_past_any_plausible_value_are_refused(value):
                                           ("image", "x|y:1"), ("image", "Vllm/Vllm:1")])
 def test_served_names_and_images_are_checked(field, value):
     _key_errors(tke_config(models=[{**R1_7B, field: value}]), f"tke-llm:models[0].{field}")
+
+
+@pytest.mark.parametrize("raw, key", [
+    # Python's `$` also matches before a final newline: the patterns are full matches now.
+    (tke_config(models=[{**R1_7B, "name": "v1\n"}]), "tke-llm:models[0].name"),
+    (tke_config(namespace="llm\n"), "tke-llm:namespace"),
+    (existing_config(exposure={"api": {"kind": "ingress", "host": "llm.example.com\n"}}), "tke-llm:exposure.api.host"),
+    (tke_config(gateway={"kind": "litellm", "clientNamespaces": ["apps\n"]}), "tke-llm:gateway.clientNamespaces"),
+    # Any text field: no control or zero-width characters.
+    (tke_config(models=[{**R1_7B, "settings": {"extraArgs": ["--enable-log-requests\u200b"]}}]),
+     "tke-llm:models[0].settings.extraArgs"),
+])
+def test_a_final_newline_or_a_hidden_character_is_refused(raw, key):
+    _key_errors(raw, key)
+
+
+def test_a_label_value_with_a_final_newline_is_refused():
+    raw = existing_config()
+    raw["nodePools"][0]["nodeSelector"] = {"gpu": "true\n"}
+    _key_errors(raw, "tke-llm:nodePools[0].nodeSelector")
