@@ -275,7 +275,7 @@ def test_one_at_a_time_when_the_pool_is_full_but_two_replicas_always_serve():
 
 
 def test_multi_gpu_replica_surges_when_the_pool_has_a_whole_spare_node():
-    pools = [SYSTEM_POOL, {**GPU_POOL, "name": "big", "instanceType": "PNV5b.48XLARGE", "maxSize": 3,
+    pools = [SYSTEM_POOL, {**GPU_POOL, "name": "big", "instanceType": "PNV5b.96XLARGE1536", "maxSize": 3,
                            "gpu": {"type": "L20", "count": 8}}]
     m = {**VLLM, "pool": "big", "gpusPerNode": 8, "replicas": 2}
     assert strategy_of(render_raw(tke_config(nodePools=pools, models=[m])))["rollingUpdate"]["maxSurge"] == 1
