@@ -57,7 +57,7 @@ def summary(plan: Plan) -> str:
         groups[layer][component].append(_what(r) + _flags(r))
     cfg = plan.config
     target = (f"new TKE cluster in {cfg.cluster.region}" if cfg.is_tke  # type: ignore[union-attr]
-              else f"existing cluster `{cfg.cluster.name}`")
+              else f"existing {'TKE ' if cfg.on_tke else ''}cluster `{cfg.cluster.name}`")
     lines = [f"# Plan for stack `{plan.stack}`", "",
              f"{target}, Kubernetes {cfg.cluster.kubernetes_version}, namespace `{cfg.namespace}`, "
              f"storage `{cfg.storage.kind}`; {sum(1 for r in plan.resources if r.custom)} resources "

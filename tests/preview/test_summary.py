@@ -37,3 +37,14 @@ def test_summary_states_what_rdma_groups_request_and_the_unconfirmed_defaults():
             "`tke.cloud.tencent.com/tke-shared-rdma` of the 1000 a node offers") in section
     assert "unconfirmed defaults in `nodePools[1].gpu.rdma`: gidIndex 3 / hca mlx5" in section
     assert "## RDMA" not in summary(render_raw(tke_config(models=[R1_7B])))
+
+
+def test_an_existing_tke_cluster_is_named_as_such():
+    from preview.summary import summary
+
+    from tests.conftest import existing_config
+
+    raw = existing_config()
+    assert "existing cluster `lab`" in summary(render_raw(raw))
+    raw["cluster"]["provider"] = "tke"
+    assert "existing TKE cluster `lab`" in summary(render_raw(raw))
