@@ -1,13 +1,10 @@
 """The real Pulumi engine, driven through the Automation API with the program as an inline program.
 
-The CLI and the kubernetes provider are the ones e2e/tools/build.sh builds; the Python language host is
-not served as a Go module here, so the program runs in-process as an inline program (the CLI connects to
-the Python SDK's own language server): the same engine, providers, state and secrets as `pulumi up`.
-Nothing is downloaded: no update check, no plugin acquisition (plugins are the built files, found on
-PATH), a local file backend and the passphrase secrets provider.
-
-This module imports nothing of the program at module level: e2e/revision.py loads it beside another
-revision's program (e2e/same_urns.py).
+The CLI and provider are the ones e2e/tools/build.sh builds; the Python language host is not served as
+a Go module, so the program runs in-process (the SDK's own language server): same engine, providers,
+state and secrets as `pulumi up`. Nothing is downloaded (no update check, no plugin acquisition).
+Imports nothing of the program at module level: e2e/revision.py loads it beside another revision's.
+Details: e2e/README.md.
 """
 
 from __future__ import annotations

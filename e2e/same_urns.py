@@ -1,20 +1,10 @@
 """URN stability across revisions: an earlier revision's program brings a stack up, this checkout's previews it.
 
-Both run against the same state and local cluster. A renamed component type, parent or resource name
-changes a URN, and `pulumi up` would then replace (delete and create) live objects and volumes.
-
     python -m e2e.same_urns <base-rev> [--stack byo]
 
-The local control plane is shaped for the stack as `python -m e2e.try_local` shapes it. <base-rev> is
-checked out into a temporary `git worktree` (removed afterwards); its program (the `from ... import
-program` of its __main__.py) runs `pulumi up`, then a control `pulumi preview --expect-no-changes` of its
-own. This checkout's program then runs `pulumi preview --expect-no-changes --diff` on the same state
-backend and cluster. Each revision runs in an interpreter of its own (e2e/revision.py), with its checkout
-first on sys.path, so the two revisions' packages never mix.
-
-Exit status 0 only when this checkout's preview has no changes and both programs register the same URNs;
-1 otherwise (the differing URNs and the steps on them are printed); the report is also written to
-<dir>/report.json.
+Both run against one state and one local cluster, each revision in its own interpreter
+(e2e/revision.py). Exit 0 only when this checkout's `pulumi preview --expect-no-changes` has no changes
+and both register the same URNs; the report goes to <dir>/report.json. More: e2e/README.md.
 """
 
 from __future__ import annotations
