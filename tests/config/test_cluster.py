@@ -6,7 +6,7 @@ from __future__ import annotations
 from checks import checked
 from derive.addons import rdma_pools
 
-from tests.conftest import GPU_POOL, H20, R1, SYSTEM_POOL, TURBO, tke_config
+from tests.conftest import H20, R1, SYSTEM_POOL, TURBO, tke_config
 
 from .helpers import errors
 
