@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.cross import cross_check
+from checks.pools import pool_issues
 from checks.preflight import Finding, Preflight, preflight
 from checks.secrets import secret_issues
 from config import ConfigError, ConfigIssue, StackConfig
@@ -17,10 +18,11 @@ __all__ = ["Finding", "Preflight", "checked", "load", "validate"]
 
 
 def validate(cfg: StackConfig, raw: dict[str, Any] | None = None, secrets: set[str] | None = None) -> Preflight:
-    """Every finding of a parsed config: the secret references and the rules across sections first; the
-    preflight (fit, images, egress, ...) only when those hold, since it reads the model's pool."""
+    """Every finding of a parsed config: the secret references, the pools against the cluster and the
+    rules across sections first; the preflight (fit, images, egress, ...) only when those hold, since it
+    reads the model's pool."""
     issues = secret_issues(cfg, raw, secrets) if raw is not None else []
-    issues += cross_check(cfg)
+    issues += pool_issues(cfg) + cross_check(cfg)
     if issues:
         return Preflight(findings=[Finding("error", i.key, i.message) for i in issues])
     return preflight(cfg)

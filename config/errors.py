@@ -38,6 +38,16 @@ class UnknownPool(ConfigError, LookupError):
         super().__init__([issue])
 
 
+class AtKey(ValueError):
+    """A model validator's error about keys inside the model: `loc` (names as written or snake_case,
+    list indexes) is appended to the model's own location, so a rule that spans several keys lands
+    on the one to change (`nodePools[2].name`), not on the section, and its message names the others."""
+
+    def __init__(self, loc: str | tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = (loc,) if isinstance(loc, str) else tuple(loc)
+
+
 def unknown_pool(name: str, pools: list[str]) -> str:
     """The message of a model naming a pool the stack does not have."""
     return f"no node pool named {name!r} (pools: {', '.join(pools) or 'none'})"
@@ -77,5 +87,7 @@ def from_validation_error(err: ValidationError, prefix: tuple[str | int, ...] = 
             msg = "unknown key; check its spelling against the README's config reference"
         elif e["type"] == "missing":
             msg = "required key is missing"
-        issues.append(ConfigIssue(key_path(prefix + tuple(e["loc"])), msg))
+        raised = (e.get("ctx") or {}).get("error")
+        inner = raised.loc if isinstance(raised, AtKey) else ()
+        issues.append(ConfigIssue(key_path(prefix + tuple(e["loc"]) + inner), msg))
     return issues
