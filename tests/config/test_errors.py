@@ -7,6 +7,12 @@ import copy
 
 import pytest
 
+from checks import checked
+from config import ConfigError
+from config.errors import key_path
+from config.load import SECTIONS
+from preview.stackfile import read, shipped_stacks
+
 from tests.conftest import GPU_POOL, SYSTEM_POOL, config_errors, existing_config, tke_config
 
 MODEL = {"name": "m", "servedName": "M", "engine": "vllm", "pool": "gpu",
@@ -134,3 +140,60 @@ def test_every_repeat_is_reported_once_each():
     found = config_errors(tke_config(nodePools=pools))
     assert "tke-llm:nodePools[2].name: 'gpu' is already used by nodePools[1]" in found
     assert "tke-llm:nodePools[3].name: 'system' is already used by nodePools[0]" in found
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (tke_config(models=[{**MODEL, "gpusPerNod": 1}]), "tke-llm:models[0].gpusPerNod: unknown key; did you mean "
+                                                      "`gpusPerNode`?"),
+    (tke_config(nodePools=[SYSTEM_POOL, {**GPU_POOL, "maxsize": 2}]), "tke-llm:nodePools[1].maxsize: unknown key; "
+                                                                      "did you mean `maxSize`?"),
+    (tke_config(storage={"kind": "cfs-turbo", "capacityGIB": 20480}), "tke-llm:storage.capacityGIB: unknown key; "
+                                                                      "did you mean `capacityGib`?"),
+    (tke_config(exposure={"api": {"kind": "loadBalancer", "alowedCidrs": []}}),
+     "tke-llm:exposure.api.alowedCidrs: unknown key; did you mean `allowedCidrs`?"),
+    (tke_config(gateway={"rateLimits": [{"model": "M", "rmp": 1}]}),
+     "tke-llm:gateway.rateLimits[0].rmp: unknown key; did you mean `rpm`?"),
+])
+def test_an_unknown_key_inside_a_section_suggests_the_nearest(raw, expected):
+    assert expected in config_errors(raw)
+
+
+def test_an_unknown_key_far_from_every_field_gets_no_guess():
+    (msg,) = config_errors(tke_config(nodePools=[SYSTEM_POOL, {**GPU_POOL, "zzzzzz": 2}]))
+    assert msg.startswith("tke-llm:nodePools[1].zzzzzz: unknown key;") and "did you mean" not in msg
+
+
+FREE_FORM = {"nodeSelector", "labels", "annotations", "env", "rawValues", "selectorLabels"}
+"""Maps whose keys are the user's own (labels, variables): any key is accepted there."""
+
+
+def _misspellings(node, path=()):
+    """(path of a mapping, one of its keys) for every key of a config model in the stack file."""
+    if isinstance(node, dict):
+        if not path or path[-1] not in FREE_FORM:
+            yield from ((path, k) for k in node if k != "kind")  # without its kind a union member is unknown
+        for k, v in node.items():
+            yield from _misspellings(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _misspellings(v, (*path, i))
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_every_key_of_the_shipped_stacks_misspelt_gets_its_spelling(stack):
+    raw, secrets = read(stack)
+    missed = []
+    for path, key in _misspellings(raw):
+        if not path and key not in SECTIONS:
+            continue  # a secret config key
+        mutated = copy.deepcopy(raw)
+        parent = mutated
+        for part in path:
+            parent = parent[part]
+        parent[key[:-1]] = parent.pop(key)
+        with pytest.raises(ConfigError) as exc:
+            checked(mutated, secrets)
+        want = f"{key_path((*path, key[:-1]))}: unknown key; did you mean `{key}`?"
+        if not any(str(i).startswith(want) for i in exc.value.issues):
+            missed.append(want)
+    assert not missed

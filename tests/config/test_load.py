@@ -43,7 +43,7 @@ def test_unknown_top_level_key_is_reported_with_other_errors():
     raw = tke_config(nmespace="x")
     raw["storage"] = {"kind": "cfs-turbo", "capacityGib": 100}
     found = issues(raw)
-    assert "tke-llm:nmespace: unknown key" in found
+    assert any(m.startswith("tke-llm:nmespace: unknown key; did you mean `namespace`?") for m in found), found
     assert any(m.startswith("tke-llm:storage.capacityGib: 100 is not valid for tier TP") and "e.g. 10240" in m
                for m in found)
 
@@ -159,3 +159,13 @@ def test_pool_lookup_by_name_and_its_keyed_error():
         cfg.pool("nope")
     assert isinstance(exc.value, (ConfigError, LookupError))
     assert str(exc.value) == "tke-llm:models[0].pool: no node pool named 'nope' (pools: system, gpu)"
+
+
+@pytest.mark.parametrize("key, meant", [("webUI", "webui"), ("nodepools", "nodePools"), ("nmespace", "namespace"),
+                                        ("gatway", "gateway")])
+def test_unknown_top_level_key_suggests_the_nearest_section(key, meant):
+    raw = tke_config(**{key: {}})
+    found = issues(raw)
+    assert any(m.startswith(f"tke-llm:{key}: unknown key; did you mean `{meant}`?") for m in found), found
+    raw["storage"] = {"kind": "nope"}  # a schema error: the unknown key is reported beside it, with the hint
+    assert any(m.startswith(f"tke-llm:{key}: unknown key; did you mean `{meant}`?") for m in issues(raw))
