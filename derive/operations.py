@@ -6,6 +6,7 @@ charts. Pure derivations, reused by the composition and by the plan summary.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -348,8 +349,10 @@ def summary_section(ops: OperationsPlan) -> list[str]:
             text += f", about {_minutes(c.new_node_seconds)} when a GPU node must be bought and the image pulled"
         lines += [text + "; requests wait at the gateway meanwhile.", ""]
     if ops.monitoring is not None:
-        alerts = sorted({r["alert"] for g in ops.monitoring.groups for r in g["rules"]})
-        lines += [f"Alerts ({sum(len(g['rules']) for g in ops.monitoring.groups)} rules): {', '.join(alerts)}.", ""]
+        rules = Counter(r["alert"] for g in ops.monitoring.groups for r in g["rules"])
+        names = [name + (f" ×{n}" if n > 1 else "") for name, n in sorted(rules.items())]
+        per_model = "; ×n: one rule per model or pool" if any(n > 1 for n in rules.values()) else ""
+        lines += [f"Alerts ({rules.total()} rules{per_model}): {', '.join(names)}.", ""]
     if ops.charts:
         lines += ["Add-ons: " + ", ".join(f"{c.chart} {c.version} in `{c.namespace}`" for c in ops.charts) + ".", ""]
     return lines
