@@ -38,8 +38,11 @@ from render.monitoring import (
     alert_groups,
     dashboard,
     gateway_requests_query,
+    grafana_admin_values,
 )
 
+GRAFANA_ADMIN_SECRET = f"{images.KUBE_PROMETHEUS_STACK_RELEASE}-grafana-admin"
+"""The Secret holding the in-cluster Grafana's generated admin password (components/operations.py)."""
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
 """Buying and booting a GPU node until it takes pods (instance, driver, device plugin); typical
 Tencent Cloud figures. Attached and existing nodes are always there."""
@@ -57,8 +60,10 @@ class ChartSpec:
     namespace: str
     privileged_namespace: bool
     values: dict[str, Any]
-    generated_password: tuple[str, ...] | None = None
-    """Path in `values` that receives a generated password (never a chart's default one)."""
+    admin_secret: str | None = None
+    """A Secret (in the chart's namespace) the stack fills with a generated admin password and the
+    chart's values name (never a chart's default password): the values themselves hold no secret, so
+    previews show their changes instead of one opaque secret map."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
                                               **system()}},
             "alertmanager": {"alertmanagerSpec": system()},
             "prometheusOperator": system(),
-            "grafana": {**system(), "sidecar": {"dashboards": {
+            "grafana": {**system(), **grafana_admin_values(GRAFANA_ADMIN_SECRET), "sidecar": {"dashboards": {
                 "enabled": True, "label": next(iter(mon.dashboard_labels), "grafana_dashboard"),
                 "labelValue": next(iter(mon.dashboard_labels.values()), "1"), "searchNamespace": "ALL"}}},
             # The pool-at-maximum alert counts nodes by their pool label.
@@ -260,7 +265,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
             values["global"] = {"imageRegistry": reg}
         out.append(ChartSpec(images.KUBE_PROMETHEUS_STACK_RELEASE, images.KUBE_PROMETHEUS_STACK_CHART,
                              images.KUBE_PROMETHEUS_STACK_CHART_VERSION, images.PROMETHEUS_COMMUNITY_REPO, ns, True,
-                             values, generated_password=("grafana", "adminPassword")))
+                             values, admin_secret=GRAFANA_ADMIN_SECRET))
     if mon is not None and mon.dcgm_exporter:
         ns = mon.prometheus.namespace if in_cluster else "dcgm-exporter"  # type: ignore[union-attr]
         values = {"image": {"repository": mirrored(images.DCGM_EXPORTER_IMAGE, reg)},
