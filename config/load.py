@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
-from config.errors import PROJECT, ConfigError, ConfigIssue, from_validation_error
+from config.errors import PROJECT, ConfigError, ConfigIssue, did_you_mean, from_validation_error
 from config.namespaces import provider_issues, split
 from config.stack import StackConfig
 
@@ -35,9 +35,9 @@ def parse_sections(raw: dict[str, Any]) -> StackConfig:
     try:
         cfg = StackConfig.model_validate(sections)
     except ValidationError as err:
-        issues = from_validation_error(err)
+        issues = from_validation_error(err, root=StackConfig)
         # Report unknown top-level keys too, so one run lists everything to fix.
-        issues += [ConfigIssue(f"{PROJECT}:{k}", "unknown key") for k in raw if k not in SECTIONS and not _plausible_secret(k)]
+        issues += [_unknown(k) for k in raw if k not in SECTIONS and not _plausible_secret(k)]
         raise ConfigError(issues) from None
     return cfg
 
@@ -54,8 +54,15 @@ def parse(raw: dict[str, Any]) -> StackConfig:
 
 def unknown_keys(raw: dict[str, Any], cfg: StackConfig) -> list[ConfigIssue]:
     """Top-level keys that are neither a section nor a secret the sections name."""
-    unknown = [k for k in raw if k not in SECTIONS and k not in referenced_secrets(cfg)]
-    return [ConfigIssue(f"{PROJECT}:{k}", f"unknown key; sections are {', '.join(sorted(SECTIONS))}") for k in unknown]
+    secrets = referenced_secrets(cfg)
+    return [_unknown(k, secrets) for k in raw if k not in SECTIONS and k not in secrets]
+
+
+def _unknown(key: str, secrets: set[str] | None = None) -> ConfigIssue:
+    """An unknown top-level key, with the section (or named secret) it most likely misspells."""
+    meant = did_you_mean(key, sorted(SECTIONS | (secrets or set())))
+    hint = f"did you mean `{meant}`? " if meant else ""
+    return ConfigIssue(f"{PROJECT}:{key}", f"unknown key; {hint}sections are {', '.join(sorted(SECTIONS))}")
 
 
 def _plausible_secret(key: str) -> bool:

@@ -10,8 +10,10 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
 
 POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
@@ -120,7 +122,8 @@ class Rdma(ConfigModel):
     def _off_has_no_settings(self) -> "Rdma":
         extra = sorted(self.model_fields_set - {"enabled"})
         if not self.enabled and extra:
-            raise ValueError(f"`enabled: false` takes no other RDMA settings (found {', '.join(extra)})")
+            raise AtKey(extra[0], "`enabled: false` takes no other RDMA settings (found "
+                        f"{', '.join(map(to_camel, extra))})")
         return self
 
 
@@ -255,7 +258,7 @@ class NativePool(PoolBase, ScalingBounds, Disks):
     @model_validator(mode="after")
     def _no_driver(self) -> "NativePool":
         if self.gpu and self.gpu.software:
-            raise ValueError("native pools take no GPU driver settings (TKE installs them); remove gpu.software")
+            raise AtKey(("gpu", "software"), "native pools take no GPU driver settings (TKE installs them); remove it")
         _check_gpu_disk(self)
         return self
 
@@ -272,7 +275,7 @@ class SuperPool(PoolBase):
     @model_validator(mode="after")
     def _no_rdma(self) -> "SuperPool":
         if self.gpu and self.gpu.rdma.enabled:
-            raise ValueError("super nodes have no RDMA NICs (and host no multi-node group); remove gpu.rdma")
+            raise AtKey(("gpu", "rdma"), "super nodes have no RDMA NICs (and host no multi-node group); remove it")
         return self
 
 
@@ -290,8 +293,9 @@ class AttachedPool(PoolBase):
 
     @model_validator(mode="after")
     def _ids(self) -> "AttachedPool":
-        if len(set(self.instance_ids)) != len(self.instance_ids):
-            raise ValueError("instanceIds repeat")
+        for j, i in enumerate(self.instance_ids):
+            if self.instance_ids.index(i) != j:
+                raise AtKey(("instance_ids", j), f"{i!r} is already instanceIds[{self.instance_ids.index(i)}]")
         return self
 
     @property
@@ -336,10 +340,8 @@ class ExistingPool(PoolBase):
 
 def _check_gpu_disk(pool: NormalPool | NativePool) -> None:
     if pool.gpu and pool.system_disk_gb is not None and pool.system_disk_gb < MIN_GPU_DISK_GB and not pool.data_disk_gb:
-        raise ValueError(
-            f"systemDiskGb {pool.system_disk_gb} is too small for GPU serving images; use >= {MIN_GPU_DISK_GB} "
-            "or add a dataDiskGb for the container runtime"
-        )
+        raise AtKey("system_disk_gb", f"{pool.system_disk_gb} is too small for GPU serving images; use >= "
+                    f"{MIN_GPU_DISK_GB} or add a dataDiskGb for the container runtime")
 
 
 def effective_system_disk(pool: NormalPool | NativePool) -> int:

@@ -86,3 +86,27 @@ def test_plans_are_identical_from_run_to_run(tmp_path):
         assert run_plan("prod", "--out", str(tmp_path / run), "--quiet", env={"PYTHONHASHSEED": seed}).returncode == 0
     for name in ("manifests.yaml", "resources.json", "graph.mmd", "summary.md", "outputs.json"):
         assert (tmp_path / "a" / "prod" / name).read_text() == (tmp_path / "b" / "prod" / name).read_text(), name
+
+
+def test_one_plan_lists_an_error_of_every_stage(tmp_path, capsys):
+    """The dev stack with one mistake per stage: an unknown key, a secret reference without its key, a
+    model on a pool that does not exist, and a startup timeout the preflight refuses on another model."""
+    from tests.conftest import plan_errors
+
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    config = doc["config"]
+    served = {k: v for k, v in config["tke-llm:models"][0].items() if k != "autoscaling"}  # would outgrow the pool
+    config["tke-llm:models"] = [
+        {**served, "startupTimeoutSeconds": 60},
+        {**served, "name": "lost", "servedName": "Lost", "pool": "nope"},
+        {**served, "name": "gated", "servedName": "Gated",
+         "source": {"kind": "huggingface", "repo": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "abc123",
+                    "tokenSecret": "hfToken"}},
+    ]
+    config["tke-llm:webUI"] = True
+    lines = plan_errors(tmp_path, capsys, yaml.safe_dump(doc))
+    assert lines[0] == "Pulumi.t.yaml has 4 config error(s):", lines
+    assert any(x.startswith("tke-llm:webUI: unknown key; did you mean `webui`?") for x in lines), lines
+    assert any(x.startswith("tke-llm:models[2].source.tokenSecret: no config key tke-llm:hfToken") for x in lines)
+    assert any(x.startswith("tke-llm:models[1].pool: no node pool named 'nope'") for x in lines)
+    assert any(x.startswith("tke-llm:models[0].startupTimeoutSeconds: 60 s is shorter") for x in lines), lines
