@@ -25,7 +25,6 @@ PREFIX = f"{PROJECT}:"
 LOCAL_STORAGE_CLASS = "local-models"
 LOCAL_KUBERNETES = "1.30.0"
 """The control plane's minor (e2e/tools: kube-apiserver v1.30.14)."""
-LOCAL_PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 PLACEHOLDER_SECURITY_GROUP = "sg-00000000"
 SECRET_PLACEHOLDER = "try-local-placeholder"
 """What a secret config key holds locally: the stack file's ciphertext is for its own secrets provider."""
@@ -118,7 +117,7 @@ def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[di
     if mon is not None:
         prom = mon.prometheus
         if prom.kind != "existing":
-            url = prom.query_url or (LOCAL_PROMETHEUS_URL if prom.kind == "in-cluster" else None)
+            url = prom.query_url  # `url`, or the in-cluster chart's Service
             out["monitoring"]["prometheus"] = {"kind": "existing", "namespace": prom.scrape_namespaces[0],
                                                **({"url": url} if url else {})}
             said.append(f"Prometheus (`{prom.kind}`): an existing Prometheus Operator in `{prom.scrape_namespaces[0]}` "
