@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             cluster.prepare(local.config, local.storage_classes, local.stack)
             engine = Engine(tools, args.dir / "engine")
             engine.write_config(args.stack, local.config)
-            engine.encrypt(engine.open(args.stack, lambda: None), local.config, local.secrets)
+            if local.secrets:
+                engine.encrypt(engine.open(args.stack, lambda: None), local.config, local.secrets)
             base = run_revision(base_root, tools, engine, args.stack, "base", [
                 {"label": "base-up", "verb": "up"},
                 {"label": "base-preview", "verb": "preview", "kwargs": {"expect_no_changes": True, "diff": True}}])
