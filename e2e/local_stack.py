@@ -16,7 +16,7 @@ from catalog import clb
 from checks import load
 from config import PROJECT, ConfigError, ConfigIssue, StackConfig
 from config.access import LoadBalancerExposure
-from config.load import referenced_secrets
+from config.load import parse_sections, referenced_secrets
 from derive.replicas import max_replicas, nodes_for, pool_node_bound
 from preview.stackfile import read
 
@@ -52,24 +52,16 @@ def local_stack(name: str, kubeconfig: Path, stack_dir: Path = ROOT) -> LocalSta
     raw, secrets = read(name, stack_dir)
     cfg, _ = load(raw, secrets)
     local, stands_in_for, storage_classes = convert(raw, cfg, kubeconfig)
-    kept = referenced_secrets_of(local)
-    local = {k: v for k, v in local.items() if k not in secrets or k in kept}
-    local.update({k: SECRET_PLACEHOLDER for k in secrets & kept})
     try:
-        load(local, secrets & kept)
+        kept = secrets & referenced_secrets(parse_sections(local))  # a kubeconfig secret goes with its cluster
+        local = {k: (SECRET_PLACEHOLDER if k in kept else v) for k, v in local.items() if k not in secrets - kept}
+        load(local, kept)
     except ConfigError as err:
         raise ConfigError([ConfigIssue(i.key, f"{i.message} (in the stack as converted for the local cluster, "
                                        "which the stack as written passes: e2e/local_stack.py must change, not "
                                        "the stack)") for i in err.issues]) from None
-    return LocalStack(name, {PREFIX + k: v for k, v in local.items()}, {PREFIX + k for k in secrets & kept},
+    return LocalStack(name, {PREFIX + k: v for k, v in local.items()}, {PREFIX + k for k in kept},
                       storage_classes, cfg, stands_in_for)
-
-
-def referenced_secrets_of(raw: dict[str, Any]) -> set[str]:
-    """The secret keys the sections of `raw` still name (the cluster's kubeconfig secret is gone)."""
-    from config.load import parse_sections
-
-    return referenced_secrets(parse_sections(raw))
 
 
 def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[dict[str, Any], list[str], list[str]]:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from checks import load
+from config import ConfigError
 from e2e.local_stack import LOCAL_STORAGE_CLASS, PREFIX, SECRET_PLACEHOLDER, local_stack
 from e2e.try_local import main
 
@@ -149,3 +150,22 @@ def test_the_stack_file_is_read_as_the_cli_reads_it(tmp_path: Path, capsys) -> N
     (stack_dir / "Pulumi.dup.yaml").write_text(text)
     assert main(["dup", "--stack-dir", str(stack_dir), "--dir", str(tmp_path / "work")]) == 2
     assert "tke-llm:namespace: written twice" in capsys.readouterr().err
+
+
+def test_a_conversion_that_breaks_a_check_is_reported_as_try_locals(tmp_path: Path, monkeypatch) -> None:
+    """Should a conversion break one of the stack's checks, the key comes back, saying the fix is in
+    e2e/local_stack.py and not in the stack (which passed)."""
+    import e2e.local_stack as ls
+
+    real = ls.convert
+
+    def broken(raw, cfg, kubeconfig):
+        out, said, classes = real(raw, cfg, kubeconfig)
+        out["nodePools"][0]["maxSize"] = 0
+        return out, said, classes
+
+    monkeypatch.setattr(ls, "convert", broken)
+    with pytest.raises(ConfigError) as err:
+        local_stack("byo", Path("/tmp/kc"), ROOT)
+    (issue,) = err.value.issues
+    assert issue.key == "tke-llm:nodePools[0].maxSize" and "e2e/local_stack.py must change" in issue.message
