@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import yaml
 from pulumi import automation as auto
@@ -85,12 +85,23 @@ class Engine:
             "PYTHONPATH": str(root),
         }
 
-    def stack(self, name: str, config: dict[str, Any]) -> auto.Stack:
-        """`config` is the stack file's `config:` mapping (keys with their project prefix)."""
+    def stack(self, name: str, config: dict[str, Any], secrets: Iterable[str] = ()) -> auto.Stack:
+        """`config` is the stack file's `config:` mapping (keys with their project prefix); the keys in
+        `secrets` are stored encrypted (`pulumi config set --secret`)."""
         self.write_config(name, config)
         from program.entry import program  # deferred: e2e/revision.py loads this module with another revision's program
 
-        return self.open(name, program)
+        st = self.open(name, program)
+        self.encrypt(st, config, secrets)
+        return st
+
+    @staticmethod
+    def encrypt(stack: auto.Stack, config: dict[str, Any], secrets: Iterable[str]) -> None:
+        """Store the `secrets` keys of `config` encrypted with the local passphrase, as the stack file
+        stores them with its own secrets provider."""
+        values = {key: auto.ConfigValue(str(config[key]), secret=True) for key in secrets}
+        if values:
+            stack.set_all_config(values)
 
     def open(self, name: str, program: Callable[[], None]) -> auto.Stack:
         """The stack with the config already written, running `program` inline."""

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from .cluster import LocalCluster
 from .engine import Engine
 from .toolchain import tools_dir
-from .try_local import local_config
+from .local_stack import local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "revision.py"
@@ -111,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(tools, args.dir / "cluster", lws=True)
         cluster.start()
         try:
-            config, classes = local_config(args.stack, cluster.kubeconfig)
-            cluster.prepare(config, classes)
+            local = local_stack(args.stack, cluster.kubeconfig)
+            cluster.prepare(local.config, local.storage_classes, local.stack)
             engine = Engine(tools, args.dir / "engine")
-            engine.write_config(args.stack, config)
+            engine.write_config(args.stack, local.config)
+            if local.secrets:
+                engine.encrypt(engine.open(args.stack, lambda: None), local.config, local.secrets)
             base = run_revision(base_root, tools, engine, args.stack, "base", [
                 {"label": "base-up", "verb": "up"},
                 {"label": "base-preview", "verb": "preview", "kwargs": {"expect_no_changes": True, "diff": True}}])
