@@ -18,6 +18,11 @@ from typing import Any
 import yaml
 
 from checks import checked
+from derive.addons import rdma_node_labels
+from derive.rdma import devices_per_node
+from derive.replicas import max_replicas, pool_node_bound
+from derive.replicas import nodes_for as model_nodes
+from render.engines.spec import RDMA_RESOURCE
 
 from .kube import ApiError, Kube
 from .lws import start_lws
@@ -47,8 +52,6 @@ class FakeNode:
     """RDMA devices the rdma-agent add-on would offer (`tke.cloud.tencent.com/tke-shared-rdma`)."""
 
     def manifest(self) -> dict[str, Any]:
-        from render.engines.spec import RDMA_RESOURCE
-
         capacity = {"cpu": self.cpu, "memory": self.memory, "pods": "110", "ephemeral-storage": "1Ti"}
         if self.gpus:
             capacity["nvidia.com/gpu"] = str(self.gpus)
@@ -308,9 +311,6 @@ def nodes_for(cfg: Any) -> list[FakeNode]:
     """Fake nodes for a stack's node pools as written: each pool's labels (and the rdma-agent's node
     labels), taints, GPUs and RDMA devices, as many nodes as `pool_size` says; a super-node pool is one
     virtual node per zone. Plus an unlabelled CPU node where the stack has no CPU system pool."""
-    from derive.addons import rdma_node_labels
-    from derive.rdma import devices_per_node
-
     extra = rdma_node_labels(cfg) if cfg.is_tke else {}
     nodes: list[FakeNode] = []
     for pool in cfg.node_pools:
@@ -333,9 +333,6 @@ def pool_size(cfg: Any, pool: Any) -> int:
     of an attached pool; maxSize of an existing one), raised to what its models start with, as the
     cluster autoscaler would, within what the pool can hold. One node at least for a pool that can have
     one (a CPU pool the autoscaler would grow for the system pods)."""
-    from derive.replicas import nodes_for as model_nodes
-    from derive.replicas import pool_node_bound
-
     bound = pool_node_bound(pool)
     need = sum(model_nodes(m, pool, _start_replicas(m)) for m in cfg.models if m.pool == pool.name)
     return min(max(pool.initial_size, need, 1), bound)
@@ -350,8 +347,6 @@ def _super_nodes(cfg: Any, pool: Any, labels: dict[str, str], taints: list[dict[
     """One virtual node per zone the pool's super nodes are in (TKE makes one per subnet). Each offers
     the pool's GPUs per pod to every pod its models can run at their maxima plus one surge pod each, with
     the CPU and memory of as many fake machines: every pod is its own virtual machine."""
-    from derive.replicas import max_replicas
-
     zones = pool.zones or (cfg.cluster.network.zones if cfg.is_tke else ["local"])
     pods = max(1, sum((max_replicas(m) + 1) * m.nodes for m in cfg.models if m.pool == pool.name))
     per_pod = FakeNode("per-pod")
