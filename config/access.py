@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from catalog import clb
 from config.base import ConfigModel
-from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName
+from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName, boolean_shorthand
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
@@ -182,7 +182,7 @@ class WebuiConfig(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"enabled": data} if isinstance(data, bool) else data
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)
 
     @field_validator("redis_url")
     @classmethod
