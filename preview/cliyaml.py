@@ -38,7 +38,8 @@ _KEYWORDS: dict[str, tuple[Any, str]] = {
 _GO_INT = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)")
 """strconv.ParseInt(s, 0, 64) syntax (underscores are removed first); a leading 0 is octal."""
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
+"""strconv.ParseFloat of a scalar starting with `.` (Go literal syntax: `_` only between digits)."""
 _TIMESTAMP = re.compile(r"(\d{4})-(\d\d?)-(\d\d?)(?:(?:([Tt])|( ))(\d\d?):(\d\d?):(\d\d?)(?:[.,](\d+))?"
                         r"(Z|[+-]\d\d:\d\d)?)?")
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -58,6 +59,27 @@ class GoTime:
         return self.text
 
 
+class GoKey:
+    """A mapping key that is not a string, compared as the CLI compares it: typed (`true` and `1` are two
+    keys) after its round trip through YAML (`1.0` is printed `1` and read back as the integer 1)."""
+
+    def __init__(self, value: Any):
+        self.value = value
+        if isinstance(value, float) and math.isfinite(value) and re.fullmatch(r"-?\d+", _go_g(value)):
+            self.identity: tuple = ("int", int(_go_g(value)))
+        else:
+            self.identity = (type(value).__name__, repr(value) if isinstance(value, float) else value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GoKey) and self.identity == other.identity
+
+    def __hash__(self) -> int:
+        return hash(self.identity)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
 class _Loader(yaml.SafeLoader):
     """PyYAML's parser and composer; every plain scalar keeps its text for yaml.v3's resolution."""
 
@@ -65,13 +87,6 @@ class _Loader(yaml.SafeLoader):
         if kind is yaml.ScalarNode and implicit[0]:
             return _MERGE if value == "<<" else _PLAIN
         return super().resolve(kind, value, implicit)
-
-    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
-        bare = self.peek_event().tag == "!"  # the non-specific tag: a string to yaml.v3
-        node = super().compose_scalar_node(anchor)
-        if bare:
-            node.tag = _Y + "str"
-        return node
 
 
 def check_depth(text: str) -> None:
@@ -94,7 +109,8 @@ def compose(text: str) -> yaml.Node | None:
 
 
 def construct(node: yaml.Node) -> Any:
-    """The node as yaml.v3 decodes it into Go values: bool, int, float, str, None, GoTime, list, dict."""
+    """The node as yaml.v3 decodes it into Go values: bool, int, float, str, None, GoTime, list, dict
+    (keys a str or a GoKey)."""
     return _Builder().value(node)
 
 
@@ -122,6 +138,7 @@ class _Builder:
     def mapping(self, node: yaml.Node) -> dict[Any, Any]:
         merged: dict[Any, Any] = {}
         own: dict[Any, Any] = {}
+        written: dict[Any, str] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
@@ -134,7 +151,14 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise CliYamlError(f"line {key_node.start_mark.line + 1}: a mapping key must be a scalar")
-            own[scalar(key_node)] = self.value(value_node)
+            found = scalar(key_node)
+            key = found if isinstance(found, str) else GoKey(found)
+            # `1` and `1.0` are one key to the CLI, which refuses the file; a key written twice the same
+            # way is the caller's to report with its path (stackfile.duplicate_keys)
+            if key in own and written[key] != key_node.value:
+                raise CliYamlError(f"line {key_node.start_mark.line + 1}: mapping key {key_node.value!r} is "
+                                   f"already defined as {written[key]!r}")
+            own[key], written[key] = self.value(value_node), key_node.value
         return {**merged, **own}
 
 
@@ -172,8 +196,8 @@ def _implicit(text: str, timestamps: bool) -> tuple[Any, str]:
         return _KEYWORDS[text]
     first = text[:1]
     if first == ".":
-        if _DOT_FLOAT.fullmatch(text) and math.isfinite(float(text)):
-            return float(text), "float"
+        if _DOT_FLOAT.fullmatch(text) and math.isfinite(float(text.replace("_", ""))):
+            return float(text.replace("_", "")), "float"
     elif first and first in "+-0123456789":
         if timestamps:
             found = _timestamp(text)
@@ -225,11 +249,11 @@ def _timestamp(text: str) -> GoTime | None:
                   f"{'.' + frac if frac else ''} {tz}")
 
 
-def engine_value(value: Any) -> Any:
-    """A top-level value as the program receives it: a scalar as the CLI's string, a list or mapping as
-    the JSON the CLI passes, decoded. CliYamlError for a number JSON cannot carry (.inf, .nan)."""
+def engine_value(value: Any) -> str:
+    """A top-level value as the program receives it: a scalar as the CLI's string (a null ""), a list or
+    mapping as the CLI's JSON. CliYamlError for what the CLI refuses (.inf, .nan, keys that collide)."""
     if isinstance(value, (dict, list)):
-        return _nested(value)
+        return _json(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -241,19 +265,46 @@ def engine_value(value: Any) -> Any:
     return str(value)
 
 
-def _nested(value: Any) -> Any:
+def _json(value: Any) -> str:
+    """encoding/json of the value (keys sorted, HTML characters escaped); beyond int64 a float64."""
     if isinstance(value, dict):
-        return {_key(k): _nested(v) for k, v in value.items()}
+        keys: dict[str, Any] = {}
+        for key, item in value.items():
+            text = _key(key)
+            if text in keys:
+                raise CliYamlError(f"mapping key {text!r} is written twice (as {key!r} and {keys[text][0]!r})")
+            keys[text] = (key, item)
+        # a NaN key's value is lost on the CLI's way (Go cannot look a NaN key up): null
+        return "{" + ",".join(f"{_string(k)}:{'null' if k == 'NaN' and isinstance(keys[k][0], GoKey) else _json(keys[k][1])}"
+                              for k in sorted(keys, key=str.encode)) + "}"
     if isinstance(value, list):
-        return [_nested(v) for v in value]
-    if isinstance(value, GoTime):
-        return str(value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
+        return "[" + ",".join(_json(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int) and -(2**63) <= value < 2**63:
-        return value
-    number = _json_float(_finite(float(value)))  # beyond int64 the CLI carries a float64
-    return int(number) if re.fullmatch(r"-?\d+", number) else float(number)
+        return str(value)
+    if isinstance(value, (int, float)):
+        return _json_float(_finite(float(value)))
+    return _string(str(value))
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch < " " or ch in "<>&\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        elif "\ud800" <= ch <= "\udfff":
+            out.append("\\ufffd")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def _finite(value: float) -> float:
@@ -264,7 +315,10 @@ def _finite(value: float) -> float:
 
 
 def _key(key: Any) -> str:
-    """A mapping key as the CLI names it (Go's `%v` of the value yaml.v3 read)."""
+    """A mapping key as the CLI names it (Go's `%v` of the value yaml.v3 read, after the round trip)."""
+    if isinstance(key, GoKey):
+        kind, value = key.identity
+        key = value if kind == "int" else key.value
     if isinstance(key, str):
         return key
     if key is None:

@@ -36,15 +36,23 @@ def shipped_stacks(root: Path = ROOT) -> list[str]:
 
 
 def read(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], set[str]]:
-    """Return the `tke-llm:` keys (prefix stripped) and the names of the secret ones."""
+    """Return the `tke-llm:` keys (prefix stripped) read as the program reads them, and the names of the
+    secret ones."""
+    raw, secrets = engine_values(stack, root)
+    return decode_sections(raw)[0], secrets
+
+
+def engine_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    """The `tke-llm:` keys (prefix stripped) with the strings the engine would pass the program, and the
+    names of the secret ones (their value the placeholder)."""
     path = stack_path(stack, root)
     if not path.exists():
         known = ", ".join(shipped_stacks(root)) or "none"
         raise StackFileError(f"{path.name} not found (stacks here: {known})")
     try:
         node = cliyaml.compose(text(path))
+        doc = (cliyaml.construct(node) if node is not None else None) or {}  # first: refuses alias loops
         issues = duplicate_keys(node) if node is not None else []
-        doc = (cliyaml.construct(node) if node is not None else None) or {}
     except yaml.YAMLError as err:
         raise StackFileError(f"{path.name} is not valid YAML: {err}") from None
     except CliYamlError as err:
@@ -54,11 +62,11 @@ def read(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], set[str]]:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: `config` must be a mapping of `<namespace>:<name>` keys to values")
-    found = split(config)
+    found = split({k.value if isinstance(k, cliyaml.GoKey) else k: v for k, v in config.items()})
     issues += found.issues + provider_issues(found.project, found.providers)
-    raw: dict[str, Any] = {}
+    raw: dict[str, str] = {}
     secrets: set[str] = set()
-    for name, value in found.project.items():
+    for name, value in sorted(found.project.items()):  # in the engine's order, so errors list alike
         if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
             secrets.add(name)
             value = PLACEHOLDER
@@ -68,7 +76,7 @@ def read(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], set[str]]:
             issues.append(ConfigIssue(f"{PROJECT}:{name}", str(err)))
     if issues:
         raise ConfigError(issues)
-    return decode_sections(raw)[0], secrets
+    return raw, secrets
 
 
 def text(path: Path) -> str:

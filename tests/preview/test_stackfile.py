@@ -4,11 +4,13 @@ for the same text (tests/e2e/test_cli_config.py checks the reader against it, fo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from checks import checked
 from config import ConfigError
-from preview.stackfile import read
+from preview.stackfile import StackFileError, engine_values, read
 
 from tests.conftest import ROOT
 
@@ -37,10 +39,16 @@ def read_text(tmp_path, text: str) -> dict:
 
 @pytest.mark.parametrize("written, top, nested", FORMS, ids=[f[0] for f in FORMS])
 def test_values_read_as_the_cli_passes_them(tmp_path, written, top, nested):
+    """`probe` is no section: the program gets it as the engine passes it, a mapping as its JSON."""
     raw = read_text(tmp_path, f"config:\n  tke-llm:probe: {written}\n  tke-llm:probeMap: {{v: {written}}}\n")
     assert raw["probe"] == top
-    assert raw["probeMap"] == {"v": nested}
-    assert type(raw["probeMap"]["v"]) is type(nested)
+    assert json.loads(raw["probeMap"]) == {"v": nested}
+    assert type(json.loads(raw["probeMap"])["v"]) is type(nested)
+
+
+def test_a_section_reads_what_its_json_says(tmp_path):
+    raw = read_text(tmp_path, DEV.replace("      maxSize: 2\n", "      maxSize: 0x2\n"))
+    assert raw["nodePools"][1]["maxSize"] == 2
 
 
 def test_a_yaml_1_1_sexagesimal_is_a_string_not_ninety(tmp_path):
@@ -80,3 +88,46 @@ def test_an_empty_top_level_value_is_the_empty_string_the_cli_passes(tmp_path):
 def test_a_byte_order_mark_is_read_as_the_cli_reads_it(tmp_path, bom, encoding):
     (tmp_path / "Pulumi.t.yaml").write_bytes(bom + DEV.encode(encoding))
     assert read("t", tmp_path)[0]["namespace"] == "llm"
+
+
+STRUCTURES = """config:
+  tke-llm:keys: {1: a, true: b, 1.5: c, 1e6: d, ~: e, -0.0: f, 2001-01-01: g, 0x10: h, .nan: i}
+  tke-llm:text: {s: "<a&b>", c: "\\x01\\t\\u2028", u: "é漢字", q: 'it''s', n: [], m: {}}
+  tke-llm:base: &base {x: 1, y: [1, {z: 3}]}
+  tke-llm:merged: {<<: *base, y: 9}
+  tke-llm:merges: {<<: [{a: 1, b: 1}, {b: 2, c: 2}], c: 3}
+  tke-llm:block: |
+    block
+     text
+  tke-llm:folded: >-
+    folded
+    text
+  tke-llm:tags: [!!str 1, !!int "0x10", !!float "2", ! 12, !custom {a: 1}]
+"""
+"""Keys of every type, escapes, anchors and merges, block scalars, tags; the CLI's strings for each."""
+STRUCTURE_VALUES = {
+    "keys": '{"0":"f","1":"a","1.5":"c","16":"h","1e+06":"d","2001-01-01 00:00:00 +0000 UTC":"g",'
+            '"\\u003cnil\\u003e":"e","NaN":null,"true":"b"}',
+    "text": '{"c":"\\u0001\\t\\u2028","m":{},"n":[],"q":"it\'s","s":"\\u003ca\\u0026b\\u003e","u":"é漢字"}',
+    "base": '{"x":1,"y":[1,{"z":3}]}', "merged": '{"x":1,"y":9}', "merges": '{"a":1,"b":1,"c":3}',
+    "block": "block\n text\n", "folded": "folded text", "tags": '["1",16,2,12,{"a":1}]',
+}
+
+
+def test_structures_read_as_the_cli_passes_them(tmp_path):
+    (tmp_path / "Pulumi.t.yaml").write_text(STRUCTURES)
+    assert engine_values("t", tmp_path)[0] == STRUCTURE_VALUES
+
+
+@pytest.mark.parametrize("text, message", [
+    ("  tke-llm:a: {1: x, 1.0: y}\n", "line 2: mapping key '1.0' is already defined as '1'"),
+    ("  tke-llm:a: &a [1, *a]\n", "line 2: an alias refers to the anchor it is inside of"),
+    ("  tke-llm:a: {<<: 1}\n", "line 2: a merge (<<) takes a mapping or a list of mappings"),
+    ("  tke-llm:a: !!bool yes\n", "line 2: cannot decode !!str `yes` as a !!bool"),
+    ("  tke-llm:a: {? [x]: 1}\n", "line 2: a mapping key must be a scalar"),
+])
+def test_what_the_cli_refuses_is_refused(tmp_path, text, message):
+    (tmp_path / "Pulumi.t.yaml").write_text("config:\n" + text)
+    with pytest.raises(StackFileError) as err:
+        read("t", tmp_path)
+    assert str(err.value) == f"Pulumi.t.yaml: {message}"
