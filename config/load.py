@@ -52,8 +52,9 @@ def parse_sections(raw: dict[str, Any]) -> StackConfig:
         cfg = StackConfig.model_validate(sections)
     except ValidationError as err:
         # A section left out for its reading issue is not also "missing".
+        left_out = {issue.key for issue in unread.values()}
         issues = list(unread.values()) + [i for i in from_validation_error(err)
-                                          if i.key.split(".")[0].split("[")[0] not in {f"{PROJECT}:{k}" for k in unread}]
+                                          if i.key.split(".")[0].split("[")[0] not in left_out]
         # Report unknown top-level keys too, so one run lists everything to fix.
         issues += [ConfigIssue(f"{PROJECT}:{k}", "unknown key") for k in raw if k not in SECTIONS and not _plausible_secret(k)]
         raise ConfigError(issues) from None

@@ -40,8 +40,8 @@ _GO_INT = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
 """strconv.ParseFloat of a scalar starting with `.` (Go literal syntax: `_` only between digits)."""
-_TIMESTAMP = re.compile(r"(\d{4})-(\d\d?)-(\d\d?)(?:(?:([Tt])|( ))(\d\d?):(\d\d?):(\d\d?)(?:[.,](\d+))?"
-                        r"(Z|[+-]\d\d:\d\d)?)?")
+_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:([Tt])|( ))([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})"
+                        r"(?:[.,]([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})?)?")
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -274,9 +274,12 @@ def _json(value: Any) -> str:
             if text in keys:
                 raise CliYamlError(f"mapping key {text!r} is written twice (as {key!r} and {keys[text][0]!r})")
             keys[text] = (key, item)
-        # a NaN key's value is lost on the CLI's way (Go cannot look a NaN key up): null
-        return "{" + ",".join(f"{_string(k)}:{'null' if k == 'NaN' and isinstance(keys[k][0], GoKey) else _json(keys[k][1])}"
-                              for k in sorted(keys, key=str.encode)) + "}"
+        items = []
+        for text in sorted(keys, key=str.encode):
+            key, item = keys[text]
+            lost = isinstance(key, GoKey) and text == "NaN"  # Go cannot look a NaN key up: its value is null
+            items.append(f"{_string(text)}:{'null' if lost else _json(item)}")
+        return "{" + ",".join(items) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_json(v) for v in value) + "]"
     if value is None:
@@ -337,7 +340,7 @@ def _key(key: Any) -> str:
 def _digits(value: float) -> tuple[str, int]:
     """The shortest digits that read back as `value` (as Go and Python both pick), and the decimal
     exponent of the first digit."""
-    sign, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
+    _, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
     text = "".join(map(str, digits))
     return text, len(text) + int(exponent) - 1
 

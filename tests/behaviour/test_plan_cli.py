@@ -103,10 +103,11 @@ def test_a_stack_file_that_is_not_utf8_is_refused_with_the_fix(tmp_path, capsys)
 @pytest.mark.parametrize("depth", [1000, 100000])
 def test_absurd_nesting_in_a_stack_file_is_refused_not_a_traceback(tmp_path, capsys, depth):
     found = plan_errors(tmp_path, capsys, DEV + "  tke-llm:probe: " + "[" * depth + "]" * depth + "\n")
-    assert len(found) == 1 and found[0].startswith("error: Pulumi.t.yaml: line 72: nested deeper than 128 levels"), found
+    assert len(found) == 1, found
+    assert found[0].startswith("error: Pulumi.t.yaml: line 72: nested deeper than 128 levels"), found
 
 
 def test_deep_nesting_in_a_config_value_is_a_keyed_error(tmp_path, capsys):
-    found = plan_errors(tmp_path, capsys, DEV.replace("  tke-llm:gateway:\n    kind: litellm\n    clientNamespaces: [llm-apps]\n",
-                                                      "  tke-llm:gateway: " + "[" * 100 + "]" * 100 + "\n"))
+    gateway = "  tke-llm:gateway:\n    kind: litellm\n    clientNamespaces: [llm-apps]\n"
+    found = plan_errors(tmp_path, capsys, DEV.replace(gateway, "  tke-llm:gateway: " + "[" * 100 + "]" * 100 + "\n"))
     assert any(line.startswith("tke-llm:gateway: nested deeper than 64 levels") for line in found), found
