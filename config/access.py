@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from catalog import clb
 from config.base import ConfigModel
 from config.errors import AtKey
-from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName
+from config.formats import Annotations, Quantity, SecurityGroupId, StorageClassName, boolean_shorthand
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
@@ -187,7 +187,7 @@ class WebuiConfig(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"enabled": data} if isinstance(data, bool) else data
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)
 
     @field_validator("redis_url")
     @classmethod

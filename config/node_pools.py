@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from config.base import ConfigModel
 from config.errors import AtKey
-from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, label_value, qualified_name
+from config.formats import ImageId, InstanceId, KeyId, Labels, Zone, boolean_shorthand, label_value, qualified_name
 
 POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -98,7 +98,7 @@ class Rdma(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"enabled": data} if isinstance(data, bool) else data
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)
 
     @field_validator("hca", "socket_interface")
     @classmethod

@@ -66,11 +66,13 @@ def config_errors(raw: dict[str, Any]) -> list[str]:
     return [str(i) for i in exc.value.issues]
 
 
-def plan_errors(tmp_path: Path, capsys: Any, text: str) -> list[str]:
-    """The offline plan's refusal of a stack file: exit 2, no traceback, nothing written, the lines it printed."""
+def plan_errors(tmp_path: Path, capsys: Any, text: str | bytes) -> list[str]:
+    """The offline plan's refusal of a stack file (text, or the file's bytes): exit 2, no traceback, nothing
+    written, the lines it printed."""
     from preview.__main__ import main
 
-    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    path = tmp_path / "Pulumi.t.yaml"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err
