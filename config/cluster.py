@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 
 from catalog.tke_addons import ADDONS, RDMA_AGENT_NODE_LABEL
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.egress import Egress
 from config.formats import KubeContext, Labels, Region, SubnetId, VpcId, Zone, printable, zone_in
 
@@ -74,21 +75,24 @@ class Network(ConfigModel):
     @model_validator(mode="after")
     def _subnets_fit(self) -> "Network":
         zones = [s.zone for s in self.subnets]
-        if len(set(zones)) != len(zones):
-            raise ValueError(f"one subnet per zone; zones repeat in {zones}")
+        for j, zone in enumerate(zones):
+            if zones.index(zone) != j:
+                raise AtKey(("subnets", j, "zone"), f"{zone!r} already has subnets[{zones.index(zone)}]: one subnet "
+                            "per zone")
         if self.vpc_id is None:
             vpc = ipaddress.ip_network(self.vpc_cidr)
-            for s in self.subnets:
+            for j, s in enumerate(self.subnets):
                 if s.id is not None:
-                    raise ValueError("existing subnet ids need an existing `vpcId`")
+                    raise AtKey(("subnets", j, "id"), "an existing subnet needs the existing `vpcId` it belongs to")
                 if s.cidr and not ipaddress.ip_network(s.cidr).subnet_of(vpc):  # type: ignore[arg-type]
-                    raise ValueError(f"subnet {s.cidr} ({s.zone}) lies outside vpcCidr {self.vpc_cidr}")
+                    raise AtKey(("subnets", j, "cidr"), f"{s.cidr} lies outside vpcCidr {self.vpc_cidr}")
         if self.vpc_id is None and self.egress.kind == "existing":
-            raise ValueError("egress.kind `existing` needs an existing `vpcId`: a new VPC has no egress to "
-                             "reuse; use `nat` (the default) or `publicIp`")
+            raise AtKey(("egress", "kind"), "`existing` needs an existing `vpcId`: a new VPC has no egress to "
+                        "reuse; use `nat` (the default) or `publicIp`")
         if self.egress_kind == "nat" and any(s.id for s in self.subnets):
-            raise ValueError("egress.kind `nat` routes only the subnets the stack creates; existing subnets keep "
-                             "their own route tables: use `existing` (with natGatewayId if you have one)")
+            raise AtKey(("egress", "kind"), "`nat` routes only the subnets the stack creates; existing subnets "
+                        "(subnets[].id) keep their own route tables: use `existing` (with natGatewayId if you "
+                        "have one)")
         return self
 
     @property
@@ -112,18 +116,18 @@ class Endpoint(ConfigModel):
     @model_validator(mode="after")
     def _public_needs_sources(self) -> "Endpoint":
         if self.access == "public" and not self.allowed_cidrs:
-            raise ValueError("a public endpoint needs `allowedCidrs` (e.g. your CI runner's egress /32)")
-        for c in self.allowed_cidrs:
+            raise AtKey("allowed_cidrs", "a public endpoint (`access: public`) needs source ranges (e.g. your CI "
+                        "runner's egress /32)")
+        for j, c in enumerate(self.allowed_cidrs):
             try:
                 ipaddress.ip_network(c, strict=True)
             except ValueError:
-                raise ValueError(f"allowedCidrs entry {c!r} is not a CIDR such as 203.0.113.7/32") from None
+                raise AtKey(("allowed_cidrs", j), f"{c!r} is not a CIDR such as 203.0.113.7/32") from None
             if c in ("0.0.0.0/0", "::/0"):
-                raise ValueError("allowedCidrs must not open the API server to the whole internet (0.0.0.0/0)")
-        twice = sorted({c for c in self.allowed_cidrs if self.allowed_cidrs.count(c) > 1})
-        if twice:
-            raise ValueError(f"allowedCidrs: {', '.join(twice)} listed twice (the security group would get the same "
-                             "rule twice); list each range once")
+                raise AtKey(("allowed_cidrs", j), f"{c} would open the API server to the whole internet")
+            if self.allowed_cidrs.index(c) != j:
+                raise AtKey(("allowed_cidrs", j), f"{c} listed twice (the security group would get the same "
+                            "rule twice); list each range once")
         return self
 
 
@@ -276,10 +280,10 @@ class TkeCluster(_Versioned):
 
     @model_validator(mode="after")
     def _no_overlap(self) -> "TkeCluster":
-        outside = [s.zone for s in self.network.subnets if not zone_in(s.zone, self.region)]
-        if outside:
-            raise ValueError(f"network.subnets: zones {outside} are not in region {self.region} "
-                             f"(zones there are {self.region}-<n>, e.g. {self.region}-1)")
+        for j, s in enumerate(self.network.subnets):
+            if not zone_in(s.zone, self.region):
+                raise AtKey(("network", "subnets", j, "zone"), f"{s.zone!r} is not in region {self.region} "
+                            f"(cluster.region; zones there are {self.region}-<n>, e.g. {self.region}-1)")
         ranges = {"clusterCidr": self.cluster_cidr, "serviceCidr": self.service_cidr}
         if self.network.vpc_id is None:
             ranges["network.vpcCidr"] = self.network.vpc_cidr
@@ -288,7 +292,8 @@ class TkeCluster(_Versioned):
         for i, a in enumerate(keys):
             for b in keys[i + 1:]:
                 if nets[a].overlaps(nets[b]):  # type: ignore[arg-type]
-                    raise ValueError(f"{a} {ranges[a]} overlaps {b} {ranges[b]}; pick disjoint private ranges")
+                    raise AtKey(tuple(a.split(".")), f"{ranges[a]} overlaps {b} {ranges[b]}; pick disjoint "
+                                "private ranges")
         return self
 
 
@@ -331,8 +336,12 @@ class ExistingCluster(_Versioned):
 
     @model_validator(mode="after")
     def _one_source(self) -> "ExistingCluster":
-        if (self.kubeconfig_path is None) == (self.kubeconfig_secret is None):
-            raise ValueError("give exactly one of `kubeconfigPath` or `kubeconfigSecret`")
+        if self.kubeconfig_path is not None and self.kubeconfig_secret is not None:
+            raise AtKey("kubeconfig_secret", "kubeconfigPath is set too: give exactly one of `kubeconfigPath` "
+                        "or `kubeconfigSecret`")
+        if self.kubeconfig_path is None and self.kubeconfig_secret is None:
+            raise AtKey("kubeconfig_path", "required: give exactly one of `kubeconfigPath` (a file) or "
+                        "`kubeconfigSecret` (a secret config key)")
         return self
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.formats import NatGatewayId
 
 NAT_BANDWIDTHS = (20, 50, 100, 200, 500, 1000, 2000, 5000)
@@ -33,8 +34,9 @@ class Egress(ConfigModel):
     @model_validator(mode="after")
     def _check(self) -> "Egress":
         if self.bandwidth_mbps not in NAT_BANDWIDTHS:
-            raise ValueError(f"bandwidthMbps {self.bandwidth_mbps} is not a NAT gateway bandwidth; use one of "
-                             f"{', '.join(map(str, NAT_BANDWIDTHS))}")
+            raise AtKey("bandwidth_mbps", f"{self.bandwidth_mbps} is not a NAT gateway bandwidth; use one of "
+                        f"{', '.join(map(str, NAT_BANDWIDTHS))}")
         if self.nat_gateway_id is not None and self.kind not in (None, "existing"):
-            raise ValueError("natGatewayId goes with `kind: existing` (route through a gateway you already have)")
+            raise AtKey("nat_gateway_id", f"goes with `kind: existing` (route through a gateway you already "
+                        f"have), not `kind: {self.kind}`")
         return self

@@ -32,6 +32,15 @@ REGION = re.compile(r"^[a-z]{2}-[a-z]+(-[a-z]+)?$")
 """ap-shanghai, na-siliconvalley, ap-shanghai-fsi."""
 
 
+def boolean_shorthand(data: Any) -> Any:
+    """A section written as one word where only `true`/`false` are: `yes`, `on`, `off` are strings to the
+    Pulumi CLI (YAML 1.2), not booleans, so they are refused with what to write."""
+    if isinstance(data, str):
+        raise ValueError(f"{data!r}: write true, false or a mapping (the Pulumi CLI reads YAML 1.2, where only "
+                         "true/false are booleans: yes, no, on and off are strings)")
+    return data
+
+
 def quantity(v: str, what: str = "quantity") -> str:
     """A non-negative Kubernetes quantity such as `500m`, `2`, `16Gi`, `1.5G`."""
     m = QUANTITY.fullmatch(v.strip()) if isinstance(v, str) and v == v.strip() else None

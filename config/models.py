@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.formats import Quantity, Revision, Url, printable
 from config.operations import Autoscaling
 
@@ -229,9 +230,10 @@ class ModelConfig(ConfigModel):
     @model_validator(mode="after")
     def _engine_source(self) -> "ModelConfig":
         if (self.engine == "ollama") != (self.source.kind == "ollama"):
-            raise ValueError("Ollama serves `source.kind: ollama` models and only Ollama does")
+            raise AtKey("engine", f"{self.engine!r} with `source.kind: {self.source.kind}`: Ollama serves "
+                        "`source.kind: ollama` models and only Ollama does")
         if self.engine == "ollama" and self.nodes > 1:
-            raise ValueError("Ollama cannot serve one model across nodes; use vLLM or SGLang with `nodes` > 1")
+            raise AtKey("nodes", "Ollama cannot serve one model across nodes; use vLLM or SGLang with `nodes` > 1")
         return self
 
     @property

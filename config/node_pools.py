@@ -10,10 +10,12 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from config.base import ConfigModel
-from config.formats import (ImageId, InstanceId, InstanceType, KeyId, Labels, OsImage, Zone, label_value,
-                            qualified_name)
+from config.errors import AtKey
+from config.formats import (ImageId, InstanceId, InstanceType, KeyId, Labels, OsImage, Zone, boolean_shorthand,
+                            label_value, qualified_name)
 
 POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,23}[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -100,7 +102,7 @@ class Rdma(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        return {"enabled": data} if isinstance(data, bool) else data
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)
 
     @field_validator("hca", "socket_interface")
     @classmethod
@@ -124,7 +126,8 @@ class Rdma(ConfigModel):
     def _off_has_no_settings(self) -> "Rdma":
         extra = sorted(self.model_fields_set - {"enabled"})
         if not self.enabled and extra:
-            raise ValueError(f"`enabled: false` takes no other RDMA settings (found {', '.join(extra)})")
+            raise AtKey(extra[0], "`enabled: false` takes no other RDMA settings (found "
+                        f"{', '.join(map(to_camel, extra))})")
         return self
 
 
@@ -234,16 +237,16 @@ class Disks(ConfigModel):
 
 def _backups(v: list[str], info: ValidationInfo) -> list[str]:
     types = [info.data.get("instance_type"), *v]
-    twice = sorted({t for t in v if types.count(t) > 1})
-    if twice:
-        raise ValueError(f"{', '.join(twice)} listed twice (or as instanceType too): each type is tried once, "
-                         "list it once")
+    for j, t in enumerate(v):
+        if types.index(t) != j + 1:
+            raise AtKey((j,), f"{t} listed twice (or as instanceType too): each type is tried once, list it once")
     return v
 
 
 def _unique_zones(v: list[str] | None) -> list[str] | None:
-    if v is not None and len(set(v)) != len(v):
-        raise ValueError(f"zones repeat in {v}: list each zone once")
+    for j, z in enumerate(v or []):
+        if v.index(z) != j:
+            raise AtKey((j,), f"zones repeat in {v}: list each zone once")
     return v
 
 
@@ -292,7 +295,7 @@ class NativePool(PoolBase, ScalingBounds, Disks):
     @model_validator(mode="after")
     def _no_driver(self) -> "NativePool":
         if self.gpu and self.gpu.software:
-            raise ValueError("native pools take no GPU driver settings (TKE installs them); remove gpu.software")
+            raise AtKey(("gpu", "software"), "native pools take no GPU driver settings (TKE installs them); remove it")
         _check_gpu_disk(self)
         return self
 
@@ -309,7 +312,7 @@ class SuperPool(PoolBase):
     @model_validator(mode="after")
     def _no_rdma(self) -> "SuperPool":
         if self.gpu and self.gpu.rdma.enabled:
-            raise ValueError("super nodes have no RDMA NICs (and host no multi-node group); remove gpu.rdma")
+            raise AtKey(("gpu", "rdma"), "super nodes have no RDMA NICs (and host no multi-node group); remove it")
         return self
 
 
@@ -327,8 +330,9 @@ class AttachedPool(PoolBase):
 
     @model_validator(mode="after")
     def _ids(self) -> "AttachedPool":
-        if len(set(self.instance_ids)) != len(self.instance_ids):
-            raise ValueError("instanceIds repeat")
+        for j, i in enumerate(self.instance_ids):
+            if self.instance_ids.index(i) != j:
+                raise AtKey(("instance_ids", j), f"{i!r} is already instanceIds[{self.instance_ids.index(i)}]")
         return self
 
     @property
@@ -373,10 +377,8 @@ class ExistingPool(PoolBase):
 
 def _check_gpu_disk(pool: NormalPool | NativePool) -> None:
     if pool.gpu and pool.system_disk_gb is not None and pool.system_disk_gb < MIN_GPU_DISK_GB and not pool.data_disk_gb:
-        raise ValueError(
-            f"systemDiskGb {pool.system_disk_gb} is too small for GPU serving images; use >= {MIN_GPU_DISK_GB} "
-            "or add a dataDiskGb for the container runtime"
-        )
+        raise AtKey("system_disk_gb", f"{pool.system_disk_gb} is too small for GPU serving images; use >= "
+                    f"{MIN_GPU_DISK_GB} or add a dataDiskGb for the container runtime")
 
 
 def effective_system_disk(pool: NormalPool | NativePool) -> int:

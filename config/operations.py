@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.formats import Labels, NamespaceName, Url
 
 QUEUE_TARGET = 5.0
@@ -94,17 +95,18 @@ class Autoscaling(ConfigModel):
     @model_validator(mode="after")
     def _coherent(self) -> "Autoscaling":
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"minReplicas ({self.min_replicas}) must be <= maxReplicas ({self.max_replicas})")
+            raise AtKey("min_replicas", f"{self.min_replicas} must be <= maxReplicas ({self.max_replicas})")
         if self.metric == "gpu" and self.scaler == "keda":
-            raise ValueError("TKE's GPU metric is served to HorizontalPodAutoscalers by the cluster's custom "
+            raise AtKey("scaler", "TKE's GPU metric is served to HorizontalPodAutoscalers by the cluster's custom "
                              "metrics API, not from Prometheus; use `scaler: hpa` (or `metric: queue` with KEDA)")
         if self.min_replicas == 0 and self.via != "keda":
-            raise ValueError("minReplicas 0: only KEDA scales to zero (an HPA stops at 1); use `scaler: keda`")
+            raise AtKey("min_replicas", f"0: only KEDA scales to zero (an HPA stops at 1); use `scaler: keda`, "
+                        f"not `{self.via}`")
         if self.min_replicas == 0 and not self.scale_down.enabled:
-            raise ValueError("minReplicas 0 scales down to zero, which `scaleDown.enabled: false` forbids; "
-                             "choose one")
+            raise AtKey(("scale_down", "enabled"), "false forbids scaling down, but minReplicas 0 scales down to "
+                        "zero; choose one")
         if self.metric == "gpu" and self.target is not None and self.target > 100:
-            raise ValueError(f"target {self.target}: the GPU metric is a percentage (0-100)")
+            raise AtKey("target", f"{self.target}: the GPU metric (`metric: gpu`) is a percentage (0-100)")
         return self
 
     @property

@@ -1,19 +1,20 @@
-"""The whole stack config and the rules that span sections (pools vs cluster, storage vs zones)."""
+"""The whole stack config. The rules that span sections (pools vs cluster, storage vs zones) are checks/'s
+(checks/pools.py), where each can name the key to change."""
 
 from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from config.access import ExposureConfig, GatewayConfig, KeysConfig, WebuiConfig
 from config.base import ConfigModel
 from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
 from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
 from config.models import ModelCacheConfig, ModelConfig
-from config.node_pools import CLOUD_POOL_KINDS, NativePool, NodePool, NodePoolConfig, NormalPool, SuperPool
+from config.node_pools import NodePool, NodePoolConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
-from config.storage import CfsStorage, CfsTurboStorage, StorageConfig
+from config.storage import StorageConfig
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
@@ -64,41 +65,6 @@ class StackConfig(ConfigModel):
             raise ValueError(f"{v[:80]!r}: write a registry host, optional port and path (lowercase; no scheme, "
                              "no '..'), e.g. ccr.ccs.tencentyun.com/mirror")
         return v
-
-    @model_validator(mode="after")
-    def _pools_match_cluster(self) -> "StackConfig":
-        names = [p.name for p in self.node_pools]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"nodePools: names must be unique; repeated: {', '.join(dupes)}")
-        if isinstance(self.cluster, TkeCluster):
-            wrong = [p.name for p in self.node_pools if p.kind not in CLOUD_POOL_KINDS]
-            if wrong:
-                raise ValueError(f"nodePools {wrong}: kind `existing` is only for `cluster.kind: existing`")
-            cpu = [p for p in self.node_pools if not p.is_gpu and p.kind in ("normal", "native")]
-            if len(cpu) != 1:
-                raise ValueError(
-                    "nodePools: exactly one CPU system pool (kind normal or native, no `gpu`) is required: "
-                    f"add-ons, the gateway, the UI and the model downloads run there (found {len(cpu)})"
-                )
-            zones = set(self.cluster.network.zones)
-            for p in self.node_pools:
-                placed = p.zones if isinstance(p, (NormalPool, NativePool, SuperPool)) else None
-                extra = set(placed or []) - zones
-                if extra:
-                    raise ValueError(f"nodePools {p.name}: zones {sorted(extra)} have no subnet in cluster.network.subnets")
-            if isinstance(self.storage, (CfsStorage, CfsTurboStorage)) and self.storage.zone not in (None, *zones):
-                raise ValueError(f"storage.zone {self.storage.zone} has no subnet in cluster.network.subnets")
-        else:
-            wrong = [p.name for p in self.node_pools if p.kind != "existing"]
-            if wrong:
-                raise ValueError(f"nodePools {wrong}: an existing cluster only takes pools of kind `existing`")
-            if self.storage.kind not in ("existing", "local"):
-                raise ValueError(
-                    f"storage.kind {self.storage.kind!r} creates Tencent Cloud resources; an existing cluster "
-                    "takes `existing` (a StorageClass name) or `local`"
-                )
-        return self
 
     @property
     def is_tke(self) -> bool:

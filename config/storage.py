@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from config.base import ConfigModel
+from config.errors import AtKey
 from config.formats import CcnId, Zone, dns1123_subdomain, qualified_name, tencent_id
 
 SC_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -109,10 +110,9 @@ class CfsTurboStorage(ModelVolume):
         low = TURBO_MIN_GIB[self.tier]
         if self.capacity_gib < low or self.capacity_gib % TURBO_STEP_GIB:
             fixed = max(low, -(-self.capacity_gib // TURBO_STEP_GIB) * TURBO_STEP_GIB)
-            raise ValueError(
-                f"capacityGib {self.capacity_gib} is not valid for tier {self.tier}: it must be >= {low} and a "
-                f"multiple of {TURBO_STEP_GIB} (e.g. {fixed})"
-            )
+            raise AtKey("capacity_gib",
+                        f"{self.capacity_gib} is not valid for tier {self.tier}: it must be >= {low} and a "
+                        f"multiple of {TURBO_STEP_GIB} (e.g. {fixed})")
         return self
 
 

@@ -6,6 +6,7 @@ charts. Pure derivations, reused by the composition and by the plan summary.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,8 +38,11 @@ from render.monitoring import (
     alert_groups,
     dashboard,
     gateway_requests_query,
+    grafana_admin_values,
 )
 
+GRAFANA_ADMIN_SECRET = f"{images.KUBE_PROMETHEUS_STACK_RELEASE}-grafana-admin"
+"""The Secret holding the in-cluster Grafana's generated admin password (components/operations.py)."""
 GPU_NODE_SECONDS = {"normal": 780, "native": 720, "super": 60}
 """Buying and booting a GPU node until it takes pods (instance, driver, device plugin); typical
 Tencent Cloud figures. Attached and existing nodes are always there."""
@@ -56,8 +60,10 @@ class ChartSpec:
     namespace: str
     privileged_namespace: bool
     values: dict[str, Any]
-    generated_password: tuple[str, ...] | None = None
-    """Path in `values` that receives a generated password (never a chart's default one)."""
+    admin_secret: str | None = None
+    """A Secret (in the chart's namespace) the stack fills with a generated admin password and the
+    chart's values name (never a chart's default password): the values themselves hold no secret, so
+    previews show their changes instead of one opaque secret map."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
                                               **system()}},
             "alertmanager": {"alertmanagerSpec": system()},
             "prometheusOperator": system(),
-            "grafana": {**system(), "sidecar": {"dashboards": {
+            "grafana": {**system(), **grafana_admin_values(GRAFANA_ADMIN_SECRET), "sidecar": {"dashboards": {
                 "enabled": True, "label": next(iter(mon.dashboard_labels), "grafana_dashboard"),
                 "labelValue": next(iter(mon.dashboard_labels.values()), "1"), "searchNamespace": "ALL"}}},
             # The pool-at-maximum alert counts nodes by their pool label.
@@ -259,7 +265,7 @@ def charts(cfg: StackConfig, adapter_engines: list[str]) -> list[ChartSpec]:
             values["global"] = {"imageRegistry": reg}
         out.append(ChartSpec(images.KUBE_PROMETHEUS_STACK_RELEASE, images.KUBE_PROMETHEUS_STACK_CHART,
                              images.KUBE_PROMETHEUS_STACK_CHART_VERSION, images.PROMETHEUS_COMMUNITY_REPO, ns, True,
-                             values, generated_password=("grafana", "adminPassword")))
+                             values, admin_secret=GRAFANA_ADMIN_SECRET))
     if mon is not None and mon.dcgm_exporter:
         ns = mon.prometheus.namespace if in_cluster else "dcgm-exporter"  # type: ignore[union-attr]
         values = {"image": {"repository": mirrored(images.DCGM_EXPORTER_IMAGE, reg)},
@@ -348,8 +354,10 @@ def summary_section(ops: OperationsPlan) -> list[str]:
             text += f", about {_minutes(c.new_node_seconds)} when a GPU node must be bought and the image pulled"
         lines += [text + "; requests wait at the gateway meanwhile.", ""]
     if ops.monitoring is not None:
-        alerts = sorted({r["alert"] for g in ops.monitoring.groups for r in g["rules"]})
-        lines += [f"Alerts ({sum(len(g['rules']) for g in ops.monitoring.groups)} rules): {', '.join(alerts)}.", ""]
+        rules = Counter(r["alert"] for g in ops.monitoring.groups for r in g["rules"])
+        names = [name + (f" ×{n}" if n > 1 else "") for name, n in sorted(rules.items())]
+        per_model = "; ×n: one rule per model or pool" if any(n > 1 for n in rules.values()) else ""
+        lines += [f"Alerts ({rules.total()} rules{per_model}): {', '.join(names)}.", ""]
     if ops.charts:
         lines += ["Add-ons: " + ", ".join(f"{c.chart} {c.version} in `{c.namespace}`" for c in ops.charts) + ".", ""]
     return lines

@@ -18,6 +18,11 @@ from typing import Any
 import yaml
 
 from checks import checked
+from derive.addons import rdma_node_labels
+from derive.rdma import devices_per_node
+from derive.replicas import max_replicas, pool_node_bound
+from derive.replicas import nodes_for as model_nodes
+from render.engines.spec import RDMA_RESOURCE
 
 from .kube import ApiError, Kube
 from .lws import start_lws
@@ -47,8 +52,6 @@ class FakeNode:
     """RDMA devices the rdma-agent add-on would offer (`tke.cloud.tencent.com/tke-shared-rdma`)."""
 
     def manifest(self) -> dict[str, Any]:
-        from render.engines.spec import RDMA_RESOURCE
-
         capacity = {"cpu": self.cpu, "memory": self.memory, "pods": "110", "ephemeral-storage": "1Ti"}
         if self.gpus:
             capacity["nvidia.com/gpu"] = str(self.gpus)
@@ -227,12 +230,13 @@ class LocalCluster:
     def create(self, obj: dict[str, Any]) -> None:
         self.kube.ensure(obj)
 
-    def prepare(self, config: dict[str, Any], storage_classes: list[str], per_pool: int = 2) -> Any:
+    def prepare(self, config: dict[str, Any], storage_classes: list[str], written: Any = None) -> Any:
         """Shape the cluster for a stack: the shared CRDs, fake nodes for its pools and the StorageClasses
-        it names. Returns the stack's typed config."""
+        it names. `written`: the typed stack as written when `config` is its local conversion
+        (e2e/local_stack.py), whose pools' kinds and sizes the nodes take. Returns `config` typed."""
         cfg = parse_stack(config)
         self.install_crds(sorted(SHARED_CRDS.glob("*.yaml")))
-        self.add_nodes(nodes_for(cfg, per_pool=per_pool))
+        self.add_nodes(nodes_for(written if written is not None else cfg))
         for sc in storage_classes:
             self.add_storage(sc)
         return cfg
@@ -298,20 +302,55 @@ class LocalCluster:
                 continue
 
 
-def nodes_for(cfg: Any, per_pool: int | None = None) -> list[FakeNode]:
-    """Fake nodes for a stack's node pools: each pool's labels, taints, GPUs and RDMA devices, `maxSize`
-    nodes each (capped by per_pool), plus an unlabelled CPU node where the stack has no CPU system pool."""
-    from derive.rdma import devices_per_node
+SUPER_NODE_LABELS = {"node.kubernetes.io/instance-type": "eklet"}
+"""What a TKE super node carries besides its pool's labels (TKE doc 457/45561, "Scheduling a Pod to a
+super node": the label a pod may select super nodes by). No pod of the stack selects it."""
 
+
+def nodes_for(cfg: Any) -> list[FakeNode]:
+    """Fake nodes for a stack's node pools as written: each pool's labels (and the rdma-agent's node
+    labels), taints, GPUs and RDMA devices, as many nodes as `pool_size` says; a super-node pool is one
+    virtual node per zone. Plus an unlabelled CPU node where the stack has no CPU system pool."""
+    extra = rdma_node_labels(cfg) if cfg.is_tke else {}
     nodes: list[FakeNode] = []
     for pool in cfg.node_pools:
-        count = max(1, pool.max_size if per_pool is None else min(per_pool, pool.max_size))
+        labels = {**pool.node_labels, **extra.get(pool.name, {})}
         taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.node_taints]
+        if pool.kind == "super":
+            nodes += _super_nodes(cfg, pool, labels, taints)
+            continue
         gpus = pool.gpu.count if pool.is_gpu else 0
         rdma = (devices_per_node(pool) or 0) if pool.gpu is not None and pool.gpu.rdma.enabled else 0
-        for i in range(count):
-            nodes.append(FakeNode(f"{pool.name}-{i}", labels=dict(pool.node_labels), taints=taints,
-                                  gpus=gpus, rdma=rdma))
+        for i in range(pool_size(cfg, pool)):
+            nodes.append(FakeNode(f"{pool.name}-{i}", labels=dict(labels), taints=taints, gpus=gpus, rdma=rdma))
     if cfg.system_pool is None:
         nodes.append(FakeNode("system-0"))
     return nodes
+
+
+def pool_size(cfg: Any, pool: Any) -> int:
+    """The nodes a pool has once its models run: its initial size (desiredSize or minSize; the machines
+    of an attached pool; maxSize of an existing one), raised to what its models start with, as the
+    cluster autoscaler would, within what the pool can hold. One node at least for a pool that can have
+    one (a CPU pool the autoscaler would grow for the system pods)."""
+    bound = pool_node_bound(pool)
+    need = sum(model_nodes(m, pool, _start_replicas(m)) for m in cfg.models if m.pool == pool.name)
+    return min(max(pool.initial_size, need, 1), bound)
+
+
+def _start_replicas(model: Any) -> int:
+    """Replicas a model runs without load: its `replicas`, raised to an autoscaler's minimum."""
+    return max(model.replicas, model.autoscaling.min_replicas) if model.autoscaling else model.replicas
+
+
+def _super_nodes(cfg: Any, pool: Any, labels: dict[str, str], taints: list[dict[str, str]]) -> list[FakeNode]:
+    """One virtual node per zone the pool's super nodes are in (TKE makes one per subnet). Each offers
+    the pool's GPUs per pod to every pod its models can run at their maxima plus one surge pod each, with
+    the CPU and memory of as many fake machines: every pod is its own virtual machine."""
+    zones = pool.zones or (cfg.cluster.network.zones if cfg.is_tke else ["local"])
+    pods = max(1, sum((max_replicas(m) + 1) * m.nodes for m in cfg.models if m.pool == pool.name))
+    per_pod = FakeNode("per-pod")
+    return [FakeNode(f"{pool.name}-{i}", labels={**labels, **SUPER_NODE_LABELS}, taints=taints,
+                     gpus=pool.gpu.count * pods if pool.is_gpu else 0,
+                     cpu=str(int(per_pod.cpu) * pods), memory=f"{int(per_pod.memory[:-2]) * pods}Gi")
+            for i, _ in enumerate(zones)]

@@ -1,13 +1,10 @@
 """The real Pulumi engine, driven through the Automation API with the program as an inline program.
 
-The CLI and the kubernetes provider are the ones e2e/tools/build.sh builds; the Python language host is
-not served as a Go module here, so the program runs in-process as an inline program (the CLI connects to
-the Python SDK's own language server): the same engine, providers, state and secrets as `pulumi up`.
-Nothing is downloaded: no update check, no plugin acquisition (plugins are the built files, found on
-PATH), a local file backend and the passphrase secrets provider.
-
-This module imports nothing of the program at module level: e2e/revision.py loads it beside another
-revision's program (e2e/same_urns.py).
+The CLI and provider are the ones e2e/tools/build.sh builds; the Python language host is not served as
+a Go module, so the program runs in-process (the SDK's own language server): same engine, providers,
+state and secrets as `pulumi up`. Nothing is downloaded (no update check, no plugin acquisition).
+Imports nothing of the program at module level: e2e/revision.py loads it beside another revision's.
+Details: e2e/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import yaml
 from pulumi import automation as auto
@@ -88,12 +85,23 @@ class Engine:
             "PYTHONPATH": str(root),
         }
 
-    def stack(self, name: str, config: dict[str, Any]) -> auto.Stack:
-        """`config` is the stack file's `config:` mapping (keys with their project prefix)."""
+    def stack(self, name: str, config: dict[str, Any], secrets: Iterable[str] = ()) -> auto.Stack:
+        """`config` is the stack file's `config:` mapping (keys with their project prefix); the keys in
+        `secrets` are stored encrypted (`pulumi config set --secret`)."""
         self.write_config(name, config)
         from program.entry import program  # deferred: e2e/revision.py loads this module with another revision's program
 
-        return self.open(name, program)
+        st = self.open(name, program)
+        self.encrypt(st, config, secrets)
+        return st
+
+    @staticmethod
+    def encrypt(stack: auto.Stack, config: dict[str, Any], secrets: Iterable[str]) -> None:
+        """Store the `secrets` keys of `config` encrypted with the local passphrase, as the stack file
+        stores them with its own secrets provider."""
+        values = {key: auto.ConfigValue(str(config[key]), secret=True) for key in secrets}
+        if values:
+            stack.set_all_config(values)
 
     def open(self, name: str, program: Callable[[], None]) -> auto.Stack:
         """The stack with the config already written, running `program` inline."""

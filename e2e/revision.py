@@ -1,17 +1,10 @@
-"""One revision's Pulumi program under the real engine, in an interpreter of its own:
+"""One revision's Pulumi program under the real engine, in an interpreter of its own.
 
     python e2e/revision.py <spec.json>
 
-e2e/same_urns.py runs this once per revision. The revision's checkout is the first entry of sys.path and
-the only one holding the project's packages, so its program (`stacks.program` before the restructure,
-`program.entry` after) never meets the other revision's modules. Of the harness only e2e/engine.py is
-loaded, by its path; it imports nothing of the program.
-
-The spec (JSON): root (the revision's checkout), program (`module:function`), tools, workdir (the
-Engine's directory: state backend, PULUMI_HOME, project with the stack's config already written), stack,
-runs (a list of {"verb": "up" | "preview" | ..., "label": ..., "kwargs": {...}}) and out (the report
-file). The report: per run its result, change summary, the engine's step per URN and the property diffs
-or the error, and the URNs in the state afterwards.
+e2e/same_urns.py runs it once per revision, with that checkout first on sys.path so two revisions'
+packages never mix. The spec (root, program, tools, workdir, stack, runs, out) and the report it
+writes are described in e2e/README.md, "URN stability across revisions".
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 """URN stability across revisions: an earlier revision's program brings a stack up, this checkout's previews it.
 
-Both run against the same state and local cluster. A renamed component type, parent or resource name
-changes a URN, and `pulumi up` would then replace (delete and create) live objects and volumes.
-
     python -m e2e.same_urns <base-rev> [--stack byo]
 
-The local control plane is shaped for the stack as `python -m e2e.try_local` shapes it. <base-rev> is
-checked out into a temporary `git worktree` (removed afterwards); its program (the `from ... import
-program` of its __main__.py) runs `pulumi up`, then a control `pulumi preview --expect-no-changes` of its
-own. This checkout's program then runs `pulumi preview --expect-no-changes --diff` on the same state
-backend and cluster. Each revision runs in an interpreter of its own (e2e/revision.py), with its checkout
-first on sys.path, so the two revisions' packages never mix.
-
-Exit status 0 only when this checkout's preview has no changes and both programs register the same URNs;
-1 otherwise (the differing URNs and the steps on them are printed); the report is also written to
-<dir>/report.json.
+Both run against one state and one local cluster, each revision in its own interpreter
+(e2e/revision.py). Exit 0 only when this checkout's `pulumi preview --expect-no-changes` has no changes
+and both register the same URNs; the report goes to <dir>/report.json. More: e2e/README.md.
 """
 
 from __future__ import annotations
@@ -35,7 +25,7 @@ from typing import Any, Iterator
 from .cluster import LocalCluster
 from .engine import Engine
 from .toolchain import tools_dir
-from .try_local import local_config
+from .local_stack import local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "revision.py"
@@ -121,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(tools, args.dir / "cluster", lws=True)
         cluster.start()
         try:
-            config, classes = local_config(args.stack, cluster.kubeconfig)
-            cluster.prepare(config, classes)
+            local = local_stack(args.stack, cluster.kubeconfig)
+            cluster.prepare(local.config, local.storage_classes, local.stack)
             engine = Engine(tools, args.dir / "engine")
-            engine.write_config(args.stack, config)
+            engine.write_config(args.stack, local.config)
+            if local.secrets:
+                engine.encrypt(engine.open(args.stack, lambda: None), local.config, local.secrets)
             base = run_revision(base_root, tools, engine, args.stack, "base", [
                 {"label": "base-up", "verb": "up"},
                 {"label": "base-preview", "verb": "preview", "kwargs": {"expect_no_changes": True, "diff": True}}])

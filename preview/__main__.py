@@ -16,6 +16,7 @@ from config import ConfigError
 from preview.diff import diff_plans, load_plan, write_outputs
 from preview.runner import render
 from preview.stackfile import ROOT, StackFileError, read
+from preview.summary import resource_counts
 from preview.writers import write
 
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     target = write(plan, args.out)
     if not args.quiet:
         print((target / "summary.md").read_text())
-    print(f"plan written to {target}/ ({len(plan.resources)} resources, {time.perf_counter() - started:.2f}s)")
+    print(f"plan written to {target}/ ({resource_counts(plan)}; {time.perf_counter() - started:.2f}s)")
     if args.diff_against:
         if base is None:
             print(f"note: no plan for {args.stack} in {args.diff_against}: diffing against an empty plan", file=sys.stderr)

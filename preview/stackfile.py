@@ -1,8 +1,9 @@
 """Reading `Pulumi.<stack>.yaml` without the Pulumi CLI.
 
 Secret values (`secure: v1:...`) only the CLI can decrypt become a masked placeholder, kept secret.
-Keys are read as the CLI reads them (config/namespaces.py), and a key written twice in one mapping is
-refused. See docs/configuration.md, "How the config is read".
+Keys are read as the CLI reads them (config/namespaces.py), values as it passes them to the program
+(preview/cliyaml.py), decoded as the program decodes them (config.load.decode_sections); a key written
+twice in one mapping is refused. See docs/configuration.md, "How the config is read".
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import Any
 
 import yaml
 
-from config import ConfigError, ConfigIssue
+from config import PROJECT, ConfigError, ConfigIssue
+from config.load import decode_sections
 from config.namespaces import provider_issues, split
+from preview import cliyaml
+from preview.cliyaml import CliYamlError
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "offline-plan-placeholder"
@@ -32,34 +36,58 @@ def shipped_stacks(root: Path = ROOT) -> list[str]:
 
 
 def read(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], set[str]]:
-    """Return the `tke-llm:` keys (prefix stripped) and the names of the secret ones."""
+    """Return the `tke-llm:` keys (prefix stripped) read as the program reads them, and the names of the
+    secret ones."""
+    raw, secrets = engine_values(stack, root)
+    return decode_sections(raw)[0], secrets
+
+
+def engine_values(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    """The `tke-llm:` keys (prefix stripped) with the strings the engine would pass the program, and the
+    names of the secret ones (their value the placeholder)."""
     path = stack_path(stack, root)
     if not path.exists():
         known = ", ".join(shipped_stacks(root)) or "none"
         raise StackFileError(f"{path.name} not found (stacks here: {known})")
     try:
-        node = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+        node = cliyaml.compose(text(path))
+        doc = (cliyaml.construct(node) if node is not None else None) or {}  # first: refuses alias loops
         issues = duplicate_keys(node) if node is not None else []
-        doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise StackFileError(f"{path.name} is not valid YAML: {err}") from None
+    except CliYamlError as err:
+        raise StackFileError(f"{path.name}: {err}") from None
     if not isinstance(doc, dict):
         raise StackFileError(f"{path.name}: the file must be a mapping with a `config:` key, not a {type(doc).__name__}")
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: `config` must be a mapping of `<namespace>:<name>` keys to values")
-    found = split(config)
+    found = split({k.value if isinstance(k, cliyaml.GoKey) else k: v for k, v in config.items()})
     issues += found.issues + provider_issues(found.project, found.providers)
-    if issues:
-        raise ConfigError(issues)
-    raw: dict[str, Any] = {}
+    raw: dict[str, str] = {}
     secrets: set[str] = set()
-    for name, value in found.project.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
+    for name, value in sorted(found.project.items()):  # in the engine's order, so errors list alike
+        if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
             secrets.add(name)
             value = PLACEHOLDER
-        raw[name] = value
+        try:
+            raw[name] = cliyaml.engine_value(value)
+        except CliYamlError as err:
+            issues.append(ConfigIssue(f"{PROJECT}:{name}", str(err)))
+    if issues:
+        raise ConfigError(issues)
     return raw, secrets
+
+
+def text(path: Path) -> str:
+    """The file's text as the CLI reads it: UTF-8 (a byte-order mark is dropped) or UTF-16 with its mark."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise StackFileError(f"{path.name} is not UTF-8 (line {line}, byte 0x{data[err.start]:02x}): the Pulumi CLI "
+                             "reads stack files as UTF-8 only; save the file as UTF-8") from None
 
 
 def duplicate_keys(node: yaml.Node, path: str = "") -> list[ConfigIssue]:

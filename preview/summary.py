@@ -47,6 +47,17 @@ def _flags(r: PlannedResource) -> str:
     return f" — {', '.join(marks)}" if marks else ""
 
 
+def resource_counts(plan: Plan) -> str:
+    """The plan's resources, one wording for the summary's header and the CLI's last line: every
+    registered resource (what `pulumi preview` counts, besides the stack), split into the Kubernetes
+    objects, the other resources that create something (cloud, providers, generated secrets) and the
+    components that only group them (the Helm charts among them)."""
+    custom = sum(1 for r in plan.resources if r.custom)
+    objects = len(plan.k8s_objects)
+    return (f"{len(plan.resources)} resources: {objects} Kubernetes objects, {custom - objects} cloud and other "
+            f"resources, {len(plan.resources) - custom} components")
+
+
 def summary(plan: Plan) -> str:
     by_urn = {r.urn: r for r in plan.resources}
     groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -60,8 +71,7 @@ def summary(plan: Plan) -> str:
               else f"existing {'TKE ' if cfg.on_tke else ''}cluster `{cfg.cluster.name}`")
     lines = [f"# Plan for stack `{plan.stack}`", "",
              f"{target}, Kubernetes {cfg.cluster.kubernetes_version}, namespace `{cfg.namespace}`, "
-             f"storage `{cfg.storage.kind}`; {sum(1 for r in plan.resources if r.custom)} resources "
-             f"({len(plan.k8s_objects)} Kubernetes objects).", ""]
+             f"storage `{cfg.storage.kind}`; {resource_counts(plan)}.", ""]
     for layer in sorted(groups, key=lambda x: LAYERS.index(x) if x in LAYERS else len(LAYERS)):
         lines += [f"## {layer}", ""]
         for component, items in groups[layer].items():

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.credentials import opaque_secret
 from render.meta import labels, metadata
 
 COMPONENT = "monitoring"
@@ -428,6 +429,26 @@ def dashboard(models: list[ModelTarget], gateway: GatewayTarget | None, namespac
                                  "label": "Data source"}]},
         "panels": panels,
     }
+
+
+GRAFANA_ADMIN_USER = "admin"
+GRAFANA_USER_KEY = "admin-user"
+GRAFANA_PASSWORD_KEY = "admin-password"
+"""The fields of the Grafana admin Secret: the grafana chart's defaults for `admin.userKey` and
+`admin.passwordKey` (grafana-community/helm-charts, chart 12.10.0, `charts/grafana/values.yaml`)."""
+
+
+def grafana_admin_values(secret_name: str) -> dict[str, Any]:
+    """The grafana chart's values that make its containers read the admin user and password from
+    `secret_name` (and the chart render no admin Secret of its own)."""
+    return {"admin": {"existingSecret": secret_name, "userKey": GRAFANA_USER_KEY, "passwordKey": GRAFANA_PASSWORD_KEY}}
+
+
+def grafana_admin_secret(name: str, namespace: str, password: Any) -> dict[str, Any]:
+    """The Secret `grafana_admin_values` names; `password` is a Pulumi secret, so only this Secret's
+    data is secret in previews, not the chart's values."""
+    return opaque_secret(name, namespace, {GRAFANA_USER_KEY: GRAFANA_ADMIN_USER, GRAFANA_PASSWORD_KEY: password},
+                         COMPONENT)
 
 
 def dashboard_config_map(namespace: str, board: dict[str, Any], sidecar_labels: dict[str, str]) -> dict[str, Any]:

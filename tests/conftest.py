@@ -24,6 +24,14 @@ SYSTEM_POOL = {"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16
 GPU_POOL = {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
             "gpu": {"type": "A10", "count": 1}}
 
+# A 2-node DeepSeek-R1 group on attached 8x H20 RDMA machines with CFS-Turbo: the add-on and RDMA tests' stack.
+H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
+       "gpu": {"type": "H20", "count": 8, "rdma": True}}
+R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
+      "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
+      "settings": {"maxModelLen": 32768}}
+TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
+
 
 def tke_config(**sections: Any) -> dict[str, Any]:
     """A minimal valid new-cluster stack; keyword arguments replace whole sections."""
@@ -58,11 +66,13 @@ def config_errors(raw: dict[str, Any]) -> list[str]:
     return [str(i) for i in exc.value.issues]
 
 
-def plan_errors(tmp_path: Path, capsys: Any, text: str) -> list[str]:
-    """The offline plan's refusal of a stack file: exit 2, no traceback, nothing written, the lines it printed."""
+def plan_errors(tmp_path: Path, capsys: Any, text: str | bytes) -> list[str]:
+    """The offline plan's refusal of a stack file (text, or the file's bytes): exit 2, no traceback, nothing
+    written, the lines it printed."""
     from preview.__main__ import main
 
-    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    path = tmp_path / "Pulumi.t.yaml"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     code = main(["t", "--stack-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2, err

@@ -80,7 +80,7 @@ def test_shorthands():
     ({"gateway": {"replicas": 1}}, "tke-llm:gateway.replicas", "2"),
     ({"gateway": {"routingStrategy": "random"}}, "tke-llm:gateway.routingStrategy", "simple-shuffle"),
     ({"gateway": "none"}, "tke-llm:gateway.kind", "one base URL"),
-    ({"gateway": {"kind": "none", "replicas": 3}}, "tke-llm:gateway", "no settings"),
+    ({"gateway": {"kind": "none", "replicas": 3}}, "tke-llm:gateway.replicas", "no settings"),
     ({"webui": {"replicas": 2}}, "tke-llm:webui.replicas", "redisUrl"),
     ({"webui": {"redisUrl": "redis://user:pw@redis:6379/0", "replicas": 2}}, "tke-llm:webui.redisUrl", "credentials"),
     ({"webui": False, "exposure": {"webui": UI_INGRESS}}, "tke-llm:exposure.webui", "off"),
@@ -92,7 +92,8 @@ def test_shorthands():
     ({"exposure": {"api": {**LB, "internalSubnetId": "vpc-1"}}}, "tke-llm:exposure.api.internalSubnetId", "subnet id"),
     ({"exposure": {"api": INGRESS, "webui": {**UI_INGRESS, "host": "llm.example.com"}}}, "tke-llm:exposure.webui", "own host"),
     ({"exposure": {"api": {"kind": "nodePort"}}}, "tke-llm:exposure.api", "kind"),
-    ({"gateway": {"virtualKeys": {"enabled": True}, "rateLimits": [{"model": "Qwen3-8B", "rpm": 1}]}}, "tke-llm:gateway", "on the keys you generate"),
+    ({"gateway": {"virtualKeys": {"enabled": True}, "rateLimits": [{"model": "Qwen3-8B", "rpm": 1}]}}, "tke-llm:gateway.rateLimits",
+     "on the keys you generate"),
 ])
 def test_access_config_errors_name_the_key(sections, key, fragment):
     found = errors(two_models(**sections))

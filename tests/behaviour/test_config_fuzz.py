@@ -136,6 +136,7 @@ def outcome(stack: str, raw: dict, secrets: set[str]) -> str:
         assert err.issues, "a refusal lists what to fix"
         for issue in err.issues:
             assert issue.key.startswith(("tke-llm:", "tencentcloud:")), f"unkeyed: {issue}"
+            assert issue.key != "tke-llm:", f"keyed to the whole stack: {issue}"
             assert issue.message.strip(), f"no message: {issue}"
         return "refused"
     try:

@@ -180,19 +180,21 @@ def test_fixed_replicas_get_no_autoscaler_and_keep_their_replicas_field():
      "nodePools[1].autoscaling", "the pool must autoscale too"),
     (tke_config(models=[{**model(maxReplicas=2), "replicas": 3}], monitoring=IN_CLUSTER),
      "models[0].replicas", "within autoscaling.minReplicas..maxReplicas (1..2)"),
-    (tke_config(models=[model(maxReplicas=2)]), "monitoring", "reads from Prometheus: give its query URL"),
+    (tke_config(models=[model(maxReplicas=2)]), "monitoring.prometheus.url",
+     "reads from Prometheus: give its query URL (the monitoring section is missing)"),
     (tke_config(models=[model(maxReplicas=2)], monitoring={"prometheus": {"kind": "tke-managed",
                                                                          "instanceId": "prom-abc1"}}),
      "monitoring.prometheus.url", "give its query URL"),
     (tke_config(models=[model(minReplicas=0, maxReplicas=2)], monitoring=IN_CLUSTER, gateway="none"),
      "models[0].autoscaling.minReplicas", "only the gateway sees those requests"),
-    (tke_config(models=[model(minReplicas=3, maxReplicas=2)]), "models[0].autoscaling", "must be <= maxReplicas"),
-    (tke_config(models=[model(metric="gpu", scaler="keda", maxReplicas=2)]), "models[0].autoscaling",
+    (tke_config(models=[model(minReplicas=3, maxReplicas=2)]), "models[0].autoscaling.minReplicas",
+     "must be <= maxReplicas"),
+    (tke_config(models=[model(metric="gpu", scaler="keda", maxReplicas=2)]), "models[0].autoscaling.scaler",
      "use `scaler: hpa`"),
-    (tke_config(models=[model(metric="gpu", minReplicas=0, maxReplicas=2)]), "models[0].autoscaling",
+    (tke_config(models=[model(metric="gpu", minReplicas=0, maxReplicas=2)]), "models[0].autoscaling.minReplicas",
      "only KEDA scales to zero"),
-    (tke_config(models=[model(minReplicas=0, maxReplicas=2, scaleDown={"enabled": False})]), "models[0].autoscaling",
-     "`scaleDown.enabled: false` forbids"),
+    (tke_config(models=[model(minReplicas=0, maxReplicas=2, scaleDown={"enabled": False})]),
+     "models[0].autoscaling.scaleDown.enabled", "minReplicas 0 scales down to zero"),
     (tke_config(nodePools=[SYSTEM_POOL, L20_POOL],
                 models=[{**model(metric="gpu", maxReplicas=2), "pool": "l20"},
                         {**model(metric="queue", scaler="hpa", maxReplicas=2), "name": "b", "servedName": "B",
@@ -427,13 +429,34 @@ def test_in_cluster_prometheus_is_pinned_and_owns_no_default_password():
     assert values["global"]["imageRegistry"] == "ccr.ccs.tencentyun.com/m"
     assert values["grafana"]["sidecar"]["dashboards"]["searchNamespace"] == "ALL"
     assert "nodes=[tke-llm.io/pool]" in values["kube-state-metrics"]["metricLabelsAllowlist"]
-    assert chart.inputs["values"]["grafana"]["adminPassword"] == "[secret]"
     assert "grafanaAdminPassword" in plan.secret_outputs
     for kind in ("ServiceMonitor", "PrometheusRule"):
         for r in objects(plan, kind):
             assert chart.urn in r.depends_on, f"{kind} waits for the operator's CRDs"
     ns = plan.manifest("Namespace", "monitoring")
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged", "node-exporter"
+
+
+def test_the_grafana_password_is_in_a_secret_the_chart_reads_and_its_values_stay_clear():
+    """grafana chart 12.10.0 (the subchart kube-prometheus-stack 88.0.0 pins): `admin.existingSecret`,
+    `admin.userKey`, `admin.passwordKey` name the Secret its Grafana and sidecar containers read."""
+    plan = render_raw(tke_config(models=[VLLM], monitoring=IN_CLUSTER))
+    chart = plan.one("kubernetes:helm.sh/v4:Chart", "kube-prometheus-stack")
+    values = chart.inputs["values"]
+    assert "[secret]" not in json.dumps(values) and values == chart.raw_inputs["values"], "reviewable in previews"
+    assert "adminPassword" not in values["grafana"]
+    assert values["grafana"]["admin"] == {"existingSecret": "kube-prometheus-stack-grafana-admin",
+                                          "userKey": "admin-user", "passwordKey": "admin-password"}
+    (secret,) = [r for r in objects(plan, "Secret")
+                 if r.manifest["metadata"]["name"] == "kube-prometheus-stack-grafana-admin"]
+    assert secret.manifest["metadata"]["namespace"] == "monitoring"
+    assert secret.manifest["stringData"] == {"admin-user": "[secret]", "admin-password": "[secret]"}
+    data = secret.raw_inputs["stringData"]
+    assert data["admin-user"] == "admin" and data["admin-password"] not in ("", "prom-operator")
+    assert secret.urn in chart.depends_on, "Grafana starts once its admin Secret exists"
+    (generated,) = [r for r in plan.resources if r.name == "kube-prometheus-stack-admin"]
+    assert generated.parent == chart.parent, "the password's resource keeps its URN: existing stacks keep it"
+    assert "grafanaAdminPassword" in plan.secret_outputs
 
 
 @pytest.mark.parametrize("version, chart", [("1.28.3", "2.15.1"), ("1.30.0", "2.17.2"), ("1.33.1", "2.20.2")])

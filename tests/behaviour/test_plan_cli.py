@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plan_errors
 
 
 def run_plan(*args: str, cwd=ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -86,3 +87,51 @@ def test_plans_are_identical_from_run_to_run(tmp_path):
         assert run_plan("prod", "--out", str(tmp_path / run), "--quiet", env={"PYTHONHASHSEED": seed}).returncode == 0
     for name in ("manifests.yaml", "resources.json", "graph.mmd", "summary.md", "outputs.json"):
         assert (tmp_path / "a" / "prod" / name).read_text() == (tmp_path / "b" / "prod" / name).read_text(), name
+
+
+def test_one_plan_lists_an_error_of_every_stage(tmp_path, capsys):
+    """The dev stack with one mistake per stage: an unknown key, a secret reference without its key, a
+    model on a pool that does not exist, and a startup timeout the preflight refuses on another model."""
+    from tests.conftest import plan_errors
+
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    config = doc["config"]
+    served = {k: v for k, v in config["tke-llm:models"][0].items() if k != "autoscaling"}  # would outgrow the pool
+    config["tke-llm:models"] = [
+        {**served, "startupTimeoutSeconds": 60},
+        {**served, "name": "lost", "servedName": "Lost", "pool": "nope"},
+        {**served, "name": "gated", "servedName": "Gated",
+         "source": {"kind": "huggingface", "repo": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "revision": "abc123",
+                    "tokenSecret": "hfToken"}},
+    ]
+    config["tke-llm:webUI"] = True
+    lines = plan_errors(tmp_path, capsys, yaml.safe_dump(doc))
+    assert lines[0] == "Pulumi.t.yaml has 4 config error(s):", lines
+    assert any(x.startswith("tke-llm:webUI: unknown key; did you mean `webui`?") for x in lines), lines
+    assert any(x.startswith("tke-llm:models[2].source.tokenSecret: no config key tke-llm:hfToken") for x in lines)
+    assert any(x.startswith("tke-llm:models[1].pool: no node pool named 'nope'") for x in lines)
+    assert any(x.startswith("tke-llm:models[0].startupTimeoutSeconds: 60 s is shorter") for x in lines), lines
+
+
+DEV = (ROOT / "Pulumi.dev.yaml").read_text()
+
+
+def test_a_stack_file_that_is_not_utf8_is_refused_with_the_fix(tmp_path, capsys):
+    """A Chinese comment saved as GBK: the Pulumi CLI refuses the file too (yaml.v3 reads UTF-8 only)."""
+    text = DEV.replace("# dev: a new TKE cluster", "# 开发环境: a new TKE cluster").encode("gbk")
+    found = plan_errors(tmp_path, capsys, text)
+    assert found == ["error: Pulumi.t.yaml is not UTF-8 (line 1, byte 0xbf): the Pulumi CLI reads stack files as "
+                     "UTF-8 only; save the file as UTF-8"], found
+
+
+@pytest.mark.parametrize("depth", [1000, 100000])
+def test_absurd_nesting_in_a_stack_file_is_refused_not_a_traceback(tmp_path, capsys, depth):
+    found = plan_errors(tmp_path, capsys, DEV + "  tke-llm:probe: " + "[" * depth + "]" * depth + "\n")
+    assert len(found) == 1, found
+    assert found[0].startswith("error: Pulumi.t.yaml: line 72: nested deeper than 128 levels"), found
+
+
+def test_deep_nesting_in_a_config_value_is_a_keyed_error(tmp_path, capsys):
+    gateway = "  tke-llm:gateway:\n    kind: litellm\n    clientNamespaces: [llm-apps]\n"
+    found = plan_errors(tmp_path, capsys, DEV.replace(gateway, "  tke-llm:gateway: " + "[" * 100 + "]" * 100 + "\n"))
+    assert any(line.startswith("tke-llm:gateway: nested deeper than 64 levels") for line in found), found

@@ -8,18 +8,12 @@ import json
 
 import pytest
 
-from tests.conftest import SYSTEM_POOL, render_raw, tke_config
+from tests.conftest import H20, R1, SYSTEM_POOL, TURBO, render_raw, tke_config
 
 from .helpers import ADDON, ATTACHMENT, NODEPOOL, TMP_AGENT
 from .provider_schema import ADDON as ADDON_ARGS
 from .provider_schema import TMP_AGENT_AGENTS, misfits
 
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
-       "gpu": {"type": "H20", "count": 8, "rdma": True}}
-R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
-      "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
-      "settings": {"maxModelLen": 32768}}
-TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
 RDMA_LABEL = "feature.node.kubernetes.io/tke-shared-rdma"
 
 

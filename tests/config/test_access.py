@@ -24,19 +24,19 @@ def _gateway(**gateway) -> dict:
 
 def test_two_fallback_entries_for_one_model_are_refused():
     found = errors(_gateway(fallbacks=[{"model": "R1", "to": ["Qwen3-8B"]}, {"model": "R1", "to": ["Qwen3-8B"]}]))
-    assert "tke-llm:gateway.fallbacks: R1 has two fallback entries: the gateway keeps one list per model; merge " \
-           "their `to` into one entry" in found, found
+    assert "tke-llm:gateway.fallbacks[1].model: R1 has two fallback entries: the gateway keeps one list per " \
+           "model; merge their `to` into one entry" in found, found
 
 
 def test_one_target_twice_is_refused():
     found = errors(_gateway(fallbacks=[{"model": "R1", "to": ["Qwen3-8B", "Qwen3-8B"]}]))
-    assert "tke-llm:gateway.fallbacks[0].to: Qwen3-8B listed twice: the gateway tries each target once, list it " \
+    assert "tke-llm:gateway.fallbacks[0].to[1]: Qwen3-8B listed twice: the gateway tries each target once, list it " \
            "once" in found, found
 
 
 def test_a_client_namespace_listed_twice_is_refused():
     found = errors(_gateway(clientNamespaces=["apps", "apps"]))
-    assert "tke-llm:gateway.clientNamespaces: apps listed twice; list each namespace once" in found, found
+    assert "tke-llm:gateway.clientNamespaces[1]: apps listed twice; list each namespace once" in found, found
 
 
 def test_distinct_fallbacks_pass():

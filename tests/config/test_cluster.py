@@ -6,16 +6,10 @@ from __future__ import annotations
 from checks import checked
 from derive.addons import rdma_pools
 
-from tests.conftest import GPU_POOL, SYSTEM_POOL, tke_config
+from tests.conftest import H20, R1, SYSTEM_POOL, TURBO, tke_config
 
 from .helpers import errors
 
-H20 = {"kind": "attached", "name": "h20", "instanceIds": ["ins-0000000a", "ins-0000000b"], "keyId": "skey-00000001",
-       "gpu": {"type": "H20", "count": 8, "rdma": True}}
-R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h20", "gpusPerNode": 8, "nodes": 2,
-      "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
-      "settings": {"maxModelLen": 32768}}
-TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
 
 
 def _addons(**addons):
@@ -65,4 +59,6 @@ def test_api_server_ranges_listed_twice_are_refused():
     """Each entry becomes a rule of the API server's security group: a repeat is a duplicate rule."""
     raw = tke_config()
     raw["cluster"]["endpoint"] = {"access": "public", "allowedCidrs": ["203.0.113.10/32", "203.0.113.10/32"]}
-    assert any(m.startswith("tke-llm:cluster.endpoint: allowedCidrs: 203.0.113.10/32 listed twice") for m in errors(raw))
+    found = errors(raw)
+    assert any(m.startswith("tke-llm:cluster.endpoint.allowedCidrs[1]: 203.0.113.10/32 listed twice")
+               for m in found), found

@@ -70,7 +70,7 @@ def test_zones_outside_the_region_are_refused():
     raw = tke_config()
     raw["cluster"]["network"] = {"subnets": [{"zone": "ap-guangzhou-3", "cidr": "10.0.1.0/24"}]}
     found = errors(raw)
-    assert any(m.startswith("tke-llm:cluster: network.subnets: zones ['ap-guangzhou-3'] are not in region ap-shanghai")
+    assert any(m.startswith("tke-llm:cluster.network.subnets[0].zone: 'ap-guangzhou-3' is not in region ap-shanghai")
                for m in found), found
 
 
@@ -127,7 +127,8 @@ def test_real_instance_types_pass(value):
 
 
 def test_backup_types_listed_twice_are_refused():
-    (msg,) = _key_errors(_pool(backupInstanceTypes=["PNV4.7XLARGE116"]), "tke-llm:nodePools[1].backupInstanceTypes")
+    (msg,) = _key_errors(_pool(backupInstanceTypes=["PNV4.7XLARGE116"]),
+                         "tke-llm:nodePools[1].backupInstanceTypes[0]")
     assert "PNV4.7XLARGE116 listed twice (or as instanceType too)" in msg
 
 

@@ -39,7 +39,7 @@ def test_true_false_and_absent():
      "tke-llm:nodePools[1].gpu.rdma.env: 'CUDA_VISIBLE_DEVICES': only NCCL_*, GLOO_* and UCX_* variables (upper "
      "case) are set here"),
     ({"enabled": False, "mode": "exclusive"},
-     "tke-llm:nodePools[1].gpu.rdma: `enabled: false` takes no other RDMA settings (found mode)"),
+     "tke-llm:nodePools[1].gpu.rdma.mode: `enabled: false` takes no other RDMA settings (found mode)"),
     ({"hca": "mlx5 0"},
      "tke-llm:nodePools[1].gpu.rdma.hca: 'mlx5 0' is not an NCCL interface list such as mlx5, eth0 or ^docker,lo"),
     ({"mode": "infiniband"}, "tke-llm:nodePools[1].gpu.rdma.mode: Input should be 'shared' or 'exclusive'"),
@@ -52,4 +52,4 @@ def test_refused_settings_name_the_key(rdma, message):
 def test_super_nodes_refuse_rdma():
     sn = {"kind": "super", "name": "sn", "gpu": {"type": "V100", "count": 1, "rdma": True}}
     assert errors(tke_config(nodePools=[SYSTEM_POOL, sn])) == [
-        "tke-llm:nodePools[1]: super nodes have no RDMA NICs (and host no multi-node group); remove gpu.rdma"]
+        "tke-llm:nodePools[1].gpu.rdma: super nodes have no RDMA NICs (and host no multi-node group); remove it"]

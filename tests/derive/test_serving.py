@@ -211,7 +211,7 @@ def test_v100_serves_in_half_precision_and_refuses_bf16_and_sglang():
     ({**VLLM_MODEL, "name": "vllm"}, "models[0].name", "is an engine name"),
     ({**VLLM_MODEL, "image": "vllm/vllm-openai:latest"}, "models[0].image", "pin the image"),
     ({**VLLM_MODEL, "source": {**VLLM_MODEL["source"], "revision": "main"}}, "models[0].source.revision", "moves"),
-    ({**VLLM_MODEL, "engine": "ollama"}, "models[0]", "only Ollama does"),
+    ({**VLLM_MODEL, "engine": "ollama"}, "models[0].engine", "only Ollama does"),
 ])
 def test_model_config_errors_name_their_key(model, key, message):
     with pytest.raises(ConfigError) as exc:

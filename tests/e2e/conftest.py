@@ -57,7 +57,7 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
     cluster.start()
     try:
         config = local_cluster_config(mod.STACK_CONFIG, cluster.kubeconfig, "local")
-        cluster.prepare(config, list(getattr(mod, "STORAGE_CLASSES", ())), getattr(mod, "NODES_PER_POOL", 2))
+        cluster.prepare(config, list(getattr(mod, "STORAGE_CLASSES", ())))
         yield Harness(cluster, Engine(tools, work / "engine"))
     finally:
         cluster.stop()

@@ -19,7 +19,6 @@ STACK = "rotation-lws"
 STACK_CONFIG = copy.deepcopy(SERVING)
 STACK_CONFIG["tke-llm:models"] = [m for m in SERVING["tke-llm:models"] if m.get("nodes", 1) > 1]
 STORAGE_CLASSES = ["shared-rwx"]
-NODES_PER_POOL = 4
 LWS = True
 NS = STACK_CONFIG["tke-llm:namespace"]
 (MODEL,) = STACK_CONFIG["tke-llm:models"]

@@ -19,7 +19,6 @@ from .test_byo_real_engine import ts
 STACK = "serving"
 STACK_CONFIG = yaml.safe_load((Path(__file__).parent / "stacks" / "Pulumi.serving.yaml").read_text())["config"]
 STORAGE_CLASSES = ["shared-rwx"]
-NODES_PER_POOL = 4
 LWS = True
 NS = STACK_CONFIG["tke-llm:namespace"]
 

@@ -1,6 +1,7 @@
 """The in-cluster layer of the shipped `dev` and `prod` stacks under the real engine: their cloud layer
-replaced by fake nodes with the pools' labels, taints and GPUs (e2e/try_local.py `local_config`, the
-same conversion `make try-local` uses; its chart substitutions are listed in CHART_SUBSTITUTIONS)."""
+replaced by fake nodes with the pools' labels, taints and GPUs (e2e/local_stack.py and e2e/try_local.py
+`bring_up`, the same conversion and up path `make try-local` uses; what the local cluster stands in for
+is listed per stack)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 
 from e2e.cluster import LocalCluster
 from e2e.engine import Engine, run
-from e2e.try_local import local_config
+from e2e.local_stack import local_stack
+from e2e.try_local import bring_up, succeeded
 
 from .test_byo_real_engine import ts
 
@@ -20,11 +22,10 @@ pytestmark = pytest.mark.real_engine
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_in_cluster_layer_comes_up_and_stays_put(tools: Path, tmp_path: Path, stack: str) -> None:
     with LocalCluster(tools, tmp_path / "cluster", lws=True) as cluster:
-        config, classes = local_config(stack, cluster.kubeconfig)
-        cfg = cluster.prepare(config, classes)
-        st = Engine(tools, tmp_path / "engine").stack(stack, config)
-        result, steps = run(st, "up")
-        assert result.summary.result == "succeeded", steps.diagnostics
+        local = local_stack(stack, cluster.kubeconfig)
+        cfg = local.stack
+        st, result, steps = bring_up(cluster, local, Engine(tools, tmp_path / "engine"))
+        assert succeeded(result), (result, steps.diagnostics)
         k = cluster.kube
         ns = cfg.namespace
 

@@ -3,6 +3,12 @@ protected data."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from preview.stackfile import shipped_stacks
+
 from tests.checks.helpers import H20, R1, R1_7B
 from tests.conftest import GPU_POOL, SYSTEM_POOL, render_raw, tke_config
 
@@ -48,3 +54,35 @@ def test_an_existing_tke_cluster_is_named_as_such():
     assert "existing cluster `lab`" in summary(render_raw(raw))
     raw["cluster"]["provider"] = "tke"
     assert "existing TKE cluster `lab`" in summary(render_raw(raw))
+
+
+def _counts(tmp_path, capsys, stack):
+    """The shipped stack's summary.md and the CLI's last line."""
+    from preview.__main__ import main
+
+    assert main([stack, "--out", str(tmp_path), "--quiet"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    return (tmp_path / stack / "summary.md").read_text(), last
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_the_summary_counts_agree_with_each_other_and_the_cli(tmp_path, capsys, stack):
+    text, last = _counts(tmp_path, capsys, stack)
+    header = re.search(r"; (\d+) resources: (\d+) Kubernetes objects, (\d+) cloud and other resources, (\d+) "
+                       r"components", text.splitlines()[2])
+    assert header, text.splitlines()[2]
+    total, objects, others, components = map(int, header.groups())
+    assert objects + others + components == total
+    from preview.summary import LAYERS
+
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    listed = [line for s in sections if s.split("\n", 1)[0] in LAYERS for line in s.splitlines()
+              if line.startswith("  - ")]
+    assert len(listed) == objects + others + sum(1 for line in listed if "Helm chart" in line)
+    assert f"({total} resources: {objects} Kubernetes objects, {others} cloud and other resources, {components} " \
+           f"components;" in last, last
+    alerts = re.search(r"^Alerts \((\d+) rules\b[^)]*\): (.*)\.$", text, re.M)
+    if alerts:
+        names = alerts.group(2).split(", ")
+        counted = sum(int(n.split(" ×")[1]) if " ×" in n else 1 for n in names)
+        assert counted == int(alerts.group(1)), alerts.group(0)
