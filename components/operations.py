@@ -8,7 +8,6 @@ its custom resources).
 
 from __future__ import annotations
 
-
 import pulumi
 import pulumi_kubernetes as k8s
 
