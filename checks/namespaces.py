@@ -16,8 +16,7 @@ from config.operations import ExistingPrometheus, TkeManagedPrometheus
 def _shared(cfg: StackConfig) -> dict[str, tuple[str, str]]:
     """Namespace -> (what runs there, the key that says so), first mention kept."""
     found: list[tuple[str, str, str]] = []
-    for where in ("api", "webui"):
-        e = getattr(cfg.exposure, where)
+    for where, e in (("api", cfg.exposure.api), ("webui", cfg.exposure.webui)):
         if isinstance(e, HttpRouteExposure):
             found.append((e.gateway_namespace, f"the Gateway `{e.gateway_name}`", f"exposure.{where}.gatewayNamespace"))
             if e.proxy_namespace:
