@@ -31,6 +31,8 @@ GPU = {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minS
 def write_stack(directory: Path, name: str, raw: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     config = {PREFIX + k: v for k, v in raw.items()}
+    if raw.get("cluster", {}).get("kind") == "tke":  # as a TKE stack file carries it (checks/: the provider region)
+        config["tencentcloud:region"] = raw["cluster"]["region"]
     config.update(extra or {})
     (directory / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     return directory
