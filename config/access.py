@@ -19,13 +19,12 @@ from pydantic.alias_generators import to_camel
 from catalog import clb
 from config.base import ConfigModel
 from config.errors import AtKey
-from config.formats import (Annotations, IngressClassName, IssuerName, Quantity, SecurityGroupId, StorageClassName,
-                            boolean_shorthand)
+from config.formats import (DNS_LABEL, Annotations, IngressClassName, IssuerName, Quantity, SecurityGroupId,
+                            StorageClassName, boolean_shorthand)
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
 """A fully qualified DNS name (lowercase, at least two labels). Wildcards are refused: the stack
 outputs a URL apps call, and `*.example.com` is not one."""
-K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 SUBNET_ID = re.compile(r"^subnet-[a-z0-9]{8}$")
 CERT_ID = re.compile(r"^[A-Za-z0-9]{4,32}$")
 """An SSL certificate id: the provider's examples are 8 letters and digits (`8u8DII0l`); the length is
@@ -49,7 +48,7 @@ def _hostname(v: str) -> str:
 
 
 def _k8s_name(v: str, what: str) -> str:
-    if not K8S_NAME.fullmatch(v):
+    if not DNS_LABEL.fullmatch(v):
         raise ValueError(f"{v!r} is not a valid {what} (a lowercase DNS label)")
     return v
 
@@ -94,7 +93,6 @@ class VirtualKeys(ConfigModel):
     storage_class_name: StorageClassName | None = None
 
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class GatewayConfig(ConfigModel):

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from catalog.images import KUBE_PROMETHEUS_STACK_RELEASE
 from config.base import ConfigModel
 from config.errors import AtKey
-from config.formats import Labels, NamespaceName, Url
+from config.formats import DNS_LABEL, Labels, NamespaceName, Url
 
 QUEUE_TARGET = 5.0
 """Waiting requests per replica the autoscaler aims for: a queue that deep on a busy server means
@@ -24,11 +24,10 @@ seconds of extra time to first token, well before the waiting-queue alert (20 by
 GPU_TARGET = 80.0
 """Percent GPU utilisation of the request (TKE's metric); the value of the reference TKE guide."""
 DURATION = re.compile(r"^[0-9]+[smh]$")
-NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _namespace(v: str) -> str:
-    if not NAMESPACE.fullmatch(v):
+    if not DNS_LABEL.fullmatch(v):
         raise ValueError(f"{v!r} is not a namespace name (a lowercase DNS label)")
     return v
 

@@ -11,12 +11,12 @@ from config.access import ExposureConfig, GatewayConfig, KeysConfig, WebuiConfig
 from config.base import ConfigModel
 from config.cluster import ClusterConfig, ExistingCluster, TkeCluster
 from config.errors import PROJECT, ConfigIssue, UnknownPool, unknown_pool
+from config.formats import DNS_LABEL
 from config.models import ModelCacheConfig, ModelConfig
 from config.node_pools import NodePool, NodePoolConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
 from config.storage import StorageConfig
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
                       r"(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$")
 """A registry host, optional port and repository path (distribution/reference grammar, lowercase)."""
