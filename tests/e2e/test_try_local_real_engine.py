@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -173,7 +174,10 @@ def test_sigterm_during_the_up_cancels_it_and_destroys(tmp_path: Path) -> None:
     run = TryLocal(tmp_path)
     try:
         run.wait_for("Updating (nodes)")
-        time.sleep(2)
+        # The API server is paused until the signal is in: the update cannot finish first, however fast it is.
+        (api,) = [pid for pid in run.started if b"kube-apiserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        os.kill(api, signal.SIGSTOP)
+        threading.Timer(3, os.kill, (api, signal.SIGCONT)).start()
         assert run.terminate() == 130, run.output()[-3000:]
         out = run.output()
         assert READY not in out and "update canceled" in out and "Destroying (nodes)" in out, out[-3000:]
