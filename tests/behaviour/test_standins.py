@@ -1,0 +1,64 @@
+"""The stand-in engine behaves as the tests that use it assume: streamed chunks add up to the answer
+with usage, a delayed replica refuses connections until it starts, prefix blocks hit on repeats."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from tests.standins.engine import StandinEngine
+from tests.standins.net import chat, request
+
+
+def test_a_streamed_answer_adds_up_and_carries_usage():
+    e = StandinEngine("m", answer="one two three", token_latency=0.01)
+    try:
+        body = json.dumps({"model": "m", "stream": True, "stream_options": {"include_usage": True},
+                           "messages": [{"role": "user", "content": "hi"}]}).encode()
+        req = urllib.request.Request(f"{e.url}/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            lines = [ln[6:] for ln in resp.read().decode().splitlines() if ln.startswith("data: ")]
+        assert lines[-1] == "[DONE]"
+        chunks = [json.loads(ln) for ln in lines[:-1]]
+        text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+        assert text == "one two three"
+        assert chunks[-1]["usage"]["completion_tokens"] == 3
+    finally:
+        e.close()
+
+
+def test_a_delayed_replica_refuses_until_it_starts_and_a_closed_one_refuses_again():
+    e = StandinEngine("m", start_after=1.0)
+    try:
+        try:
+            request(f"{e.base}/health", None, timeout=1)
+            raise AssertionError("answered before its start")
+        except OSError:
+            pass
+        assert e.ready.wait(10)
+        assert chat(e.base, None, "m")[0] == 200
+        e.close()
+        time.sleep(0.1)
+        try:
+            request(f"{e.base}/health", None, timeout=1)
+            raise AssertionError("answered after close")
+        except OSError:
+            pass
+    finally:
+        e.close()
+
+
+def test_a_repeated_prefix_hits_the_cache_and_a_wrong_key_is_refused():
+    e = StandinEngine("m", key="k")
+    try:
+        long = "x" * 640
+        assert chat(e.base, "k", "m", long)[0] == 200
+        assert e.cache_hits == 0
+        assert chat(e.base, "k", "m", long + " and more")[0] == 200
+        assert e.cache_hits >= 9
+        assert chat(e.base, "wrong", "m")[0] == 401
+        assert len(e.calls) == 2
+    finally:
+        e.close()
