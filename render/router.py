@@ -1,9 +1,10 @@
 """A router per model between the gateway and the model's replicas: it watches the model's serving pods
 (label selector, its own namespace) and sends each request to the replica that likely holds its prompt
-prefix in KV cache (or round-robin, by session, to the least loaded). vLLM models get vllm-router 0.1.17, SGLang models SGLang's model gateway (sglang-router 0.3.2); flags,
-endpoints and policy names are from those releases' sources. The router forwards the caller's
-Authorization header to the engine, so the engine key the gateway sends still reaches the engine and
-the router holds no key. Choice, sources and measurements: docs/routing.md.
+prefix in KV cache (or round-robin, by session, to the least loaded). vLLM models get vllm-router
+0.1.17, SGLang models SGLang's model gateway (sglang-router 0.3.2); flags, endpoints and policy names
+are from those releases' sources. The router forwards the caller's Authorization header, so the
+engine key the gateway sends still reaches the engine and the router holds no key. Choice, sources
+and measurements: docs/routing.md.
 """
 
 from __future__ import annotations
