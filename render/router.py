@@ -165,6 +165,22 @@ def _hardening() -> dict[str, Any]:
     }
 
 
+TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+"""Where in-cluster Kubernetes clients (the routers' kube-rs) read the token, CA and namespace."""
+
+
+def token_volume() -> dict[str, Any]:
+    """The ServiceAccount token the router lists and watches pods with, mounted into the router
+    container only: the same projected volume the kubelet adds with automounting (a bound token
+    renewed by the kubelet, the cluster CA, the namespace), written out so nothing else gets one."""
+    return {"name": "kube-api-access", "projected": {"defaultMode": 0o444, "sources": [
+        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
+                                                                     "fieldPath": "metadata.namespace"}}]}},
+    ]}}
+
+
 def deployment(spec: RouterSpec) -> dict[str, Any]:
     """The router pods, on the CPU pool (`placement`), with the ServiceAccount that may read pods."""
     container = {
@@ -182,15 +198,16 @@ def deployment(spec: RouterSpec) -> dict[str, Any]:
                            "timeoutSeconds": 3, "failureThreshold": 2},
         "livenessProbe": {"httpGet": {"path": LIVENESS_PATH, "port": "http"}, "periodSeconds": 10,
                           "timeoutSeconds": 5, "failureThreshold": 3},
+        "volumeMounts": [{"name": "kube-api-access", "mountPath": TOKEN_DIR, "readOnly": True}],
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
         "securityContext": {**_hardening(), "readOnlyRootFilesystem": True, "runAsNonRoot": True,
                             "runAsUser": 65534, "runAsGroup": 65534},
     }
     pod = spec.placement.apply({
         "serviceAccountName": spec.name,
-        # The token is what the router lists and watches pods with (its Role allows nothing else).
-        "automountServiceAccountToken": True,
+        "automountServiceAccountToken": False,
         "containers": [container],
+        "volumes": [token_volume()],
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": spec.request_timeout_seconds + 15,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
