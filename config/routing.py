@@ -19,7 +19,7 @@ class Routing(ConfigModel):
     policy: RoutingPolicy | None = None
     """How the model's router picks a replica. `prefix-aware`: the replica whose KV cache likely holds
     the request's prompt prefix, unless it is far busier than the others; `round-robin`; `session`: the
-    same OpenAI `user` (or x-session-id header) to the same replica (vLLM models only); `least-load`:
+    same `x-session-id` request header (which the gateway then passes on) to the same replica (vLLM models only); `least-load`:
     the less busy of two replicas; `none`: no router, the gateway calls the model's Service. Default:
     `prefix-aware` for a vLLM or SGLang model that can run two replicas or more (replicas >= 2, or
     autoscaling.maxReplicas >= 2) behind the gateway, `none` otherwise."""

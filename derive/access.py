@@ -11,7 +11,7 @@ from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
 from derive.placement import cpu_placement
-from derive.routing import router_spec
+from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
 from render import exposure as expose
 from render import litellm, webui
@@ -67,6 +67,7 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         cpu=g.cpu,
         memory=g.memory,
         placement=cpu_placement(cfg),
+        header_models=tuple(p.spec.served_name for p in plans if policy(cfg, p.config) == "session"),
     )
 
 

@@ -94,6 +94,10 @@ class GatewaySpec:
     memory: str = "1Gi"
     placement: PodPlacement = field(default_factory=PodPlacement)
     """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
+    header_models: tuple[str, ...] = ()
+    """Served names whose callers' `x-` headers the gateway passes on (LiteLLM's
+    `model_group_settings.forward_client_headers_to_llm_api`): models routed by session, whose router
+    keys on `x-session-id` (docs/routing.md)."""
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -107,6 +111,8 @@ class GatewaySpec:
         for src, dst in self.fallbacks:
             if src not in served or not set(dst) <= served:
                 raise ValueError(f"fallback {src!r} -> {list(dst)} names a model the gateway does not serve")
+        if not set(self.header_models) <= served:
+            raise ValueError(f"header forwarding for {sorted(set(self.header_models) - served)}, not served here")
         if self.virtual_keys and self.rate_limits:
             raise ValueError("rate limits ride on the database-less auth; with virtual keys set them per key")
 
@@ -150,15 +156,21 @@ def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
         general["database_url"] = "os.environ/DATABASE_URL"
     else:
         general["custom_auth"] = f"{AUTH_MODULE}.user_api_key_auth"
+    settings: dict[str, Any] = {
+        "request_timeout": spec.request_timeout_seconds,
+        "num_retries": spec.num_retries,
+        # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
+        "callbacks": ["prometheus"],
+    }
+    if spec.header_models:
+        # Only these models get the callers' `x-` headers (litellm/proxy/litellm_pre_call_utils.py
+        # add_headers_to_llm_call_by_model_group, 1.102.4); the OpenAI `user` field is not passed to an
+        # openai-compatible backend (gpt_transformation.py: catalog models only).
+        settings["model_group_settings"] = {"forward_client_headers_to_llm_api": list(spec.header_models)}
     return {
         "model_list": model_list,
         "router_settings": router,
-        "litellm_settings": {
-            "request_timeout": spec.request_timeout_seconds,
-            "num_retries": spec.num_retries,
-            # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
-            "callbacks": ["prometheus"],
-        },
+        "litellm_settings": settings,
         "general_settings": general,
     }
 

@@ -13,6 +13,8 @@ from render import litellm
 from render import router as rt
 from tests.behaviour.helpers import POOLS, SGLANG, VLLM
 from tests.conftest import gateway_config_name, render_raw, tke_config
+from tests.standins.gateway import running_proxy
+from tests.standins.net import chat, request
 from tests.validators import load_manifests, run_checkov, validate_builtin, validate_custom
 
 ROUTED_VLLM = {**VLLM, "replicas": 2}
@@ -100,3 +102,40 @@ def test_manifests_pass_the_schemas_the_crds_and_checkov(plan, tmp_path):
     assert validate_builtin(docs, plan.config.cluster.kubernetes_version) == []
     assert validate_custom(docs) == []
     assert run_checkov(target) == []
+
+
+SESSION_HEADERS = ("x-session-id", "x-user-id", "x-tenant-id", "x-correlation-id", "x-request-id", "x-trace-id")
+"""vllm-router's consistent_hash reads these before the body (src/policies/hash_key.rs SESSION_HEADER_NAMES)."""
+
+
+def test_through_the_real_gateway_a_session_header_reaches_the_router(tmp_path):
+    """`session`: the router keys on `x-session-id`, which the real LiteLLM proxy, as rendered, passes on
+    for that model only; it drops the OpenAI `user` field (not a key to rely on) and adds no per-request
+    header of its own the router would key on instead. The engine key reaches the router's backend, and
+    a wrong app key stops at the gateway."""
+    plan = render_raw(tke_config(nodePools=POOLS, models=[
+        {**VLLM, "replicas": 2, "routing": {"policy": "session"}},
+        {**SGLANG, "replicas": 2}]))
+    with running_proxy(plan, tmp_path) as proxy:
+        router = proxy.engines["Qwen3-8B"]  # stands where the router is: the gateway's backend for the model
+        status, _ = request(f"{proxy.base}/v1/chat/completions", proxy.keys["app"],
+                            {"model": "Qwen3-8B", "messages": [{"role": "user", "content": "hi"}], "user": "alice"},
+                            headers={"x-session-id": "conversation-7"})
+        assert status == 200, proxy.log()
+        (call,) = router.calls
+        sent = {k.lower(): v for k, v in call["headers"].items()}
+        assert sent["x-session-id"] == "conversation-7"
+        assert call["user"] is None
+        status, _ = chat(proxy.base, proxy.keys["app"], "Qwen3-8B")
+        assert status == 200
+        assert not {k.lower() for k in router.calls[1]["headers"]} & set(SESSION_HEADERS)
+        assert call["authorization"] == f"Bearer {proxy.keys['Qwen3-8B']}"
+        # The prefix-aware model gets no caller headers.
+        status, _ = request(f"{proxy.base}/v1/chat/completions", proxy.keys["app"],
+                            {"model": "DeepSeek-R1-Distill-Qwen-7B", "messages": [{"role": "user", "content": "hi"}]},
+                            headers={"x-session-id": "conversation-7"})
+        assert status == 200
+        (other,) = proxy.engines["DeepSeek-R1-Distill-Qwen-7B"].calls
+        assert "x-session-id" not in {k.lower() for k in other["headers"]}
+        status, _ = chat(proxy.base, "not-the-key", "Qwen3-8B")
+        assert status == 401 and len(router.calls) == 2

@@ -114,7 +114,8 @@ class StandinEngine:
             self.cache_blocks += len(blocks)
             call = {"path": path, "authorization": headers.get("Authorization"), "model": body.get("model"),
                     "prompt": text, "stream": bool(body.get("stream")), "cached_blocks": hit,
-                    "blocks": len(blocks), "headers": dict(headers.items()), "time": time.time()}
+                    "blocks": len(blocks), "headers": dict(headers.items()), "user": body.get("user"),
+                    "time": time.time()}
             self.calls.append(call)
         return call
 
