@@ -28,9 +28,9 @@ def _balanced(m) -> str:
     """The replicas a router balances: a fixed count or the autoscaler's range, in groups for LWS."""
     low, high = min_replicas(m), max_replicas(m)
     count = str(high) if low == high else f"{low}-{high}"
-    unit = f"group(s) of {m.nodes} nodes (their leaders)" if m.nodes > 1 else "replica(s)"
-    how = " (fixed)" if low == high else (" (autoscaled, from zero)" if low == 0 else " (autoscaled)")
-    return f"{count} {unit}{how}"
+    unit = f"group(s) of {m.nodes} nodes (leaders)" if m.nodes > 1 else "replica(s)"
+    how = "fixed" if low == high else ("autoscaled from zero" if low == 0 else "autoscaled")
+    return f"{count} {unit}, {how}"
 
 
 def _router_cell(spec) -> str:

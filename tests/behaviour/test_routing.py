@@ -85,11 +85,11 @@ def plan_spec(plan) -> rt.RouterSpec:
 def test_summary_has_a_routing_section(plan):
     text = summary(plan)
     section = text[text.index("## Routing"):text.index("## Preflight")]
-    assert ("| qwen3-8b | vllm-router `qwen3-8b-router` | prefix-aware (`--policy cache_aware`) | 2 replica(s) "
-            "(fixed) | 1 x 500m CPU / 1Gi |") in section
+    assert ("| qwen3-8b | vllm-router `qwen3-8b-router` | prefix-aware (`--policy cache_aware`) | 2 replica(s), "
+            "fixed | 1 x 500m CPU / 1Gi |") in section
     assert ("| r1-distill | sglang-router `r1-distill-router` | prefix-aware (`--policy cache_aware`) | 0-2 "
-            "replica(s) (autoscaled, from zero) | 1 x 500m CPU / 1Gi |") in section
-    assert "| single | none: the gateway calls `single-api` | - | 1 replica(s) (fixed) | - |" in section
+            "replica(s), autoscaled from zero | 1 x 500m CPU / 1Gi |") in section
+    assert "| single | none: the gateway calls `single-api` | - | 1 replica(s), fixed | - |" in section
     assert "- routers (2): request 1 CPU and 2 GiB in total on the CPU system pool `system`" in text
     capacity = text[text.index("### Capacity"):text.index("## Bring-up")]
     assert "| router (CPU pool) |" in capacity and "| 1 x 500m CPU / 1Gi |" in capacity
