@@ -106,3 +106,18 @@ def test_closing_cuts_open_keep_alive_connections():
     finally:
         conn.close()
         e.close()
+
+
+def test_a_bounded_prefix_cache_evicts_the_least_recently_used_blocks():
+    small, unbounded = StandinEngine("m", cache_capacity=6), StandinEngine("m")
+    try:
+        a, b = "a" * 64 * 5, "b" * 64 * 5  # five blocks each (the chat role adds a few characters)
+        for e in (small, unbounded):
+            for text in (a, b, a):
+                assert chat(e.base, None, "m", text)[0] == 200
+        assert [c["cached_blocks"] for c in unbounded.calls] == [0, 0, 5]
+        assert [c["cached_blocks"] for c in small.calls] == [0, 0, 0], "b's blocks evicted a's"
+        assert len(small.cache) == 6
+    finally:
+        small.close()
+        unbounded.close()

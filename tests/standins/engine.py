@@ -68,14 +68,17 @@ class StandinEngine:
 
     def __init__(self, served_name: str, *, answer: str | None = None, ttft: float = 0.0,
                  token_latency: float = 0.0, start_after: float = 0.0, key: str | None = None,
-                 api: str = "openai", port: int | None = None, scale_out: bool = False):
+                 api: str = "openai", port: int | None = None, scale_out: bool = False,
+                 prefill_per_block: float = 0.0, cache_capacity: int | None = None):
         self.served_name = served_name
         self.answer = answer if answer is not None else f"hello from {served_name}"
         self.ttft, self.token_latency, self.key, self.api = ttft, token_latency, key, api
+        self.cache_capacity = cache_capacity  # prefix blocks the replica's KV cache holds (None: unbounded)
+        self.prefill_per_block = prefill_per_block  # extra time to first token per prefix block not cached
         self.scale_out = scale_out  # vLLM's --enable-scale-out: the /render endpoints answer instead of 403
         self.tokenize_calls: list[dict[str, Any]] = []  # /tokenize and /render requests (path, authorization)
         self.calls: list[dict[str, Any]] = []
-        self.cache: set[str] = set()
+        self.cache: dict[str, None] = {}  # block hashes in least- to most-recently-used order
         self.cache_hits = 0
         self.cache_blocks = 0
         self.running = 0
@@ -131,7 +134,11 @@ class StandinEngine:
                 if b not in self.cache:
                     break
                 hit += 1
-            self.cache.update(blocks)
+            for b in blocks:
+                self.cache.pop(b, None)
+                self.cache[b] = None
+            while self.cache_capacity is not None and len(self.cache) > self.cache_capacity:
+                del self.cache[next(iter(self.cache))]  # evict the least recently used block, as vLLM's LRU does
             self.cache_hits += hit
             self.cache_blocks += len(blocks)
             call = {"path": path, "authorization": headers.get("Authorization"), "model": body.get("model"),
@@ -244,11 +251,11 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             if body.get("model") != engine.served_name:
                 return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
                                                   "type": "NotFoundError", "code": 404}})
-            engine.record(path, self.headers, body)
+            call = engine.record(path, self.headers, body)
             with engine.lock:
                 engine.running += 1
             try:
-                self._complete(path, body)
+                self._complete(path, body, call["blocks"] - call["cached_blocks"])
             finally:
                 with engine.lock:
                     engine.running -= 1
@@ -269,7 +276,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             rendered = {"request_id": f"render-{len(engine.tokenize_calls)}", "token_ids": ids}
             return self._json(200, rendered if path == RENDER_PATHS[0] else [rendered])
 
-        def _complete(self, path: str, body: dict[str, Any]) -> None:
+        def _complete(self, path: str, body: dict[str, Any], uncached: int = 0) -> None:
             chat = path.endswith("chat/completions")
             tokens = engine.tokens(body)
             prompt_tokens = max(1, len(prompt_text(body)) // 4)
@@ -277,7 +284,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                      "total_tokens": prompt_tokens + len(tokens)}
             rid, created = f"cmpl-standin-{len(engine.calls)}", int(time.time())
             kind = "chat.completion" if chat else "text_completion"
-            time.sleep(engine.ttft)
+            time.sleep(engine.ttft + engine.prefill_per_block * uncached)
             if not body.get("stream"):
                 time.sleep(engine.token_latency * max(0, len(tokens) - 1))
                 text = "".join(tokens)
