@@ -70,3 +70,16 @@ OPENWEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.12.4"
 """PyPI open-webui 0.12.4; OFFLINE_MODE / RAG_EMBEDDING_MODEL_AUTO_UPDATE checked in its env.py and config.py."""
 POSTGRES_IMAGE = "postgres:17.11-alpine"
 """Only with `gateway.virtualKeys.enabled` (LiteLLM's key store); the alpine image's postgres user is uid 70."""
+
+# Routers (docs/routing.md). vllm-project/router publishes `vllm/vllm-router:v<version>` for each release
+# (.buildkite/scripts/publish-release-images.sh, release mode: `v${RELEASE_VERSION}` and latest; the
+# release pipeline checks the tag equals pyproject's version, which PyPI's vllm-router 0.1.17 carries);
+# the image runs the Rust binary `vllm-router` (Dockerfile.router). SGLang's model gateway publishes
+# `lmsysorg/sglang-router:v<version>` from sglang_router/version.py
+# (sgl-project/sglang .github/workflows/release-docker-gateway.yml, docker/gateway.Dockerfile, whose
+# ENTRYPOINT is `python3 -m sglang_router.launch_router`); 0.3.2 is the PyPI sglang-router release.
+ROUTER_VERSIONS = {"vllm-router": "0.1.17", "sglang-router": "0.3.2"}
+ROUTER_IMAGES = {
+    "vllm-router": "vllm/vllm-router:v0.1.17",
+    "sglang-router": "lmsysorg/sglang-router:v0.3.2",
+}

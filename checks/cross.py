@@ -10,6 +10,7 @@ from checks.access import access_issues
 from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
 from checks.rdma import issues as rdma_issues
+from checks.routing import routing_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
 from derive.capacity import dtype_for
@@ -84,4 +85,5 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
     issues += namespace_issues(cfg)
+    issues += routing_issues(cfg)
     return issues

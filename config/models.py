@@ -17,6 +17,7 @@ from config.base import ConfigModel
 from config.errors import AtKey
 from config.formats import Quantity, Revision, Url, printable
 from config.operations import Autoscaling
+from config.routing import Routing
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -195,6 +196,9 @@ class ModelConfig(ConfigModel):
     """Override of the startup-probe budget; refused when shorter than the estimated load time."""
     autoscaling: Autoscaling | None = None
     """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
+    routing: Routing = Routing()
+    """How the gateway reaches the replicas: through a router per model (prefix-aware by default when the
+    model can run two replicas or more), or straight to the model's Service (`policy: none`)."""
 
     @field_validator("name")
     @classmethod

@@ -11,17 +11,23 @@ from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
 from derive.placement import cpu_placement
+from derive.routing import router_spec
 from derive.serving import ServingPlan
 from render import exposure as expose
 from render import litellm, webui
+from render import router as rt
 from render.engines import port
 from render.meta import image as mirrored
 from render.network_policy import port_rule
 
 
 def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, str]] | None, list[dict[str, Any]]]:
-    """(pod selectors admitted to the engine's API port, extra ingress rules). With the gateway only
-    the gateway calls engines; without it the UI does, and the API's exposure path reaches the engine."""
+    """(pod selectors admitted to the engine's API port, extra ingress rules). A routed model is called by
+    its router only; otherwise with the gateway only the gateway calls engines; without it the UI does,
+    and the API's exposure path reaches the engine."""
+    routed = router_spec(cfg, plan)
+    if routed is not None:
+        return [rt.selector(routed)], []
     if cfg.gateway.enabled:
         return [litellm.selector()], []
     peers = [webui.selector()] if cfg.webui.enabled else None

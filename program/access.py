@@ -27,9 +27,11 @@ from render.network_policy import pod_peer, port_rule
 
 def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulumi.Resource,
                  servers: dict[str, Any], plans: list[ServingPlan], names: Names,
-                 cluster: pulumi.Resource | None = None) -> dict[str, Any]:
+                 cluster: pulumi.Resource | None = None, routers: dict[str, Any] | None = None) -> dict[str, Any]:
     """Register the gateway, the UI and their exposures; return the outputs apps read. `cluster`: the TKE
-    cluster the CLB security groups outlive on destroy (components/clb_security_group.py)."""
+    cluster the CLB security groups outlive on destroy (components/clb_security_group.py). `routers`:
+    the ModelRouter of each routed model, which the gateway calls instead of the model's Service."""
+    routers = routers or {}
     if not plans:
         return {}  # nothing is served: no gateway (LiteLLM refuses an empty model list), no UI
     ns = cfg.namespace
@@ -38,7 +40,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
     api_exp, ui_exp = exposure_spec(cfg.exposure.api), exposure_spec(cfg.exposure.webui)
     api_sources = expose.sources(api_exp)
     if cfg.gateway.enabled:
-        spec = gateway_spec(cfg, plans, {name: s.service_url for name, s in servers.items()})
+        spec = gateway_spec(cfg, plans, {name: routers[name].url if name in routers else s.service_url
+                                         for name, s in servers.items()})
         rules = []
         if cfg.webui.enabled:
             rules.append(port_rule(litellm.PORT, [pod_peer(webui.selector())]))
@@ -47,7 +50,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
         if cfg.gateway.client_namespaces:
             rules.append(port_rule(litellm.PORT, [expose.namespace_peer(*cfg.gateway.client_namespaces)]))
         vk = cfg.gateway.virtual_keys
-        gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,
+        gw = Gateway("gateway", spec=spec, after=[*(s.key_secret for s in servers.values()),
+                                                  *(r.deployment for r in routers.values())], ingress_rules=rules,
                      db_image=mirrored(POSTGRES_IMAGE, cfg.image_registry), db_storage_gi=vk.storage_gi,
                      db_storage_class=vk.storage_class_name,
                      engine_secrets={n: d for s in servers.values() for n, d in s.secret_data.items()},

@@ -14,6 +14,7 @@ from components.existing_cluster import ExistingCluster
 from components.lws_controller import LwsController
 from components.managed_prometheus import associate
 from components.model_cache import ModelCache
+from components.model_router import ModelRouter
 from components.model_server import ModelServer
 from components.model_storage import ModelStorage
 from components.namespace import Namespace
@@ -30,10 +31,12 @@ from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pool
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
+from derive.routing import routers as router_specs
 from derive.rdma import settings as rdma_settings
 from derive.serving import host_network, serving_plan
 from program.access import build_access
 from program.uniqueness import unique_objects
+from render import litellm
 from render.engines import port as engine_port
 
 
@@ -119,12 +122,14 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     # RDMA groups wait for the rdma-agent, whose device plugin gives their pods the RDMA devices.
     rdma_agent = tke.addons.get("rdmaAgent") if tke is not None else None
     pool_addons = {p: [rdma_agent] for p in rdma_pools(cfg)} if rdma_agent is not None else {}
-    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net),
-                                         monitoring_after=managed, pool_addons=pool_addons)
+    models_out, servers, plans, routers = _models(cfg, names, in_ns, storage,
+                                                  gpu_pools=_gpu_pools(cfg, names, tke, net),
+                                                  monitoring_after=managed, pool_addons=pool_addons)
     outputs.update(models_out)
-    # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
+    # Access: the gateway in front of the servers (or their routers), the UI, their exposure, and the
+    # outputs apps read.
     outputs.update(build_access(cfg, in_ns, storage, servers, plans, names,
-                                cluster=tke.cluster if tke is not None else None))
+                                cluster=tke.cluster if tke is not None else None, routers=routers))
     return outputs
 
 
@@ -152,11 +157,12 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
 def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
             gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
             pool_addons: dict[str, list[pulumi.Resource]] | None = None,
-            ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+            ) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, Any]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
-    pool. With local storage the GPU nodes are where the weights go, so they come first.
-    Returns (outputs, the ModelServer of each model by name, the serving plans)."""
+    pool. With local storage the GPU nodes are where the weights go, so they come first. Then each
+    routed model's router. Returns (outputs, the ModelServer of each model by name, the serving plans,
+    the ModelRouter of each routed model by name)."""
 
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
@@ -211,7 +217,10 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
     out.update(_operations(ops, in_ns, servers, monitoring_after or []))
-    return out, servers, plans
+    routers = {name: ModelRouter(f"{name}-router", spec=spec, callers=[litellm.selector()], k8s_minor=ops.k8s_minor,
+                                 after=[servers[name].workload], monitoring=ops.monitoring, opts=in_ns)
+               for name, spec in router_specs(cfg, plans).items()}
+    return out, servers, plans, routers
 
 
 def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
