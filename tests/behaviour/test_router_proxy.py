@@ -4,8 +4,8 @@ The gateway is LiteLLM's proxy started as the plan renders it (tests/standins/ga
 model's backend pointed at the router. The router is vllm-router from its wheel (.venv-router), started
 with the router container's arguments; the only rewrites (tests/standins/router.py) are its listen and
 metrics addresses (loopback ports) and Kubernetes pod discovery (`--service-discovery --selector ...`),
-which becomes the replicas' static `--worker-urls`. Replicas tokenize like vLLM with --enable-scale-out
-(the render endpoints the cache-aware policy calls). Every loop is bounded; every process is stopped.
+which becomes the replicas' static `--worker-urls`. Replicas serve vLLM's render endpoints (which the
+cache-aware policy tokenizes with) only if the rendered engine has --enable-scale-out. Loops are bounded.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
+from render.router import PORT
 
 from tests.behaviour.helpers import VLLM
 from tests.conftest import render_raw, tke_config
@@ -36,13 +38,22 @@ PREFILL_SECONDS = 0.15
 """Each replica's time to first token: with requests in flight, a cache miss goes to the least loaded replica."""
 
 
+ROUTER = "qwen3-8b-router"
+
+
+def container(plan: Any, name: str) -> dict[str, Any]:
+    return plan.manifest("Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+
+
 def router_args(plan: Any) -> list[str]:
-    """The router container's arguments for the routed model, as rendered."""
-    return ["--host", "0.0.0.0", "--port", "8000", "--policy", "cache_aware",
-            "--service-discovery", "--selector", "app.kubernetes.io/instance=qwen3-8b",
-            "--service-discovery-port", "8000", "--service-discovery-namespace", plan.config.namespace,
-            "--prometheus-host", "0.0.0.0", "--prometheus-port", "29000",
-            "--health-check-interval-secs", "5", "--health-failure-threshold", "2", "--health-check-timeout-secs", "2"]
+    """The routed model's router container arguments, as rendered."""
+    return container(plan, ROUTER)["args"]
+
+
+def engine_scales_out(plan: Any) -> bool:
+    """Whether the rendered engine serves vLLM's render endpoints (`--enable-scale-out`)."""
+    c = container(plan, MODEL["name"])
+    return "--enable-scale-out" in [*c.get("command", []), *c.get("args", [])]
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +64,13 @@ def plan():
 @pytest.fixture(scope="module")
 def stack(plan, tmp_path_factory):
     """(proxy, router, replicas): the gateway as rendered, the routed model's entry at the router."""
-    replicas = [StandinEngine(SERVED, ttft=PREFILL_SECONDS, scale_out=True) for _ in range(REPLICAS)]
+    replicas = [StandinEngine(SERVED, ttft=PREFILL_SECONDS, scale_out=engine_scales_out(plan)) for _ in range(REPLICAS)]
     workdir = tmp_path_factory.mktemp("routing")
     try:
         with running_router(router_args(plan), [r.base for r in replicas], workdir / "router") as router:
-            routed = {SERVED: f"{router.base}/v1"}
-            with running_proxy(plan, workdir / "gateway", api_base_for=lambda e: routed[e["model_name"]]) as proxy:
+            in_cluster = {f"http://{ROUTER}.{plan.config.namespace}.svc:{PORT}/v1": f"{router.base}/v1"}
+            with running_proxy(plan, workdir / "gateway",
+                               api_base_for=lambda e: in_cluster[e["litellm_params"]["api_base"]]) as proxy:
                 for r in replicas:
                     r.key = proxy.keys[SERVED]  # each replica checks the engine key, as vLLM's --api-key does
                 yield proxy, router, replicas
