@@ -27,5 +27,5 @@ def routing_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                       f"choose one of {', '.join(have)} or none"))
         if not cfg.gateway.enabled:
             issues.append(ConfigIssue(key, f"{chosen!r} needs the gateway, which checks the app key before any "
-                                      "router is reached: enable `gateway` or set `none`"))
+                                      "router is reached: use `gateway: litellm` (the default) or set `none`"))
     return issues
