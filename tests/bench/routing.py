@@ -34,12 +34,14 @@ CACHE_CAPACITY = 240
 only part of a busy workload's prefixes (an unbounded cache would let every replica hold them all)."""
 MODEL = "bench-model"
 
-CASES = [  # (label, router binary, leading args, replicas answer the render endpoints)
-    ("vllm-router cache_aware", "vllm-router", ["--policy", "cache_aware"], True),
-    ("vllm-router cache_aware, engines without --enable-scale-out", "vllm-router", ["--policy", "cache_aware"], False),
-    ("vllm-router round_robin", "vllm-router", ["--policy", "round_robin"], True),
-    ("sglang-router (smg) cache_aware", "smg", ["launch", "--policy", "cache_aware"], True),
-    ("sglang-router (smg) round_robin", "smg", ["launch", "--policy", "round_robin"], True),
+VLLM_ROUTER = ("vllm-router",)
+SGLANG_ROUTER = ("python3", "-m", "sglang_router.launch_router")
+CASES = [  # (label, router command as the image runs it, args, replicas answer the render endpoints)
+    ("vllm-router cache_aware", VLLM_ROUTER, ["--policy", "cache_aware"], True),
+    ("vllm-router cache_aware, engines without --enable-scale-out", VLLM_ROUTER, ["--policy", "cache_aware"], False),
+    ("vllm-router round_robin", VLLM_ROUTER, ["--policy", "round_robin"], True),
+    ("sglang-router cache_aware", SGLANG_ROUTER, ["--policy", "cache_aware"], True),
+    ("sglang-router round_robin", SGLANG_ROUTER, ["--policy", "round_robin"], True),
 ]
 
 
@@ -69,11 +71,12 @@ def workload(seed: int = 7) -> list[str]:
     return prompts
 
 
-def run_case(label: str, binary: str, args: list[str], scale_out: bool, prompts: list[str], workdir: Path) -> Result:
+def run_case(label: str, command: tuple[str, ...], args: list[str], scale_out: bool, prompts: list[str],
+             workdir: Path) -> Result:
     replicas = [StandinEngine(MODEL, ttft=TTFT, prefill_per_block=PREFILL_PER_BLOCK, scale_out=scale_out,
                               cache_capacity=CACHE_CAPACITY) for _ in range(REPLICAS)]
     try:
-        with running_router(args, [r.base for r in replicas], workdir, binary=binary) as router:
+        with running_router(args, [r.base for r in replicas], workdir, command=command) as router:
             def one(prompt: str) -> tuple[int, float]:
                 start = time.monotonic()
                 status = chat(router.base, None, MODEL, prompt)[0]
@@ -117,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     results = []
     with TemporaryDirectory() as tmp:
-        for i, (label, binary, args, scale_out) in enumerate(CASES):
+        for i, (label, command, args, scale_out) in enumerate(CASES):
             for n in range(opts.repeat):
-                results.append(run_case(label, binary, args, scale_out, prompts, Path(tmp) / f"{i}-{n}"))
+                results.append(run_case(label, command, args, scale_out, prompts, Path(tmp) / f"{i}-{n}"))
                 print(f"  {label}: done in {results[-1].wall_s:.1f}s", flush=True)
     print(table(results))
     if opts.json:

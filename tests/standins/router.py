@@ -1,7 +1,7 @@
-"""The real router (vllm-router from its PyPI wheel, in .venv-router) on loopback, started with the
-arguments the router Deployment renders. Only addresses change: the listen and metrics hosts and ports
-become loopback ones, and Kubernetes pod discovery (`--service-discovery --selector ...`) becomes the
-stand-in replicas' static `--worker-urls`, as no API server runs here."""
+"""The real router (vllm-router or sglang-router from its PyPI wheel, in .venv-router) on loopback, started
+with the command and arguments the router Deployment renders, the command's program taken from the venv.
+Only addresses change: the listen and metrics hosts and ports become loopback ones, and Kubernetes pod
+discovery (`--service-discovery --selector ...`) becomes the stand-in replicas' static `--worker-urls`."""
 
 from __future__ import annotations
 
@@ -96,8 +96,9 @@ class RunningRouter:
 
 @contextlib.contextmanager
 def running_router(rendered_args: list[str], workers: list[str], workdir: Path, *,
-                   binary: str = "vllm-router") -> Iterator[RunningRouter]:
-    """Start the router with the rendered args on loopback; yield it once /readiness answers; always stop it."""
+                   command: tuple[str, ...] | list[str] = ("vllm-router",)) -> Iterator[RunningRouter]:
+    """Start the router (`command`, its program from .venv-router: `vllm-router`, or `python3 -m
+    sglang_router.launch_router`) with the rendered args on loopback; yield it once /readiness answers."""
     port, metrics_port = free_port(), free_port()
     args = loopback_args(rendered_args, workers, port, metrics_port)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +106,7 @@ def running_router(rendered_args: list[str], workers: list[str], workdir: Path, 
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "NO_COLOR": "1"}
     with log_path.open("w") as log:
-        proc = subprocess.Popen([str(router_bin(binary)), *args], cwd=workdir, env=env, stdout=log,
+        proc = subprocess.Popen([str(router_bin(command[0])), *command[1:], *args], cwd=workdir, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
