@@ -50,7 +50,7 @@ READINESS_PATH = "/readiness"
 """503 `no healthy workers available` until a replica passes the router's health check."""
 MAX_TREE_SIZE = 2 ** 23
 """Characters of prompt the prefix tree keeps per replica (the releases default to 2^25 / 2^26): about
-two million tokens, more than a replica's KV cache holds, and a bounded memory for the router."""
+two million tokens, more than a replica's KV cache holds, with less memory (docs/routing.md)."""
 
 
 def router_name(model: str) -> str:
