@@ -6,29 +6,15 @@ from __future__ import annotations
 
 from catalog.images import ROUTER_IMAGES
 from config import StackConfig
-from config.models import ModelConfig
 from derive.placement import cpu_placement
 from derive.replicas import max_replicas, min_replicas
+from derive.routing_policy import can_scale_out, policy
 from derive.serving import ServingPlan
 from render import router as rt
 from render.engines import port, service
 from render.meta import image as mirrored
 
-
-def can_scale_out(m: ModelConfig) -> bool:
-    """Two replicas or more at some point: a fixed count >= 2 (of pods or LeaderWorkerSet groups), or
-    an autoscaler whose maximum is >= 2."""
-    return max_replicas(m) >= 2
-
-
-def policy(cfg: StackConfig, m: ModelConfig) -> str:
-    """The policy in force: the configured one, else `prefix-aware` where a router can help (a vLLM or
-    SGLang model that can scale out, behind the gateway, which authenticates before any router), else `none`."""
-    if m.routing.policy is not None:
-        return m.routing.policy
-    if cfg.gateway.enabled and m.engine in rt.ROUTER_FOR_ENGINE and can_scale_out(m):
-        return "prefix-aware"
-    return "none"
+__all__ = ["can_scale_out", "policy", "router_spec", "routers"]
 
 
 def router_spec(cfg: StackConfig, plan: ServingPlan) -> rt.RouterSpec | None:

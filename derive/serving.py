@@ -16,6 +16,7 @@ from derive.capacity import dtype_for
 from derive.naming import Names
 from derive.rdma import rdma as rdma_spec
 from derive.rdma import settings as rdma_settings
+from derive.routing_policy import renders_for_router
 from render.engines import EngineSpec, ModelVolume, Placement
 from render.meta import image as mirrored
 from render.model_cache import ModelSource, download_timeout_seconds
@@ -145,6 +146,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         max_batched_tokens=s.max_batched_tokens,
         trust_remote_code=s.trust_remote_code,
         extra_args=tuple(s.extra_args),
+        scale_out=renders_for_router(cfg, m),
         api_key_secret=api_key_secret,
         cpu=m.cpu or str(4 * m.gpus_per_node),
         memory=m.memory or f"{16 * m.gpus_per_node + shm}Gi",

@@ -169,11 +169,16 @@ class EngineSpec:
     labels: dict[str, str] = field(default_factory=dict)
     rdma: Rdma | None = None
     """Set => the group's pods request RDMA devices (multi-node groups on RDMA pools only)."""
+    scale_out: bool = False
+    """vLLM's `--enable-scale-out` (vllm/entrypoints/scale_out/factories.py at 0.34.0): the render endpoints
+    vllm-router's cache-aware policy tokenizes each request with (docs/routing.md). vLLM only."""
 
     def __post_init__(self) -> None:
         _dns_1035(self.name, "name", MAX_NAME_LEN)
         if self.engine not in ENGINES:
             raise ValueError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.scale_out and self.engine != "vllm":
+            raise ValueError("scale_out (--enable-scale-out) is a vLLM flag")
         if not self.served_name:
             raise ValueError("served_name must not be empty")
         if self.engine != "ollama":

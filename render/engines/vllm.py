@@ -50,6 +50,8 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
         args += ["--max-num-batched-tokens", str(spec.max_batched_tokens)]
     if spec.trust_remote_code:
         args.append("--trust-remote-code")
+    if spec.scale_out:
+        args.append("--enable-scale-out")
     return args + list(spec.extra_args)
 
 
