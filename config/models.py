@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
+from config.cold_start import ColdStart
 from config.errors import AtKey
 from config.formats import Quantity, Revision, Url, printable
 from config.operations import Autoscaling
@@ -195,6 +196,8 @@ class ModelConfig(ConfigModel):
     """Override of the startup-probe budget; refused when shorter than the estimated load time."""
     autoscaling: Autoscaling | None = None
     """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
+    cold_start: ColdStart = ColdStart()
+    """How long the gateway holds a request while the model has no ready replica; see config/cold_start.py."""
 
     @field_validator("name")
     @classmethod
