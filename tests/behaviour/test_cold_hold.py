@@ -159,3 +159,13 @@ def test_past_the_bound_the_client_gets_503_with_retry_after_naming_the_model(ga
     finally:
         engine.close()
 
+
+
+def test_a_route_in_front_of_the_gateway_waits_out_the_longest_hold_too():
+    """A held request's answer starts only after its hold: the API route's timeout covers both."""
+    route = {"kind": "httpRoute", "gatewayName": "edge", "gatewayNamespace": "envoy-gateway-system",
+             "hostnames": ["llm.example.com"]}
+    raw = tke_config(nodePools=POOLS, gateway={"requestTimeoutSeconds": 300}, exposure={"api": route},
+                     models=[{**VLLM, "coldStart": {"holdSeconds": 120}}, {**SGLANG, "coldStart": {"holdSeconds": 45}}])
+    rule = render_raw(raw).manifest("HTTPRoute", litellm.NAME)["spec"]["rules"][0]
+    assert rule["timeouts"]["request"] == f"{300 + 30 + 120}s"
