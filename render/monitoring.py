@@ -429,6 +429,12 @@ def dashboard(models: list[ModelTarget], gateway: GatewayTarget | None, namespac
         specs.append(("Gateway 5xx ratio", [
             (f"sum(rate({gateway.failed_metric}{{{gateway.failed_5xx}}}[5m])) / "
              f"sum(rate({gateway.total_metric}{{{gsel}}}[5m]))", "5xx")], "percentunit", ""))
+        specs.append(("Requests held through cold starts", [
+            (f"sum by (requested_model) ({gateway.held_metric}{{{gsel}}})", "held {{requested_model}}"),
+            (f"sum by (requested_model) (rate({gateway.failed_metric}{{{gsel},"
+             f'exception_class="{gateway.hold_expired_class}"}}[5m]))', "hold ran out /s {{requested_model}}")],
+            "short", "Requests waiting at the gateway for their model's first ready replica, and those answered "
+            "503 when the hold ran out."))
     panels = [_panel(i + 1, title, targets, (i % 2) * 12, (i // 2) * 8, unit, desc)
               for i, (title, targets, unit, desc) in enumerate(specs)]
     return {

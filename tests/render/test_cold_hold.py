@@ -9,6 +9,7 @@ import json
 import pytest
 
 from render import cold_hold, litellm
+from render.monitoring import GatewayTarget, dashboard
 from render.files import source
 
 
@@ -45,3 +46,13 @@ def test_a_bound_is_a_bound():
         cold_hold.Hold(-1)
     with pytest.raises(ValueError):
         cold_hold.Hold(10, retry_after_seconds=0)
+
+
+def test_the_dashboard_shows_held_requests_and_holds_that_ran_out():
+    gateway = GatewayTarget(name="llm-gateway", namespace="llm", service="llm-gateway", service_labels={},
+                            pod_selector={}, port=4000)
+    board = dashboard([], gateway, "llm")
+    (panel,) = [p for p in board["panels"] if p["title"] == "Requests held through cold starts"]
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert exprs[0].startswith(f"sum by (requested_model) ({cold_hold.HELD_METRIC}{{")
+    assert f'exception_class="{cold_hold.EXPIRED_CLASS}"' in exprs[1]
