@@ -321,11 +321,16 @@ def _minutes(seconds: int) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
-def _held(h: Hold | None) -> str:
+def _held(h: Hold | None, c: ColdStart) -> str:
     if h is None or h.seconds == 0:
         return "requests fail meanwhile (no hold at the gateway: `coldStart.holdSeconds` 0)"
-    return (f"requests wait at the gateway meanwhile, up to {h.seconds} s (`coldStart.holdSeconds`), then get 503 "
+    text = (f"requests wait at the gateway meanwhile, up to {h.seconds} s (`coldStart.holdSeconds`), then get 503 "
             f"with Retry-After {h.retry_after_seconds} s")
+    longest = max(c.warm_node_seconds, c.new_node_seconds or 0)
+    if h.seconds < longest:
+        text += (f" (shorter than the {_minutes(longest)} cold start: the first requests get that 503; a client "
+                 "retrying after Retry-After is served once a replica is up)")
+    return text
 
 
 def describe_rollout(o: ModelOps) -> str:
@@ -364,7 +369,7 @@ def summary_section(ops: OperationsPlan) -> list[str]:
         text = f"Cold start of `{o.name}` from zero: about {_minutes(c.warm_node_seconds)} while a GPU node is up"
         if c.new_node_seconds is not None:
             text += f", about {_minutes(c.new_node_seconds)} when a GPU node must be bought and the image pulled"
-        lines += [text + "; " + _held(o.hold) + ".", ""]
+        lines += [text + "; " + _held(o.hold, c) + ".", ""]
     if ops.monitoring is not None:
         rules = Counter(r["alert"] for g in ops.monitoring.groups for r in g["rules"])
         names = [name + (f" ×{n}" if n > 1 else "") for name, n in sorted(rules.items())]

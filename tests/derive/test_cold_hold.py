@@ -59,4 +59,12 @@ def test_the_summary_says_how_long_a_cold_start_holds_requests():
     cfg, plan = _plan(m, monitoring=IN_CLUSTER)
     text = "\n".join(summary_section(operations_plan(cfg, [plan])))
     assert ("requests wait at the gateway meanwhile, up to 480 s (`coldStart.holdSeconds`), then get 503 with "
-            "Retry-After 20 s.") in text
+            "Retry-After 20 s (shorter than the ") in text, text
+    assert "cold start: the first requests get that 503" in text
+
+
+def test_the_summary_does_not_warn_when_the_hold_covers_the_cold_start():
+    m = {**R1_7B, "autoscaling": {"minReplicas": 0, "maxReplicas": 1}, "coldStart": {"holdSeconds": 3600}}
+    cfg, plan = _plan(m, monitoring=IN_CLUSTER, gateway={"requestTimeoutSeconds": 3600})
+    text = "\n".join(summary_section(operations_plan(cfg, [plan])))
+    assert "up to 3600 s (`coldStart.holdSeconds`), then get 503 with Retry-After 30 s." in text, text
