@@ -370,6 +370,10 @@ def summary_section(ops: OperationsPlan) -> list[str]:
         if c.new_node_seconds is not None:
             text += f", about {_minutes(c.new_node_seconds)} when a GPU node must be bought and the image pulled"
         lines += [text + "; " + _held(o.hold, c) + ".", ""]
+    holds = [f"`{o.name}` up to {o.hold.seconds} s" for o in ops.models.values() if o.hold and o.hold.seconds]
+    if holds:
+        lines += ["The gateway holds a request while its model has no ready replica (starting, loading), then serves "
+                  f"it: {', '.join(holds)}; past that 503 with Retry-After (`coldStart`).", ""]
     if ops.monitoring is not None:
         rules = Counter(r["alert"] for g in ops.monitoring.groups for r in g["rules"])
         names = [name + (f" ×{n}" if n > 1 else "") for name, n in sorted(rules.items())]

@@ -68,3 +68,15 @@ def test_the_summary_does_not_warn_when_the_hold_covers_the_cold_start():
     cfg, plan = _plan(m, monitoring=IN_CLUSTER, gateway={"requestTimeoutSeconds": 3600})
     text = "\n".join(summary_section(operations_plan(cfg, [plan])))
     assert "up to 3600 s (`coldStart.holdSeconds`), then get 503 with Retry-After 30 s." in text, text
+
+
+def test_the_summary_lists_every_held_model():
+    cfg = checked(tke_config(models=[R1_7B, {**R1_7B, "name": "other", "servedName": "Other",
+                                              "coldStart": {"holdSeconds": 0}}]))
+    names = derive(cfg, "t")
+    plans = [serving_plan(cfg, names, m, api_key_secret="k") for m in cfg.models]
+    ops = operations_plan(cfg, plans)
+    text = "\n".join(summary_section(ops))
+    assert (f"The gateway holds a request while its model has no ready replica (starting, loading), then serves it: "
+            f"`r1-7b` up to {ops.models['r1-7b'].hold.seconds} s; past that 503 with Retry-After") in text
+    assert "`other` up to" not in text
