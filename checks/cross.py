@@ -7,6 +7,7 @@ from __future__ import annotations
 from catalog import GPUS
 from catalog.quantization import QUANTIZATIONS
 from checks.access import access_issues
+from checks.cold_start import cold_start_issues
 from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
 from checks.rdma import issues as rdma_issues
@@ -84,6 +85,7 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += rdma_issues(cfg)
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
+    issues += cold_start_issues(cfg)
     issues += namespace_issues(cfg)
     issues += routing_issues(cfg)
     return issues

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
+from config.cold_start import ColdStart
 from config.errors import AtKey
 from config.formats import Quantity, Revision, Url, printable
 from config.operations import Autoscaling
@@ -199,6 +200,8 @@ class ModelConfig(ConfigModel):
     routing: Routing = Routing()
     """How the gateway reaches the replicas: through a router per model (prefix-aware by default when the
     model can run two replicas or more), or straight to the model's Service (`policy: none`)."""
+    cold_start: ColdStart = ColdStart()
+    """How long the gateway holds a request while the model has no ready replica; see config/cold_start.py."""
 
     @field_validator("name")
     @classmethod

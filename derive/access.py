@@ -10,6 +10,8 @@ from catalog.images import LITELLM_IMAGE
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
+from derive.cold_hold import hold
+from derive.operations import cold_start
 from derive.placement import cpu_placement
 from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
@@ -56,7 +58,7 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         namespace=cfg.namespace,
         image=mirrored(LITELLM_IMAGE, cfg.image_registry),
         backends=tuple(litellm.Backend(name=p.spec.name, served_name=p.spec.served_name, api_base=urls[p.spec.name],
-                                       key_secret=p.spec.api_key_secret) for p in plans),
+                                       key_secret=p.spec.api_key_secret, hold=hold(cfg, p, cold_start(cfg, p))) for p in plans),
         replicas=g.replicas,
         routing_strategy=g.routing_strategy,
         request_timeout_seconds=g.request_timeout_seconds,

@@ -19,6 +19,7 @@ from derive.naming import Names
 from derive.placement import cpu_placement
 from derive.serving import ServingPlan
 from render import exposure as expose
+from render.cold_hold import max_hold_seconds
 from render import litellm, webui
 from render.engines import port, service, service_name
 from render.meta import image as mirrored
@@ -62,7 +63,8 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             else webui.SecretRef(litellm.APP_KEY_SECRET, litellm.APP_KEY_FIELD)
         endpoint = expose.Endpoint(name=litellm.NAME, namespace=ns, service=litellm.NAME, port=litellm.PORT,
                                    selector=litellm.selector(), component=litellm.COMPONENT, path="/v1",
-                                   timeout_seconds=timeout + 30)
+                                   # a held request's answer comes after its hold (render/cold_hold.py)
+                                   timeout_seconds=timeout + 30 + max_hold_seconds(spec.backends))
     else:
         (plan,) = plans  # config refuses `gateway: none` with several models
         server = servers[plan.spec.name]

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from catalog.litellm_routes import APP_ROUTES
+from render import cold_hold
 from render.awaits import replaced_when_unready
 from render.files import source
 from render.meta import deployment as deployment_manifest
@@ -61,6 +62,8 @@ class Backend:
     """In-cluster URL of the engine's OpenAI API, ending in /v1."""
     key_secret: str
     """Secret holding the engine's key under `api-key`."""
+    hold: cold_hold.Hold | None = None
+    """How long a request waits at the gateway while this backend does not answer (render/cold_hold.py)."""
 
     def __post_init__(self) -> None:
         if not self.api_base.endswith("/v1"):
@@ -160,7 +163,7 @@ def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
         "request_timeout": spec.request_timeout_seconds,
         "num_retries": spec.num_retries,
         # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
-        "callbacks": ["prometheus"],
+        "callbacks": ["prometheus", *cold_hold.callbacks(spec.backends)],
     }
     if spec.header_models:
         # Only these models get the callers' `x-` headers (litellm/proxy/litellm_pre_call_utils.py
@@ -189,6 +192,7 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
         files[f"{AUTH_MODULE}.py"] = source(AUTH_FILE)
         files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
         files[APP_ROUTES_FILE] = json.dumps(list(APP_ROUTES), indent=2) + "\n"
+    files.update(cold_hold.config_files(spec.backends, source(cold_hold.HOOK_FILE)))
     return files
 
 
