@@ -9,6 +9,7 @@ from catalog.quantization import QUANTIZATIONS
 from checks.access import access_issues
 from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
+from checks.overrides import override_issues
 from checks.rdma import issues as rdma_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
@@ -84,4 +85,5 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
     issues += namespace_issues(cfg)
+    issues += override_issues(cfg)
     return issues

@@ -17,6 +17,7 @@ from checks.attached import check as attached_check
 from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
 from checks.exposure import check as exposure_check
+from checks.owned_env import env_issues
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
 from checks.storage import check as turbo_check
@@ -178,11 +179,13 @@ def volume_need_gi(cfg: StackConfig) -> int:
 
 def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
     m = cfg.models[i]
-    if not m.settings.extra_args:
+    if not m.settings.extra_args and not m.env:
         return
     spec = serving_plan(cfg, derive(cfg, "preflight"), m, f"{m.name}-api-key").spec
     for j, message in extra_args_issues(spec, m.settings.extra_args):
         out.error(f"models[{i}].settings.extraArgs[{j}]", message)
+    for key, message in env_issues(cfg, i, spec):
+        out.error(f"models[{i}].{key}", message)
 
 
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:

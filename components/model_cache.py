@@ -7,6 +7,8 @@ nodes fills each node's disk. See docs/model-cache.md.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 
 from components.base import Component
@@ -72,7 +74,8 @@ class ModelCache(Component):
         else:
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
-                placement=spec.placement.pod_placement, image=tool_image,
+                placement=replace(spec.placement.pod_placement, image_pull_secrets=spec.overrides.image_pull_secrets),
+                image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its

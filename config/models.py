@@ -15,8 +15,9 @@ from pydantic import Field, field_validator, model_validator
 from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
 from config.errors import AtKey
-from config.formats import Quantity, Revision, Url, printable
+from config.formats import Annotations, Labels, Quantity, Revision, Url, printable
 from config.operations import Autoscaling
+from config.overrides import Env, PullSecrets, Volumes
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -195,6 +196,22 @@ class ModelConfig(ConfigModel):
     """Override of the startup-probe budget; refused when shorter than the estimated load time."""
     autoscaling: Autoscaling | None = None
     """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
+    env: Env = Field(default_factory=dict)
+    """Environment variables of the engine container, on every pod of the model (a LeaderWorkerSet's leader
+    and workers), e.g. `NCCL_DEBUG: INFO`. Variables the program sets itself (the API key, HF_HUB_OFFLINE,
+    the RDMA group's NCCL_*, ...) are refused, naming the key that sets them."""
+    image_pull_secrets: PullSecrets = Field(default_factory=list)
+    """Secrets (in the stack's namespace) the kubelet uses to pull this model's engine image, after the
+    stack-wide `imagePullSecrets`."""
+    volumes: Volumes = Field(default_factory=list)
+    """Extra volumes mounted into the engine container: `{name, mountPath, readOnly, subPath}` and one of
+    `configMap`, `secret`, `persistentVolumeClaim`, `emptyDir`, `hostPath`."""
+    pod_annotations: Annotations = Field(default_factory=dict)
+    """Annotations on every pod of the model. Those the program writes (super-node GPU type and disk, the
+    RDMA networks) are refused."""
+    pod_labels: Labels = Field(default_factory=dict)
+    """Labels on every pod of the model. The selector labels (`app.kubernetes.io/*`, `role`) and
+    LeaderWorkerSet's own are refused."""
 
     @field_validator("name")
     @classmethod

@@ -14,6 +14,7 @@ from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
 from derive.capacity import dtype_for
 from derive.naming import Names
+from derive.overrides import pod_overrides
 from derive.rdma import rdma as rdma_spec
 from derive.rdma import settings as rdma_settings
 from render.engines import EngineSpec, ModelVolume, Placement
@@ -154,6 +155,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         placement=placement(cfg, m),
         volume=volume(cfg, names),
         rdma=rdma_spec(cfg, m),
+        overrides=pod_overrides(cfg, m),
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
