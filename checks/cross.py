@@ -7,6 +7,7 @@ from __future__ import annotations
 from catalog import GPUS
 from catalog.quantization import QUANTIZATIONS
 from checks.access import access_issues
+from checks.adapters import adapter_issues
 from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
 from checks.overrides import override_issues
@@ -86,4 +87,5 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += access_issues(cfg)
     issues += namespace_issues(cfg)
     issues += override_issues(cfg)
+    issues += adapter_issues(cfg)
     return issues

@@ -7,7 +7,7 @@ from __future__ import annotations
 from config.errors import PROJECT, ConfigIssue
 from config.stack import StackConfig
 from derive.serving import MOUNT_PATH
-from render.engines.overrides import LWS_PREFIX, OWNED_VOLUMES, SHM_PATH, overlaps
+from render.engines.overrides import LWS_PREFIX, OWNED_VOLUME_PREFIX, OWNED_VOLUMES, SHM_PATH, overlaps
 from render.engines.spec import OWNED_POD_ANNOTATIONS, OWNED_POD_LABELS
 
 
@@ -16,9 +16,9 @@ def _volumes(i: int, volumes) -> list[ConfigIssue]:
     seen: dict[str, int] = {}
     for j, v in enumerate(volumes):
         key = f"{PROJECT}:models[{i}].volumes[{j}]"
-        if v.name in OWNED_VOLUMES:
-            out.append(ConfigIssue(f"{key}.name", f"{v.name!r} is the program's volume (the weights, /dev/shm); "
-                                   "choose another name"))
+        if v.name in OWNED_VOLUMES or v.name.startswith(OWNED_VOLUME_PREFIX):
+            out.append(ConfigIssue(f"{key}.name", f"{v.name!r} is the program's volume (the weights, /dev/shm, "
+                                   f"{OWNED_VOLUME_PREFIX}* for adapters); choose another name"))
         elif v.name in seen:
             out.append(ConfigIssue(f"{key}.name", f"{v.name!r} is already volumes[{seen[v.name]}]"))
         seen.setdefault(v.name, j)

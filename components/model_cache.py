@@ -63,6 +63,7 @@ class ModelCache(Component):
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
+                adapters=plan.adapters,
             )
             timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
@@ -76,7 +77,7 @@ class ModelCache(Component):
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=replace(spec.placement.pod_placement, image_pull_secrets=spec.overrides.image_pull_secrets),
                 image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, adapters=plan.adapters,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.

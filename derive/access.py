@@ -15,6 +15,7 @@ from derive.serving import ServingPlan
 from render import exposure as expose
 from render import litellm, webui
 from render.engines import port
+from render.engines.lora import engine_model
 from render.meta import image as mirrored
 from render.network_policy import port_rule
 
@@ -61,6 +62,9 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         cpu=g.cpu,
         memory=g.memory,
         placement=cpu_placement(cfg),
+        adapters=tuple(litellm.AdapterRoute(served_name=a.name, base=p.spec.name,
+                                            engine_model=engine_model(p.spec.engine, p.spec.served_name, a.name))
+                       for p in plans for a in p.config.adapters),
     )
 
 

@@ -207,7 +207,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})
         keys[plan.config.served_name] = server.api_key
-    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
+    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans]
+                           + [a.name for p in plans for a in p.config.adapters], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
     out.update(_operations(ops, in_ns, servers, monitoring_after or []))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OWNED_VOLUMES = ("model", "shm")
+OWNED_VOLUME_PREFIX = "lora-"
+"""Local-disk LoRA adapters' volumes (render/engines/lora.py VOLUME_PREFIX)."""
 SHM_PATH = "/dev/shm"
 LWS_PREFIX = "leaderworkerset.sigs.k8s.io/"
 """LeaderWorkerSet writes its own labels and annotations on the group's pods (name, group index,
@@ -25,8 +27,8 @@ class ExtraVolume:
     sub_path: str | None = None
 
     def __post_init__(self) -> None:
-        if self.name in OWNED_VOLUMES:
-            raise ValueError(f"volume name {self.name!r} is the program's (the weights, /dev/shm)")
+        if self.name in OWNED_VOLUMES or self.name.startswith(OWNED_VOLUME_PREFIX):
+            raise ValueError(f"volume name {self.name!r} is the program's (the weights, /dev/shm, adapters)")
         if len(self.source) != 1:
             raise ValueError(f"volume {self.name!r} needs exactly one source, got {sorted(self.source)}")
         if not self.mount_path.startswith("/"):

@@ -13,6 +13,7 @@ import posixpath
 from typing import Any
 
 from render.engines import sglang as sglang_engine
+from render.engines.lora import VOLUME_PREFIX as LORA_VOLUME_PREFIX
 from render.engines.spec import (
     COMPONENT,
     NAME_LABEL,
@@ -97,6 +98,19 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return volume, mount
 
 
+def _adapter_volumes(spec: EngineSpec) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Local disks: the pod sees only its model's directory, so each adapter's directory (filled by the
+    same per-node downloader, renamed into place when whole) is mounted beside it. Shared storage mounts
+    the whole claim: nothing to add."""
+    vol = spec.volume
+    if spec.lora is None or vol.host_path is None:
+        return []
+    return [({"name": f"{LORA_VOLUME_PREFIX}{i}",
+              "hostPath": {"path": posixpath.join(vol.host_path, a.dir), "type": "Directory"}},
+             {"name": f"{LORA_VOLUME_PREFIX}{i}", "mountPath": posixpath.join(vol.mount_path, a.dir), "readOnly": True})
+            for i, a in enumerate(spec.lora.adapters)]
+
+
 def env(spec: EngineSpec, process: Process) -> list[dict[str, Any]]:
     """The engine's environment, then the RDMA group's NCCL/Gloo variables, then the user's
     (`models[].env`). A name two of them write is refused: the second would silently win in the
@@ -137,7 +151,7 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         "limits": {"memory": spec.memory, **extended},
     }
     c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"},
-                         *(v.mount() for v in spec.overrides.volumes)]
+                         *(m for _, m in _adapter_volumes(spec)), *(v.mount() for v in spec.overrides.volumes)]
     if serves_http(role):
         c.update(probes(spec))
         # An exec sleep rather than the `sleep` lifecycle action: that action is beta only from 1.30 and
@@ -160,7 +174,7 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
     pod: dict[str, Any] = {
         "containers": [container(spec, container_args, role)],
         "volumes": [volume, {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}},
-                    *(v.volume() for v in spec.overrides.volumes)],
+                    *(v for v, _ in _adapter_volumes(spec)), *(v.volume() for v in spec.overrides.volumes)],
         "restartPolicy": "Always",
         "terminationGracePeriodSeconds": spec.grace_seconds,
         "enableServiceLinks": False,

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.engines.lora import Lora
 from render.engines.overrides import PodOverrides
 from render.engines.parallel import Parallelism, parallelism
 from render.placement import PodPlacement
@@ -175,6 +176,8 @@ class EngineSpec:
     """Set => the group's pods request RDMA devices (multi-node groups on RDMA pools only)."""
     overrides: PodOverrides = field(default_factory=PodOverrides)
     """The user's env, pull secrets, volumes, pod labels and annotations (render/engines/overrides.py)."""
+    lora: Lora | None = None
+    """LoRA adapters loaded at start-up (vLLM, SGLang; render/engines/lora.py)."""
 
     def __post_init__(self) -> None:
         _dns_1035(self.name, "name", MAX_NAME_LEN)
@@ -225,6 +228,8 @@ class EngineSpec:
         if reserved:
             raise ValueError(f"labels must not set {', '.join(reserved)}: the renderer owns the selector labels")
         self.overrides.check_against(self.volume.mount_path)
+        if self.lora is not None and self.engine == "ollama":
+            raise ValueError("Ollama serves no LoRA adapters from the stack")
         owned = sorted(set(self.overrides.labels) & set(OWNED_POD_LABELS)
                        | set(self.overrides.annotations) & set(OWNED_POD_ANNOTATIONS))
         if owned:
