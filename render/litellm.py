@@ -4,7 +4,7 @@ run it, and, when virtual keys are on, its Postgres and the schema-migration Job
 No secret is written into the config (`os.environ/VAR` references, filled from Secrets). Without a
 database LiteLLM answers an unknown key with 400, so a small `custom_auth` module admits the master
 and app keys, answers 401 otherwise and carries the per-model rate limits. Checked against litellm
-1.102.4 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
+1.110.2 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
 """
 
 from __future__ import annotations
