@@ -71,7 +71,8 @@ class ExtraVolume(ConfigModel):
     """A claim in the stack's namespace (e.g. a shared compile cache)."""
     empty_dir: EmptyDir | None = None
     host_path: str | None = None
-    """A directory on the node (needs a namespace whose Pod Security level allows hostPath)."""
+    """A directory on the node; the stack's namespace then enforces the `privileged` Pod Security level
+    (`baseline` refuses hostPath volumes)."""
 
     @field_validator("name")
     @classmethod

@@ -102,8 +102,10 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
     # RDMA groups (IPC_LOCK, outside baseline's capability set: pod-security-admission
     # check_capabilities_baseline.go; host networking) and hostPath volumes (local model storage) are
-    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
+    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`. So are a
+    # model's own hostPath volumes (`models[].volumes`, docs/engines.md "Overrides").
+    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models)) \
+        or any(v.host_path is not None for m in cfg.models for v in m.volumes)
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,

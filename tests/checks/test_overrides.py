@@ -87,3 +87,14 @@ def test_stack_and_model_pull_secrets_reach_the_engine_and_every_pod_the_stack_p
     jobs = [r.manifest for r in plan.k8s_objects if r.manifest["kind"] == "Job"
             and r.manifest["metadata"]["name"].startswith("download-")]
     assert jobs and all(j["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "mirror-pull"}] for j in jobs)
+
+
+def test_a_host_path_volume_makes_the_namespace_admit_it():
+    """`baseline` Pod Security refuses hostPath volumes: the namespace enforces `privileged` for them."""
+    def level(model):
+        plan = render_raw(tke_config(models=[model]))
+        return plan.manifest("Namespace", "llm")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+
+    assert level(R1_7B) == "baseline"
+    assert level({**R1_7B, "volumes": [{"name": "ccache", "mountPath": "/ccache", "hostPath": "/var/cache/ccache"}]}) \
+        == "privileged"
