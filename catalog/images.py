@@ -62,10 +62,13 @@ DCGM_EXPORTER_CHART_VERSION = "4.8.2"
 """DCGM exporter 4.5.3-4.8.2 (DCGM 4.5.3)."""
 DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter"
 
-# Access layer. LiteLLM publishes release images as `v<version>` since 1.84 (the `-stable` suffix went
-# away); 1.102.4 is also the PyPI release the real-gateway test runs (requirements-gateway.txt), so the
-# config the stack renders is exercised by the same proxy code it deploys.
-LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.102.4"
+# Access layer. LiteLLM's release workflow (BerriAI/litellm .github/workflows/release-docker.yml, dispatched
+# from the release's git tag, stored commit ab81dd40) pushes `ghcr.io/berriai/litellm:<that tag>` through
+# _publish-container.yml (`ghcr.io/${owner}/${image-name}:${inputs.tag}`, stored commit 186226d0); releases
+# are tagged `v<version>` (release notes: "published as ghcr.io/berriai/litellm:v1.102.4"). 1.110.2 is the
+# newest PyPI release (2026-12) and the one the real-gateway tests run (requirements-gateway.txt), so the
+# config the stack renders is exercised by the same proxy code it deploys. docs/gateway.md, "The LiteLLM release".
+LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.110.2"
 OPENWEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.12.4"
 """PyPI open-webui 0.12.4; OFFLINE_MODE / RAG_EMBEDDING_MODEL_AUTO_UPDATE checked in its env.py and config.py."""
 POSTGRES_IMAGE = "postgres:17.11-alpine"

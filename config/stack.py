@@ -15,6 +15,7 @@ from config.formats import DNS_LABEL
 from config.models import ModelCacheConfig, ModelConfig
 from config.node_pools import NodePool, NodePoolConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
+from config.overrides import PullSecrets
 from config.storage import StorageConfig
 
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
@@ -33,6 +34,9 @@ class StackConfig(ConfigModel):
     image_registry: str | None = None
     """Mirror prefix put in front of every image, e.g. `ccr.ccs.tencentyun.com/my-mirror` (Docker Hub,
     ghcr.io and registry.k8s.io are slow or unreachable from some regions)."""
+    image_pull_secrets: PullSecrets = Field(default_factory=list)
+    """Secrets (type kubernetes.io/dockerconfigjson, in the stack's namespace) for a private
+    `imageRegistry`: every pod the stack renders (engines, downloads, gateway, UI) pulls with them."""
     monitoring: MonitoringConfig | None = None
     """ServiceMonitors, the default alert set and a Grafana dashboard for a Prometheus Operator target."""
     autoscalers: AutoscalersConfig = AutoscalersConfig()

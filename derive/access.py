@@ -19,6 +19,7 @@ from render import exposure as expose
 from render import litellm, webui
 from render import router as rt
 from render.engines import port
+from render.engines.lora import engine_model
 from render.meta import image as mirrored
 from render.network_policy import port_rule
 
@@ -70,6 +71,9 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         memory=g.memory,
         placement=cpu_placement(cfg),
         header_models=tuple(p.spec.served_name for p in plans if policy(cfg, p.config) == "session"),
+        adapters=tuple(litellm.AdapterRoute(served_name=a.name, base=p.spec.name,
+                                            engine_model=engine_model(p.spec.engine, p.spec.served_name, a.name))
+                       for p in plans for a in p.config.adapters),
     )
 
 

@@ -12,8 +12,11 @@ from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
+from derive.adapters import ADAPTER_DOWNLOAD_GB, downloads
+from derive.adapters import lora as lora_spec
 from derive.capacity import dtype_for
 from derive.naming import Names
+from derive.overrides import pod_overrides
 from derive.rdma import rdma as rdma_spec
 from derive.rdma import settings as rdma_settings
 from derive.routing_policy import renders_for_router
@@ -39,6 +42,8 @@ class ServingPlan:
     size_gb: float
     download_seconds: int
     load_seconds: int
+    adapters: tuple[tuple[ModelSource, str], ...] = ()
+    """(source, directory) of each LoRA adapter, downloaded by the same Job after the weights' check."""
 
 
 def model_spec(m: ModelConfig):
@@ -156,8 +161,12 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         placement=placement(cfg, m),
         volume=volume(cfg, names),
         rdma=rdma_spec(cfg, m),
+        overrides=pod_overrides(cfg, m),
+        lora=lora_spec(m),
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
-        download_seconds=download_timeout_seconds(size, cfg.model_cache.bandwidth_mbps), load_seconds=load,
+        download_seconds=download_timeout_seconds(size + ADAPTER_DOWNLOAD_GB * len(m.adapters),
+                                                  cfg.model_cache.bandwidth_mbps), load_seconds=load,
+        adapters=downloads(m),
     )

@@ -105,8 +105,10 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
     # RDMA groups (IPC_LOCK, outside baseline's capability set: pod-security-admission
     # check_capabilities_baseline.go; host networking) and hostPath volumes (local model storage) are
-    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
+    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`. So are a
+    # model's own hostPath volumes (`models[].volumes`, docs/engines.md "Overrides").
+    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models)) \
+        or any(v.host_path is not None for m in cfg.models for v in m.volumes)
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
@@ -213,7 +215,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})
         keys[plan.config.served_name] = server.api_key
-    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
+    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans]
+                           + [a.name for p in plans for a in p.config.adapters], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
     out.update(_operations(ops, in_ns, servers, monitoring_after or []))

@@ -4,7 +4,7 @@ run it, and, when virtual keys are on, its Postgres and the schema-migration Job
 No secret is written into the config (`os.environ/VAR` references, filled from Secrets). Without a
 database LiteLLM answers an unknown key with 400, so a small `custom_auth` module admits the master
 and app keys, answers 401 otherwise and carries the per-model rate limits. Checked against litellm
-1.102.4 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
+1.110.2 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
 """
 
 from __future__ import annotations
@@ -75,6 +75,18 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class AdapterRoute:
+    """A LoRA adapter behind the gateway: a model name of its own, sent to its base model's backend (so
+    to that model's replicas) as the model name the engine knows it by."""
+
+    served_name: str
+    base: str
+    """The base model's Backend.name."""
+    engine_model: str
+    """What the engine is sent as `model` (render/engines/lora.py engine_model)."""
+
+
+@dataclass(frozen=True)
 class RateLimit:
     model: str
     rpm: int | None = None
@@ -101,13 +113,19 @@ class GatewaySpec:
     """Served names whose callers' `x-` headers the gateway passes on (LiteLLM's
     `model_group_settings.forward_client_headers_to_llm_api`): models routed by session, whose router
     keys on `x-session-id` (docs/routing.md)."""
+    adapters: tuple[AdapterRoute, ...] = ()
+    """LoRA adapters, each one more `model_list` entry on its base model's backend."""
 
     def __post_init__(self) -> None:
         if not self.backends:
             raise ValueError("the gateway needs at least one model (LiteLLM refuses an empty model_list)")
-        served = {b.served_name for b in self.backends}
-        if len(served) != len(self.backends):
+        served = {b.served_name for b in self.backends} | {a.served_name for a in self.adapters}
+        if len(served) != len(self.backends) + len(self.adapters):
             raise ValueError("served names must be unique")
+        bases = {b.name for b in self.backends}
+        for a in self.adapters:
+            if a.base not in bases:
+                raise ValueError(f"adapter {a.served_name!r} names base {a.base!r}, which is not a backend")
         for r in self.rate_limits:
             if r.model not in served:
                 raise ValueError(f"rate limit for {r.model!r}, which the gateway does not serve")
@@ -135,7 +153,8 @@ def selector() -> dict[str, str]:
 
 def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
     """LiteLLM's config.yaml as data. Engines speak the OpenAI API, so every entry is `openai/<served
-    name>` at the engine's /v1 URL; the key is read from the environment at start-up."""
+    name>` at the engine's /v1 URL; the key is read from the environment at start-up. A LoRA adapter is
+    one more entry at its base model's URL, sending the engine the adapter's own model name."""
     model_list = [
         {
             "model_name": b.served_name,
@@ -146,6 +165,18 @@ def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
             },
         }
         for b in spec.backends
+    ]
+    by_name = {b.name: b for b in spec.backends}
+    model_list += [
+        {
+            "model_name": a.served_name,
+            "litellm_params": {
+                "model": f"openai/{a.engine_model}",
+                "api_base": by_name[a.base].api_base,
+                "api_key": f"os.environ/{by_name[a.base].key_env}",
+            },
+        }
+        for a in spec.adapters
     ]
     router: dict[str, Any] = {
         "routing_strategy": spec.routing_strategy,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from render.engines import lora
 from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 
 MASTER_PORT = 29501
@@ -52,6 +53,8 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
         args.append("--trust-remote-code")
     if spec.scale_out:
         args.append("--enable-scale-out")
+    if spec.lora is not None:
+        args += lora.vllm_args(spec.lora, spec.volume.mount_path, spec.served_name)
     return args + list(spec.extra_args)
 
 

@@ -69,8 +69,11 @@ class StandinEngine:
     def __init__(self, served_name: str, *, answer: str | None = None, ttft: float = 0.0,
                  token_latency: float = 0.0, start_after: float = 0.0, key: str | None = None,
                  api: str = "openai", port: int | None = None, scale_out: bool = False,
-                 prefill_per_block: float = 0.0, cache_capacity: int | None = None):
+                 prefill_per_block: float = 0.0, cache_capacity: int | None = None,
+                 adapters: tuple[str, ...] = ()):
         self.served_name = served_name
+        self.adapters = tuple(adapters)
+        """LoRA adapter names it also serves (as vLLM's --lora-modules), listed in /v1/models with the base as parent."""
         self.answer = answer if answer is not None else f"hello from {served_name}"
         self.ttft, self.token_latency, self.key, self.api = ttft, token_latency, key, api
         self.cache_capacity = cache_capacity  # prefix blocks the replica's KV cache holds (None: unbounded)
@@ -235,7 +238,9 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                 if not self._authorised():
                     return None
                 return self._json(200, {"object": "list", "data": [
-                    {"id": engine.served_name, "object": "model", "owned_by": "standin", "created": 0}]})
+                    {"id": engine.served_name, "object": "model", "owned_by": "standin", "created": 0},
+                    *({"id": a, "object": "model", "owned_by": "standin", "created": 0, "parent": engine.served_name}
+                      for a in engine.adapters)]})
             return self._json(404, {"error": {"message": f"no route {path}"}})
 
         def do_POST(self) -> None:  # noqa: N802
@@ -249,7 +254,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                 return self._json(404, {"error": {"message": f"no route {path}"}})
             if not self._authorised():
                 return None
-            if body.get("model") != engine.served_name:
+            if body.get("model") != engine.served_name and body.get("model") not in engine.adapters:
                 return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
                                                   "type": "NotFoundError", "code": 404}})
             call = engine.record(path, self.headers, body)
