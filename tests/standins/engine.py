@@ -50,8 +50,11 @@ class StandinEngine:
 
     def __init__(self, served_name: str, *, answer: str | None = None, ttft: float = 0.0,
                  token_latency: float = 0.0, start_after: float = 0.0, key: str | None = None,
-                 api: str = "openai", port: int | None = None):
+                 api: str = "openai", port: int | None = None, answer_model: str | None = None):
         self.served_name = served_name
+        self.answer_model = answer_model
+        """The model name answers carry (default: the one asked for); another name stands in for an
+        engine that loaded the wrong weights under the served name."""
         self.answer = answer if answer is not None else f"hello from {served_name}"
         self.ttft, self.token_latency, self.key, self.api = ttft, token_latency, key, api
         self.calls: list[dict[str, Any]] = []
@@ -212,13 +215,14 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                      "total_tokens": prompt_tokens + len(tokens)}
             rid, created = f"cmpl-standin-{len(engine.calls)}", int(time.time())
             kind = "chat.completion" if chat else "text_completion"
+            named = engine.answer_model or engine.served_name
             time.sleep(engine.ttft)
             if not body.get("stream"):
                 time.sleep(engine.token_latency * max(0, len(tokens) - 1))
                 text = "".join(tokens)
                 choice = ({"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
                           if chat else {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None})
-                return self._json(200, {"id": rid, "object": kind, "created": created, "model": engine.served_name,
+                return self._json(200, {"id": rid, "object": kind, "created": created, "model": named,
                                         "choices": [choice], "usage": usage})
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -237,13 +241,13 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                     time.sleep(engine.token_latency)
                 delta = ({"index": 0, "delta": ({"role": "assistant", "content": tok} if i == 0 else {"content": tok}),
                           "finish_reason": None} if chat else {"index": 0, "text": tok, "finish_reason": None})
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [delta]})
             last = ({"index": 0, "delta": {}, "finish_reason": "stop"} if chat
                     else {"index": 0, "text": "", "finish_reason": "stop"})
-            send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name, "choices": [last]})
+            send({"id": rid, "object": chunk_kind, "created": created, "model": named, "choices": [last]})
             if (body.get("stream_options") or {}).get("include_usage"):
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [], "usage": usage})
             send("[DONE]")
 
@@ -255,7 +259,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             time.sleep(engine.ttft)
 
             def piece(tok: str, done: bool) -> dict[str, Any]:
-                out: dict[str, Any] = {"model": body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
+                out: dict[str, Any] = {"model": engine.answer_model or body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
                 if chat:
                     out["message"] = {"role": "assistant", "content": tok}
                 else:
