@@ -3,9 +3,12 @@ and key apps use before `pulumi up` ends (render/smoke.py, docs/smoke.md)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, model_validator
 
 from config.base import ConfigModel
+from config.formats import boolean_shorthand
 
 
 class SmokeConfig(ConfigModel):
@@ -19,3 +22,8 @@ class SmokeConfig(ConfigModel):
     completion: list[str] = Field(default_factory=list)
     """Served names of base models (no chat template): the gate sends them a text completion
     (`/v1/completions`) instead of a chat completion."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"enabled": data} if isinstance(data, bool) else boolean_shorthand(data)

@@ -46,7 +46,7 @@ class StackConfig(ConfigModel):
     """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
     keys: KeysConfig = KeysConfig()
     """Rotation of the generated keys (`keys.rotate.appKey: 1`, ...)."""
-    smoke: bool | SmokeConfig = True
+    smoke: SmokeConfig = SmokeConfig()
     """The smoke gate: `pulumi up` ends only once each model answers one request through the in-cluster
     URL and key apps use, and every LeaderWorkerSet group is ready; `false` turns the smoke Job off
     (docs/smoke.md)."""
@@ -70,11 +70,6 @@ class StackConfig(ConfigModel):
             raise ValueError(f"{v[:80]!r}: write a registry host, optional port and path (lowercase; no scheme, "
                              "no '..'), e.g. ccr.ccs.tencentyun.com/mirror")
         return v
-
-    @property
-    def smoke_gate(self) -> SmokeConfig:
-        """`smoke` with its short forms (`true` / `false`) expanded."""
-        return self.smoke if isinstance(self.smoke, SmokeConfig) else SmokeConfig(enabled=self.smoke)
 
     @property
     def is_tke(self) -> bool:

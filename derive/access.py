@@ -25,7 +25,7 @@ def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, 
     if cfg.gateway.enabled:
         return [litellm.selector()], []
     peers = [webui.selector()] if cfg.webui.enabled else None
-    if peers is not None and cfg.smoke_gate.enabled:
+    if peers is not None and cfg.smoke.enabled:
         peers.append(smoke.peer())  # the smoke Job calls the engine as apps do (None admits it already)
     sources = expose.sources(exposure_spec(cfg.exposure.api))
     extra = [] if sources is False else [port_rule(port(plan.spec.engine), sources)]  # type: ignore[arg-type]

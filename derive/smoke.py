@@ -26,8 +26,8 @@ MARGIN = 1.5
 def smoke_seconds(cfg: StackConfig, plan: ServingPlan) -> int:
     """`smoke.timeoutSeconds`, else the estimate: weights read at the storage's rate per node plus the
     engine's start-up, x1.5."""
-    if cfg.smoke_gate.timeout_seconds is not None:
-        return cfg.smoke_gate.timeout_seconds
+    if cfg.smoke.timeout_seconds is not None:
+        return cfg.smoke.timeout_seconds
     m = plan.config
     read = plan.size_gb / m.nodes / load_gbps(cfg.storage)
     return max(MIN_SMOKE_SECONDS, math.ceil((read + ENGINE_INIT_SECONDS[m.engine]) * MARGIN))
@@ -38,7 +38,7 @@ def smoke_api(cfg: StackConfig, plan: ServingPlan) -> Api:
     in `smoke.completion`; else a chat completion."""
     if not cfg.gateway.enabled and plan.spec.engine == "ollama":
         return "ollama"
-    return "completions" if plan.spec.served_name in cfg.smoke_gate.completion else "chat"
+    return "completions" if plan.spec.served_name in cfg.smoke.completion else "chat"
 
 
 def app_key(cfg: StackConfig, plan: ServingPlan) -> tuple[str, str]:

@@ -60,7 +60,7 @@ def build_access(cfg: StackConfig, in_ns: pulumi.ResourceOptions, storage: pulum
             rules.append(port_rule(litellm.PORT, api_sources))  # type: ignore[arg-type]
         if cfg.gateway.client_namespaces:
             rules.append(port_rule(litellm.PORT, [expose.namespace_peer(*cfg.gateway.client_namespaces)]))
-        if cfg.smoke_gate.enabled:
+        if cfg.smoke.enabled:
             rules.append(port_rule(litellm.PORT, [pod_peer(smoke.peer())]))
         vk = cfg.gateway.virtual_keys
         gw = Gateway("gateway", spec=spec, after=[s.key_secret for s in servers.values()], ingress_rules=rules,

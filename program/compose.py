@@ -135,7 +135,7 @@ def _smoke_gate(cfg: StackConfig, in_ns: pulumi.ResourceOptions, plans: list[Any
                 groups: dict[str, pulumi.Resource], access: Any, models_out: dict[str, Any]) -> dict[str, Any]:
     """Per model, once its servers, its groups and the gateway are ready, the smoke Job; the model's
     outputs (`models`, its `modelServers` entry) resolve only after its Job completed (docs/smoke.md)."""
-    if not cfg.smoke_gate.enabled or not plans:
+    if not cfg.smoke.enabled or not plans:
         return models_out
     done: dict[str, pulumi.Output[Any]] = {}
     for plan in plans:
