@@ -15,7 +15,7 @@ from preview.billing import summary_lines as billing_lines
 from preview.runner import Plan, PlannedResource
 from preview.summary_sections import bringup_section, data_safety_section, preflight_section
 
-LAYERS = ["cloud", "cluster", "model", "serving", "access", "ops"]
+LAYERS = ["cloud", "cluster", "model", "serving", "access", "verify", "ops"]
 
 
 def _layer(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> tuple[str, str]:
