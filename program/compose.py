@@ -34,7 +34,7 @@ from derive.placement import cpu_placement
 from derive.rdma import settings as rdma_settings
 from derive.serving import host_network, serving_plan
 from derive.smoke import smoke_spec
-from program.access import build_access
+from program.access import Access, build_access
 from program.uniqueness import unique_objects
 from render.engines import port as engine_port
 
@@ -132,7 +132,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
 
 def _smoke_gate(cfg: StackConfig, in_ns: pulumi.ResourceOptions, plans: list[Any], servers: dict[str, Any],
-                groups: dict[str, pulumi.Resource], access: Any, models_out: dict[str, Any]) -> dict[str, Any]:
+                groups: dict[str, pulumi.Resource], access: Access, models_out: dict[str, Any]) -> dict[str, Any]:
     """Per model, once its servers, its groups and the gateway are ready, the smoke Job; the model's
     outputs (`models`, its `modelServers` entry) resolve only after its Job completed (docs/smoke.md)."""
     if not cfg.smoke.enabled or not plans:
