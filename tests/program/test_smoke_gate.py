@@ -46,3 +46,14 @@ def test_a_parked_group_has_no_budget_to_wait_for():
     plan = render_raw(tke_config(nodePools=GROUP_POOLS, models=[{**MULTI, "replicas": 0}]))
     assert not [r for r in plan.k8s_objects if r.manifest["kind"] == "PodDisruptionBudget"
                 and r.manifest["metadata"]["name"] == "qwen3-8b-mn"]
+
+
+def test_without_a_gateway_the_engine_admits_the_smoke_job_only_while_the_gate_is_on():
+    def sources(plan):
+        rules = plan.manifest("NetworkPolicy", "qwen3-8b-ingress")["spec"]["ingress"]
+        return [p["podSelector"]["matchLabels"] for r in rules for p in r.get("from", []) if "podSelector" in p]
+
+    on = render_raw(tke_config(nodePools=POOLS, models=[VLLM], gateway="none", webui=True))
+    assert smoke.peer() in sources(on) and _job(on, "qwen3-8b") is not None
+    off = render_raw(tke_config(nodePools=POOLS, models=[VLLM], gateway="none", webui=True, smoke=False))
+    assert smoke.peer() not in sources(off)
