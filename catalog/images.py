@@ -29,6 +29,11 @@ CUDA13_UNSUFFIXED_SINCE = {"vllm/vllm-openai": (0, 20, 0)}
 "Switch default CUDA to 13.0"; .buildkite/scripts/publish-release-images.sh "CUDA (default: 13.0)").
 Older unsuffixed tags, and SGLang's (switch release not confirmed upstream), stay unknown."""
 
+SMOKE_IMAGE = "python:3.12.12-slim-bookworm"
+"""The smoke Job's interpreter (render/files/smoke.py is stdlib only): the Docker Official Image tag the
+hub download Job runs (render/model_cache.py PYTHON_IMAGE), so the CPU node often has it already; a
+published tag (public Dockerfiles pin it by digest, docs/smoke.md)."""
+
 LWS_CHART = "oci://registry.k8s.io/lws/charts/lws"
 LWS_CHART_VERSION = "0.10.0"
 LWS_IMAGE = "registry.k8s.io/lws/lws"

@@ -62,4 +62,8 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                       "the internal-CLB annotation is TKE's: on an existing TKE cluster set "
                                       f"`{PROJECT}:cluster.provider: tke`; on another cluster set its own "
                                       "annotation in `annotations` instead"))
+    for i, name in enumerate(cfg.smoke.completion):
+        if name not in served:
+            issues.append(ConfigIssue(f"{PROJECT}:smoke.completion[{i}]",
+                                      f"{name!r} is not a served model of this stack ({known}); list served names"))
     return issues + exposure_issues(cfg)

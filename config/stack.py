@@ -16,6 +16,7 @@ from config.models import ModelCacheConfig, ModelConfig
 from config.node_pools import NodePool, NodePoolConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
 from config.overrides import PullSecrets
+from config.smoke import SmokeConfig
 from config.storage import StorageConfig
 
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
@@ -49,6 +50,10 @@ class StackConfig(ConfigModel):
     """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
     keys: KeysConfig = KeysConfig()
     """Rotation of the generated keys (`keys.rotate.appKey: 1`, ...)."""
+    smoke: SmokeConfig = SmokeConfig()
+    """The smoke gate: `pulumi up` ends only once each model answers one request through the in-cluster
+    URL and key apps use, and every LeaderWorkerSet group is ready; `false` turns the smoke Job off
+    (docs/smoke.md)."""
 
     @field_validator("namespace")
     @classmethod

@@ -16,7 +16,7 @@ from derive.placement import cpu_placement
 from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
 from render import exposure as expose
-from render import litellm, webui
+from render import litellm, smoke, webui
 from render import router as rt
 from render.engines import port
 from render.engines.lora import engine_model
@@ -34,6 +34,8 @@ def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, 
     if cfg.gateway.enabled:
         return [litellm.selector()], []
     peers = [webui.selector()] if cfg.webui.enabled else None
+    if peers is not None and cfg.smoke.enabled:
+        peers.append(smoke.peer())  # the smoke Job calls the engine as apps do (None admits it already)
     sources = expose.sources(exposure_spec(cfg.exposure.api))
     extra = [] if sources is False else [port_rule(port(plan.spec.engine), sources)]  # type: ignore[arg-type]
     return peers, extra

@@ -21,6 +21,7 @@ from derive.cold_hold import hold
 from derive.naming import derive
 from derive.placement import cpu_placement
 from derive.replicas import min_replicas, surge_capacity
+from derive.smoke import smoke_seconds
 from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 from render import litellm
 from render.autoscaling import AutoscalerSpec, Behavior, adapter_rules
@@ -90,6 +91,9 @@ class ModelOps:
     cold_start: ColdStart | None = None
     hold: Hold | None = None
     """How long the gateway holds a request while the model has no ready replica (None: no gateway)."""
+    groups_seconds: int | None = None
+    """Multi-node models: how long Pulumi waits, once the LeaderWorkerSet reports Available, for its
+    budget to count every pod of every group ready (render/disruption.py `model_pdb`); None: no wait."""
 
 
 @dataclass(frozen=True)
@@ -190,11 +194,15 @@ def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None
     rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m),
                       max_replicas=a.max_replicas if a else m.replicas, autoscaled=a is not None,
                       scale_to_zero=min_replicas(m) == 0)
+    # "Serving" is every pod of every group ready, which the LeaderWorkerSet's own Available does not
+    # mean before LWS v0.9 (docs/smoke.md): its budget, which counts them, is awaited instead.
+    groups = m.nodes > 1 and min_replicas(m) > 0
     return ModelOps(
         name=m.name, spec=plan.spec, rollout=rollout, autoscaler=autoscaler_spec(cfg, plan, gateway),
-        pdb=needs_pdb(a.max_replicas if a else m.replicas), target=model_target(plan, cfg.storage.kind),
+        pdb=needs_pdb(a.max_replicas if a else m.replicas) or groups, target=model_target(plan, cfg.storage.kind),
         cold_start=cold_start(cfg, plan) if a and a.min_replicas == 0 else None,
         hold=hold(cfg, plan, cold_start(cfg, plan)) if gateway else None,
+        groups_seconds=smoke_seconds(cfg, plan) if groups else None,
     )
 
 

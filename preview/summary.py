@@ -21,7 +21,7 @@ from preview.summary_sections import (
     routing_section,
 )
 
-LAYERS = ["cloud", "cluster", "model", "serving", "access", "ops"]
+LAYERS = ["cloud", "cluster", "model", "serving", "access", "verify", "ops"]
 
 
 def _layer(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> tuple[str, str]:

@@ -70,10 +70,13 @@ class StandinEngine:
                  token_latency: float = 0.0, start_after: float = 0.0, key: str | None = None,
                  api: str = "openai", port: int | None = None, scale_out: bool = False,
                  prefill_per_block: float = 0.0, cache_capacity: int | None = None,
-                 adapters: tuple[str, ...] = ()):
+                 adapters: tuple[str, ...] = (), answer_model: str | None = None):
         self.served_name = served_name
         self.adapters = tuple(adapters)
         """LoRA adapter names it also serves (as vLLM's --lora-modules), listed in /v1/models with the base as parent."""
+        self.answer_model = answer_model
+        """The model name answers carry (default: the one asked for); another name stands in for an
+        engine that loaded the wrong weights under the served name."""
         self.answer = answer if answer is not None else f"hello from {served_name}"
         self.ttft, self.token_latency, self.key, self.api = ttft, token_latency, key, api
         self.cache_capacity = cache_capacity  # prefix blocks the replica's KV cache holds (None: unbounded)
@@ -290,13 +293,14 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                      "total_tokens": prompt_tokens + len(tokens)}
             rid, created = f"cmpl-standin-{len(engine.calls)}", int(time.time())
             kind = "chat.completion" if chat else "text_completion"
+            named = engine.answer_model or engine.served_name
             time.sleep(engine.ttft + engine.prefill_per_block * uncached)
             if not body.get("stream"):
                 time.sleep(engine.token_latency * max(0, len(tokens) - 1))
                 text = "".join(tokens)
                 choice = ({"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
                           if chat else {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None})
-                return self._json(200, {"id": rid, "object": kind, "created": created, "model": engine.served_name,
+                return self._json(200, {"id": rid, "object": kind, "created": created, "model": named,
                                         "choices": [choice], "usage": usage})
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -315,13 +319,13 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                     time.sleep(engine.token_latency)
                 delta = ({"index": 0, "delta": ({"role": "assistant", "content": tok} if i == 0 else {"content": tok}),
                           "finish_reason": None} if chat else {"index": 0, "text": tok, "finish_reason": None})
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [delta]})
             last = ({"index": 0, "delta": {}, "finish_reason": "stop"} if chat
                     else {"index": 0, "text": "", "finish_reason": "stop"})
-            send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name, "choices": [last]})
+            send({"id": rid, "object": chunk_kind, "created": created, "model": named, "choices": [last]})
             if (body.get("stream_options") or {}).get("include_usage"):
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [], "usage": usage})
             send("[DONE]")
 
@@ -333,7 +337,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             time.sleep(engine.ttft)
 
             def piece(tok: str, done: bool) -> dict[str, Any]:
-                out: dict[str, Any] = {"model": body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
+                out: dict[str, Any] = {"model": engine.answer_model or body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
                 if chat:
                     out["message"] = {"role": "assistant", "content": tok}
                 else:
