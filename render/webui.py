@@ -24,6 +24,11 @@ COMPONENT = "webui"
 NAME_LABEL = "app.kubernetes.io/name"
 DATA_PATH = "/app/backend/data"
 SECRET = f"{NAME}-secret-key"
+OLLAMA_OFF_URL = "http://127.0.0.1:11434"
+"""OLLAMA_BASE_URL when the Ollama API is off. Left at the image's `/ollama`, OpenWebUI 0.12.4 rewrites it to
+host.docker.internal:11434 and, at import, resolves that name and probes ports 11434 and 12434
+(open_webui/config.py, `_resolve_ollama_base_url`): a lookup leaving the pod on every start. Any other
+value skips the probe; the URL is never called while ENABLE_OLLAMA_API is False."""
 PVC = f"{NAME}-data"
 
 
@@ -86,6 +91,7 @@ def env(spec: WebuiSpec) -> list[dict[str, Any]]:
             {"name": "OPENAI_API_KEY",
              "valueFrom": {"secretKeyRef": {"name": spec.openai_key.name, "key": spec.openai_key.key}}},
             {"name": "ENABLE_OLLAMA_API", "value": "False"},
+            {"name": "OLLAMA_BASE_URL", "value": OLLAMA_OFF_URL},
         ]
     else:
         out += [
