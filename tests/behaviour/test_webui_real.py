@@ -27,6 +27,7 @@ from tests.standins.webui import STARTUP_SECONDS, RunningWebui, running_webui, u
 
 ARTEFACTS = ROOT / "build" / "webui"
 ADMIN = ("Admin", "admin@example.com", "a-long-test-password-1")
+MEMBER = {"name": "Member", "email": "member@example.com", "password": "another-long-password-2"}
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "None", ""}
 
 
@@ -60,6 +61,19 @@ def ui_api(ui: RunningWebui, path: str, tok: str) -> dict[str, Any]:
     return body
 
 
+def member_models(ui: RunningWebui, admin_token: str) -> dict[str, Any]:
+    """What a second person sees: the first sign-up turns sign-ups off (routers/auths.py), so the admin adds
+    them as a user (Admin Panel, Users; here its API); they sign in; the models the UI then offers them."""
+    status, self_signup = request(f"{ui.base}/api/v1/auths/signup", None, MEMBER)
+    status_add, added = request(f"{ui.base}/api/v1/auths/add", admin_token, {**MEMBER, "role": "user"})
+    assert status_add == 200, added
+    status_in, member = request(f"{ui.base}/api/v1/auths/signin", None,
+                                {"email": MEMBER["email"], "password": MEMBER["password"]})
+    assert status_in == 200 and member["role"] == "user", member
+    models = [m["id"] for m in ui_api(ui, "/api/models", member["token"])["data"]]
+    return {"self_signup_status": status, "models": models}
+
+
 @pytest.fixture(scope="module")
 def gateway_run(tmp_path_factory):
     """Two models behind the gateway; the UI started, used in the browser, restarted on the same Secret and
@@ -85,6 +99,7 @@ def gateway_run(tmp_path_factory):
             seen["openai_config"] = ui_api(ui, "/openai/config", seen["token"])
             seen["ollama_config"] = ui_api(ui, "/ollama/config", seen["token"])
             seen["browser_urls"] = browser.requested_urls(page)
+            seen["member"] = member_models(ui, seen["token"])
             seen["network"] = ui.network()
         shutil.rmtree(work / "start1" / "cwd")  # a new pod: nothing of the old container survives but the volume
         with running_webui(plan, work / "start2", volume, backend=gw.base, port=seen["ui"].port) as ui2:
@@ -98,6 +113,8 @@ def gateway_run(tmp_path_factory):
                                                                                                    "body").text)
                 seen["after_restart_text"] = page.find_element(By.TAG_NAME, "body").text
             seen["token_after_restart_ok"] = request(f"{ui2.base}/api/v1/auths/", seen["token"])[0] == 200
+            seen["signup_after_restart"] = request(f"{ui2.base}/api/v1/auths/signup", None,
+                                                   {**MEMBER, "email": "stranger@example.com"})[0]
             seen["network2"] = ui2.network()
         yield seen
 
@@ -115,6 +132,20 @@ def test_the_first_user_signs_up_sees_the_gateway_models_and_reads_the_streamed_
     streamed = [c for c in engine.calls if c["prompt"].endswith("user:Say hello")]
     assert streamed and streamed[0]["stream"], "the UI streamed the answer through the gateway"
     assert (ARTEFACTS / "chat.png").stat().st_size > 10_000
+
+
+def test_a_user_the_admin_adds_sees_every_model_the_gateway_serves(gateway_run):
+    """OpenWebUI shows a model without an access grant to admins only (utils/models.py get_filtered_models):
+    without BYPASS_MODEL_ACCESS_CONTROL everybody but the first user would see an empty model list."""
+    assert gateway_run["member"]["self_signup_status"] == 403, "after the first admin, only the admin adds people"
+    assert sorted(gateway_run["member"]["models"]) == sorted([VLLM["servedName"], SGLANG["servedName"]])
+
+
+def test_sign_ups_stay_closed_after_the_first_admin_even_across_a_restart(gateway_run):
+    """The first sign-up closes sign-ups only in memory when the stack owns the settings
+    (ENABLE_PERSISTENT_CONFIG=False, models/config.py upsert): ENABLE_SIGNUP=False keeps them closed."""
+    assert gateway_run["member"]["self_signup_status"] == 403
+    assert gateway_run["signup_after_restart"] == 403, "a restart must not open sign-ups to anyone"
 
 
 def test_the_ui_calls_the_gateway_with_the_app_key_not_the_admin_key(gateway_run):

@@ -35,7 +35,8 @@ IMAGE_ENV = {
     "TIKTOKEN_ENCODING_NAME": "cl100k_base", "TIKTOKEN_CACHE_DIR": f"{webui.DATA_PATH}/cache/tiktoken",
     "HF_HOME": f"{webui.DATA_PATH}/cache/embedding/models",
 }
-"""The image's ENV lines (open-webui/open-webui Dockerfile, default build args); the rendered env overrides."""
+"""The image's ENV lines (open-webui/open-webui Dockerfile at commit 08d67bf, default build args; the
+tag's own Dockerfile was not readable here); the rendered env overrides them."""
 
 IMAGE_DATA_DIR = webui.DATA_PATH
 """Where the image keeps its data when DATA_DIR is unset: WORKDIR /app/backend + open_webui/env.py
