@@ -100,6 +100,9 @@ def gateway_run(tmp_path_factory):
             seen["ollama_config"] = ui_api(ui, "/ollama/config", seen["token"])
             seen["browser_urls"] = browser.requested_urls(page)
             seen["member"] = member_models(ui, seen["token"])
+            with browser.chromium(work / "member-profile") as member_page:
+                browser.sign_in(member_page, ui.base, MEMBER["email"], MEMBER["password"])
+                seen["member"]["listed"] = browser.listed_models(member_page)
             seen["network"] = ui.network()
         shutil.rmtree(work / "start1" / "cwd")  # a new pod: nothing of the old container survives but the volume
         with running_webui(plan, work / "start2", volume, backend=gw.base, port=seen["ui"].port) as ui2:
@@ -139,6 +142,7 @@ def test_a_user_the_admin_adds_sees_every_model_the_gateway_serves(gateway_run):
     without BYPASS_MODEL_ACCESS_CONTROL everybody but the first user would see an empty model list."""
     assert gateway_run["member"]["self_signup_status"] == 403, "after the first admin, only the admin adds people"
     assert sorted(gateway_run["member"]["models"]) == sorted([VLLM["servedName"], SGLANG["servedName"]])
+    assert sorted(gateway_run["member"]["listed"]) == sorted([VLLM["servedName"], SGLANG["servedName"]])
 
 
 def test_sign_ups_stay_closed_after_the_first_admin_even_across_a_restart(gateway_run):

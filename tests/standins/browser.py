@@ -75,6 +75,20 @@ def sign_up_first_admin(driver: WebDriver, base: str, name: str, email: str, pas
     chat_page(driver)
 
 
+def sign_in(driver: WebDriver, base: str, email: str, password: str) -> None:
+    """An account the admin added signs in (the welcome page is shown only while no account exists)."""
+    driver.get(f"{base}/auth")
+    wait(driver, lambda d: d.find_elements(By.ID, "email")
+         or d.find_elements(By.CSS_SELECTOR, "button[aria-label='Get started']"))
+    for button in driver.find_elements(By.CSS_SELECTOR, "button[aria-label='Get started']"):
+        button.click()
+    wait(driver, lambda d: d.find_elements(By.ID, "email"))
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    chat_page(driver)
+
+
 def chat_page(driver: WebDriver) -> None:
     """Wait for the chat input and close the release-notes dialog a new account is shown."""
     wait(driver, lambda d: d.find_elements(By.ID, "chat-input"))
