@@ -8,6 +8,8 @@
 # make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
 # make router-venv        the real routers (vllm-router, sglang-router) the routing tests and bench run (.venv-router)
 # make engines-venv       the engines' own argument parsers (vLLM, SGLang wheels at the pinned releases)
+# make webui-venv         the real OpenWebUI the UI test runs (.venv-webui, without the torch stack)
+# make chromium           Debian's headless chromium and chromedriver for the UI test's browser
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -24,9 +26,10 @@ ACTIONLINT_DIR := .venv-actionlint
 GATEWAY_VENV := .venv-gateway
 ENGINES_VENV := .venv-engines
 ROUTER_VENV := .venv-router
+WEBUI_VENV := .venv-webui
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +82,23 @@ $(ENGINES_VENV)/.installed: requirements-engines.txt catalog/images.py tests/eng
 
 engines-venv: $(ENGINES_VENV)/.installed
 
+# The real OpenWebUI for tests/behaviour/test_webui_real.py: every pin of requirements-webui.txt, installed
+# without resolution (--no-deps) so the torch stack open-webui declares but imports lazily stays out.
+$(WEBUI_VENV)/.installed: requirements-webui.txt
+	$(PYTHON) -m venv $(WEBUI_VENV)
+	$(WEBUI_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-webui.txt
+	touch $@
+
+webui-venv: $(WEBUI_VENV)/.installed
+
+# Debian's chromium and chromedriver (same build) for the UI test's browser; as root in CI, else with sudo.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver >/dev/null; }
+	@chromium --version
+
 # promtool checks and unit-tests the generated alert rules (tests/render/test_monitoring.py). CI runs as root
 # on Debian; elsewhere sudo is used when available. Missing promtool fails the tests under CI=true.
 promtool:
@@ -104,7 +124,7 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
+      $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
@@ -113,4 +133,4 @@ bench: $(VENV)/.installed $(ROUTER_VENV)/.installed
 	$(PY) -m tests.bench.routing
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(ACTIONLINT_DIR)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) $(ACTIONLINT_DIR)

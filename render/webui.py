@@ -2,8 +2,9 @@
 
 Facts the manifests encode (reference 2.7, 2.8, P15): the base URL ends in `/v1`; a protected, retained
 data volume; a generated WEBUI_SECRET_KEY; one replica (`Recreate`) unless Redis is configured;
-OFFLINE_MODE (no embedding-model fetch at start) and ENABLE_PERSISTENT_CONFIG=False (the stack owns the
-connection settings). Each with its reason and source: docs/gateway.md, "OpenWebUI".
+OFFLINE_MODE (no embedding-model fetch at start), ENABLE_PERSISTENT_CONFIG=False (the stack owns the
+connection settings), every model visible to every user, sign-ups closed after the first admin. Reasons
+and sources: docs/gateway.md, "OpenWebUI", and docs/webui.md (what the real UI showed).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ COMPONENT = "webui"
 NAME_LABEL = "app.kubernetes.io/name"
 DATA_PATH = "/app/backend/data"
 SECRET = f"{NAME}-secret-key"
+OLLAMA_OFF_URL = "http://127.0.0.1:11434"
+"""OLLAMA_BASE_URL when the Ollama API is off. Left at the image's `/ollama`, OpenWebUI 0.12.4 rewrites it to
+host.docker.internal:11434 and, at import, resolves that name and probes ports 11434 and 12434
+(open_webui/config.py, `_resolve_ollama_base_url`): a lookup leaving the pod on every start. Any other
+value skips the probe; the URL is never called while ENABLE_OLLAMA_API is False."""
 PVC = f"{NAME}-data"
 
 
@@ -78,6 +84,14 @@ def env(spec: WebuiSpec) -> list[dict[str, Any]]:
         {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
         # Compared lower-case with 'true' by open_webui/env.py (v0.12.4).
         {"name": "OFFLINE_MODE", "value": "True"},
+        # Every approved user may use every served model (they all share the UI's one key): without it
+        # OpenWebUI 0.12.4 shows a model with no access grant to admins only (utils/models.py
+        # get_filtered_models), an empty list for everybody else. docs/webui.md.
+        {"name": "BYPASS_MODEL_ACCESS_CONTROL", "value": "True"},
+        # The first visitor still becomes the admin (routers/auths.py signup does not gate the first user on
+        # it); after that only the admin adds people. Left on, the first sign-up closes sign-ups in memory
+        # only (ENABLE_PERSISTENT_CONFIG=False: models/config.py upsert) and every restart reopens them.
+        {"name": "ENABLE_SIGNUP", "value": "False"},
     ]
     if spec.openai_base_url is not None and spec.openai_key is not None:
         out += [
@@ -86,6 +100,7 @@ def env(spec: WebuiSpec) -> list[dict[str, Any]]:
             {"name": "OPENAI_API_KEY",
              "valueFrom": {"secretKeyRef": {"name": spec.openai_key.name, "key": spec.openai_key.key}}},
             {"name": "ENABLE_OLLAMA_API", "value": "False"},
+            {"name": "OLLAMA_BASE_URL", "value": OLLAMA_OFF_URL},
         ]
     else:
         out += [
