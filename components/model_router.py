@@ -19,9 +19,10 @@ class ModelRouter(Component):
 
     def __init__(self, name: str, *, spec: rt.RouterSpec, callers: list[dict[str, str]], k8s_minor: int,
                  after: list[pulumi.Resource], monitoring: MonitoringPlan | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+                 prometheus: list[pulumi.Resource] | None = None, opts: pulumi.ResourceOptions | None = None):
         """`callers`: pod selectors that may reach the router (the gateway's); `after`: the model's
-        workload (and whatever it waits for)."""
+        workload (and whatever it waits for); `prometheus`: what brings the ServiceMonitor CRD (the
+        operator chart, the managed Prometheus association), which the router's ServiceMonitor waits for."""
         super().__init__("tke-llm:serving:ModelRouter", name, opts)
         self.url = spec.url
         objects = {f"{name}-{m['kind'].lower()}": m for m in rt.manifests(spec, callers, k8s_minor)}
@@ -36,7 +37,8 @@ class ModelRouter(Component):
         if monitoring is not None:
             apply(f"{name}-monitor", service_monitor(spec.name, spec.namespace, rt.pod_labels(spec), port="metrics",
                                                      interval=monitoring.scrape_interval,
-                                                     extra_labels=monitoring.extra_labels), self.child())
+                                                     extra_labels=monitoring.extra_labels),
+                  self.child(depends_on=list(prometheus or [])))
             apply(f"{name}-scrape", allow_scrape(spec.name, spec.namespace, rt.selector(spec), rt.METRICS_PORT,
                                                  monitoring.scrape_namespaces), self.child())
         self.register_outputs({"url": self.url})

@@ -243,10 +243,11 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                            + [a.name for p in plans for a in p.config.adapters], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
-    ops_out, groups = _operations(ops, in_ns, servers, monitoring_after or [])
+    ops_out, groups, prometheus = _operations(ops, in_ns, servers, monitoring_after or [])
     out.update(ops_out)
     routers = {name: ModelRouter(f"{name}-router", spec=spec, callers=[litellm.selector()], k8s_minor=ops.k8s_minor,
-                                 after=[servers[name].workload], monitoring=ops.monitoring, opts=in_ns)
+                                 after=[servers[name].workload], monitoring=ops.monitoring,
+                                 prometheus=prometheus, opts=in_ns)
                for name, spec in router_specs(cfg, plans).items()}
     return out, servers, plans, routers, groups
 
@@ -263,11 +264,12 @@ def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
 
 
 def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any],
-                monitoring_after: list[pulumi.Resource]) -> tuple[dict[str, Any], dict[str, pulumi.Resource]]:
+                monitoring_after: list[pulumi.Resource],
+                ) -> tuple[dict[str, Any], dict[str, pulumi.Resource], list[pulumi.Resource]]:
     """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
     then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it,
     after the managed Prometheus association, which brings the CRDs, on TKE). Also returns the awaited
-    group budgets by model name."""
+    group budgets by model name and what monitoring objects wait for (the CRDs' owners)."""
 
     addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
     keda = addons.get("keda") if addons else []
@@ -285,4 +287,4 @@ def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]
                       prometheus=prometheus, opts=in_ns)
     if addons is not None and addons.grafana_password is not None:
         out["grafanaAdminPassword"] = pulumi.Output.secret(addons.grafana_password)
-    return out, groups
+    return out, groups, prometheus
