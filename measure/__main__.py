@@ -45,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix-tokens", type=int, default=d.prefix_tokens, help="the shared system prompt")
     p.add_argument("--long-input-tokens", type=int, help="default: 3/4 of the model's max length, at most 32768")
     p.add_argument("--long-output-tokens", type=int, default=d.long_output_tokens)
+    p.add_argument("--tokenizer", type=Path, help="a tokenizer directory (e.g. the model's own, with "
+                   "tokenizer.json) instead of the one made locally; shapes the prompts' lengths only")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per profile before AIPerf is stopped")
     p.add_argument("--quiet", action="store_true", help="AIPerf's progress to its log file only")
     return p
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
               "port-forward the gateway and pass --base-url http://127.0.0.1:4000/v1", file=sys.stderr)
         return 2
     try:
-        tok = aiperf.tokenizer(out)
+        tok = args.tokenizer.resolve() if args.tokenizer else aiperf.tokenizer(out)
         results = []
         for i, served in enumerate(models, 1):
             result = report.ModelResult(served, expected.get(served))

@@ -58,9 +58,10 @@ def from_file(path: Path) -> StackOutputs:
         raise OutputsError(f"{path}: {err}") from None
 
 
-def pulumi_bin() -> str:
-    """`PULUMI_BIN`, else `pulumi` on PATH."""
-    found = os.environ.get("PULUMI_BIN") or shutil.which("pulumi")
+def pulumi_bin(env: dict[str, str] | None = None) -> str:
+    """`PULUMI_BIN`, else `pulumi` on PATH (of `env` when given)."""
+    env = env if env is not None else dict(os.environ)
+    found = env.get("PULUMI_BIN") or shutil.which("pulumi", path=env.get("PATH"))
     if not found:
         raise OutputsError("the Pulumi CLI is not on PATH (set PULUMI_BIN), or pass --outputs FILE with what "
                            "`pulumi stack output --json --show-secrets` printed")
@@ -69,7 +70,7 @@ def pulumi_bin() -> str:
 
 def from_pulumi(stack: str, cwd: Path, env: dict[str, str] | None = None) -> StackOutputs:
     """Run the real CLI in the project directory; its error (no such stack, not logged in) is passed on."""
-    cmd = [pulumi_bin(), "stack", "output", "--json", "--show-secrets", "--stack", stack, "--non-interactive"]
+    cmd = [pulumi_bin(env), "stack", "output", "--json", "--show-secrets", "--stack", stack, "--non-interactive"]
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise OutputsError(f"`{' '.join(cmd[1:])}` failed: {done.stderr.strip() or done.stdout.strip()}")

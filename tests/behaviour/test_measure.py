@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from measure import incluster
 from measure.__main__ import main
-from measure.sweep import LONG_CONTEXT, SHARED_PREFIX
+from measure.expected import from_stack
+from measure.outputs import StackOutputs
+from measure.sweep import LONG_CONTEXT, SHARED_PREFIX, Settings, profiles
+from render import benchmark
 
 from tests.behaviour.helpers import POOLS, VLLM
-from tests.conftest import render_raw, tke_config
+from tests.conftest import ROOT, render_raw, tke_config
 from tests.standins.gateway import running_proxy
 
 TTFT = 0.3
@@ -127,3 +133,40 @@ def test_measured_sits_beside_preflight(measured):
     md = (out / "report.md").read_text()
     assert f"| TTFT p95 alert threshold | {ALERT_TTFT:g} s | within it up to concurrency 2" in md
     assert f"| autoscaling target (queue) | {QUEUE_TARGET:g} |" in md
+
+
+def test_the_in_cluster_jobs_script_runs_as_rendered_and_its_log_reads_back(measured, tmp_path):
+    """The Job's files (render/benchmark.py) run here as the pod runs them (bash run.sh, with AIPerf already
+    in $AIPERF_VENV instead of the pip install), against the same gateway with the key from $API_KEY; the
+    command's readback (measure/incluster.py) turns the printed log into the report's steps."""
+    _, _, engine, proxy = measured
+    raw = stack_raw()
+    write_stack(raw, tmp_path)
+    cfg, expected = from_stack(STACK, tmp_path)
+    outs = StackOutputs(api_base_url="http://llm-gateway.llm.svc:4000/v1", api_key=proxy.keys["app"],
+                        api_base_url_in_cluster=f"{proxy.base}/v1",  # the only rewrite: the Service -> loopback
+                        models=(VLLM["servedName"],), namespace="llm", kubeconfig=None)
+    s = Settings(concurrencies=(1,), requests=3, input_tokens=64, output_tokens=OUTPUT_TOKENS, prefix_tokens=128,
+                 long_input_tokens=256, long_output_tokens=OUTPUT_TOKENS)
+    plan = profiles(expected[VLLM["servedName"]], s)
+    spec = incluster.job_spec(cfg, outs, VLLM["servedName"], plan, s, "llm-apps", 600)
+    files = tmp_path / "files"
+    files.mkdir()
+    for name, content in benchmark.files(spec)["data"].items():
+        (files / name).write_text(content)
+    (c,) = benchmark.job(spec)["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in c["env"] if "value" in e}
+    env.update(PATH=os.environ["PATH"], MEASURE_CONFIG=str(files), MEASURE_WORK=str(tmp_path / "work"),
+               AIPERF_VENV=str(ROOT / ".venv-measure"), API_KEY=proxy.keys["app"], HOME=str(tmp_path),
+               NO_PROXY="127.0.0.1,localhost")
+    (tmp_path / "work").mkdir()
+    before = len(engine.calls)
+    done = subprocess.run(["bash", str(files / "run.sh")], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert len(engine.calls) - before >= 6, "2 profiles x 3 requests reached the engine through the gateway"
+    runs = incluster.steps_from_log(done.stdout, plan)
+    assert [p.name for p, _ in runs] == [SHARED_PREFIX, LONG_CONTEXT]
+    for _, (st,) in runs:
+        assert st.concurrency == 1 and st.completed == 3 and st.errors == 0
+        assert TTFT * 1000 <= st.ttft_p50_ms <= (TTFT + 0.6) * 1000
+        assert st.output_tokens_avg == OUTPUT_TOKENS

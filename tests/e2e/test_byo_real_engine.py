@@ -14,6 +14,8 @@ import pytest
 from pulumi import automation as auto
 
 from e2e.engine import run
+from measure.__main__ import main as measure_main
+from measure.outputs import from_pulumi
 
 from .conftest import PREFIX, Harness, engine_stack, local_cluster_config, offline_actions, resource_steps, set_config, shipped_config
 
@@ -85,6 +87,24 @@ def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack
 def test_second_preview_has_no_changes(local: Harness, stack) -> None:
     result, steps = run(stack, "preview", expect_no_changes=True)
     assert set(steps.count()) <= {"same"}, steps.changed()
+
+
+def test_measure_reads_the_real_stack_outputs_through_the_cli(local: Harness, stack, capsys) -> None:
+    """`python -m measure` reads what `pulumi stack output --json --show-secrets` prints for the stack that
+    is up (the real CLI, the state backend, the decrypted app key), and the stack file next to it; the API
+    is in-cluster only here, so the command stops and says how to reach it (exit 2, nothing run)."""
+    outs = from_pulumi(STACK, local.engine.project, local.engine.env)
+    real = stack.outputs()
+    assert outs.api_key == real["apiKey"].value and outs.models == ("deepseek-r1:7b",)
+    assert outs.api_base_url == real["apiBaseUrl"].value and outs.in_cluster_only
+    env = {**local.engine.env}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        rc = measure_main([STACK, "--stack-dir", str(local.engine.project), "--out", str(local.engine.dir / "m")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "reachable only inside the cluster" in err and "--in-cluster" in err and outs.api_key not in err
 
 
 CHANGES = {
