@@ -91,20 +91,21 @@ def test_second_preview_has_no_changes(local: Harness, stack) -> None:
 
 def test_measure_reads_the_real_stack_outputs_through_the_cli(local: Harness, stack, capsys) -> None:
     """`python -m measure` reads what `pulumi stack output --json --show-secrets` prints for the stack that
-    is up (the real CLI, the state backend, the decrypted app key), and the stack file next to it; the API
-    is in-cluster only here, so the command stops and says how to reach it (exit 2, nothing run)."""
+    is up (the real CLI, the state backend, the decrypted app key), and the stack file next to it. No
+    request is sent (the Ingress host is not reachable here): a model the stack does not serve stops it."""
     outs = from_pulumi(STACK, local.engine.project, local.engine.env)
     real = stack.outputs()
     assert outs.api_key == real["apiKey"].value and outs.models == ("deepseek-r1:7b",)
-    assert outs.api_base_url == real["apiBaseUrl"].value and outs.in_cluster_only
-    env = {**local.engine.env}
+    assert outs.api_base_url == real["apiBaseUrl"].value == "https://llm.lab.example.com/v1"
+    assert not outs.in_cluster_only and outs.api_base_url_in_cluster == real["apiBaseUrlInCluster"].value
     with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
+        for k, v in local.engine.env.items():
             mp.setenv(k, v)
-        rc = measure_main([STACK, "--stack-dir", str(local.engine.project), "--out", str(local.engine.dir / "m")])
+        rc = measure_main([STACK, "--stack-dir", str(local.engine.project), "--models", "nosuch",
+                           "--out", str(local.engine.dir / "m")])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "reachable only inside the cluster" in err and "--in-cluster" in err and outs.api_key not in err
+    assert "none of --models nosuch is served (models: deepseek-r1:7b)" in err and outs.api_key not in err
 
 
 CHANGES = {
