@@ -24,6 +24,8 @@ from render.model_cache import PYTHON_IMAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 10
+MARGIN_SECONDS = 600
+"""Waited past the Job's own deadline (pulling the image, scheduling) before giving up on it."""
 
 
 class InClusterError(Exception):
@@ -74,28 +76,41 @@ def namespace_for(cfg: StackConfig, chosen: str | None) -> str:
                          "pass --namespace")
 
 
+def read_log(kube: Kube, spec: benchmark.BenchmarkJobSpec) -> str | None:
+    """The Job's pod's log, or None while there is no started pod."""
+    ns = spec.namespace
+    pods = kube.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=job-name%3D{spec.name}")["items"]
+    if not pods or pods[0].get("status", {}).get("phase") not in ("Running", "Succeeded", "Failed"):
+        return None
+    return kube.request("GET", f"/api/v1/namespaces/{ns}/pods/{pods[0]['metadata']['name']}/log", raw=True)
+
+
 def wait_and_read(kube: Kube, spec: benchmark.BenchmarkJobSpec, progress: TextIO | None) -> str:
-    """Poll the Job until it completes or fails (bounded by its deadline plus a margin); print new log lines."""
-    ns, shown = spec.namespace, 0
-    deadline = time.monotonic() + spec.deadline_seconds + 600
-    log = ""
+    """Poll the Job until it completes or fails (bounded by its deadline plus a margin), printing new log
+    lines while it runs (a log not readable yet is retried); then read the whole log once more."""
+    ns, name, shown = spec.namespace, spec.name, 0
+    deadline = time.monotonic() + spec.deadline_seconds + MARGIN_SECONDS
     while time.monotonic() < deadline:
-        status = kube.request("GET", f"/apis/batch/v1/namespaces/{ns}/jobs/{spec.name}").get("status", {})
-        pods = kube.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=job-name%3D{spec.name}")["items"]
-        if pods and pods[0].get("status", {}).get("phase") in ("Running", "Succeeded", "Failed"):
-            log = kube.request("GET", f"/api/v1/namespaces/{ns}/pods/{pods[0]['metadata']['name']}/log", raw=True)
-            if progress is not None:
-                new = [ln for ln in log.splitlines()[shown:] if not ln.startswith(benchmark.MARKER)]
-                progress.write("".join(f"{ln}\n" for ln in new))
-                progress.flush()
+        status = kube.request("GET", f"/apis/batch/v1/namespaces/{ns}/jobs/{name}").get("status", {})
+        done = status.get("succeeded") or status.get("failed")
+        try:
+            log = read_log(kube, spec)
+        except KubeError as err:
+            if done:
+                raise InClusterError(f"Job {ns}/{name} finished, but its pod's log could not be read: {err}") from None
+            log = None
+        if log is not None and progress is not None:
+            new = [ln for ln in log.splitlines()[shown:] if not ln.startswith(benchmark.MARKER)]
+            progress.write("".join(f"{ln}\n" for ln in new))
+            progress.flush()
             shown = len(log.splitlines())
         if status.get("succeeded"):
-            return log
+            return log or ""
         if status.get("failed"):
-            tail = "\n".join(log.splitlines()[-30:])
-            raise InClusterError(f"Job {ns}/{spec.name} failed:\n{tail}")
+            tail = "\n".join((log or "").splitlines()[-30:])
+            raise InClusterError(f"Job {ns}/{name} failed:\n{tail}")
         time.sleep(POLL_SECONDS)
-    raise InClusterError(f"Job {ns}/{spec.name} did not finish within {spec.deadline_seconds + 600} s")
+    raise InClusterError(f"Job {ns}/{name} did not finish within {spec.deadline_seconds + MARGIN_SECONDS} s")
 
 
 def main(stack: str, cfg: StackConfig, outs: StackOutputs, expected: dict[str, Expected], models: list[str],
@@ -125,7 +140,10 @@ def main(stack: str, cfg: StackConfig, outs: StackOutputs, expected: dict[str, E
             (out / "incluster").mkdir(parents=True, exist_ok=True)
             (out / "incluster" / f"{spec.name}.log").write_text(log)
             result = report.ModelResult(served, exp)
-            result.runs.extend(steps_from_log(log, plan))
+            try:
+                result.runs.extend(steps_from_log(log, plan))
+            except InClusterError as err:
+                raise InClusterError(f"Job {ns}/{spec.name}: {err}") from None
             results.append(result)
         data = report.as_json(stack, outs.api_base_url_in_cluster, {"name": "aiperf", "version": _pinned()},
                               {**vars(s), "inCluster": True, "namespace": ns}, results)
