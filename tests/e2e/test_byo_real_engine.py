@@ -17,6 +17,7 @@ from e2e.engine import run
 from measure import incluster
 from measure.__main__ import main as measure_main
 from measure.expected import from_stack
+from measure.kube import Kube as MeasureKube
 from measure.outputs import from_pulumi
 from measure.sweep import Settings
 
@@ -138,6 +139,10 @@ def test_measure_in_cluster_creates_the_job_on_the_cpu_node_and_never_leaves_the
     secrets = [x["metadata"]["name"] for x in k.list("v1", "Secret", NS)]
     assert "measure-deepseek-r1-7b-key" not in secrets, "the key does not outlive the run"
     assert "measure-deepseek-r1-7b" in err
+    client = MeasureKube(local.cluster.kubeconfig.read_text())  # leave the namespace as the stack left it
+    client.request("DELETE", f"/apis/batch/v1/namespaces/{NS}/jobs/measure-deepseek-r1-7b",
+                   {"propagationPolicy": "Background"})
+    client.request("DELETE", f"/api/v1/namespaces/{NS}/configmaps/measure-deepseek-r1-7b-files")
 
 
 CHANGES = {
