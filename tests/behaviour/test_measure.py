@@ -102,7 +102,8 @@ def test_every_request_went_through_the_gateway_with_the_app_key_as_streamed_cha
 
 def test_the_numbers_match_the_stand_ins_latency(measured):
     """TTFT = the engine's set TTFT plus the gateway's overhead (bounded); per-request output tokens/s =
-    1 / latency per token; output tokens = what the engine sent (its usage)."""
+    1 / latency per token (within a band); a request never faster than the engine is set to answer; output
+    tokens = what the engine sent (its usage)."""
     _, out, _, _ = measured
     (model,) = json.loads((out / "report.json").read_text())["models"]
     for prof in model["profiles"]:
@@ -110,10 +111,14 @@ def test_the_numbers_match_the_stand_ins_latency(measured):
             where = f"{prof['name']} at {s['concurrency']}"
             assert TTFT * 1000 <= s["ttft_p50_ms"] <= (TTFT + 0.6) * 1000, where
             assert s["ttft_p50_ms"] <= s["ttft_p95_ms"], where
-            assert 0.6 / TOKEN_LATENCY <= s["output_tokens_per_s_per_request_p50"] <= 1.1 / TOKEN_LATENCY, where
-            assert TOKEN_LATENCY * 1000 * 0.9 <= s["itl_p50_ms"] <= TOKEN_LATENCY * 1000 * 1.7, where
-            assert s["output_tokens_avg"] == OUTPUT_TOKENS, where
             request = TTFT + (OUTPUT_TOKENS - 1) * TOKEN_LATENCY
+            # The engine cannot answer faster than it is set to; the gateway only adds to it.
+            assert s["latency_p50_ms"] >= request * 1000, where
+            # Per request: 1 / inter-token latency. The gateway may hold the first chunk longer than the
+            # others (the first token is late, the rest bunch up), so the band is wide, not one-sided.
+            assert 0.5 / TOKEN_LATENCY <= s["output_tokens_per_s_per_request_p50"] <= 1.5 / TOKEN_LATENCY, where
+            assert TOKEN_LATENCY * 1000 * 0.65 <= s["itl_p50_ms"] <= TOKEN_LATENCY * 1000 * 1.8, where
+            assert s["output_tokens_avg"] == OUTPUT_TOKENS, where
             # Aggregate throughput: c requests in flight, each OUTPUT_TOKENS per request time (or less).
             assert s["output_tokens_per_s"] <= s["concurrency"] * OUTPUT_TOKENS / request * 1.1, where
             assert s["output_tokens_per_s"] >= s["concurrency"] * OUTPUT_TOKENS / (request + 1.5) * 0.8, where
