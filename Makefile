@@ -10,6 +10,10 @@
 # make engines-venv       the engines' own argument parsers (vLLM, SGLang wheels at the pinned releases)
 # make webui-venv         the real OpenWebUI the UI test runs (.venv-webui, without the torch stack)
 # make chromium           Debian's headless chromium and chromedriver for the UI test's browser
+# make measure-venv       AIPerf and matplotlib for `make measure` and its test (.venv-measure)
+# make measure STACK=dev  benchmark a deployed stack through its API with the app key: build/measure/<stack>/
+#                         (ARGS='--outputs FILE' reads saved `pulumi stack output --json --show-secrets`;
+#                         ARGS=--in-cluster runs it as a Job for private endpoints; docs/measure.md)
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -27,9 +31,10 @@ GATEWAY_VENV := .venv-gateway
 ENGINES_VENV := .venv-engines
 ROUTER_VENV := .venv-router
 WEBUI_VENV := .venv-webui
+MEASURE_VENV := .venv-measure
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium measure-venv measure promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +104,17 @@ chromium:
 	    chromium chromium-driver >/dev/null; }
 	@chromium --version
 
+# AIPerf for `make measure` and tests/behaviour/test_measure.py (its pins conflict with the program's: own venv).
+$(MEASURE_VENV)/.installed: requirements-measure.txt
+	$(PYTHON) -m venv $(MEASURE_VENV)
+	$(MEASURE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-measure.txt
+	touch $@
+
+measure-venv: $(MEASURE_VENV)/.installed
+
+measure: $(VENV)/.installed $(MEASURE_VENV)/.installed
+	$(PY) -m measure $(STACK) $(ARGS)
+
 # promtool checks and unit-tests the generated alert rules (tests/render/test_monitoring.py). CI runs as root
 # on Debian; elsewhere sudo is used when available. Missing promtool fails the tests under CI=true.
 promtool:
@@ -124,7 +140,8 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium tools
+      $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(MEASURE_VENV)/.installed \
+      $(ACTIONLINT_DIR)/.installed promtool chromium tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
@@ -133,4 +150,5 @@ bench: $(VENV)/.installed $(ROUTER_VENV)/.installed
 	$(PY) -m tests.bench.routing
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) $(ACTIONLINT_DIR)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) \
+	  $(MEASURE_VENV) $(ACTIONLINT_DIR)

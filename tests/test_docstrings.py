@@ -9,7 +9,7 @@ from typing import Iterator
 
 from .conftest import ROOT
 
-FOLDERS = ("config", "catalog", "derive", "checks", "render", "components", "program", "preview", "e2e", "policy")
+FOLDERS = ("config", "catalog", "derive", "checks", "render", "components", "program", "preview", "e2e", "measure", "policy")
 MAX_LINES = 8
 
 

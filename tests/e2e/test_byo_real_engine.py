@@ -14,6 +14,12 @@ import pytest
 from pulumi import automation as auto
 
 from e2e.engine import run
+from measure import incluster
+from measure.__main__ import main as measure_main
+from measure.expected import from_stack
+from measure.kube import Kube as MeasureKube
+from measure.outputs import from_pulumi
+from measure.sweep import Settings
 
 from .conftest import PREFIX, Harness, engine_stack, local_cluster_config, offline_actions, resource_steps, set_config, shipped_config
 
@@ -85,6 +91,58 @@ def test_up_places_every_pod_and_orders_the_download_first(local: Harness, stack
 def test_second_preview_has_no_changes(local: Harness, stack) -> None:
     result, steps = run(stack, "preview", expect_no_changes=True)
     assert set(steps.count()) <= {"same"}, steps.changed()
+
+
+def test_measure_reads_the_real_stack_outputs_through_the_cli(local: Harness, stack, capsys) -> None:
+    """`python -m measure` reads what `pulumi stack output --json --show-secrets` prints for the stack that
+    is up (the real CLI, the state backend, the decrypted app key), and the stack file next to it. No
+    request is sent (the Ingress host is not reachable here): a model the stack does not serve stops it."""
+    outs = from_pulumi(STACK, local.engine.project, local.engine.env)
+    real = stack.outputs()
+    assert outs.api_key == real["apiKey"].value and outs.models == ("deepseek-r1:7b",)
+    assert outs.api_base_url == real["apiBaseUrl"].value == "https://llm.lab.example.com/v1"
+    assert not outs.in_cluster_only and outs.api_base_url_in_cluster == real["apiBaseUrlInCluster"].value
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in local.engine.env.items():
+            mp.setenv(k, v)
+        rc = measure_main([STACK, "--stack-dir", str(local.engine.project), "--models", "nosuch",
+                           "--out", str(local.engine.dir / "m")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "none of --models nosuch is served (models: deepseek-r1:7b)" in err and outs.api_key not in err
+
+
+def test_measure_in_cluster_creates_the_job_on_the_cpu_node_and_never_leaves_the_key(
+        local: Harness, stack, capsys, monkeypatch) -> None:
+    """`--in-cluster` against the real API server: the Secret, files and Job are created as rendered, the
+    Job's pod is scheduled off the GPU node and completes (kwok runs no container, so its log holds no
+    result), the command fails naming what is missing, and the key's Secret is gone afterwards."""
+    cfg, expected = from_stack(STACK, local.engine.project)
+    outs = from_pulumi(STACK, local.engine.project, local.engine.env)
+    monkeypatch.setenv("KUBECONFIG", str(local.cluster.kubeconfig))
+    monkeypatch.setattr(incluster, "POLL_SECONDS", 1)
+    monkeypatch.setattr(incluster, "MARGIN_SECONDS", 60)
+    s = Settings(concurrencies=(1,), requests=2)
+    rc = incluster.main(STACK, cfg, outs, expected, list(outs.models), s, local.engine.dir / "m", 60,
+                        namespace=NS, progress=None)
+    err = capsys.readouterr().err
+    assert rc == 1 and outs.api_key not in err
+    k = local.kube
+    job = k.get("batch/v1", "Job", "measure-deepseek-r1-7b", NS)
+    assert job["status"].get("succeeded") == 1, job["status"]
+    (pod,) = k.list("v1", "Pod", NS, label_selector="job-name=measure-deepseek-r1-7b")
+    gpu_nodes = {n["metadata"]["name"] for n in k.list("v1", "Node", label_selector="nvidia.com/gpu.present=true")}
+    assert pod["spec"]["nodeName"] and pod["spec"]["nodeName"] not in gpu_nodes
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["API_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "measure-deepseek-r1-7b-key"
+    assert k.get("v1", "ConfigMap", "measure-deepseek-r1-7b-files", NS)["data"]["run.sh"]
+    secrets = [x["metadata"]["name"] for x in k.list("v1", "Secret", NS)]
+    assert "measure-deepseek-r1-7b-key" not in secrets, "the key does not outlive the run"
+    assert "measure-deepseek-r1-7b" in err
+    client = MeasureKube(local.cluster.kubeconfig.read_text())  # leave the namespace as the stack left it
+    client.request("DELETE", f"/apis/batch/v1/namespaces/{NS}/jobs/measure-deepseek-r1-7b",
+                   {"propagationPolicy": "Background"})
+    client.request("DELETE", f"/api/v1/namespaces/{NS}/configmaps/measure-deepseek-r1-7b-files")
 
 
 CHANGES = {
