@@ -186,7 +186,8 @@ class ModelConfig(ConfigModel):
     image: str | None = None
     """Engine image override; the pinned default of the engine otherwise."""
     size_gb: float | None = Field(None, gt=0)
-    """Weights on disk; taken from the model catalog when the model is known."""
+    """Weights on disk (decimal GB); taken from the model catalog when it knows the model or Ollama tag, and
+    required otherwise (preflight refuses to guess a size)."""
     cpu: Quantity | None = None
     memory: Quantity | None = None
     architecture: Architecture | None = None

@@ -3,6 +3,7 @@ table per model, and the bring-up estimate beside the reference guides' order.""
 
 from __future__ import annotations
 
+from derive.serving import model_size
 from preview.bringup import estimate
 from preview.diff import rules_for
 from preview.runner import Plan
@@ -49,6 +50,11 @@ def bringup_section(plan: Plan) -> list[str]:
     lines += [f"`pulumi up` waits for every download (the servers depend on the weights), so it runs about "
               f"{_minutes(longest)}: run it where it may (GitHub-hosted runners stop at 6 h; see the deploy "
               "workflow). GPU-hours follow the billing model in the Billing section.", ""]
+    lines += ["Weights each estimate and the volume check use:", ""]
+    for mc in plan.config.models:
+        size = model_size(mc)
+        lines.append(f"- `{mc.name}`: {size.gb:g} GB, from {size.origin}" if size else f"- `{mc.name}`: unknown")
+    lines.append("")
     for m in est.models:
         lines.append(f"Critical path of `{m.model}`: " + " → ".join(m.critical_path))
         lines.append("")

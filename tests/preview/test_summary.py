@@ -86,3 +86,11 @@ def test_the_summary_counts_agree_with_each_other_and_the_cli(tmp_path, capsys, 
         names = alerts.group(2).split(", ")
         counted = sum(int(n.split(" ×")[1]) if " ×" in n else 1 for n in names)
         assert counted == int(alerts.group(1)), alerts.group(0)
+
+
+def test_summary_says_which_size_each_model_was_counted_with_and_where_it_came_from():
+    from preview.summary import summary
+
+    text = summary(render_raw(tke_config(models=[R1_7B, {**R1_7B, "name": "own", "servedName": "own", "sizeGb": 12.5}])))
+    assert "- `r1-7b`: 15.24 GB, from catalog deepseek-ai/DeepSeek-R1-Distill-Qwen-7B: parameters x 2 bytes" in text
+    assert "- `own`: 12.5 GB, from sizeGb in the stack file" in text
