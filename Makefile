@@ -6,6 +6,7 @@
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
 # make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
 # make engines-venv       the engines' own argument parsers (vLLM, SGLang wheels at the pinned releases)
+# make hub-venv           the download Job's tools (hf, modelscope) the download tests and benchmark run
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -21,9 +22,10 @@ POLICY_VENV := .venv-policy
 ACTIONLINT_DIR := .venv-actionlint
 GATEWAY_VENV := .venv-gateway
 ENGINES_VENV := .venv-engines
+HUB_VENV := .venv-hub
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv engines-venv promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv engines-venv hub-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +59,14 @@ $(GATEWAY_VENV)/.installed: requirements-gateway.txt
 	touch $@
 
 gateway-venv: $(GATEWAY_VENV)/.installed
+
+# The download Job's real tools (hf, modelscope) at its pins, run against a stand-in hub by the tests and bench.
+$(HUB_VENV)/.installed: requirements-hub.txt
+	$(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-hub.txt
+	touch $@
+
+hub-venv: $(HUB_VENV)/.installed
 
 # The engines' argument parsers for tests/render/engines/test_engine_parsers.py: a small venv (pure-Python modules only)
 # plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
@@ -93,7 +103,7 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ENGINES_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
+      $(ENGINES_VENV)/.installed $(HUB_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
@@ -101,4 +111,4 @@ bench: $(VENV)/.installed
 	$(PY) -m preview.bench
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(ACTIONLINT_DIR)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)

@@ -14,7 +14,7 @@ from components.k8s import apply
 from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.meta import image as mirrored
-from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
+from render.model_cache import DOWNLOAD_WORKERS, OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
 from render.placement import PodPlacement
 
 
@@ -40,6 +40,7 @@ class ModelCache(Component):
         pip_index_url: str | None = None,
         keep_revisions: tuple[str, ...] | None = None,
         retries: int = 6,
+        workers: int = DOWNLOAD_WORKERS,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`placement`: where CPU work runs (derive/placement.py), for the shared-storage Job.
@@ -60,7 +61,7 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries, workers=workers,
             )
             timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
@@ -73,7 +74,7 @@ class ModelCache(Component):
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=spec.placement.pod_placement, image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, workers=workers,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.

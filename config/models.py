@@ -253,6 +253,10 @@ class ModelCacheConfig(ConfigModel):
     """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
     image_pull_mbps: int = Field(1000, ge=1)
     """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
+    download_workers: int = Field(8, ge=1, le=64)
+    """Files the download tool fetches at once (`hf download` / `modelscope download` `--max-workers`): a
+    hub caps each connection, so several streams fill a wider egress. Hugging Face downloads also run
+    Xet's high-performance mode. Measured on a rate-limited stand-in hub: docs/model-cache.md."""
     retries: int = Field(6, ge=0, le=20)
     """How often a failed download pod is retried before the download Job fails (its `backoffLimit`;
     each retry resumes from the partial files, after Kubernetes' back-off of 10 s doubling up to 6 min).
