@@ -1,6 +1,6 @@
 # make plan [STACK=dev]   render a stack offline into build/plan/<stack>/
 # make test               the layering contract (import-linter), then the whole test suite
-# make bench              plan timing and memory for shipped and synthetic stacks
+# make bench              plan timing and memory for shipped and synthetic stacks; the download, 1 worker vs several
 # make schema             regenerate schema/stack-config.schema.json from the config models
 # make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
@@ -107,8 +107,9 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(HUB_VENV)/.installed
 	$(PY) -m preview.bench
+	$(PY) -m tests.behaviour.download_bench
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)
