@@ -13,6 +13,7 @@ from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
+from derive.bringup import download_limit
 from derive.capacity import dtype_for
 from derive.naming import Names
 from derive.rdma import rdma as rdma_spec
@@ -125,8 +126,9 @@ def dtype(cfg: StackConfig, m: ModelConfig) -> str:
 
 
 def load_seconds(cfg: StackConfig, m: ModelConfig, size_gb: float) -> int:
-    """Image pull + reading this node's share of the weights + engine start-up, x1.5 margin."""
-    read = size_gb / m.nodes / load_gbps(cfg.storage)
+    """Image pull + every rank of a node reading the weights (derive/bringup.py) + engine start-up,
+    x1.5 margin."""
+    read = size_gb * (1 if m.engine == "ollama" else m.gpus_per_node) / load_gbps(cfg.storage)
     return math.ceil((IMAGE_PULL_SECONDS + read + ENGINE_INIT_SECONDS[m.engine]) * 1.5)
 
 
@@ -179,5 +181,5 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
-        download_seconds=download_timeout_seconds(size, cfg.model_cache.bandwidth_mbps), load_seconds=load,
+        download_seconds=download_timeout_seconds(size, download_limit(cfg, m)[0]), load_seconds=load,
     )

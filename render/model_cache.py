@@ -34,6 +34,8 @@ MODELSCOPE_REQUIREMENTS = ("modelscope-hub==0.5.1",)
 DOWNLOAD_WORKERS = 8
 """Files fetched at once: `hf download --max-workers` (default 8) and `modelscope download --max-workers`
 (default 4) in huggingface_hub 1.33.0 cli/download.py and modelscope-hub 0.5.1 cli/download.py."""
+VERIFY_WORKERS = 4
+"""Files hashed at once by the download check (its VERIFY_WORKERS env); the Job's CPU node has the cores."""
 VERIFY_ROUNDS = 3
 """Downloads of one source before files that keep failing verification fail the Job (each pod retry
 starts again at 1)."""
@@ -263,6 +265,7 @@ def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url
         {"name": "DOWNLOAD_ID", "value": download_id(source)},
         {"name": "PYTHONUNBUFFERED", "value": "1"},
         {"name": "DOWNLOAD_WORKERS", "value": str(workers)},
+        {"name": "VERIFY_WORKERS", "value": str(VERIFY_WORKERS)},
     ]
     if pip_index_url:
         env.append({"name": "PIP_INDEX_URL", "value": pip_index_url})
