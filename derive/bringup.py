@@ -74,7 +74,9 @@ def download_limit(cfg: StackConfig, m: ModelConfig) -> tuple[float, str]:
 def _ranks_per_node(m: ModelConfig) -> int:
     """Processes on one node that each read the whole checkpoint: every tensor-parallel rank with the
     engines' default safetensors loaders (vLLM docs/configuration/conserving_memory.md: "each process
-    will read the whole model"); Ollama is one process."""
+    will read the whole model"; SGLang 0.5.23 weight_utils.py safetensors_weights_iterator: every rank
+    opens every shard and reads every tensor); Ollama is one process. An upper bound: the ranks share
+    the node's page cache. docs/plan.md."""
     return 1 if m.engine == "ollama" else m.gpus_per_node
 
 
@@ -96,7 +98,8 @@ def terms(cfg: StackConfig, m: ModelConfig, size_gb: float) -> ModelTerms:
                 "image size: catalog/gpus.py ENGINE_IMAGE_GB; bandwidth: modelCache.imagePullMbps (assumed)")
     ranks = _ranks_per_node(m)
     load = Term(round(size_gb * ranks / storage), f"{size_gb:g} GB x {ranks} reads per node / {storage:g} GB/s",
-                f"reads: every rank reads the checkpoint (vLLM conserving_memory.md); storage {STORAGE_SOURCE}")
+                f"reads: every rank reads the checkpoint (vLLM conserving_memory.md, SGLang 0.5.23 weight_utils.py); "
+                f"storage {STORAGE_SOURCE}")
     init = Term(round(ENGINE_INIT[m.engine].value), f"{m.engine}, no compile cache", ENGINE_INIT[m.engine].source)
     local = cfg.storage.kind == "local"
     return ModelTerms(m.name, size_gb, download, verify, pull, load, init, size_gb if local else 0.0)

@@ -42,7 +42,7 @@ def test_every_rank_of_a_node_reads_the_whole_checkpoint():
     cfg, m = _r1()
     t = terms(cfg, m, model_size_gb(m))
     assert t.load.seconds == round(688.6 * 8 / 2.0) and "x 8 reads per node" in t.load.how
-    assert "conserving_memory.md" in t.load.source and "assumed" in t.load.source
+    assert "conserving_memory.md" in t.load.source and "weight_utils.py" in t.load.source and "assumed" in t.load.source
 
 
 def test_a_second_replica_fetches_nothing_from_the_hub_on_shared_storage_but_everything_on_local_disks():
