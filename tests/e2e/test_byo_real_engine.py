@@ -88,7 +88,9 @@ def test_second_preview_has_no_changes(local: Harness, stack) -> None:
 
 
 CHANGES = {
-    "model source tag": lambda c: c[f"{PREFIX}models"][0]["source"].__setitem__("tag", "deepseek-r1:14b"),
+    # deepseek-r1:8b is not in the catalog (its tag was re-pointed): its size is given, as preflight asks.
+    "model source tag": lambda c: c[f"{PREFIX}models"][0].update(source={"kind": "ollama", "tag": "deepseek-r1:8b"},
+                                                                 sizeGb=5.2),
     "model volume size": lambda c: c[f"{PREFIX}storage"].__setitem__("sizeGi", 120),
     "gateway setting": lambda c: c[f"{PREFIX}gateway"].__setitem__("requestTimeoutSeconds", 300),
     "node pool label": lambda c: c[f"{PREFIX}nodePools"][0]["nodeSelector"].__setitem__("tke-llm.io/tier", "gpu"),
