@@ -1,10 +1,13 @@
 # make plan [STACK=dev]   render a stack offline into build/plan/<stack>/
 # make test               the layering contract (import-linter), then the whole test suite
-# make bench              plan timing and memory for shipped and synthetic stacks; the download, 1 worker vs several
+# make bench              plan timing and memory for shipped and synthetic stacks, then the routing benchmark
+#                         (the real router, cache-aware vs round-robin, against stand-in replicas) and the
+#                         download (the real hf and modelscope, 1 worker vs several, against a stand-in hub)
 # make schema             regenerate schema/stack-config.schema.json from the config models
 # make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
 # make gateway-venv       the real LiteLLM proxy the gateway test runs (.venv-gateway)
+# make router-venv        the real routers (vllm-router, sglang-router) the routing tests and bench run (.venv-router)
 # make engines-venv       the engines' own argument parsers (vLLM, SGLang wheels at the pinned releases)
 # make hub-venv           the download Job's tools (hf, modelscope) the download tests and benchmark run
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
@@ -22,10 +25,11 @@ POLICY_VENV := .venv-policy
 ACTIONLINT_DIR := .venv-actionlint
 GATEWAY_VENV := .venv-gateway
 ENGINES_VENV := .venv-engines
+ROUTER_VENV := .venv-router
 HUB_VENV := .venv-hub
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv engines-venv hub-venv promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv hub-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +63,14 @@ $(GATEWAY_VENV)/.installed: requirements-gateway.txt
 	touch $@
 
 gateway-venv: $(GATEWAY_VENV)/.installed
+
+# The real routers for tests/behaviour/test_router_proxy.py and the routing benchmark (Rust wheels from PyPI).
+$(ROUTER_VENV)/.installed: requirements-router.txt
+	$(PYTHON) -m venv $(ROUTER_VENV)
+	$(ROUTER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-router.txt
+	touch $@
+
+router-venv: $(ROUTER_VENV)/.installed
 
 # The download Job's real tools (hf, modelscope) at its pins, run against a stand-in hub by the tests and bench.
 $(HUB_VENV)/.installed: requirements-hub.txt
@@ -103,13 +115,14 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
-      $(ENGINES_VENV)/.installed $(HUB_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
+      $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(HUB_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed $(HUB_VENV)/.installed
+bench: $(VENV)/.installed $(ROUTER_VENV)/.installed $(HUB_VENV)/.installed
 	$(PY) -m preview.bench
+	$(PY) -m tests.bench.routing
 	$(PY) -m tests.behaviour.download_bench
 
 clean:
-	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ENGINES_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)
+	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)

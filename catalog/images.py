@@ -29,6 +29,11 @@ CUDA13_UNSUFFIXED_SINCE = {"vllm/vllm-openai": (0, 20, 0)}
 "Switch default CUDA to 13.0"; .buildkite/scripts/publish-release-images.sh "CUDA (default: 13.0)").
 Older unsuffixed tags, and SGLang's (switch release not confirmed upstream), stay unknown."""
 
+SMOKE_IMAGE = "python:3.12.12-slim-bookworm"
+"""The smoke Job's interpreter (render/files/smoke.py is stdlib only): the Docker Official Image tag the
+hub download Job runs (render/model_cache.py PYTHON_IMAGE), so the CPU node often has it already; a
+published tag (public Dockerfiles pin it by digest, docs/smoke.md)."""
+
 LWS_CHART = "oci://registry.k8s.io/lws/charts/lws"
 LWS_CHART_VERSION = "0.10.0"
 LWS_IMAGE = "registry.k8s.io/lws/lws"
@@ -62,11 +67,27 @@ DCGM_EXPORTER_CHART_VERSION = "4.8.2"
 """DCGM exporter 4.5.3-4.8.2 (DCGM 4.5.3)."""
 DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter"
 
-# Access layer. LiteLLM publishes release images as `v<version>` since 1.84 (the `-stable` suffix went
-# away); 1.102.4 is also the PyPI release the real-gateway test runs (requirements-gateway.txt), so the
-# config the stack renders is exercised by the same proxy code it deploys.
-LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.102.4"
+# Access layer. LiteLLM's release workflow (BerriAI/litellm .github/workflows/release-docker.yml, dispatched
+# from the release's git tag, stored commit ab81dd40) pushes `ghcr.io/berriai/litellm:<that tag>` through
+# _publish-container.yml (`ghcr.io/${owner}/${image-name}:${inputs.tag}`, stored commit 186226d0); releases
+# are tagged `v<version>` (release notes: "published as ghcr.io/berriai/litellm:v1.102.4"). 1.110.2 is the
+# newest PyPI release (2026-12) and the one the real-gateway tests run (requirements-gateway.txt), so the
+# config the stack renders is exercised by the same proxy code it deploys. docs/gateway.md, "The LiteLLM release".
+LITELLM_IMAGE = "ghcr.io/berriai/litellm:v1.110.2"
 OPENWEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.12.4"
 """PyPI open-webui 0.12.4; OFFLINE_MODE / RAG_EMBEDDING_MODEL_AUTO_UPDATE checked in its env.py and config.py."""
 POSTGRES_IMAGE = "postgres:17.11-alpine"
 """Only with `gateway.virtualKeys.enabled` (LiteLLM's key store); the alpine image's postgres user is uid 70."""
+
+# Routers (docs/routing.md). vllm-project/router publishes `vllm/vllm-router:v<version>` for each release
+# (.buildkite/scripts/publish-release-images.sh, release mode: `v${RELEASE_VERSION}` and latest; the
+# release pipeline checks the tag equals pyproject's version, which PyPI's vllm-router 0.1.17 carries);
+# the image runs the Rust binary `vllm-router` (Dockerfile.router). SGLang's model gateway publishes
+# `lmsysorg/sglang-router:v<version>` from sglang_router/version.py
+# (sgl-project/sglang .github/workflows/release-docker-gateway.yml, docker/gateway.Dockerfile, whose
+# ENTRYPOINT is `python3 -m sglang_router.launch_router`); 0.3.2 is the PyPI sglang-router release.
+ROUTER_VERSIONS = {"vllm-router": "0.1.17", "sglang-router": "0.3.2"}
+ROUTER_IMAGES = {
+    "vllm-router": "vllm/vllm-router:v0.1.17",
+    "sglang-router": "lmsysorg/sglang-router:v0.3.2",
+}

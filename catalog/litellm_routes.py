@@ -1,5 +1,5 @@
 """LiteLLM facts the gateway's app key depends on, for the pinned proxy (requirements-gateway.txt,
-litellm 1.102.4; the image tag in catalog/images.py). Re-check them when LiteLLM is bumped.
+litellm 1.110.2; the image tag in catalog/images.py). Re-check them when LiteLLM is bumped.
 
 With `custom_auth`, LiteLLM runs none of its own route checks, so the custom auth module must refuse
 non-API routes to the app key; the routes below are the model-calling subset of LiteLLM's

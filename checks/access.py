@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.adapters import served_names
 from checks.exposure import exposure_issues
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
@@ -23,7 +24,7 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
     """Rules between the access sections and the models, each with the key to fix."""
     issues: list[ConfigIssue] = []
     gw, ui, ex = cfg.gateway, cfg.webui, cfg.exposure
-    served = [m.served_name for m in cfg.models]
+    served = served_names(cfg)
     known = ", ".join(served) or "none"
     for i, r in enumerate(gw.rate_limits):
         if r.model not in served:
@@ -37,9 +38,9 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
             if t not in served or t == f.model:
                 why = "falls back to itself" if t == f.model else f"is not a served model of this stack ({known})"
                 issues.append(ConfigIssue(f"{PROJECT}:gateway.fallbacks[{i}].to[{j}]", f"{t!r} {why}"))
-    if not gw.enabled and len(served) > 1:
+    if not gw.enabled and len(cfg.models) > 1:
         issues.append(ConfigIssue(f"{PROJECT}:gateway.kind",
-                                  f"`none` puts one engine behind the API, but this stack serves {len(served)} models "
+                                  f"`none` puts one engine behind the API, but this stack serves {len(cfg.models)} models "
                                   "and apps need one base URL and one key; keep `litellm` or serve one model"))
     if not gw.enabled and ex.api.kind != "none" and any(m.engine == "ollama" for m in cfg.models):
         issues.append(ConfigIssue(f"{PROJECT}:exposure.api",
@@ -61,4 +62,8 @@ def access_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                       "the internal-CLB annotation is TKE's: on an existing TKE cluster set "
                                       f"`{PROJECT}:cluster.provider: tke`; on another cluster set its own "
                                       "annotation in `annotations` instead"))
+    for i, name in enumerate(cfg.smoke.completion):
+        if name not in served:
+            issues.append(ConfigIssue(f"{PROJECT}:smoke.completion[{i}]",
+                                      f"{name!r} is not a served model of this stack ({known}); list served names"))
     return issues + exposure_issues(cfg)

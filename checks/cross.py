@@ -7,9 +7,13 @@ from __future__ import annotations
 from catalog import GPUS
 from catalog.quantization import QUANTIZATIONS
 from checks.access import access_issues
+from checks.cold_start import cold_start_issues
+from checks.adapters import adapter_issues
 from checks.namespaces import namespace_issues
 from checks.operations import operations_issues
+from checks.overrides import override_issues
 from checks.rdma import issues as rdma_issues
+from checks.routing import routing_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
 from derive.capacity import dtype_for
@@ -83,5 +87,9 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += rdma_issues(cfg)
     issues += operations_issues(cfg)
     issues += access_issues(cfg)
+    issues += cold_start_issues(cfg)
     issues += namespace_issues(cfg)
+    issues += routing_issues(cfg)
+    issues += override_issues(cfg)
+    issues += adapter_issues(cfg)
     return issues

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from render.engines import ollama, sglang, vllm
+from render.engines.lora import Lora, LoraAdapter
 from render.engines.spec import EngineSpec
 
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -20,6 +21,9 @@ _ENV_FLAGS = {"VLLM_API_KEY": "--api-key"}
 """vLLM reads its key from VLLM_API_KEY when `--api-key` is absent (`args.api_key or envs.VLLM_API_KEY`,
 vllm/entrypoints/openai/api_server.py), so a rendered VLLM_API_KEY owns `--api-key`."""
 _RENDERERS = {"vllm": vllm.process, "sglang": sglang.process, "ollama": ollama.process}
+_SOME_LORA = Lora(adapters=(LoraAdapter(name="a", dir="huggingface/org/a/v1", rank=16),), max_loras=1)
+"""Renders the LoRA flags (`--enable-lora`, `--lora-modules`, ...) of a model without adapters, so they are
+owned too: adapters are configured in `models[].adapters`, not extraArgs."""
 
 
 def _roles(nodes: int) -> tuple[str, ...]:
@@ -30,9 +34,10 @@ def owned_flags(spec: EngineSpec) -> set[str]:
     """Every `--flag` the engine's renderer writes for this model's deployment shape."""
     render = _RENDERERS[spec.engine]
     flags: set[str] = set()
-    for on in itertools.product((False, True), repeat=3):
+    loras = (None,) if spec.engine == "ollama" else (None, spec.lora or _SOME_LORA)
+    for *on, lora in itertools.product((False, True), (False, True), (False, True), loras):
         variant = replace(
-            spec, extra_args=(), prefix_caching=on[0], chunked_prefill=on[1], trust_remote_code=on[2],
+            spec, extra_args=(), prefix_caching=on[0], chunked_prefill=on[1], trust_remote_code=on[2], lora=lora,
             max_model_len=spec.max_model_len or 4096, max_num_seqs=spec.max_num_seqs or 8,
             max_batched_tokens=spec.max_batched_tokens or 8192,
             quantization=None if spec.engine == "ollama" else (spec.quantization or "fp8"),
@@ -71,5 +76,5 @@ def extra_args_issues(spec: EngineSpec, extra_args: list[str]) -> list[tuple[int
             out.append((j, f"{flag} is set by the program from the model's settings and serving layout (the "
                         "probes, Service, gateway and preflight depend on it); remove it from extraArgs and use "
                         "the matching key (settings.maxModelLen, gpuMemoryFraction, dtype, quantization, "
-                        "maxNumSeqs, maxBatchedTokens, gpusPerNode, nodes, ...)"))
+                        "maxNumSeqs, maxBatchedTokens, maxLoras, gpusPerNode, nodes, adapters, ...)"))
     return out

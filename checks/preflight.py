@@ -17,16 +17,20 @@ from checks.attached import check as attached_check
 from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
 from checks.exposure import check as exposure_check
+from checks.owned_env import env_issues
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
 from checks.storage import check as turbo_check
 from config import PROJECT, StackConfig
 from config.node_pools import NativePool, NormalPool, SuperPool, effective_system_disk
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage, ModelVolume
-from derive.capacity import GIB, fit, heads_divisible
+from derive.adapters import ADAPTER_DOWNLOAD_GB, adapter_dir
+from derive.adapters import lora as lora_spec
+from derive.capacity import GIB, fit, heads_divisible, lora_bytes_per_gpu
 from derive.naming import derive
 from derive.rdma import settings as rdma_settings
 from derive.serving import load_seconds, model_size, model_size_gb, model_spec, serving_plan
+from render.engines.lora import vllm_rank
 from render.engines.parallel import parallelism
 
 IMAGE_DISK_FACTOR = 2.0
@@ -173,17 +177,32 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
 
 def volume_need_gi(cfg: StackConfig) -> int:
     """The smallest model volume that works: every model's weights, in GiB as the file system counts
-    them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write)."""
-    return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models))
+    them, plus MODEL_EXTRAS_GIB each (see there for what the download and the engines write), plus
+    ADAPTER_DOWNLOAD_GB per LoRA adapter directory (one per adapter revision, shared by the models)."""
+    adapters = {adapter_dir(a) for m in cfg.models for a in m.adapters}
+    return math.ceil(sum(model_size_gb(m) * 1e9 / GIB + MODEL_EXTRAS_GIB for m in cfg.models)
+                     + len(adapters) * ADAPTER_DOWNLOAD_GB * 1e9 / GIB)
 
 
 def _extra_args(cfg: StackConfig, i: int, out: Preflight) -> None:
     m = cfg.models[i]
-    if not m.settings.extra_args:
+    if not m.settings.extra_args and not m.env:
         return
     spec = serving_plan(cfg, derive(cfg, "preflight"), m, f"{m.name}-api-key").spec
     for j, message in extra_args_issues(spec, m.settings.extra_args):
         out.error(f"models[{i}].settings.extraArgs[{j}]", message)
+    for key, message in env_issues(cfg, i, spec):
+        out.error(f"models[{i}].{key}", message)
+
+
+def adapter_gib(m, spec, tp: int, pp: int) -> float:
+    """GPU memory per GPU for the model's LoRA slots: maxLoras slots at the rank the engine allocates
+    (vLLM rounds up to its --max-lora-rank choices), derive/capacity.py lora_bytes_per_gpu."""
+    if not m.adapters:
+        return 0.0
+    lora = lora_spec(m)
+    rank = vllm_rank(lora.max_rank) if m.engine == "vllm" else lora.max_rank
+    return lora_bytes_per_gpu(spec, rank, lora.max_loras, tp, pp) / GIB
 
 
 def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
@@ -229,10 +248,17 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
                   f"{gpu.sm}. Use L20/L40/H-series GPUs or a BF16 variant")
     max_len = m.settings.max_model_len
     f = fit(spec, gpu, tp, pp, m.settings.gpu_memory_fraction, max_len,
-            activation_reserve_gib=0 if m.engine == "sglang" else None)
+            activation_reserve_gib=0 if m.engine == "sglang" else None, lora_gib=adapter_gib(m, spec, tp, pp))
     length = max_len or spec.context_length
     verdict = "fits"
-    if not f.fits_weights or f.kv_budget_gib <= 0:
+    slots = f" ({f.lora_gib:.1f} GiB per GPU of it for {len(m.adapters)} LoRA adapter(s): lower settings.maxLoras " \
+        "or their rank)" if f.lora_gib else ""
+    if f.fits_weights and f.kv_budget_gib <= 0 and f.lora_gib:
+        verdict = "adapters do not fit"
+        out.error(f"{key}.adapters", f"the LoRA slots ({f.lora_gib:.1f} GiB per GPU: {lora_spec(m).max_loras} at "
+                  f"the ranks the engine allocates, an upper bound) leave no KV cache beside {f.weights_per_gpu_gib:.1f} "
+                  f"GiB of weights on {gpu.name}; lower settings.maxLoras or the adapters' rank, or add GPUs")
+    elif not f.fits_weights or f.kv_budget_gib <= 0:
         verdict = "weights do not fit"
         out.error(f"{key}.gpusPerNode", f"{spec.id} needs {f.weights_per_gpu_gib:.1f} GiB of weights per GPU at "
                   f"tensor x pipeline parallel {tp}x{pp}, more than {gpu.name}'s "
@@ -252,7 +278,7 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
         verdict = "context too long"
         where = "settings.maxModelLen" if max_len else "settings"
         out.error(f"{key}.{where}", f"max model length {length} is larger than the {f.kv_tokens} tokens the KV "
-                  f"cache can hold on {m.gpus_per_node}x {gpu.name} (P4); set settings.maxModelLen <= "
+                  f"cache can hold on {m.gpus_per_node}x {gpu.name}{slots} (P4); set settings.maxModelLen <= "
                   f"{f.max_len_that_fits} or raise gpuMemoryFraction / add GPUs")
     elif max_len is None:
         out.warn(f"{key}.settings.maxModelLen", f"unset: the engine serves the native {spec.context_length} "

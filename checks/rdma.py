@@ -109,9 +109,10 @@ def check(cfg: StackConfig, out) -> None:
                 why += ("; " if why else "") + ("shared (IPVLAN) mode gives each pod a dynamic GID (rdma-agent "
                                                 "doc), so a fixed gidIndex may not hold: prefer exclusive mode or "
                                                 "hostNetwork")
+            env_keys = " / ".join(f"`models[{j}].env`" for j, _ in groups)
             out.warn(key, f"{names}: {why}. On the group's first start NCCL must log `NET/IB`, not `NET/Socket` "
-                     "(add `env: {NCCL_DEBUG: INFO}` to see it; `show_gids` on a node lists the GIDs); set hca and "
-                     "gidIndex to what the nodes show")
+                     f"(set `NCCL_DEBUG: INFO` in {env_keys} to see it, on the leader and the workers; `show_gids` "
+                     "on a node lists the GIDs); set hca and gidIndex to what the nodes show")
 
 
 def summary_lines(cfg: StackConfig) -> list[str]:

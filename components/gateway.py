@@ -81,7 +81,7 @@ class Gateway(Component):
         deployment = apply(f"{name}-deployment",
                            rolled_on_keys(litellm.deployment(spec), {**(engine_secrets or {}), **self.secret_data}),
                            self.child(depends_on=deps))
-        apply(f"{name}-service", litellm.service(spec), self.child(depends_on=[deployment]))
+        self.service = apply(f"{name}-service", litellm.service(spec), self.child(depends_on=[deployment]))
         apply(f"{name}-pdb", litellm.disruption_budget(spec), self.child())
         if ingress_rules:
             apply(f"{name}-netpol", allow_ingress(litellm.NAME, ns, litellm.selector(), ingress_rules), self.child())

@@ -7,6 +7,8 @@ nodes fills each node's disk. See docs/model-cache.md.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 
 from components.base import Component
@@ -62,6 +64,7 @@ class ModelCache(Component):
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries, workers=workers,
+                adapters=plan.adapters,
             )
             timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
@@ -73,8 +76,9 @@ class ModelCache(Component):
         else:
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
-                placement=spec.placement.pod_placement, image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions, workers=workers,
+                placement=replace(spec.placement.pod_placement, image_pull_secrets=spec.overrides.image_pull_secrets),
+                image=tool_image,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, workers=workers, adapters=plan.adapters,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.

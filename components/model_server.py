@@ -82,8 +82,8 @@ class ModelServer(Component):
                        ignore_changes=["spec.replicas"] if rollout and rollout.autoscaled else None),
         )
         self.workload = workload_res
-        apply(f"{name}-service", service,
-              self.child(depends_on=[workload_res], custom_timeouts=wait))
+        self.service = apply(f"{name}-service", service,
+                             self.child(depends_on=[workload_res], custom_timeouts=wait))
         apply(f"{name}-netpol", allow_to_server(spec.name, spec.namespace, selector_labels(spec), port(spec.engine),
                                                 peers=api_peers, extra_rules=extra_rules),
               self.child())

@@ -94,7 +94,13 @@ class ModelOperations(Component):
         if ops.autoscaler is not None:
             after = [workload, *(keda if ops.autoscaler.scaler == "keda" else [])]
             apply(f"{name}-autoscaler", autoscaler(ops.autoscaler), self.child(depends_on=after))
-        if ops.pdb:
+        self.groups_ready: pulumi.Resource | None = None  # multi-node: the budget awaited all ready
+        if ops.pdb and ops.groups_seconds is not None:
+            wait = f"{ops.groups_seconds}s"
+            self.groups_ready = apply(
+                f"{name}-pdb", model_pdb(ops.spec, k8s_minor, await_all_ready=True),
+                self.child(depends_on=[workload], custom_timeouts=pulumi.CustomTimeouts(create=wait, update=wait)))
+        elif ops.pdb:
             apply(f"{name}-pdb", model_pdb(ops.spec, k8s_minor), self.child())
         if monitoring is not None and ops.target.has_metrics:
             apply(f"{name}-monitor", model_service_monitor(ops.target, monitoring.scrape_interval,

@@ -45,6 +45,12 @@ def boolean_shorthand(data: Any) -> Any:
 
 def quantity(v: str, what: str = "quantity") -> str:
     """A non-negative Kubernetes quantity such as `500m`, `2`, `16Gi`, `1.5G`."""
+    quantity_value(v, what)
+    return v
+
+
+def quantity_value(v: str, what: str = "quantity") -> Decimal:
+    """The number a Kubernetes quantity stands for (`500m` -> 0.5, `1Gi` -> 1073741824)."""
     m = QUANTITY.fullmatch(v.strip()) if isinstance(v, str) and v == v.strip() else None
     if m is None:
         raise ValueError(f"{v!r} is not a Kubernetes {what} such as 500m, 2, 512Mi or 16Gi")
@@ -58,7 +64,7 @@ def quantity(v: str, what: str = "quantity") -> str:
         raise ValueError(f"{v!r} is out of the range of a Kubernetes {what}") from None
     if value > INT64_MAX:
         raise ValueError(f"{v!r} is larger than a Kubernetes {what} can be (2^63-1)")
-    return v
+    return value
 
 
 def dns1123_subdomain(v: str, what: str) -> str:

@@ -14,9 +14,12 @@ from pydantic import Field, field_validator, model_validator
 
 from catalog.quantization import QUANTIZATIONS
 from config.base import ConfigModel
+from config.cold_start import ColdStart
 from config.errors import AtKey
-from config.formats import Quantity, Revision, Url, printable
+from config.formats import Annotations, Labels, Quantity, Revision, Url, printable
 from config.operations import Autoscaling
+from config.routing import Routing
+from config.overrides import Env, PullSecrets, Volumes
 
 MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -141,6 +144,9 @@ class EngineSettings(ConfigModel):
     max_batched_tokens: int | None = Field(None, ge=64)
     trust_remote_code: bool = False
     """Runs Python shipped with the model; only for repositories you trust."""
+    max_loras: int | None = Field(None, ge=1, le=64)
+    """Adapters served in one batch (vLLM --max-loras, SGLang --max-loras-per-batch less the base); default:
+    every adapter of the model. Each takes GPU memory the preflight counts."""
     extra_args: list[str] = Field(default_factory=list)
     """Appended to the engine command line as given. Flags the program writes itself (e.g. --port,
     --max-model-len, --tensor-parallel-size, --api-key) are refused: use the settings above. Ollama
@@ -167,6 +173,44 @@ class Architecture(ConfigModel):
     kv_heads: int = Field(ge=1)
     head_dim: int = Field(ge=1)
     context_length: int = Field(ge=128)
+
+
+ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+"""What clients send as `model`; no ':' or '/' (SGLang reads `<base>:<adapter>`)."""
+MAX_LORA_RANK = 512
+"""The largest `--max-lora-rank` vLLM 0.34.0 accepts (vllm/config/lora.py MaxLoRARanks)."""
+AdapterSource = Annotated[HuggingFaceSource | ModelScopeSource, Field(discriminator="kind")]
+
+
+class Adapter(ConfigModel):
+    """A LoRA adapter served on top of the model: a model name of its own at the gateway, downloaded once
+    beside the base weights (docs/models.md, "LoRA adapters")."""
+
+    name: str
+    """The model name clients send for this adapter, e.g. `qwen3-14b-sql` (letters, digits, '.', '_', '@',
+    '+', '-'); also its name in the engine's `/v1/models`."""
+    source: AdapterSource
+    """Where its files come from: `huggingface` (`repo`, `revision`, `endpoint`) or `modelscope` (`model`,
+    `revision`), pinned like the base weights. Public repositories only (no `tokenSecret`)."""
+    rank: int = Field(16, ge=1, le=MAX_LORA_RANK)
+    """The adapter's LoRA rank (`r` in its adapter_config.json): sizes `--max-lora-rank` and the GPU memory
+    the preflight reserves for adapters."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not ADAPTER_NAME.fullmatch(v):
+            raise ValueError(f"{v!r}: an adapter name is what clients send as `model`; use letters, digits and "
+                             "'.', '_', '@', '+', '-' (no ':' or '/', at most 128), e.g. qwen3-14b-sql")
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _public(cls, v: HuggingFaceSource | ModelScopeSource) -> HuggingFaceSource | ModelScopeSource:
+        if v.token_secret is not None:
+            raise ValueError("adapters are downloaded without a token: use a public repository (or a mirror) "
+                             "and remove tokenSecret")
+        return v
 
 
 class ModelConfig(ConfigModel):
@@ -196,6 +240,30 @@ class ModelConfig(ConfigModel):
     """Override of the startup-probe budget; refused when shorter than the estimated load time."""
     autoscaling: Autoscaling | None = None
     """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
+    routing: Routing = Routing()
+    """How the gateway reaches the replicas: through a router per model (prefix-aware by default when the
+    model can run two replicas or more), or straight to the model's Service (`policy: none`)."""
+    cold_start: ColdStart = ColdStart()
+    """How long the gateway holds a request while the model has no ready replica; see config/cold_start.py."""
+    env: Env = Field(default_factory=dict)
+    """Environment variables of the engine container, on every pod of the model (a LeaderWorkerSet's leader
+    and workers), e.g. `NCCL_DEBUG: INFO`. Variables the program sets itself (the API key, HF_HUB_OFFLINE,
+    the RDMA group's NCCL_*, ...) are refused, naming the key that sets them."""
+    image_pull_secrets: PullSecrets = Field(default_factory=list)
+    """Secrets (in the stack's namespace) the kubelet uses to pull this model's engine image, after the
+    stack-wide `imagePullSecrets`."""
+    volumes: Volumes = Field(default_factory=list)
+    """Extra volumes mounted into the engine container: `{name, mountPath, readOnly, subPath}` and one of
+    `configMap`, `secret`, `persistentVolumeClaim`, `emptyDir`, `hostPath`."""
+    pod_annotations: Annotations = Field(default_factory=dict)
+    """Annotations on every pod of the model. Those the program writes (super-node GPU type and disk, the
+    RDMA networks) are refused."""
+    pod_labels: Labels = Field(default_factory=dict)
+    """Labels on every pod of the model. The selector labels (`app.kubernetes.io/*`, `role`) and
+    LeaderWorkerSet's own are refused."""
+    adapters: list[Adapter] = Field(default_factory=list, max_length=64)
+    """LoRA adapters on this model (vLLM, SGLang): `[{name, source, rank}]`, each served as its own model name
+    at the gateway and routed to this model's replicas."""
 
     @field_validator("name")
     @classmethod
@@ -235,6 +303,15 @@ class ModelConfig(ConfigModel):
                         "`source.kind: ollama` models and only Ollama does")
         if self.engine == "ollama" and self.nodes > 1:
             raise AtKey("nodes", "Ollama cannot serve one model across nodes; use vLLM or SGLang with `nodes` > 1")
+        if self.engine == "ollama" and self.adapters:
+            raise AtKey("adapters", "Ollama serves no LoRA adapters from the stack (its adapters are baked into a "
+                        "Modelfile); serve the model with vLLM or SGLang, or remove adapters")
+        names = [a.name for a in self.adapters]
+        for j, n in enumerate(names):
+            if names.index(n) != j:
+                raise AtKey(f"adapters[{j}].name", f"{n!r} is already adapters[{names.index(n)}]")
+        if self.settings.max_loras is not None and not self.adapters:
+            raise AtKey("settings.maxLoras", "maxLoras sizes the adapters served at once; the model has no adapters")
         return self
 
     @property

@@ -15,6 +15,8 @@ from config.formats import DNS_LABEL
 from config.models import ModelCacheConfig, ModelConfig
 from config.node_pools import NodePool, NodePoolConfig
 from config.operations import AutoscalersConfig, MonitoringConfig
+from config.overrides import PullSecrets
+from config.smoke import SmokeConfig
 from config.storage import StorageConfig
 
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(?P<port>[0-9]{1,5}))?"
@@ -33,6 +35,9 @@ class StackConfig(ConfigModel):
     image_registry: str | None = None
     """Mirror prefix put in front of every image, e.g. `ccr.ccs.tencentyun.com/my-mirror` (Docker Hub,
     ghcr.io and registry.k8s.io are slow or unreachable from some regions)."""
+    image_pull_secrets: PullSecrets = Field(default_factory=list)
+    """Secrets (type kubernetes.io/dockerconfigjson, in the stack's namespace) for a private
+    `imageRegistry`: every pod the stack renders (engines, downloads, gateway, UI) pulls with them."""
     monitoring: MonitoringConfig | None = None
     """ServiceMonitors, the default alert set and a Grafana dashboard for a Prometheus Operator target."""
     autoscalers: AutoscalersConfig = AutoscalersConfig()
@@ -45,6 +50,10 @@ class StackConfig(ConfigModel):
     """How the API and the UI are reached from outside the cluster (none, loadBalancer, ingress, httpRoute)."""
     keys: KeysConfig = KeysConfig()
     """Rotation of the generated keys (`keys.rotate.appKey: 1`, ...)."""
+    smoke: SmokeConfig = SmokeConfig()
+    """The smoke gate: `pulumi up` ends only once each model answers one request through the in-cluster
+    URL and key apps use, and every LeaderWorkerSet group is ready; `false` turns the smoke Job off
+    (docs/smoke.md)."""
 
     @field_validator("namespace")
     @classmethod

@@ -10,21 +10,32 @@ from catalog.images import LITELLM_IMAGE
 from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
+from derive.cold_hold import hold
+from derive.operations import cold_start
 from derive.placement import cpu_placement
+from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
 from render import exposure as expose
-from render import litellm, webui
+from render import litellm, smoke, webui
+from render import router as rt
 from render.engines import port
+from render.engines.lora import engine_model
 from render.meta import image as mirrored
 from render.network_policy import port_rule
 
 
 def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, str]] | None, list[dict[str, Any]]]:
-    """(pod selectors admitted to the engine's API port, extra ingress rules). With the gateway only
-    the gateway calls engines; without it the UI does, and the API's exposure path reaches the engine."""
+    """(pod selectors admitted to the engine's API port, extra ingress rules). A routed model is called by
+    its router only; otherwise with the gateway only the gateway calls engines; without it the UI does,
+    and the API's exposure path reaches the engine."""
+    routed = router_spec(cfg, plan)
+    if routed is not None:
+        return [rt.selector(routed)], []
     if cfg.gateway.enabled:
         return [litellm.selector()], []
     peers = [webui.selector()] if cfg.webui.enabled else None
+    if peers is not None and cfg.smoke.enabled:
+        peers.append(smoke.peer())  # the smoke Job calls the engine as apps do (None admits it already)
     sources = expose.sources(exposure_spec(cfg.exposure.api))
     extra = [] if sources is False else [port_rule(port(plan.spec.engine), sources)]  # type: ignore[arg-type]
     return peers, extra
@@ -50,7 +61,7 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         namespace=cfg.namespace,
         image=mirrored(LITELLM_IMAGE, cfg.image_registry),
         backends=tuple(litellm.Backend(name=p.spec.name, served_name=p.spec.served_name, api_base=urls[p.spec.name],
-                                       key_secret=p.spec.api_key_secret) for p in plans),
+                                       key_secret=p.spec.api_key_secret, hold=hold(cfg, p, cold_start(cfg, p))) for p in plans),
         replicas=g.replicas,
         routing_strategy=g.routing_strategy,
         request_timeout_seconds=g.request_timeout_seconds,
@@ -61,6 +72,10 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         cpu=g.cpu,
         memory=g.memory,
         placement=cpu_placement(cfg),
+        header_models=tuple(p.spec.served_name for p in plans if policy(cfg, p.config) == "session"),
+        adapters=tuple(litellm.AdapterRoute(served_name=a.name, base=p.spec.name,
+                                            engine_model=engine_model(p.spec.engine, p.spec.served_name, a.name))
+                       for p in plans for a in p.config.adapters),
     )
 
 

@@ -78,6 +78,18 @@ def default_reserve_gib(weights_per_gpu_gib: float) -> float:
     return RESERVE_FIXED_GIB + RESERVE_WEIGHT_SHARE * weights_per_gpu_gib
 
 
+def lora_bytes_per_gpu(model: ModelSpec, rank: int, slots: int, tp: int = 1, pp: int = 1,
+                       dtype_bytes: int = 2) -> int:
+    """GPU memory the engine sets aside for `slots` LoRA adapters of `rank` (vLLM allocates every slot at
+    --max-lora-rank for every supported linear layer at start-up). A rank-r adapter on an (in x out)
+    matrix has r(in + out) weights, at most 2r/hidden of the matrix's own for in, out >= hidden: so at most
+    params x 2r/hidden per slot, sharded like the weights. An upper bound (embeddings count too); docs/capacity.md."""
+    _check_parallel(tp, pp)
+    hidden = model.attention_heads * model.head_dim
+    per_slot = model.params_b * GB * 2 * rank / hidden * dtype_bytes
+    return math.ceil(per_slot * slots / (tp * pp))
+
+
 @dataclass(frozen=True)
 class Fit:
     weights_per_gpu_gib: float
@@ -94,6 +106,8 @@ class Fit:
     kv_tokens: int
     """Tokens of KV cache per GPU group (= per replica)."""
     reserve_gib: float
+    lora_gib: float = 0.0
+    """LoRA adapter slots per GPU (lora_bytes_per_gpu), taken from the KV cache's budget."""
 
 
 def fit(
@@ -105,10 +119,11 @@ def fit(
     max_model_len: int | None = None,
     activation_reserve_gib: float | None = None,
     kv_dtype_bytes: int = 2,
+    lora_gib: float = 0.0,
 ) -> Fit:
     """Estimate the KV cache left on each GPU, the way vLLM sizes it (docs/capacity.md).
 
-    budget = gpu.visible_gib * memory_fraction - weights_per_gpu - reserve
+    budget = gpu.visible_gib * memory_fraction - weights_per_gpu - reserve - lora_gib
     tokens = floor(budget / kv_bytes_per_token_per_gpu)
 
     memory_fraction is vLLM's --gpu-memory-utilization (SGLang: pass activation_reserve_gib=0); visible_gib
@@ -123,7 +138,7 @@ def fit(
     weights_gib = weight_bytes_per_gpu(model, tp, pp) / GIB
     reserve = default_reserve_gib(weights_gib) if activation_reserve_gib is None else activation_reserve_gib
     share = gpu.visible_gib * memory_fraction
-    budget = share - weights_gib - reserve
+    budget = share - weights_gib - reserve - lora_gib
     per_token = kv_bytes_per_token_per_gpu(model, tp, pp, kv_dtype_bytes)
     tokens = max(0, math.floor(budget * GIB / per_token))
     return Fit(
@@ -135,6 +150,7 @@ def fit(
         fits_one_sequence=tokens >= max_len,
         kv_tokens=tokens,
         reserve_gib=reserve,
+        lora_gib=lora_gib,
     )
 
 

@@ -17,12 +17,15 @@ from config import StackConfig
 from config.node_pools import GPU_LABEL
 from config.operations import ExistingPrometheus, MonitoringConfig
 from derive.charts import hook_free
+from derive.cold_hold import hold
 from derive.naming import derive
 from derive.placement import cpu_placement
 from derive.replicas import min_replicas, surge_capacity
+from derive.smoke import smoke_seconds
 from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
 from render import litellm
 from render.autoscaling import AutoscalerSpec, Behavior, adapter_rules
+from render.cold_hold import Hold
 from render.disruption import Rollout, needs_pdb
 from render.engines import port
 from render.engines import service as service_manifest
@@ -86,6 +89,11 @@ class ModelOps:
     pdb: bool
     target: ModelTarget
     cold_start: ColdStart | None = None
+    hold: Hold | None = None
+    """How long the gateway holds a request while the model has no ready replica (None: no gateway)."""
+    groups_seconds: int | None = None
+    """Multi-node models: how long Pulumi waits, once the LeaderWorkerSet reports Available, for its
+    budget to count every pod of every group ready (render/disruption.py `model_pdb`); None: no wait."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +194,15 @@ def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None
     rollout = Rollout(surge=surge_capacity(cfg, m), min_replicas=min_replicas(m),
                       max_replicas=a.max_replicas if a else m.replicas, autoscaled=a is not None,
                       scale_to_zero=min_replicas(m) == 0)
+    # "Serving" is every pod of every group ready, which the LeaderWorkerSet's own Available does not
+    # mean before LWS v0.9 (docs/smoke.md): its budget, which counts them, is awaited instead.
+    groups = m.nodes > 1 and min_replicas(m) > 0
     return ModelOps(
         name=m.name, spec=plan.spec, rollout=rollout, autoscaler=autoscaler_spec(cfg, plan, gateway),
-        pdb=needs_pdb(a.max_replicas if a else m.replicas), target=model_target(plan, cfg.storage.kind),
+        pdb=needs_pdb(a.max_replicas if a else m.replicas) or groups, target=model_target(plan, cfg.storage.kind),
         cold_start=cold_start(cfg, plan) if a and a.min_replicas == 0 else None,
+        hold=hold(cfg, plan, cold_start(cfg, plan)) if gateway else None,
+        groups_seconds=smoke_seconds(cfg, plan) if groups else None,
     )
 
 
@@ -316,6 +329,18 @@ def _minutes(seconds: int) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
+def _held(h: Hold | None, c: ColdStart) -> str:
+    if h is None or h.seconds == 0:
+        return "requests fail meanwhile (no hold at the gateway: `coldStart.holdSeconds` 0)"
+    text = (f"requests wait at the gateway meanwhile, up to {h.seconds} s (`coldStart.holdSeconds`), then get 503 "
+            f"with Retry-After {h.retry_after_seconds} s")
+    longest = max(c.warm_node_seconds, c.new_node_seconds or 0)
+    if h.seconds < longest:
+        text += (f" (shorter than the {_minutes(longest)} cold start: the first requests get that 503; a client "
+                 "retrying after Retry-After is served once a replica is up)")
+    return text
+
+
 def describe_rollout(o: ModelOps) -> str:
     if o.spec.nodes > 1:
         return "group by group (LeaderWorkerSet, no surge group)"
@@ -352,7 +377,11 @@ def summary_section(ops: OperationsPlan) -> list[str]:
         text = f"Cold start of `{o.name}` from zero: about {_minutes(c.warm_node_seconds)} while a GPU node is up"
         if c.new_node_seconds is not None:
             text += f", about {_minutes(c.new_node_seconds)} when a GPU node must be bought and the image pulled"
-        lines += [text + "; requests wait at the gateway meanwhile.", ""]
+        lines += [text + "; " + _held(o.hold, c) + ".", ""]
+    holds = [f"`{o.name}` up to {o.hold.seconds} s" for o in ops.models.values() if o.hold and o.hold.seconds]
+    if holds:
+        lines += ["The gateway holds a request while its model has no ready replica (starting, loading), then serves "
+                  f"it: {', '.join(holds)}; past that 503 with Retry-After (`coldStart`).", ""]
     if ops.monitoring is not None:
         rules = Counter(r["alert"] for g in ops.monitoring.groups for r in g["rules"])
         names = [name + (f" ×{n}" if n > 1 else "") for name, n in sorted(rules.items())]

@@ -47,8 +47,11 @@ def off_gpu_affinity(cfg: StackConfig) -> dict[str, Any]:
 
 
 def cpu_placement(cfg: StackConfig) -> PodPlacement:
-    """The system pool's labels and taints when the stack has one; otherwise the off-GPU affinity."""
+    """The system pool's labels and taints when the stack has one; otherwise the off-GPU affinity. With
+    the stack's `imagePullSecrets`, which every CPU pod pulls its (mirrored) image with."""
     system = cfg.system_pool
+    secrets = tuple(cfg.image_pull_secrets)
     if system is not None:
-        return PodPlacement(node_selector=dict(system.node_labels), tolerations=tuple(pool_tolerations(system)))
-    return PodPlacement(affinity=off_gpu_affinity(cfg))
+        return PodPlacement(node_selector=dict(system.node_labels), tolerations=tuple(pool_tolerations(system)),
+                            image_pull_secrets=secrets)
+    return PodPlacement(affinity=off_gpu_affinity(cfg), image_pull_secrets=secrets)

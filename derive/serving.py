@@ -14,10 +14,14 @@ from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
 from derive.bringup import download_limit
+from derive.adapters import ADAPTER_DOWNLOAD_GB, downloads
+from derive.adapters import lora as lora_spec
 from derive.capacity import dtype_for
 from derive.naming import Names
+from derive.overrides import pod_overrides
 from derive.rdma import rdma as rdma_spec
 from derive.rdma import settings as rdma_settings
+from derive.routing_policy import renders_for_router
 from render.engines import EngineSpec, ModelVolume, Placement
 from render.meta import image as mirrored
 from render.model_cache import ModelSource, download_timeout_seconds
@@ -49,6 +53,8 @@ class ServingPlan:
     size_gb: float
     download_seconds: int
     load_seconds: int
+    adapters: tuple[tuple[ModelSource, str], ...] = ()
+    """(source, directory) of each LoRA adapter, downloaded by the same Job after the weights' check."""
 
 
 def model_spec(m: ModelConfig):
@@ -169,6 +175,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         max_batched_tokens=s.max_batched_tokens,
         trust_remote_code=s.trust_remote_code,
         extra_args=tuple(s.extra_args),
+        scale_out=renders_for_router(cfg, m),
         api_key_secret=api_key_secret,
         cpu=m.cpu or str(4 * m.gpus_per_node),
         memory=m.memory or f"{16 * m.gpus_per_node + shm}Gi",
@@ -178,8 +185,12 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         placement=placement(cfg, m),
         volume=volume(cfg, names),
         rdma=rdma_spec(cfg, m),
+        overrides=pod_overrides(cfg, m),
+        lora=lora_spec(m),
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
-        download_seconds=download_timeout_seconds(size, download_limit(cfg, m)[0]), load_seconds=load,
+        download_seconds=download_timeout_seconds(size + ADAPTER_DOWNLOAD_GB * len(m.adapters),
+                                                  download_limit(cfg, m)[0]), load_seconds=load,
+        adapters=downloads(m),
     )

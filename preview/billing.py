@@ -5,10 +5,23 @@ leaves behind and billing."""
 from __future__ import annotations
 
 from config import StackConfig
+from config.formats import quantity_value
 from preview.bringup import AFTER_DOWNLOAD_EFFECT, BILLING
+from render.router import RouterSpec
 
 
-def summary_lines(cfg: StackConfig) -> list[str]:
+def router_lines(cfg: StackConfig, routers: dict[str, RouterSpec]) -> list[str]:
+    """What the routers add to the CPU pool's bill: their requests, which that pool's nodes carry."""
+    if not routers:
+        return []
+    cpu = float(sum(quantity_value(r.cpu) * r.replicas for r in routers.values()))
+    mem = float(sum(quantity_value(r.memory) * r.replicas for r in routers.values())) / 2 ** 30
+    where = f"the CPU system pool `{cfg.system_pool.name}`" if cfg.system_pool else "the cluster's CPU nodes"
+    return [f"- routers ({len(routers)}): request {cpu:g} CPU and {mem:g} GiB in total on {where}, billed with "
+            "its nodes; size that pool for them (see the capacity table)."]
+
+
+def summary_lines(cfg: StackConfig, routers: dict[str, RouterSpec] | None = None) -> list[str]:
     lines = ["## Billing", ""]
     gpu = [p for p in cfg.node_pools if p.gpu]
     after = cfg.storage.kind != "local" and cfg.model_cache.gpu_nodes_after_download
@@ -17,6 +30,7 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         lines.append(f"- pool `{p.name}` ({p.kind}): bills {BILLING[p.kind]}; gpuNodesAfterDownload: {effect}.")
     if not gpu:
         lines.append("No GPU pools.")
+    lines += router_lines(cfg, routers or {})
     lines += ["", "`pulumi destroy` leaves, still billing until deleted by hand:"]
     leaves = []
     if cfg.storage.kind == "cfs":

@@ -13,9 +13,15 @@ from checks.storage import summary_lines as storage_lines
 from derive.operations import section_for_plan
 from preview.billing import summary_lines as billing_lines
 from preview.runner import Plan, PlannedResource
-from preview.summary_sections import bringup_section, data_safety_section, preflight_section
+from preview.summary_sections import (
+    bringup_section,
+    data_safety_section,
+    preflight_section,
+    routers_of,
+    routing_section,
+)
 
-LAYERS = ["cloud", "cluster", "model", "serving", "access", "ops"]
+LAYERS = ["cloud", "cluster", "model", "serving", "access", "verify", "ops"]
 
 
 def _layer(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> tuple[str, str]:
@@ -81,7 +87,8 @@ def summary(plan: Plan) -> str:
     # Isolation (with Exposure), then what the cluster gets: RDMA, its add-ons, storage, monitoring.
     lines += egress_lines(cfg) + isolation_lines(cfg) + rdma_lines(cfg)
     lines += addon_lines(cfg) + storage_lines(cfg) + monitoring_lines(cfg)
-    lines += preflight_section(plan) + bringup_section(plan) + billing_lines(cfg) + data_safety_section(plan)
+    lines += routing_section(plan) + preflight_section(plan) + bringup_section(plan) + billing_lines(cfg, routers_of(plan))
+    lines += data_safety_section(plan)
     lines += section_for_plan(plan)
     lines += ["## Outputs", ""]
     lines += [f"- `{k}`{' (secret)' if k in plan.secret_outputs else ''}" for k in plan.outputs]

@@ -4,6 +4,10 @@ table per model, and the bring-up estimate beside the reference guides' order.""
 from __future__ import annotations
 
 from derive.serving import model_size
+from derive.naming import derive
+from derive.replicas import max_replicas, min_replicas
+from derive.routing import routers
+from derive.serving import serving_plan
 from preview.bringup import estimate
 from preview.diff import rules_for
 from preview.runner import Plan
@@ -16,6 +20,48 @@ def _minutes(seconds: int) -> str:
 
 def _span(seconds: int) -> str:
     return f"{seconds} s" if seconds < 60 else _minutes(seconds)
+def routers_of(plan: Plan) -> dict:
+    """The routed models' router specs, re-derived from the plan's config as the program derives them."""
+    cfg = plan.config
+    names = derive(cfg, plan.stack)
+    return routers(cfg, [serving_plan(cfg, names, m, f"{m.name}-api-key") for m in cfg.models])
+
+
+def _balanced(m) -> str:
+    """The replicas a router balances: a fixed count or the autoscaler's range, in groups for LWS."""
+    low, high = min_replicas(m), max_replicas(m)
+    count = str(high) if low == high else f"{low}-{high}"
+    unit = f"group(s) of {m.nodes} nodes (leaders)" if m.nodes > 1 else "replica(s)"
+    how = "fixed" if low == high else ("autoscaled from zero" if low == 0 else "autoscaled")
+    return f"{count} {unit}, {how}"
+
+
+def _router_cell(spec) -> str:
+    return "none" if spec is None else f"{spec.replicas} x {spec.cpu} CPU / {spec.memory}"
+
+
+def routing_section(plan: Plan) -> list[str]:
+    """Per model: its router and policy, the replicas it balances, what the router requests on the CPU
+    pool; models without one say the gateway calls their Service."""
+    cfg = plan.config
+    lines = ["## Routing", ""]
+    if not cfg.models:
+        return lines + ["No models.", ""]
+    found = routers_of(plan)
+    lines += ["| model | router | policy | replicas it balances | router pods (CPU pool) |", "|---|---|---|---|---|"]
+    for m in cfg.models:
+        r = found.get(m.name)
+        if r is None:
+            lines.append(f"| {m.name} | none: the gateway calls `{m.name}-api` | - | {_balanced(m)} | - |")
+        else:
+            lines.append(f"| {m.name} | {r.router} `{r.name}` | {r.policy} (`--policy {r.policy_flag}`) | "
+                         f"{_balanced(m)} | {_router_cell(r)} |")
+    lines.append("")
+    if found:
+        lines += ["Each router discovers its model's serving pods by label in the namespace (a Role that reads pods "
+                  "only), takes a replica out after three failed health checks, and is reachable from the gateway "
+                  "alone; the engines accept their router only. See docs/routing.md.", ""]
+    return lines
 
 
 def preflight_section(plan: Plan) -> list[str]:
@@ -27,13 +73,16 @@ def preflight_section(plan: Plan) -> list[str]:
     lines += ["", "### Capacity", ""]
     if not result.capacity:
         return lines + ["No models.", ""]
-    lines += ["| model | GPUs | parallelism | weights / GPU | sequences at max length | max length | largest that fits | verdict |",
-              "|---|---|---|---|---|---|---|---|"]
+    found = routers_of(plan)
+    lines += ["| model | GPUs | parallelism | weights / GPU | sequences at max length | max length | largest that fits "
+              "| router (CPU pool) | verdict |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in result.capacity:
         def show(v: object, unit: str = "") -> str:
             return "n/a" if v is None else f"{v}{unit}"
         lines.append(f"| {r.model} | {r.gpu} | {r.parallelism} | {show(r.weights_per_gpu_gib, ' GiB')} | "
-                     f"{show(r.sequences)} | {show(r.max_len)} | {show(r.largest_len)} | {r.verdict} |")
+                     f"{show(r.sequences)} | {show(r.max_len)} | {show(r.largest_len)} | "
+                     f"{_router_cell(found.get(r.model))} | {r.verdict} |")
     return lines + [""]
 
 

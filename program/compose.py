@@ -14,12 +14,14 @@ from components.existing_cluster import ExistingCluster
 from components.lws_controller import LwsController
 from components.managed_prometheus import associate
 from components.model_cache import ModelCache
+from components.model_router import ModelRouter
 from components.model_server import ModelServer
 from components.model_storage import ModelStorage
 from components.namespace import Namespace
 from components.network import Network
 from components.node_pools import NodePools
 from components.operations import Addons, ModelOperations, Observability
+from components.smoke import SmokeTest
 from components.tke_cluster import TkeCluster
 from config import PROJECT, StackConfig
 from config.cluster import ExistingCluster as ExistingClusterConfig
@@ -30,10 +32,13 @@ from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pool
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
+from derive.routing import routers as router_specs
 from derive.rdma import settings as rdma_settings
 from derive.serving import host_network, serving_plan
-from program.access import build_access
+from derive.smoke import smoke_spec
+from program.access import Access, build_access
 from program.uniqueness import unique_objects
+from render import litellm
 from render.engines import port as engine_port
 
 
@@ -102,8 +107,10 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
 
     # RDMA groups (IPC_LOCK, outside baseline's capability set: pod-security-admission
     # check_capabilities_baseline.go; host networking) and hostPath volumes (local model storage) are
-    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`.
-    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models))
+    # only admitted by the `privileged` Pod Security level; every other stack enforces `baseline`. So are a
+    # model's own hostPath volumes (`models[].volumes`, docs/engines.md "Overrides").
+    privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models)) \
+        or any(v.host_path is not None for m in cfg.models for v in m.volumes)
     ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
@@ -119,13 +126,37 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     # RDMA groups wait for the rdma-agent, whose device plugin gives their pods the RDMA devices.
     rdma_agent = tke.addons.get("rdmaAgent") if tke is not None else None
     pool_addons = {p: [rdma_agent] for p in rdma_pools(cfg)} if rdma_agent is not None else {}
-    models_out, servers, plans = _models(cfg, names, in_ns, storage, gpu_pools=_gpu_pools(cfg, names, tke, net),
-                                         monitoring_after=managed, pool_addons=pool_addons)
-    outputs.update(models_out)
-    # Access: the gateway in front of the servers, the UI, their exposure, and the outputs apps read.
-    outputs.update(build_access(cfg, in_ns, storage, servers, plans, names,
-                                cluster=tke.cluster if tke is not None else None))
+    models_out, servers, plans, routers, groups = _models(cfg, names, in_ns, storage,
+                                                          gpu_pools=_gpu_pools(cfg, names, tke, net),
+                                                          monitoring_after=managed, pool_addons=pool_addons)
+    # Access: the gateway in front of the servers (or their routers), the UI, their exposure, and the
+    # outputs apps read.
+    access = build_access(cfg, in_ns, storage, servers, plans, names,
+                          cluster=tke.cluster if tke is not None else None, routers=routers)
+    outputs.update(_smoke_gate(cfg, in_ns, plans, servers, groups, access, models_out))
+    outputs.update(access.outputs)
     return outputs
+
+
+def _smoke_gate(cfg: StackConfig, in_ns: pulumi.ResourceOptions, plans: list[Any], servers: dict[str, Any],
+                groups: dict[str, pulumi.Resource], access: Access, models_out: dict[str, Any]) -> dict[str, Any]:
+    """Per model, once its servers, its groups and the gateway are ready, the smoke Job; the model's
+    outputs (`models`, its `modelServers` entry) resolve only after its Job completed (docs/smoke.md)."""
+    if not cfg.smoke.enabled or not plans:
+        return models_out
+    done: dict[str, pulumi.Output[Any]] = {}
+    for plan in plans:
+        name, server = plan.spec.name, servers[plan.spec.name]
+        after = [server.workload, server.service, server.key_secret, *access.ready,
+                 *([groups[name]] if name in groups else [])]
+        test = SmokeTest(f"{name}-smoke", spec=smoke_spec(cfg, plan, access.url, access.specs), after=after,
+                         opts=in_ns)
+        done[name] = test.job.id  # type: ignore[attr-defined]
+    out = dict(models_out)
+    out["models"] = pulumi.Output.all(*done.values()).apply(lambda _: list(models_out["models"]))
+    out["modelServers"] = [{**entry, "url": done[entry["name"]].apply(lambda _, u=entry["url"]: u)}
+                           for entry in models_out["modelServers"]]
+    return out
 
 
 def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
@@ -152,11 +183,12 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
 def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
             gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
             pool_addons: dict[str, list[pulumi.Resource]] | None = None,
-            ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+            ) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, Any], dict[str, pulumi.Resource]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
-    pool. With local storage the GPU nodes are where the weights go, so they come first.
-    Returns (outputs, the ModelServer of each model by name, the serving plans)."""
+    pool. With local storage the GPU nodes are where the weights go, so they come first. Then each
+    routed model's router. Returns (outputs, ModelServers by name, the serving plans, ModelRouters by
+    name, and by name the disruption budget awaited until every pod of its LWS groups is ready)."""
 
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
@@ -208,11 +240,17 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
         served.append({"name": plan.spec.name, "servedName": plan.spec.served_name, "engine": plan.spec.engine,
                        "url": server.service_url})
         keys[plan.config.served_name] = server.api_key
-    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans], "modelServers": served}
+    out: dict[str, Any] = {"models": [p.spec.served_name for p in plans]
+                           + [a.name for p in plans for a in p.config.adapters], "modelServers": served}
     if keys:
         out["engineApiKeys"] = pulumi.Output.secret(keys)
-    out.update(_operations(ops, in_ns, servers, monitoring_after or []))
-    return out, servers, plans
+    ops_out, groups, prometheus = _operations(ops, in_ns, servers, monitoring_after or [])
+    out.update(ops_out)
+    routers = {name: ModelRouter(f"{name}-router", spec=spec, callers=[litellm.selector()], k8s_minor=ops.k8s_minor,
+                                 after=[servers[name].workload], monitoring=ops.monitoring,
+                                 prometheus=prometheus, opts=in_ns)
+               for name, spec in router_specs(cfg, plans).items()}
+    return out, servers, plans, routers, groups
 
 
 def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
@@ -227,17 +265,22 @@ def _revisions_in_use(plans: list[Any], plan: Any) -> tuple[str, ...] | None:
 
 
 def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any],
-                monitoring_after: list[pulumi.Resource]) -> dict[str, Any]:
+                monitoring_after: list[pulumi.Resource],
+                ) -> tuple[dict[str, Any], dict[str, pulumi.Resource], list[pulumi.Resource]]:
     """Add-on charts, then per model its autoscaler (after its workload), budget and scrape target,
     then the stack's alerts and dashboard (after the Prometheus Operator when the stack installs it,
-    after the managed Prometheus association, which brings the CRDs, on TKE)."""
+    after the managed Prometheus association, which brings the CRDs, on TKE). Also returns the awaited
+    group budgets by model name and what monitoring objects wait for (the CRDs' owners)."""
 
     addons = Addons("addons", charts=ops.charts, opts=in_ns) if ops.charts else None
     keda = addons.get("keda") if addons else []
     prometheus = [*(addons.get("kube-prometheus-stack") if addons else []), *monitoring_after]
+    groups: dict[str, pulumi.Resource] = {}
     for name, model_ops in ops.models.items():
-        ModelOperations(f"{name}-ops", ops=model_ops, workload=servers[name].workload, k8s_minor=ops.k8s_minor,
-                        monitoring=ops.monitoring, keda=keda, prometheus=prometheus, opts=in_ns)
+        mo = ModelOperations(f"{name}-ops", ops=model_ops, workload=servers[name].workload, k8s_minor=ops.k8s_minor,
+                             monitoring=ops.monitoring, keda=keda, prometheus=prometheus, opts=in_ns)
+        if mo.groups_ready is not None:
+            groups[name] = mo.groups_ready
     out: dict[str, Any] = {}
     if ops.monitoring or ops.adapter_engines:
         Observability("observability", monitoring=ops.monitoring, adapter_engines=ops.adapter_engines,
@@ -245,4 +288,4 @@ def _operations(ops: Any, in_ns: pulumi.ResourceOptions, servers: dict[str, Any]
                       prometheus=prometheus, opts=in_ns)
     if addons is not None and addons.grafana_password is not None:
         out["grafanaAdminPassword"] = pulumi.Output.secret(addons.grafana_password)
-    return out
+    return out, groups, prometheus

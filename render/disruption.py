@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from render.awaits import WAIT_FOR
 from render.engines.spec import LWS_NAME_LABEL, EngineSpec, selector_labels
 from render.meta import labels, metadata
 
@@ -40,23 +41,32 @@ def pod_selector(spec: EngineSpec) -> dict[str, str]:
     return selector_labels(spec) if spec.nodes == 1 else {LWS_NAME_LABEL: spec.name}
 
 
+ALL_READY = "condition=DisruptionAllowed"
+"""With `maxUnavailable: 1`, the disruption controller allows a disruption only while every pod it
+expects (the scale of the pods' controllers: each group's leader and worker StatefulSets) is ready
+(kubernetes v1.30 pkg/controller/disruption/disruption.go: `getExpectedPodCount`, `countHealthyPods`,
+`updatePdbStatus`), so Pulumi awaiting this condition waits for every pod of every group."""
+
+
 def pdb(name: str, namespace: str, selector: dict[str, str], k8s_minor: int,
-        component: str = "disruption-budget") -> dict[str, Any]:
+        component: str = "disruption-budget", awaited: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"maxUnavailable": 1, "selector": {"matchLabels": dict(selector)}}
     if k8s_minor >= UNHEALTHY_EVICTION_MIN_MINOR:
         body["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(name, namespace, labels(component, **{"app.kubernetes.io/name": name})),
+        "metadata": metadata(name, namespace, labels(component, **{"app.kubernetes.io/name": name}),
+                             {WAIT_FOR: ALL_READY} if awaited else None),
         "spec": body,
     }
 
 
-def model_pdb(spec: EngineSpec, k8s_minor: int) -> dict[str, Any]:
+def model_pdb(spec: EngineSpec, k8s_minor: int, await_all_ready: bool = False) -> dict[str, Any]:
     """For a LeaderWorkerSet, one evicted pod restarts its whole group; the budget then counts the
-    group's pods as unavailable until it is back, so a second group is never taken meanwhile."""
-    return pdb(spec.name, spec.namespace, pod_selector(spec), k8s_minor)
+    group's pods as unavailable until it is back, so a second group is never taken meanwhile.
+    `await_all_ready`: Pulumi waits until every pod it selects is ready (ALL_READY)."""
+    return pdb(spec.name, spec.namespace, pod_selector(spec), k8s_minor, awaited=await_all_ready)
 
 
 def needs_pdb(max_replicas: int) -> bool:

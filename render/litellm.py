@@ -4,7 +4,7 @@ run it, and, when virtual keys are on, its Postgres and the schema-migration Job
 No secret is written into the config (`os.environ/VAR` references, filled from Secrets). Without a
 database LiteLLM answers an unknown key with 400, so a small `custom_auth` module admits the master
 and app keys, answers 401 otherwise and carries the per-model rate limits. Checked against litellm
-1.102.4 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
+1.110.2 by tests/behaviour/test_gateway_proxy.py. More: docs/gateway.md, "The LiteLLM gateway".
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from catalog.litellm_routes import APP_ROUTES
+from render import cold_hold
 from render.awaits import replaced_when_unready
 from render.files import source
 from render.meta import deployment as deployment_manifest
@@ -61,6 +62,8 @@ class Backend:
     """In-cluster URL of the engine's OpenAI API, ending in /v1."""
     key_secret: str
     """Secret holding the engine's key under `api-key`."""
+    hold: cold_hold.Hold | None = None
+    """How long a request waits at the gateway while this backend does not answer (render/cold_hold.py)."""
 
     def __post_init__(self) -> None:
         if not self.api_base.endswith("/v1"):
@@ -69,6 +72,18 @@ class Backend:
     @property
     def key_env(self) -> str:
         return "ENGINE_KEY_" + self.name.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class AdapterRoute:
+    """A LoRA adapter behind the gateway: a model name of its own, sent to its base model's backend (so
+    to that model's replicas) as the model name the engine knows it by."""
+
+    served_name: str
+    base: str
+    """The base model's Backend.name."""
+    engine_model: str
+    """What the engine is sent as `model` (render/engines/lora.py engine_model)."""
 
 
 @dataclass(frozen=True)
@@ -94,19 +109,31 @@ class GatewaySpec:
     memory: str = "1Gi"
     placement: PodPlacement = field(default_factory=PodPlacement)
     """Off the GPU nodes when there is no system pool to select (derive/placement.py)."""
+    header_models: tuple[str, ...] = ()
+    """Served names whose callers' `x-` headers the gateway passes on (LiteLLM's
+    `model_group_settings.forward_client_headers_to_llm_api`): models routed by session, whose router
+    keys on `x-session-id` (docs/routing.md)."""
+    adapters: tuple[AdapterRoute, ...] = ()
+    """LoRA adapters, each one more `model_list` entry on its base model's backend."""
 
     def __post_init__(self) -> None:
         if not self.backends:
             raise ValueError("the gateway needs at least one model (LiteLLM refuses an empty model_list)")
-        served = {b.served_name for b in self.backends}
-        if len(served) != len(self.backends):
+        served = {b.served_name for b in self.backends} | {a.served_name for a in self.adapters}
+        if len(served) != len(self.backends) + len(self.adapters):
             raise ValueError("served names must be unique")
+        bases = {b.name for b in self.backends}
+        for a in self.adapters:
+            if a.base not in bases:
+                raise ValueError(f"adapter {a.served_name!r} names base {a.base!r}, which is not a backend")
         for r in self.rate_limits:
             if r.model not in served:
                 raise ValueError(f"rate limit for {r.model!r}, which the gateway does not serve")
         for src, dst in self.fallbacks:
             if src not in served or not set(dst) <= served:
                 raise ValueError(f"fallback {src!r} -> {list(dst)} names a model the gateway does not serve")
+        if not set(self.header_models) <= served:
+            raise ValueError(f"header forwarding for {sorted(set(self.header_models) - served)}, not served here")
         if self.virtual_keys and self.rate_limits:
             raise ValueError("rate limits ride on the database-less auth; with virtual keys set them per key")
 
@@ -126,7 +153,8 @@ def selector() -> dict[str, str]:
 
 def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
     """LiteLLM's config.yaml as data. Engines speak the OpenAI API, so every entry is `openai/<served
-    name>` at the engine's /v1 URL; the key is read from the environment at start-up."""
+    name>` at the engine's /v1 URL; the key is read from the environment at start-up. A LoRA adapter is
+    one more entry at its base model's URL, sending the engine the adapter's own model name."""
     model_list = [
         {
             "model_name": b.served_name,
@@ -137,6 +165,18 @@ def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
             },
         }
         for b in spec.backends
+    ]
+    by_name = {b.name: b for b in spec.backends}
+    model_list += [
+        {
+            "model_name": a.served_name,
+            "litellm_params": {
+                "model": f"openai/{a.engine_model}",
+                "api_base": by_name[a.base].api_base,
+                "api_key": f"os.environ/{by_name[a.base].key_env}",
+            },
+        }
+        for a in spec.adapters
     ]
     router: dict[str, Any] = {
         "routing_strategy": spec.routing_strategy,
@@ -150,15 +190,21 @@ def proxy_config(spec: GatewaySpec) -> dict[str, Any]:
         general["database_url"] = "os.environ/DATABASE_URL"
     else:
         general["custom_auth"] = f"{AUTH_MODULE}.user_api_key_auth"
+    settings: dict[str, Any] = {
+        "request_timeout": spec.request_timeout_seconds,
+        "num_retries": spec.num_retries,
+        # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
+        "callbacks": ["prometheus", *cold_hold.callbacks(spec.backends)],
+    }
+    if spec.header_models:
+        # Only these models get the callers' `x-` headers (litellm/proxy/litellm_pre_call_utils.py
+        # add_headers_to_llm_call_by_model_group, 1.102.4); the OpenAI `user` field is not passed to an
+        # openai-compatible backend (gpt_transformation.py: catalog models only).
+        settings["model_group_settings"] = {"forward_client_headers_to_llm_api": list(spec.header_models)}
     return {
         "model_list": model_list,
         "router_settings": router,
-        "litellm_settings": {
-            "request_timeout": spec.request_timeout_seconds,
-            "num_retries": spec.num_retries,
-            # Metrics for Prometheus at /metrics (same port); LiteLLM requires the master key there.
-            "callbacks": ["prometheus"],
-        },
+        "litellm_settings": settings,
         "general_settings": general,
     }
 
@@ -177,6 +223,7 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
         files[f"{AUTH_MODULE}.py"] = source(AUTH_FILE)
         files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
         files[APP_ROUTES_FILE] = json.dumps(list(APP_ROUTES), indent=2) + "\n"
+    files.update(cold_hold.config_files(spec.backends, source(cold_hold.HOOK_FILE)))
     return files
 
 

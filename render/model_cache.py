@@ -13,6 +13,7 @@ import hashlib
 import math
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -244,6 +245,49 @@ def fetch_function(kind: Source) -> str:
     )
 
 
+Adapters = tuple[tuple[ModelSource, str], ...]
+"""LoRA adapters fetched by a model's download: (source, directory under the volume root) each."""
+_HUB_VARIABLES = ("KEEP_REVISIONS", "HF_ENDPOINT", "HF_TOKEN", "MODELSCOPE_ENDPOINT", "MODELSCOPE_API_TOKEN")
+"""The base download's own settings, which an adapter's run must not inherit (no pruning, no token)."""
+
+
+def _adapter_runs(adapters: Adapters) -> str:
+    """Each adapter through the base weights' own script for its source (marker per revision, partial
+    directory, resume), with the adapter's values from ADAPTER_<i>_* variables; run before the base
+    script, which ends the container as before. Nothing from the config is parsed by the shell."""
+    lines = ["set -euo pipefail"] if adapters else []
+    for i, (src, _) in enumerate(adapters):
+        if src.kind == "ollama":
+            raise ValueError("LoRA adapters come from Hugging Face or ModelScope, not the Ollama library")
+        endpoint = f' {"HF" if src.kind == "huggingface" else "MODELSCOPE"}_ENDPOINT="$ADAPTER_{i}_ENDPOINT"' \
+            if src.endpoint else ""
+        unset = " ".join(f"-u {v}" for v in _HUB_VARIABLES)
+        values = " ".join(f'{var}="$ADAPTER_{i}_{key}"' for var, key in (
+            ("MODEL_ID", "ID"), ("MODEL_REVISION", "REVISION"), ("MODEL_DIR", "DIR"), ("MARKER", "MARKER"),
+            ("DOWNLOAD_ID", "DOWNLOAD_ID")))
+        lines.append(f"env {unset} {values}{endpoint} bash -c {shlex.quote(download_script(src))}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _adapter_env(adapters: Adapters, base: Source) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    for i, (src, directory) in enumerate(adapters):
+        env += [{"name": f"ADAPTER_{i}_ID", "value": src.model_id},
+                {"name": f"ADAPTER_{i}_REVISION", "value": src.revision},
+                {"name": f"ADAPTER_{i}_DIR", "value": directory},
+                {"name": f"ADAPTER_{i}_MARKER", "value": marker_name(src)},
+                {"name": f"ADAPTER_{i}_DOWNLOAD_ID", "value": download_id(src)}]
+        if src.endpoint:
+            env.append({"name": f"ADAPTER_{i}_ENDPOINT", "value": src.endpoint})
+    kinds = {src.kind for src, _ in adapters} - {base}
+    if "huggingface" in kinds:
+        env += [{"name": "HF_HOME", "value": "/tmp/hf"}, {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+                {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"}, {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
+    if "modelscope" in kinds:
+        env.append({"name": "MODELSCOPE_CACHE", "value": "/tmp/modelscope"})
+    return env
+
+
 def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url: str | None,
          keep_revisions: tuple[str, ...] | None = None, workers: int = DOWNLOAD_WORKERS) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
@@ -308,6 +352,7 @@ def _container(
     keep_running: bool,
     keep_revisions: tuple[str, ...] | None = None,
     workers: int = DOWNLOAD_WORKERS,
+    adapters: Adapters = (),
 ) -> dict[str, Any]:
     """Root is kept (the storage's top directory is root-owned: NFS/CFS exports and hostPath both),
     but with every capability dropped it cannot override file permissions, and the root file system is
@@ -321,8 +366,8 @@ def _container(
         "name": "download",
         "image": image or default_image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["bash", "-c", download_script(source, keep_running)],
-        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions, workers),
+        "command": ["bash", "-c", _adapter_runs(adapters) + download_script(source, keep_running)],
+        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions, workers) + _adapter_env(adapters, source.kind),
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "volumeMounts": [
             {"name": "model", "mountPath": volume.mount_path},
@@ -342,7 +387,9 @@ def _container(
             if source.kind == "ollama"
             else posixpath.join(volume.mount_path, model_dir, marker_name(source))
         )
-        c["readinessProbe"] = {"exec": {"command": ["test", "-f", done]}, "periodSeconds": 30}
+        markers = [done] + [posixpath.join(volume.mount_path, d, marker_name(a)) for a, d in adapters]
+        test = ["test", "-f", markers[0]] + [w for m in markers[1:] for w in ("-a", "-f", m)]
+        c["readinessProbe"] = {"exec": {"command": test}, "periodSeconds": 30}
     return c
 
 
@@ -382,6 +429,7 @@ def download_job(
     keep_revisions: tuple[str, ...] | None = None,
     retries: int = 6,
     workers: int = DOWNLOAD_WORKERS,
+    adapters: Adapters = (),
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`placement`), with no GPU;
     without a system pool, the placement's affinity keeps it off the GPU nodes (derive/placement.py).
@@ -399,6 +447,7 @@ def download_job(
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
         cpu=cpu, memory=memory, keep_running=False, keep_revisions=keep_revisions, workers=workers,
+        adapters=adapters,
     )  # fmt: skip
     model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name}}
     template_meta: dict[str, Any] = {"labels": obj_labels}
@@ -436,6 +485,7 @@ def node_downloader_daemonset(
     extra_labels: dict[str, str] | None = None,
     keep_revisions: tuple[str, ...] | None = None,
     workers: int = DOWNLOAD_WORKERS,
+    adapters: Adapters = (),
 ) -> dict[str, Any]:
     """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
     tolerations), writing the host directory.
@@ -451,6 +501,7 @@ def node_downloader_daemonset(
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
         cpu=cpu, memory=memory, keep_running=True, keep_revisions=keep_revisions, workers=workers,
+        adapters=adapters,
     )  # fmt: skip
     model_volume = {"name": "model", "hostPath": {"path": volume.host_path, "type": "DirectoryOrCreate"}}
     return {

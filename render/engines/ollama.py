@@ -42,5 +42,6 @@ def process(spec: EngineSpec, role: Role) -> Process:
             f"unset quantization ({spec.quantization!r}) and choose the tag"
         )
     if spec.extra_args:
-        raise ValueError(f"{spec.name}: `ollama serve` takes no arguments; configure Ollama through its environment")
+        raise ValueError(f"{spec.name}: `ollama serve` takes no arguments; configure Ollama through its environment "
+                         "(the model's `env`, e.g. OLLAMA_FLASH_ATTENTION)")
     return Process(command=("ollama", "serve"), env=tuple(env(spec)))

@@ -13,6 +13,7 @@ import posixpath
 from typing import Any
 
 from render.engines import sglang as sglang_engine
+from render.engines.lora import VOLUME_PREFIX as LORA_VOLUME_PREFIX
 from render.engines.spec import (
     COMPONENT,
     NAME_LABEL,
@@ -97,12 +98,27 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return volume, mount
 
 
+def _adapter_volumes(spec: EngineSpec) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Local disks: the pod sees only its model's directory, so each adapter's directory (filled by the
+    same per-node downloader, renamed into place when whole) is mounted beside it. Shared storage mounts
+    the whole claim: nothing to add."""
+    vol = spec.volume
+    if spec.lora is None or vol.host_path is None:
+        return []
+    return [({"name": f"{LORA_VOLUME_PREFIX}{i}",
+              "hostPath": {"path": posixpath.join(vol.host_path, a.dir), "type": "Directory"}},
+             {"name": f"{LORA_VOLUME_PREFIX}{i}", "mountPath": posixpath.join(vol.mount_path, a.dir), "readOnly": True})
+            for i, a in enumerate(spec.lora.adapters)]
+
+
 def env(spec: EngineSpec, process: Process) -> list[dict[str, Any]]:
-    """The engine's environment, then the RDMA group's NCCL/Gloo variables. A name both write is a
-    renderer bug (the second would silently win in the container): refused."""
+    """The engine's environment, then the RDMA group's NCCL/Gloo variables, then the user's
+    (`models[].env`). A name two of them write is refused: the second would silently win in the
+    container (checks/owned_env.py names the key first)."""
     out = [dict(e) for e in process.env]
     if spec.rdma is not None:
         out += [{"name": k, "value": v} for k, v in spec.rdma.env]
+    out += [{"name": k, "value": v} for k, v in spec.overrides.env]
     names = [e["name"] for e in out]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -134,7 +150,8 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         "requests": {"cpu": spec.cpu, "memory": spec.memory, **extended},
         "limits": {"memory": spec.memory, **extended},
     }
-    c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"}]
+    c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"},
+                         *(m for _, m in _adapter_volumes(spec)), *(v.mount() for v in spec.overrides.volumes)]
     if serves_http(role):
         c.update(probes(spec))
         # An exec sleep rather than the `sleep` lifecycle action: that action is beta only from 1.30 and
@@ -156,13 +173,16 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
     volume = _model_volume(spec)[0]
     pod: dict[str, Any] = {
         "containers": [container(spec, container_args, role)],
-        "volumes": [volume, {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}}],
+        "volumes": [volume, {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}},
+                    *(v for v, _ in _adapter_volumes(spec)), *(v.volume() for v in spec.overrides.volumes)],
         "restartPolicy": "Always",
         "terminationGracePeriodSeconds": spec.grace_seconds,
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
+    if spec.overrides.image_pull_secrets:
+        pod["imagePullSecrets"] = [{"name": n} for n in spec.overrides.image_pull_secrets]
     spec.placement.pod_placement.apply(pod)
     if spec.placement.host_network:
         # Host networking reaches the RDMA NICs (HCCPNV6); without ClusterFirstWithHostNet the pod would
@@ -177,7 +197,7 @@ def pod_annotations(spec: EngineSpec) -> dict[str, str]:
     """TKE super nodes pick the GPU model from the pod annotation and need a bigger system disk (P7).
     RDMA pods name their networks, on the host network too, as Tencent's playbook does."""
     p = spec.placement
-    out: dict[str, str] = {}
+    out: dict[str, str] = dict(spec.overrides.annotations)
     if spec.rdma is not None:
         out[NETWORKS_ANNOTATION] = spec.rdma.networks
     if p.super_node_gpu_type is not None:
@@ -187,7 +207,7 @@ def pod_annotations(spec: EngineSpec) -> dict[str, str]:
 
 
 def pod_labels(spec: EngineSpec, role: Role) -> dict[str, str]:
-    extra = {**spec.labels, NAME_LABEL: spec.name}
+    extra = {**spec.overrides.labels, **spec.labels, NAME_LABEL: spec.name}
     if multi_node(role):
         extra[ROLE_LABEL] = role
     return labels(COMPONENT, **extra)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from render.engines import lora
 from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 from render.files import source
 
@@ -69,6 +70,8 @@ def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
         ]  # fmt: skip
     if role != "worker":
         args += ["--host", "0.0.0.0", "--port", str(port("sglang"))]
+    if spec.lora is not None:
+        args += lora.sglang_args(spec.lora, spec.volume.mount_path)
     return args + list(spec.extra_args)
 
 

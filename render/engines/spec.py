@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.engines.lora import Lora
+from render.engines.overrides import PodOverrides
 from render.engines.parallel import Parallelism, parallelism
 from render.placement import PodPlacement
 
@@ -31,6 +33,8 @@ ROLE_LABEL = "role"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 RESERVED_LABELS = (NAME_LABEL, COMPONENT_LABEL, ROLE_LABEL)
+OWNED_POD_LABELS = (*RESERVED_LABELS, "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
+"""The labels pod.py writes on every engine pod (render/meta.py COMMON_LABELS among them)."""
 
 SUPER_NODE_GPU_TYPE = "eks.tke.cloud.tencent.com/gpu-type"
 SUPER_NODE_ROOT_DISK = "eks.tke.cloud.tencent.com/root-cbs-size"
@@ -54,6 +58,7 @@ NETWORKS_ANNOTATION = "tke.cloud.tencent.com/networks"
 """The pod's networks, the cluster's pod network first, then the RDMA one (tke-ai-playbook _helpers.tpl)."""
 RDMA_NETWORKS = re.compile(r"^[a-z0-9-]+(,[a-z0-9-]+)+$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+OWNED_POD_ANNOTATIONS = (NETWORKS_ANNOTATION, SUPER_NODE_GPU_TYPE, SUPER_NODE_ROOT_DISK)
 
 
 def _dns_1035(value: str, what: str, max_len: int = 63) -> None:
@@ -169,11 +174,20 @@ class EngineSpec:
     labels: dict[str, str] = field(default_factory=dict)
     rdma: Rdma | None = None
     """Set => the group's pods request RDMA devices (multi-node groups on RDMA pools only)."""
+    scale_out: bool = False
+    """vLLM's `--enable-scale-out` (vllm/entrypoints/scale_out/factories.py at 0.34.0): the render endpoints
+    vllm-router's cache-aware policy tokenizes each request with (docs/routing.md). vLLM only."""
+    overrides: PodOverrides = field(default_factory=PodOverrides)
+    """The user's env, pull secrets, volumes, pod labels and annotations (render/engines/overrides.py)."""
+    lora: Lora | None = None
+    """LoRA adapters loaded at start-up (vLLM, SGLang; render/engines/lora.py)."""
 
     def __post_init__(self) -> None:
         _dns_1035(self.name, "name", MAX_NAME_LEN)
         if self.engine not in ENGINES:
             raise ValueError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.scale_out and self.engine != "vllm":
+            raise ValueError("scale_out (--enable-scale-out) is a vLLM flag")
         if not self.served_name:
             raise ValueError("served_name must not be empty")
         if self.engine != "ollama":
@@ -218,6 +232,13 @@ class EngineSpec:
         reserved = sorted(set(self.labels) & set(RESERVED_LABELS))
         if reserved:
             raise ValueError(f"labels must not set {', '.join(reserved)}: the renderer owns the selector labels")
+        self.overrides.check_against(self.volume.mount_path)
+        if self.lora is not None and self.engine == "ollama":
+            raise ValueError("Ollama serves no LoRA adapters from the stack")
+        owned = sorted(set(self.overrides.labels) & set(OWNED_POD_LABELS)
+                       | set(self.overrides.annotations) & set(OWNED_POD_ANNOTATIONS))
+        if owned:
+            raise ValueError(f"pod labels/annotations {', '.join(owned)} are written by the renderer")
 
     @property
     def parallelism(self) -> Parallelism:

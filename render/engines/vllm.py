@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from render.engines import lora
 from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
 
 MASTER_PORT = 29501
@@ -50,6 +51,10 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
         args += ["--max-num-batched-tokens", str(spec.max_batched_tokens)]
     if spec.trust_remote_code:
         args.append("--trust-remote-code")
+    if spec.scale_out:
+        args.append("--enable-scale-out")
+    if spec.lora is not None:
+        args += lora.vllm_args(spec.lora, spec.volume.mount_path, spec.served_name)
     return args + list(spec.extra_args)
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from render import litellm, webui
+from render import litellm, smoke, webui
 from checks import checked
 from config import ConfigError
 
@@ -333,6 +333,10 @@ def test_gateway_admits_the_ui_and_the_exposure_path(exposed):
     rules = plan.manifest("NetworkPolicy", f"{litellm.NAME}-ingress")["spec"]["ingress"]
     assert {"from": [{"podSelector": {"matchLabels": webui.selector()}}],
             "ports": [{"protocol": "TCP", "port": litellm.PORT}]} in rules
+    smoke_rule = {"from": [{"podSelector": {"matchLabels": smoke.peer()}}],
+                  "ports": [{"protocol": "TCP", "port": litellm.PORT}]}
+    assert rules[-1] == smoke_rule, "the smoke Job calls the gateway as apps do (docs/smoke.md)"
+    rules = rules[:-1]
     if kind_name == "none":
         assert len(rules) == 1
     elif kind_name == "httpRoute":

@@ -3,6 +3,7 @@ with usage, a delayed replica refuses connections until it starts, prefix blocks
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.request
@@ -62,3 +63,61 @@ def test_a_repeated_prefix_hits_the_cache_and_a_wrong_key_is_refused():
         assert len(e.calls) == 2
     finally:
         e.close()
+
+
+def test_it_tokenizes_like_vllm_and_renders_only_with_scale_out():
+    """vLLM 0.34: /tokenize is unguarded; the render endpoints are guarded by the key (as every /v1 path)
+    and answer 403 unless --enable-scale-out; equal prefixes give equal leading token ids."""
+    plain, scaled = StandinEngine("m", key="k"), StandinEngine("m", key="k", scale_out=True)
+    try:
+        chat_body = {"model": "m", "messages": [{"role": "user", "content": "a shared prefix, then more"}]}
+        status, body = request(f"{plain.base}/tokenize", None, {"model": "m", "prompt": "hello there"})
+        assert status == 200 and body["count"] == len(body["tokens"]) == 3
+        assert request(f"{plain.base}/v1/chat/completions/render", "k", chat_body)[0] == 403
+        assert request(f"{scaled.base}/v1/chat/completions/render", None, chat_body)[0] == 401
+        status, rendered = request(f"{scaled.base}/v1/chat/completions/render", "k", chat_body)
+        one = rendered["token_ids"]
+        assert status == 200 and one
+        longer = {**chat_body, "messages": [{"role": "user", "content": "a shared prefix, then other words"}]}
+        other = request(f"{scaled.base}/v1/chat/completions/render", "k", longer)[1]["token_ids"]
+        assert other[:5] == one[:5] and other != one
+        status, listed = request(f"{scaled.base}/v1/completions/render", "k", {"model": "m", "prompt": "hi"})
+        assert status == 200 and isinstance(listed, list) and listed[0]["token_ids"]
+        assert [c["path"] for c in scaled.tokenize_calls][-1] == "/v1/completions/render"
+    finally:
+        plain.close()
+        scaled.close()
+
+
+def test_closing_cuts_open_keep_alive_connections():
+    """A pooled keep-alive connection to a stopped replica fails, as one to a dead pod does."""
+    e = StandinEngine("m")
+    conn = http.client.HTTPConnection("127.0.0.1", e.port, timeout=5)
+    try:
+        conn.request("GET", "/health")
+        assert conn.getresponse().read() == b""
+        e.close()
+        try:
+            conn.request("GET", "/health")
+            conn.getresponse()
+            raise AssertionError("a stopped replica answered on an open connection")
+        except (OSError, http.client.HTTPException):
+            pass
+    finally:
+        conn.close()
+        e.close()
+
+
+def test_a_bounded_prefix_cache_evicts_the_least_recently_used_blocks():
+    small, unbounded = StandinEngine("m", cache_capacity=6), StandinEngine("m")
+    try:
+        a, b = "a" * 64 * 5, "b" * 64 * 5  # five blocks each (the chat role adds a few characters)
+        for e in (small, unbounded):
+            for text in (a, b, a):
+                assert chat(e.base, None, "m", text)[0] == 200
+        assert [c["cached_blocks"] for c in unbounded.calls] == [0, 0, 5]
+        assert [c["cached_blocks"] for c in small.calls] == [0, 0, 0], "b's blocks evicted a's"
+        assert len(small.cache) == 6
+    finally:
+        small.close()
+        unbounded.close()

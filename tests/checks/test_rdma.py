@@ -7,7 +7,7 @@ from checks import checked
 from checks.preflight import preflight
 from checks.rdma import summary_lines
 
-from tests.conftest import SYSTEM_POOL, existing_config, tke_config
+from tests.conftest import SYSTEM_POOL, existing_config, render_raw, tke_config
 
 from .helpers import H20, R1, R1_7B, errors
 
@@ -32,8 +32,21 @@ def test_defaults_warn_only_about_the_nodes_hca_names_and_gid_index():
     (w,) = rdma_warnings(stack(True))
     assert w.startswith("tke-llm:nodePools[1].gpu.rdma: r1: gidIndex 3 and hca mlx5 are the values of Tencent's "
                         "playbook on TKE HCC nodes")
-    assert "NET/IB" in w and "NCCL_DEBUG: INFO" in w
+    assert "NET/IB" in w and "set `NCCL_DEBUG: INFO` in `models[0].env`" in w
     assert not [x for x in preflight(checked(stack(True))).warnings if "RDMA device" in x.message]
+
+
+def test_the_warnings_nccl_debug_advice_is_doable_exactly_as_written():
+    """The warning says where NCCL_DEBUG goes; done there, the stack is accepted and every pod of the
+    group (leader and workers) runs with it."""
+    (w,) = rdma_warnings(stack(True))
+    key = w.split("set `NCCL_DEBUG: INFO` in `", 1)[1].split("`", 1)[0]
+    assert key == "models[0].env"
+    plan = render_raw(stack(True, models=[{**R1, "env": {"NCCL_DEBUG": "INFO"}}]))
+    lws = plan.manifest("LeaderWorkerSet", "r1")["spec"]["leaderWorkerTemplate"]
+    for role in ("leaderTemplate", "workerTemplate"):
+        env = lws[role]["spec"]["containers"][0]["env"]
+        assert {"name": "NCCL_DEBUG", "value": "INFO"} in env, role
 
 
 def test_no_warning_once_the_nodes_values_are_set_or_without_a_group():

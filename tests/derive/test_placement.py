@@ -75,7 +75,7 @@ def test_tke_cpu_pods_keep_the_system_pool_selector_and_no_affinity():
     system = checked(tke_config()).system_pool.node_labels
     pods = cpu_pods(render_raw(tke_config(models=[{**OLLAMA}], gateway={"virtualKeys": {"enabled": True}})))
     assert {("Deployment", litellm.NAME), ("Deployment", webui.NAME), ("StatefulSet", litellm.DB_NAME)} <= set(pods)
-    assert sum(k == "Job" for k, _ in pods) == 2, "the download and the schema migration"
+    assert sum(k == "Job" for k, _ in pods) == 3, "the download, the schema migration and the smoke test"
     for key, pod in pods.items():
         assert pod["nodeSelector"] == system, key
         assert "affinity" not in pod, key
@@ -86,6 +86,7 @@ def test_virtual_key_database_and_migration_avoid_the_gpu_nodes_too():
     pods = cpu_pods(plan)
     assert ("StatefulSet", litellm.DB_NAME) in pods
     assert any(k == "Job" and n.startswith(f"{litellm.NAME}-migrate-") for k, n in pods)
+    assert any(k == "Job" and n.startswith("smoke-r1-7b-") for k, n in pods), "the smoke test too"
     avoid = off_gpu_affinity(checked(existing_config(models=[{**OLLAMA}])))
     for key, pod in pods.items():
         assert pod.get("affinity") == avoid, key

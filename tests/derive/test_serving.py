@@ -25,8 +25,10 @@ JOB = "kubernetes:batch/v1:Job"
 
 
 def k8s(plan, kind):
-    """Objects of the serving layer; the access layer (gateway, UI, exposure) is tests/behaviour/test_access.py's."""
-    return [r for r in plan.k8s_objects if r.manifest["kind"] == kind and "tke-llm:access:" not in r.urn]
+    """Objects of the serving layer; the access layer (gateway, UI, exposure) is tests/behaviour/test_access.py's,
+    the smoke gate's Jobs tests/program/test_smoke_gate.py's."""
+    return [r for r in plan.k8s_objects if r.manifest["kind"] == kind and "tke-llm:access:" not in r.urn
+            and "tke-llm:verify:" not in r.urn]
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ def test_in_cluster_layer_comes_up_and_stays_put(tools: Path, tmp_path: Path, st
             selector = ",".join(f"{key}={value}" for key, value in pool.node_labels.items())
             nodes = {n["metadata"]["name"] for n in k.list("v1", "Node", label_selector=selector)}
             pods = [p for p in k.list("v1", "Pod", ns) if p["metadata"]["name"].startswith(f"{m.name}-")
+                    and p["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "model-server"
                     and not p["metadata"].get("labels", {}).get("job-name")]
             assert pods, m.name
             for p in pods:

@@ -40,7 +40,8 @@ def test_the_download_job_gets_the_configured_worker_count_and_the_egress_deadli
     from tests.conftest import render_raw, tke_config
 
     raw = tke_config(models=[R1_7B], modelCache={"downloadWorkers": 3, "bandwidthMbps": 1000})
-    (job,) = [r.manifest for r in render_raw(raw).k8s_objects if r.manifest.get("kind") == "Job"]
+    (job,) = [r.manifest for r in render_raw(raw).k8s_objects if r.manifest.get("kind") == "Job"
+              and r.manifest["metadata"]["labels"].get("app.kubernetes.io/component") == "model-download"]
     env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["DOWNLOAD_WORKERS"] == "3" and env["VERIFY_WORKERS"] == "4"
     # 1000 Mbit/s from the hub, but the default NAT gives 100: the deadline is the NAT's.

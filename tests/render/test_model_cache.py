@@ -353,7 +353,8 @@ def test_download_retries_come_from_model_cache_config() -> None:
     from tests.conftest import render_raw, tke_config
 
     def backoff(raw):
-        (obj,) = [r.inputs for r in render_raw(raw).k8s_objects if r.inputs["kind"] == "Job"]
+        (obj,) = [r.inputs for r in render_raw(raw).k8s_objects if r.inputs["kind"] == "Job"
+                  and r.inputs["metadata"]["name"].startswith("download-")]
         return obj["spec"]["backoffLimit"]
 
     base = tke_config(models=[{"name": "m", "servedName": "m", "engine": "vllm", "pool": "gpu", "source": {

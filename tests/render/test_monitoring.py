@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from render.monitoring import GatewayTarget, ModelTarget, PoolTarget, Thresholds, alert_groups
+from render.monitoring import GatewayTarget, ModelTarget, PoolTarget, Thresholds, alert_groups, gateway_requests_query
 from config.operations import AlertName
 from derive.naming import derive
 from derive.operations import operations_plan
@@ -146,13 +146,17 @@ def gateway_cases(g: GatewayTarget, t: Thresholds) -> tuple[Case, list[Case]]:
     where = {"namespace": g.namespace, "service": g.service, "pod": f"{g.name}-0", "requested_model": "m"}
     bad, few = min(99, math.ceil(t.gateway_5xx_ratio * 200)), math.floor(t.gateway_5xx_ratio * 50)
 
-    def traffic(status: str, errors: int) -> dict[str, str]:
-        return {f"{g.failed_metric}{sel(**where, exception_status=status)}": f"0+{errors}x30",
+    def traffic(status: str, errors: int, exception_class: str = "Openai.APIConnectionError") -> dict[str, str]:
+        failed = {**where, "exception_status": status, "exception_class": exception_class}
+        return {f"{g.failed_metric}{sel(**failed)}": f"0+{errors}x30",
                 f"{g.total_metric}{sel(**where)}": "0+100x30"}
 
     out = {"namespace": g.namespace, "service": g.service}
-    # many 429s (rate limits) are the client's problem, not a 5xx
-    return Case(traffic("502", bad), 20, out), [Case(traffic("502", few), 20, None), Case(traffic("429", 60), 20, None)]
+    # many 429s (rate limits) are the client's problem, not a 5xx; many 503s of cold-start holds that ran
+    # out (what LiteLLM reports for them: tests/behaviour/test_cold_hold.py) are the model's, not the gateway's
+    return Case(traffic("502", bad), 20, out), [
+        Case(traffic("502", few), 20, None), Case(traffic("429", 60), 20, None),
+        Case(traffic("503", 60, "ColdStartHoldExpired"), 20, None)]
 
 
 def gpu_cases(t: Thresholds) -> tuple[Case, list[Case]]:
@@ -308,3 +312,31 @@ def test_every_rule_says_what_to_do():
     verbs = re.compile(r"\b(Raise|Lower|Read|Run|Check|Look|Fix|Add|add|raise|lower|read|check|enable)\b")
     for rule in (r for g in groups for r in g["rules"]):
         assert verbs.search(rule["annotations"]["description"]), rule["alert"]
+
+
+def test_the_wake_query_counts_requests_held_before_litellm_counts_them(tmp_path):
+    """Scale from zero reads this query: a request held at the gateway is in LiteLLM's counters only once
+    it has finished, so the hold's gauge alone must wake the model; neither series may be required."""
+    g = GatewayTarget(name="llm-gateway", namespace="llm", service="llm-gateway", service_labels={},
+                      pod_selector={}, port=4000)
+    where = {"namespace": "llm", "service": "llm-gateway", "pod": "llm-gateway-0", "requested_model": "Qwen3-8B"}
+    other = {**where, "requested_model": "other"}
+    query = gateway_requests_query(g, "Qwen3-8B")
+
+    def case(series: dict[str, str], value: float) -> dict[str, Any]:
+        return {"interval": "1m", "input_series": [{"series": k, "values": v} for k, v in series.items()],
+                "promql_expr_test": [{"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}",
+                                                                                       "value": value}]}]}
+
+    held, total = "tke_llm_gateway_requests_held", g.total_metric
+    tests = [
+        case({f"{held}{sel(**where)}": "0 1 1 2 2 2"}, 2),                       # held only: wakes
+        case({f"{total}{sel(**where)}": "0+60x5", f"{held}{sel(**where)}": "0x5"}, 1),  # 60/min finished
+        case({f"{total}{sel(**other)}": "0+60x5", f"{held}{sel(**other)}": "3x5"}, 0),  # another model's
+        case({}, 0),                                                              # no series at all
+    ]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": []}))
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(
+        {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
+    done = run("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr

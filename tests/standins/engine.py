@@ -3,13 +3,15 @@
 It answers what the real engines answer on the paths clients use (models, chat and text completions,
 streamed or not, with usage; /health; vLLM-style /metrics), at a set time to first token and latency
 per token, optionally only after a start delay (as a replica still loading its weights refuses
-connections), and keeps a per-replica prefix cache so routing tests can count cache hits.
+connections), and keeps a per-replica prefix cache so routing tests can count cache hits. Like vLLM it
+also tokenizes (/tokenize; the render endpoints when `scale_out`, else 403), which routers call.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +37,16 @@ def prompt_text(body: dict[str, Any]) -> str:
     return prompt if isinstance(prompt, str) else json.dumps(prompt)
 
 
+TOKEN_CHARS = 4
+"""Characters per stand-in token (about four per token in English text)."""
+
+
+def token_ids(text: str) -> list[int]:
+    """Deterministic stand-in token ids, one per TOKEN_CHARS characters: equal prefixes, equal leading ids."""
+    return [int.from_bytes(hashlib.sha256(text[i:i + TOKEN_CHARS].encode()).digest()[:4], "big") % 150_000
+            for i in range(0, len(text), TOKEN_CHARS)] or [0]
+
+
 def prefix_blocks(text: str, block: int = BLOCK_CHARS) -> list[str]:
     """Chained hashes of the full blocks of `text`: equal prefixes give equal leading hashes."""
     out, h = [], b""
@@ -44,18 +56,35 @@ def prefix_blocks(text: str, block: int = BLOCK_CHARS) -> list[str]:
     return out
 
 
+RENDER_PATHS = ("/v1/chat/completions/render", "/v1/completions/render")
+"""vLLM 0.34: vllm/entrypoints/scale_out/render/api_router.py; registered only with --enable-scale-out
+(scale_out/factories.py), otherwise answered 403 with this message."""
+SCALE_OUT_DISABLED = "Scale-out endpoints are disabled. Restart vllm serve with --enable-scale-out to enable them."
+
+
 class StandinEngine:
     """One engine replica on 127.0.0.1. `calls` records every completion request; `cache_hits` and
     `cache_blocks` count prefix-cache blocks found and looked up; `close()` makes it stop answering."""
 
     def __init__(self, served_name: str, *, answer: str | None = None, ttft: float = 0.0,
                  token_latency: float = 0.0, start_after: float = 0.0, key: str | None = None,
-                 api: str = "openai", port: int | None = None):
+                 api: str = "openai", port: int | None = None, scale_out: bool = False,
+                 prefill_per_block: float = 0.0, cache_capacity: int | None = None,
+                 adapters: tuple[str, ...] = (), answer_model: str | None = None):
         self.served_name = served_name
+        self.adapters = tuple(adapters)
+        """LoRA adapter names it also serves (as vLLM's --lora-modules), listed in /v1/models with the base as parent."""
+        self.answer_model = answer_model
+        """The model name answers carry (default: the one asked for); another name stands in for an
+        engine that loaded the wrong weights under the served name."""
         self.answer = answer if answer is not None else f"hello from {served_name}"
         self.ttft, self.token_latency, self.key, self.api = ttft, token_latency, key, api
+        self.cache_capacity = cache_capacity  # prefix blocks the replica's KV cache holds (None: unbounded)
+        self.prefill_per_block = prefill_per_block  # extra time to first token per prefix block not cached
+        self.scale_out = scale_out  # vLLM's --enable-scale-out: the /render endpoints answer instead of 403
+        self.tokenize_calls: list[dict[str, Any]] = []  # /tokenize and /render requests (path, authorization)
         self.calls: list[dict[str, Any]] = []
-        self.cache: set[str] = set()
+        self.cache: dict[str, None] = {}  # block hashes in least- to most-recently-used order
         self.cache_hits = 0
         self.cache_blocks = 0
         self.running = 0
@@ -78,17 +107,19 @@ class StandinEngine:
             self._start()
 
     def _start(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
+        self.server = _Server(("127.0.0.1", self.port), _handler(self))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.ready.set()
 
     def close(self) -> None:
-        """Stop answering: the port then refuses connections, as a dead replica's does."""
+        """Stop answering: the port then refuses connections and open (keep-alive) ones are cut, as a
+        dead replica's are."""
         self._closed = True
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+            self.server.cut_connections()
             self.server = None
 
     # -- behaviour -------------------------------------------------------------------------------
@@ -109,12 +140,17 @@ class StandinEngine:
                 if b not in self.cache:
                     break
                 hit += 1
-            self.cache.update(blocks)
+            for b in blocks:
+                self.cache.pop(b, None)
+                self.cache[b] = None
+            while self.cache_capacity is not None and len(self.cache) > self.cache_capacity:
+                del self.cache[next(iter(self.cache))]  # evict the least recently used block, as vLLM's LRU does
             self.cache_hits += hit
             self.cache_blocks += len(blocks)
             call = {"path": path, "authorization": headers.get("Authorization"), "model": body.get("model"),
                     "prompt": text, "stream": bool(body.get("stream")), "cached_blocks": hit,
-                    "blocks": len(blocks), "headers": dict(headers.items()), "time": time.time()}
+                    "blocks": len(blocks), "headers": dict(headers.items()), "user": body.get("user"),
+                    "time": time.time()}
             self.calls.append(call)
         return call
 
@@ -126,6 +162,31 @@ class StandinEngine:
                 f'vllm:num_requests_waiting{{model_name="{self.served_name}"}} 0\n'
                 "# TYPE vllm:kv_cache_usage_perc gauge\n"
                 f'vllm:kv_cache_usage_perc{{model_name="{self.served_name}"}} {min(len(self.cache) / 1e4, 1.0)}\n')
+
+
+class _Server(ThreadingHTTPServer):
+    """Keeps its open connections so `close()` can cut them: a client's pooled keep-alive connection
+    to a stopped replica must fail, not go on being served by its handler thread."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.connections: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        for conn in list(self.connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
 
 
 def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
@@ -180,7 +241,9 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                 if not self._authorised():
                     return None
                 return self._json(200, {"object": "list", "data": [
-                    {"id": engine.served_name, "object": "model", "owned_by": "standin", "created": 0}]})
+                    {"id": engine.served_name, "object": "model", "owned_by": "standin", "created": 0},
+                    *({"id": a, "object": "model", "owned_by": "standin", "created": 0, "parent": engine.served_name}
+                      for a in engine.adapters)]})
             return self._json(404, {"error": {"message": f"no route {path}"}})
 
         def do_POST(self) -> None:  # noqa: N802
@@ -188,23 +251,41 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             if engine.api == "ollama" and path in ("/api/chat", "/api/generate"):
                 return self._ollama(path, body)
+            if engine.api == "openai" and path in RENDER_PATHS + ("/tokenize",):
+                return self._tokenize(path, body)
             if path not in ("/v1/chat/completions", "/v1/completions"):
                 return self._json(404, {"error": {"message": f"no route {path}"}})
             if not self._authorised():
                 return None
-            if body.get("model") != engine.served_name:
+            if body.get("model") != engine.served_name and body.get("model") not in engine.adapters:
                 return self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
                                                   "type": "NotFoundError", "code": 404}})
-            engine.record(path, self.headers, body)
+            call = engine.record(path, self.headers, body)
             with engine.lock:
                 engine.running += 1
             try:
-                self._complete(path, body)
+                self._complete(path, body, call["blocks"] - call["cached_blocks"])
             finally:
                 with engine.lock:
                     engine.running -= 1
 
-        def _complete(self, path: str, body: dict[str, Any]) -> None:
+        def _tokenize(self, path: str, body: dict[str, Any]) -> None:
+            """vLLM 0.34's /tokenize (TokenizeResponse, unguarded) and render endpoints (GenerateRequest; a list
+            for completions), guarded by the key like every /v1 path and 403 without --enable-scale-out."""
+            with engine.lock:
+                engine.tokenize_calls.append({"path": path, "authorization": self.headers.get("Authorization")})
+            if path.startswith("/v1") and not self._authorised():
+                return None
+            if path in RENDER_PATHS and not engine.scale_out:
+                return self._json(403, {"error": {"message": SCALE_OUT_DISABLED, "type": "PermissionDeniedError",
+                                                  "code": 403}})
+            ids = token_ids(prompt_text(body))
+            if path == "/tokenize":
+                return self._json(200, {"count": len(ids), "max_model_len": 32768, "tokens": ids, "token_strs": None})
+            rendered = {"request_id": f"render-{len(engine.tokenize_calls)}", "token_ids": ids}
+            return self._json(200, rendered if path == RENDER_PATHS[0] else [rendered])
+
+        def _complete(self, path: str, body: dict[str, Any], uncached: int = 0) -> None:
             chat = path.endswith("chat/completions")
             tokens = engine.tokens(body)
             prompt_tokens = max(1, len(prompt_text(body)) // 4)
@@ -212,13 +293,14 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                      "total_tokens": prompt_tokens + len(tokens)}
             rid, created = f"cmpl-standin-{len(engine.calls)}", int(time.time())
             kind = "chat.completion" if chat else "text_completion"
-            time.sleep(engine.ttft)
+            named = engine.answer_model or engine.served_name
+            time.sleep(engine.ttft + engine.prefill_per_block * uncached)
             if not body.get("stream"):
                 time.sleep(engine.token_latency * max(0, len(tokens) - 1))
                 text = "".join(tokens)
                 choice = ({"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
                           if chat else {"index": 0, "finish_reason": "stop", "text": text, "logprobs": None})
-                return self._json(200, {"id": rid, "object": kind, "created": created, "model": engine.served_name,
+                return self._json(200, {"id": rid, "object": kind, "created": created, "model": named,
                                         "choices": [choice], "usage": usage})
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -237,13 +319,13 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
                     time.sleep(engine.token_latency)
                 delta = ({"index": 0, "delta": ({"role": "assistant", "content": tok} if i == 0 else {"content": tok}),
                           "finish_reason": None} if chat else {"index": 0, "text": tok, "finish_reason": None})
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [delta]})
             last = ({"index": 0, "delta": {}, "finish_reason": "stop"} if chat
                     else {"index": 0, "text": "", "finish_reason": "stop"})
-            send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name, "choices": [last]})
+            send({"id": rid, "object": chunk_kind, "created": created, "model": named, "choices": [last]})
             if (body.get("stream_options") or {}).get("include_usage"):
-                send({"id": rid, "object": chunk_kind, "created": created, "model": engine.served_name,
+                send({"id": rid, "object": chunk_kind, "created": created, "model": named,
                       "choices": [], "usage": usage})
             send("[DONE]")
 
@@ -255,7 +337,7 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             time.sleep(engine.ttft)
 
             def piece(tok: str, done: bool) -> dict[str, Any]:
-                out: dict[str, Any] = {"model": body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
+                out: dict[str, Any] = {"model": engine.answer_model or body.get("model"), "created_at": "2026-12-01T00:00:00Z", "done": done}
                 if chat:
                     out["message"] = {"role": "assistant", "content": tok}
                 else:

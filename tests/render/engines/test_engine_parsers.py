@@ -106,7 +106,8 @@ def test_sglang_parser_refuses_an_unknown_flag() -> None:
 
 VLLM_CASES = {
     "single": make_spec(),
-    "options": make_spec(prefix_caching=False, chunked_prefill=False, quantization="fp8", trust_remote_code=True),
+    "options": make_spec(prefix_caching=False, chunked_prefill=False, quantization="fp8", trust_remote_code=True,
+                         scale_out=True),
     "multi-node": r1("vllm", max_model_len=16384),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from render.engines import deployment, leaderworkerset
@@ -108,3 +109,13 @@ def test_vllm_api_key_comes_from_the_secret_never_the_command_line() -> None:
     assert "VLLM_API_KEY" in env_of(leader) and "VLLM_API_KEY" not in env_of(worker)
     # Apart from the key, leader and worker environments are identical (both run model shards).
     assert {k: v for k, v in env_of(leader).items() if k != "VLLM_API_KEY"} == env_of(worker)
+
+
+def test_vllm_behind_a_cache_aware_router_serves_the_render_endpoints() -> None:
+    """vllm-router's cache-aware policy tokenizes through /v1/chat/completions/render, which vLLM 0.34
+    registers only with --enable-scale-out (docs/routing.md); other engines have no such flag."""
+    assert "--enable-scale-out" not in vllm.vllm_args(make_spec())
+    args = vllm.vllm_args(make_spec(scale_out=True, extra_args=("--enforce-eager",)))
+    assert args[-2:] == ["--enable-scale-out", "--enforce-eager"]
+    with pytest.raises(ValueError, match="vLLM flag"):
+        make_spec(engine="sglang", scale_out=True)

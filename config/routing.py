@@ -1,0 +1,35 @@
+"""How the gateway reaches a model's replicas: straight to the model's Service, or through a router
+that picks the replica (the one likely holding the prompt's prefix in KV cache, by default, for any
+model that can run more than one replica). Why and which router: docs/routing.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from config.base import ConfigModel
+from config.formats import Quantity
+
+RoutingPolicy = Literal["prefix-aware", "round-robin", "session", "least-load", "none"]
+
+
+class Routing(ConfigModel):
+    policy: RoutingPolicy | None = None
+    """How the model's router picks a replica. `prefix-aware`: the replica whose KV cache likely holds
+    the request's prompt prefix, unless it is far busier than the others; `round-robin`; `session`: the
+    same `x-session-id` request header (which the gateway then passes on) to the same replica (vLLM models only); `least-load`:
+    the less busy of two replicas; `none`: no router, the gateway calls the model's Service. Default:
+    `prefix-aware` for a vLLM or SGLang model that can run two replicas or more (replicas >= 2, or
+    autoscaling.maxReplicas >= 2) behind the gateway, `none` otherwise."""
+    replicas: int = Field(1, ge=1, le=10)
+    """Router pods. 1 by default: each router keeps its own prefix tree, so two routers split what
+    one would learn; the gateway retries while a single router restarts."""
+    cpu: Quantity = "500m"
+    """CPU request of each router pod (on the CPU pool)."""
+    memory: Quantity = "1Gi"
+    """Memory request and limit of each router pod; the prefix tree is bounded to fit it."""
+    health_interval_seconds: int = Field(10, ge=1, le=300)
+    """How often the router checks each replica's /health; three failures in a row take a replica out
+    of rotation until it answers again."""
