@@ -1,7 +1,8 @@
 # make plan [STACK=dev]   render a stack offline into build/plan/<stack>/
 # make test               the layering contract (import-linter), then the whole test suite
 # make bench              plan timing and memory for shipped and synthetic stacks, then the routing benchmark
-#                         (the real router, cache-aware vs round-robin, against stand-in replicas)
+#                         (the real router, cache-aware vs round-robin, against stand-in replicas) and the
+#                         download (the real hf and modelscope, 1 worker vs several, against a stand-in hub)
 # make schema             regenerate schema/stack-config.schema.json from the config models
 # make plan-diff BASE=DIR render every shipped stack and diff it against the plans in DIR
 # make policy-venv        the policy pack's virtualenv (`pulumi preview --policy-pack policy`)
@@ -14,6 +15,7 @@
 # make measure STACK=dev  benchmark a deployed stack through its API with the app key: build/measure/<stack>/
 #                         (ARGS='--outputs FILE' reads saved `pulumi stack output --json --show-secrets`;
 #                         ARGS=--in-cluster runs it as a Job for private endpoints; docs/measure.md)
+# make hub-venv           the download Job's tools (hf, modelscope) the download tests and benchmark run
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -32,9 +34,11 @@ ENGINES_VENV := .venv-engines
 ROUTER_VENV := .venv-router
 WEBUI_VENV := .venv-webui
 MEASURE_VENV := .venv-measure
+HUB_VENV := .venv-hub
 BASE ?= build/plan-base
 
-.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium measure-venv measure promtool tools try-local
+.PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium \
+        measure-venv measure hub-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +80,14 @@ $(ROUTER_VENV)/.installed: requirements-router.txt
 	touch $@
 
 router-venv: $(ROUTER_VENV)/.installed
+
+# The download Job's real tools (hf, modelscope) at its pins, run against a stand-in hub by the tests and bench.
+$(HUB_VENV)/.installed: requirements-hub.txt
+	$(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-hub.txt
+	touch $@
+
+hub-venv: $(HUB_VENV)/.installed
 
 # The engines' argument parsers for tests/render/engines/test_engine_parsers.py: a small venv (pure-Python modules only)
 # plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
@@ -141,14 +153,15 @@ try-local: $(VENV)/.installed tools
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(MEASURE_VENV)/.installed \
-      $(ACTIONLINT_DIR)/.installed promtool chromium tools
+      $(HUB_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed $(ROUTER_VENV)/.installed
+bench: $(VENV)/.installed $(ROUTER_VENV)/.installed $(HUB_VENV)/.installed
 	$(PY) -m preview.bench
 	$(PY) -m tests.bench.routing
+	$(PY) -m tests.behaviour.download_bench
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) \
-	  $(MEASURE_VENV) $(ACTIONLINT_DIR)
+	  $(MEASURE_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)

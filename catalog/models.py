@@ -29,6 +29,8 @@ class ModelSpec:
     """MLA models (DeepSeek-V2/V3/R1) cache one compressed latent per token per layer instead of
     per-head K and V: kv_lora_rank + qk_rope_head_dim elements."""
     qk_rope_head_dim: int | None = None
+    weight_source: str = "parameters x 2 bytes (a bfloat16 checkpoint)"
+    """How weight_gb was obtained, shown in the plan beside the size."""
 
     @property
     def mla(self) -> bool:
@@ -61,7 +63,8 @@ def _deepseek_v3(id: str) -> ModelSpec:
     the query/key width, qk_nope + qk_rope = 192; the KV cache uses the latent instead.
     Size: the reference's "642G" is `du -h`, i.e. GiB; 163 safetensors shards of ~4.3 GB on Hugging
     Face total ~688.6 GB = 641 GiB. 671B parameters plus the 14B multi-token-prediction layer."""
-    return ModelSpec(id, 671, 688.6, "float8", 61, 128, 128, 192, 163840, kv_lora_rank=512, qk_rope_head_dim=64)
+    return ModelSpec(id, 671, 688.6, "float8", 61, 128, 128, 192, 163840, kv_lora_rank=512, qk_rope_head_dim=64,
+                     weight_source="the hub's 163 safetensors shards (688.6 GB)")
 
 
 _SPECS: tuple[ModelSpec, ...] = (
@@ -132,3 +135,26 @@ def lookup(model_id: str) -> ModelSpec | None:
             return MODELS[hit]
     named = _BY_NAME.get(parts[-1].lower(), [])
     return MODELS[named[0]] if len(named) == 1 else None
+
+
+@dataclass(frozen=True)
+class OllamaTag:
+    tag: str
+    bytes: int
+    """Sum of the tag's layers as `ollama list` / GET /api/tags report it (`size`, bytes)."""
+    source: str
+
+
+OLLAMA_TAGS: dict[str, OllamaTag] = {t.tag: t for t in (
+    # GET /api/tags of an Ollama server holding both tags (Q4_K_M GGUF, digests 0a8c2669... and
+    # ea35dfe1...), quoted verbatim at https://wenku.csdn.net/answer/4fz5j1xej4 (2025-04); the Ollama
+    # library page lists the same tags as 4.7 GB and 9.0 GB. Tags are mutable: a re-tag changes them.
+    OllamaTag("deepseek-r1:7b", 4_683_075_271, "Ollama /api/tags size, digest 0a8c26691023"),
+    OllamaTag("deepseek-r1:14b", 8_988_112_040, "Ollama /api/tags size, digest ea35dfe18182"),
+)}
+
+
+def ollama_tag(tag: str) -> OllamaTag | None:
+    """The catalogued size of an Ollama tag; `name` alone means `name:latest`, as `ollama pull` reads it."""
+    text = tag.strip().lower()
+    return OLLAMA_TAGS.get(text if ":" in text.rsplit("/", 1)[-1] else f"{text}:latest")

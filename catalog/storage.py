@@ -6,6 +6,8 @@ Sources: Tencent CFS performance docs (HP per-client throughput in the hundreds 
 (GB/s per client), local NVMe (a few GB/s); existing classes are unknown, so assume NFS-like.
 """
 
+from dataclasses import dataclass
+
 LOAD_GBPS = {
     "cfs": {"standard": 0.1, "performance": 0.3},
     "cfs-turbo": {"TB": 1.0, "TP": 2.0},
@@ -14,7 +16,38 @@ LOAD_GBPS = {
 }
 
 ENGINE_INIT_SECONDS = {"vllm": 300, "sglang": 600, "ollama": 60}
-"""After the weights are read: CUDA graphs, KV-cache profiling, NCCL set-up (longer across nodes)."""
+"""After the weights are read: CUDA graphs, KV-cache profiling, NCCL set-up (longer across nodes).
+The startup-probe budget's figure, deliberately generous; the bring-up estimate uses ENGINE_INIT."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    source: str
+    """Where the figure comes from; "assumed" when nothing published or measured backs it yet."""
+
+
+ENGINE_INIT: dict[str, Figure] = {
+    "vllm": Figure(83, "GKE vLLM fast-start reference architecture: Gemma 4 31B on 1x H100, 83 s of engine "
+                       "initialisation after the weights (224 s to Ready)"),
+    "sglang": Figure(600, "llm-d DeepSeek-R1 wide-EP guide: API servers up in 7-10 min on 32x H200 (upper "
+                          "anchor for a multi-node MoE)"),
+    "ollama": Figure(60, "assumed: Ollama maps a GGUF file, no compilation or CUDA graphs"),
+}
+"""Engine initialisation after the weights are read, cold (no compile cache). Sources quoted in
+../shared/reference/dataplane-2026-12.md ("Compile and CUDA-graph caches", "Numeric anchors")."""
+
+COMPILE_CACHE_SAVING = Figure(37, "Dynamo PR #3257: torch.compile 45 s -> 8 s with the cache on a PVC")
+"""Seconds a warm compile cache saves (vLLM and SGLang both torch.compile); not used until the engines
+keep their compile cache on the shared volume (issue 17 section 2)."""
+
+SHA256_MB_S = Figure(370, "measured here 2026-12-07: hashlib sha256 over 256 MiB in memory, one core of the "
+                          "shared 2-core test machine")
+"""Hash throughput per verifying thread of the download check (render/files/verify_download.py)."""
+
+STORAGE_SOURCE = ("assumed: Tencent publishes no per-client read throughput for CFS or CFS-Turbo "
+                  "(only 100 GiB/s per Turbo file system); measure with fio from a GPU node")
+"""Why LOAD_GBPS is an assumption (../shared/reference/dataplane-2026-12.md, "Tencent CFS-Turbo")."""
 
 
 def load_gbps(storage) -> float:

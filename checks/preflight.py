@@ -29,7 +29,7 @@ from derive.adapters import lora as lora_spec
 from derive.capacity import GIB, fit, heads_divisible, lora_bytes_per_gpu
 from derive.naming import derive
 from derive.rdma import settings as rdma_settings
-from derive.serving import load_seconds, model_size_gb, model_spec, serving_plan
+from derive.serving import load_seconds, model_size, model_size_gb, model_spec, serving_plan
 from render.engines.lora import vllm_rank
 from render.engines.parallel import parallelism
 
@@ -152,7 +152,8 @@ def _storage(cfg: StackConfig, out: Preflight) -> None:
                       "ReadWriteMany class "
                       "(`storage.accessMode: ReadWriteMany`), or `storage.kind: local` for a copy on each GPU node")
     size_gi = st.size_gi if isinstance(st, ModelVolume) else None
-    if size_gi is not None and cfg.models:
+    sized = all(model_size(m) for m in cfg.models)  # an unknown size is refused at models[i].sizeGb
+    if size_gi is not None and cfg.models and sized:
         need = volume_need_gi(cfg)
         if size_gi < need:
             weights = sum(model_size_gb(m) for m in cfg.models) * 1e9 / GIB
@@ -210,6 +211,11 @@ def _model(cfg: StackConfig, i: int, out: Preflight) -> None:
     gpu = GPUS.get(pool.gpu.type)
     key = f"models[{i}]"
     _extra_args(cfg, i, out)
+    if model_size(m) is None:
+        what = f"the Ollama tag {m.source.model_id}" if m.engine == "ollama" else m.source.model_id
+        out.error(f"{key}.sizeGb", f"the size of {what} is not in the catalog, and the volume, the download "
+                  "deadline and the bring-up estimate depend on it; set `sizeGb` to the weights on disk in GB "
+                  "(the hub's file list, or `ollama list`)")
     if m.multi_node:
         if m.gpus_per_node != pool.gpu.count:
             out.warn(f"{key}.gpusPerNode", f"a multi-node group should use every GPU of its nodes "

@@ -16,7 +16,7 @@ from components.k8s import apply
 from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.meta import image as mirrored
-from render.model_cache import OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
+from render.model_cache import DOWNLOAD_WORKERS, OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
 from render.placement import PodPlacement
 
 
@@ -42,6 +42,7 @@ class ModelCache(Component):
         pip_index_url: str | None = None,
         keep_revisions: tuple[str, ...] | None = None,
         retries: int = 6,
+        workers: int = DOWNLOAD_WORKERS,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`placement`: where CPU work runs (derive/placement.py), for the shared-storage Job.
@@ -62,7 +63,7 @@ class ModelCache(Component):
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries, workers=workers,
                 adapters=plan.adapters,
             )
             timeout = f"{download_await_seconds(plan)}s"
@@ -77,7 +78,7 @@ class ModelCache(Component):
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=replace(spec.placement.pod_placement, image_pull_secrets=spec.overrides.image_pull_secrets),
                 image=tool_image,
-                pip_index_url=pip_index_url, keep_revisions=keep_revisions, adapters=plan.adapters,
+                pip_index_url=pip_index_url, keep_revisions=keep_revisions, workers=workers, adapters=plan.adapters,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.

@@ -230,7 +230,8 @@ class ModelConfig(ConfigModel):
     image: str | None = None
     """Engine image override; the pinned default of the engine otherwise."""
     size_gb: float | None = Field(None, gt=0)
-    """Weights on disk; taken from the model catalog when the model is known."""
+    """Weights on disk (decimal GB); taken from the model catalog when it knows the model or Ollama tag, and
+    required otherwise (preflight refuses to guess a size)."""
     cpu: Quantity | None = None
     memory: Quantity | None = None
     architecture: Architecture | None = None
@@ -329,6 +330,10 @@ class ModelCacheConfig(ConfigModel):
     """A PyPI mirror for the download tools (hf, modelscope), e.g. https://mirrors.cloud.tencent.com/pypi/simple."""
     image_pull_mbps: int = Field(1000, ge=1)
     """Registry-to-node bandwidth the bring-up estimate assumes for engine images (Mbit/s)."""
+    download_workers: int = Field(8, ge=1, le=64)
+    """Files the download tool fetches at once (`hf download` / `modelscope download` `--max-workers`): a
+    hub caps each connection, so several streams fill a wider egress. Hugging Face downloads also run
+    Xet's high-performance mode. Measured on a rate-limited stand-in hub: docs/model-cache.md."""
     retries: int = Field(6, ge=0, le=20)
     """How often a failed download pod is retried before the download Job fails (its `backoffLimit`;
     each retry resumes from the partial files, after Kubernetes' back-off of 10 s doubling up to 6 min).

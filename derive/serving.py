@@ -7,11 +7,13 @@ import math
 from dataclasses import dataclass
 
 from catalog import GPUS, SUPER_NODE_GPU_TYPES, lookup
+from catalog.models import ollama_tag
 from catalog.images import ENGINE_IMAGES
 from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
 from config.models import HuggingFaceSource, ModelConfig
+from derive.bringup import download_limit
 from derive.adapters import ADAPTER_DOWNLOAD_GB, downloads
 from derive.adapters import lora as lora_spec
 from derive.capacity import dtype_for
@@ -27,8 +29,17 @@ from render.model_cache import ModelSource, download_timeout_seconds
 MOUNT_PATH = "/models"
 IMAGE_PULL_SECONDS = 900
 """Pulling a 20-30 GB engine image onto a fresh GPU node; part of the startup budget."""
-DEFAULT_SIZE_GB = 50.0
-"""Weights assumed for a model neither in the catalog nor sized in config (the preflight warns)."""
+PLACEHOLDER_SIZE_GB = 50.0
+"""Only so that the other checks can run on a model whose size is unknown: preflight refuses such a
+model (`models[i].sizeGb`), so no plan is ever made with this figure."""
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """The weights' size on disk and where the figure comes from, as the plan states it."""
+
+    gb: float
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -56,11 +67,23 @@ def model_spec(m: ModelConfig):
     return lookup(m.source.model_id) if m.source.kind != "ollama" else None
 
 
-def model_size_gb(m: ModelConfig) -> float:
+def model_size(m: ModelConfig) -> SizeEstimate | None:
+    """`sizeGb`, else `architecture.weightGb`, else the catalog (hub checkpoints or Ollama tags), else
+    None: the size is unknown and preflight asks for `sizeGb`."""
     if m.size_gb:
-        return m.size_gb
-    known = model_spec(m)
-    return known.weight_gb if known else DEFAULT_SIZE_GB
+        return SizeEstimate(m.size_gb, "sizeGb in the stack file")
+    if m.architecture:
+        return SizeEstimate(m.architecture.weight_gb, "architecture.weightGb in the stack file")
+    if m.source.kind == "ollama":
+        tag = ollama_tag(m.source.model_id)
+        return SizeEstimate(round(tag.bytes / 1e9, 2), f"catalog: {tag.source}") if tag else None
+    known = lookup(m.source.model_id)
+    return SizeEstimate(known.weight_gb, f"catalog {known.id}: {known.weight_source}") if known else None
+
+
+def model_size_gb(m: ModelConfig) -> float:
+    size = model_size(m)
+    return size.gb if size else PLACEHOLDER_SIZE_GB
 
 
 def model_dir(m: ModelConfig) -> str:
@@ -109,8 +132,9 @@ def dtype(cfg: StackConfig, m: ModelConfig) -> str:
 
 
 def load_seconds(cfg: StackConfig, m: ModelConfig, size_gb: float) -> int:
-    """Image pull + reading this node's share of the weights + engine start-up, x1.5 margin."""
-    read = size_gb / m.nodes / load_gbps(cfg.storage)
+    """Image pull + every rank of a node reading the weights (derive/bringup.py) + engine start-up,
+    x1.5 margin."""
+    read = size_gb * (1 if m.engine == "ollama" else m.gpus_per_node) / load_gbps(cfg.storage)
     return math.ceil((IMAGE_PULL_SECONDS + read + ENGINE_INIT_SECONDS[m.engine]) * 1.5)
 
 
@@ -167,6 +191,6 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,
         download_seconds=download_timeout_seconds(size + ADAPTER_DOWNLOAD_GB * len(m.adapters),
-                                                  cfg.model_cache.bandwidth_mbps), load_seconds=load,
+                                                  download_limit(cfg, m)[0]), load_seconds=load,
         adapters=downloads(m),
     )

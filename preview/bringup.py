@@ -2,16 +2,16 @@
 GPU-hours billed before it, computed over the plan's real dependency graph with a duration model.
 
 The same graph is rewired into the reference guides' order (GPU nodes first) to show what the
-download-first order saves. Duration model: see DURATIONS, and docs/plan.md.
+download-first order saves. Cloud resources take DURATIONS; a model's download Job and its servers take
+the terms of derive/bringup.py (each with its source). See docs/plan.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catalog import ENGINE_IMAGE_GB
-from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config.node_pools import NodePool, SuperPool
+from derive.bringup import ModelTerms, terms
 from derive.serving import model_size_gb
 from preview.runner import Plan, PlannedResource
 
@@ -72,6 +72,7 @@ class ModelBringUp:
 class BringUp:
     models: list[ModelBringUp]
     hourly_cost: list[tuple[str, float]]
+    terms: list[ModelTerms]
 
 
 def _gpu_pool_name(r: PlannedResource, by_urn: dict[str, PlannedResource]) -> str | None:
@@ -100,6 +101,7 @@ def estimate(plan: Plan) -> BringUp:
     cfg = plan.config
     by_urn = {r.urn: r for r in plan.resources}
     models = {m.name: m for m in cfg.models}
+    model_terms = {m.name: terms(cfg, m, model_size_gb(m)) for m in cfg.models}
     pool_names = [p.name for p in cfg.node_pools]
 
     def pool_of(r: PlannedResource) -> str | None:
@@ -118,11 +120,9 @@ def estimate(plan: Plan) -> BringUp:
             owner = component(r) or ""
             m = models.get(owner.removesuffix("-cache")) or models.get(owner)
             if kind in ("Job", "DaemonSet") and m:
-                return int(model_size_gb(m) * 8000 / cfg.model_cache.bandwidth_mbps)
+                return model_terms[m.name].job_seconds
             if kind in ("Deployment", "LeaderWorkerSet") and m:
-                pull = ENGINE_IMAGE_GB[m.engine] * 8000 / cfg.model_cache.image_pull_mbps
-                read = model_size_gb(m) / m.nodes / load_gbps(cfg.storage)
-                return int(pull + read + ENGINE_INIT_SECONDS[m.engine])
+                return model_terms[m.name].server_seconds
             return DURATIONS.get(r.type, 5)
         base = DURATIONS.get(r.type, 0 if not r.custom else 5)
         return base + (GPU_POOL_EXTRA if pool_of(r) else 0)
@@ -216,4 +216,4 @@ def estimate(plan: Plan) -> BringUp:
         ))
     cost = [(p.name, p.hourly_price * max(_initial_nodes(p), _nodes_needed(cfg, p.name)))
             for p in cfg.node_pools if p.gpu and p.hourly_price is not None]
-    return BringUp(models=results, hourly_cost=cost)
+    return BringUp(models=results, hourly_cost=cost, terms=list(model_terms.values()))

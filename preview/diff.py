@@ -398,7 +398,10 @@ def diff_plans(
         before, after = old[urn], new[urn]
         paths = [p for p in changed_paths(before.get("inputs") or {}, after.get("inputs") or {})
                  if not _ignored(p, _opts(after).get("ignoreChanges") or [])]
-        opt_paths = [f"options.{p}" for p in changed_paths(_opts(before), _opts(after))]
+        # A change of customTimeouts alone is no step in the engine (seen in tests/e2e/test_byo_real_engine.py:
+        # a Service whose timeouts follow the model size shows no update): it rides along with real changes.
+        opt_paths = [f"options.{p}" for p in changed_paths(_opts(before), _opts(after))
+                     if paths or not p.startswith("customTimeouts")]
         if after.get("provider") != before.get("provider"):
             opt_paths.append("provider")
         if not paths and not opt_paths:

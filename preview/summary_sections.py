@@ -3,6 +3,7 @@ table per model, and the bring-up estimate beside the reference guides' order.""
 
 from __future__ import annotations
 
+from derive.serving import model_size
 from derive.naming import derive
 from derive.replicas import max_replicas, min_replicas
 from derive.routing import routers
@@ -17,6 +18,8 @@ def _minutes(seconds: int) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
+def _span(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else _minutes(seconds)
 def routers_of(plan: Plan) -> dict:
     """The routed models' router specs, re-derived from the plan's config as the program derives them."""
     cfg = plan.config
@@ -100,6 +103,28 @@ def bringup_section(plan: Plan) -> list[str]:
     lines += [f"`pulumi up` waits for every download (the servers depend on the weights), so it runs about "
               f"{_minutes(longest)}: run it where it may (GitHub-hosted runners stop at 6 h; see the deploy "
               "workflow). GPU-hours follow the billing model in the Billing section.", ""]
+    lines += ["Terms per model (derive/bringup.py; the graph above adds the cloud resources before them). A second "
+              "replica joins a running model on a node that is up: its weights are on the shared volume, or "
+              "downloaded again on a local disk.", "",
+              "| model | download from the hub | check | image pull | load | engine init | second replica | "
+              "hub bytes for a second replica |", "|---|---|---|---|---|---|---|---|"]
+    for t in est.terms:
+        lines.append(f"| {t.model} | {_span(t.download.seconds)} | {_span(t.verify.seconds)} | "
+                     f"{_span(t.pull.seconds)} | {_span(t.load.seconds)} | {_span(t.init.seconds)} | "
+                     f"{_span(t.second_replica_seconds)} | {t.hub_gb_second_replica:g} GB |")
+    lines.append("")
+    sources: dict[str, None] = {}
+    for t in est.terms:
+        lines.append(f"- `{t.model}`: download {t.download.how}; check {t.verify.how}; pull {t.pull.how}; "
+                     f"load {t.load.how}; init {t.init.how}")
+        for term in (t.download, t.verify, t.pull, t.load, t.init):
+            sources[term.source] = None
+    lines += ["", "Sources of the figures:"] + [f"- {x}" for x in sources] + [""]
+    lines += ["Weights each estimate and the volume check use:", ""]
+    for mc in plan.config.models:
+        size = model_size(mc)
+        lines.append(f"- `{mc.name}`: {size.gb:g} GB, from {size.origin}" if size else f"- `{mc.name}`: unknown")
+    lines.append("")
     for m in est.models:
         lines.append(f"Critical path of `{m.model}`: " + " → ".join(m.critical_path))
         lines.append("")

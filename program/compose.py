@@ -210,7 +210,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                                  hub_token=token, image_registry=cfg.image_registry,
                                  pip_index_url=cfg.model_cache.pip_index_url,
                                  keep_revisions=_revisions_in_use(plans, plan),
-                                 retries=cfg.model_cache.retries, opts=cache_opts))
+                                 retries=cfg.model_cache.retries, workers=cfg.model_cache.download_workers,
+                                 opts=cache_opts))
     if wait_for_weights:
         # Each GPU pool waits for the weights of the models it serves, not for every download.
         waits: dict[str, list[pulumi.Resource]] = {}

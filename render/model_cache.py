@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from render.awaits import replaced_when_unready
+from render.files import source as source_file
 from render.engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
 from render.meta import labels, metadata
 from render.placement import PodPlacement
@@ -27,8 +28,18 @@ SOURCES: tuple[Source, ...] = ("huggingface", "modelscope", "ollama")
 
 PYTHON_IMAGE = "python:3.12.12-slim-bookworm"
 OLLAMA_IMAGE = "ollama/ollama:0.32.15"
-HF_REQUIREMENT = "huggingface_hub[hf_xet]==1.33.0"
-MODELSCOPE_REQUIREMENT = "modelscope-hub==0.5.1"
+HF_REQUIREMENTS = ("huggingface_hub==1.33.0", "hf-xet==1.8.0")
+"""hf-xet is a plain dependency of huggingface_hub 1.33.0 (its METADATA: `hf-xet<2.0.0,>=1.6.0` on x86_64 and
+arm64; the `hf_xet` extra no longer exists), pinned here so the Job installs what was tested."""
+MODELSCOPE_REQUIREMENTS = ("modelscope-hub==0.5.1",)
+DOWNLOAD_WORKERS = 8
+"""Files fetched at once: `hf download --max-workers` (default 8) and `modelscope download --max-workers`
+(default 4) in huggingface_hub 1.33.0 cli/download.py and modelscope-hub 0.5.1 cli/download.py."""
+VERIFY_WORKERS = 4
+"""Files hashed at once by the download check (its VERIFY_WORKERS env); the Job's CPU node has the cores."""
+VERIFY_ROUNDS = 3
+"""Downloads of one source before files that keep failing verification fail the Job (each pod retry
+starts again at 1)."""
 TOOLS_DIR = "/tmp/tools"
 COMPONENT = "model-download"
 MARKER_PREFIX = ".tke-llm-complete-"
@@ -112,7 +123,8 @@ mkdir -p "$staging"
 python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
   --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
 export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
-@DOWNLOAD@ "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$staging"
+@FETCH@
+fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
 touch "$staging/$MARKER"
 rm -rf "$final.old"
 if [ -e "$final" ]; then mv "$final" "$final.old"; fi
@@ -121,6 +133,28 @@ rm -rf "$final.old"
 echo "downloaded $MODEL_ID@$MODEL_REVISION to $final"
 @PRUNE@@FINISH@
 """
+
+# One source into one directory: the tool's parallel download (it skips the files it finished; modelscope-hub
+# resumes a partial file with a Range request, huggingface_hub 1.33.0 does not: each run writes a
+# process-unique `<etag>.<uuid>.incomplete` (file_download.py _download_to_tmp_and_move, PR #4228) that a
+# killed run leaves behind, so those are removed first), then every file checked against the hub's listing
+# (render/files/verify_download.py). Files that fail are removed and the tool runs again for them.
+# Exit 3 of the check means "files removed, fetch again"; any other failure stops the Job.
+_FETCH = """fetch_verified() {
+  local id="$1" revision="$2" dir="$3" round=1 status
+  while true; do
+@CLEAN@    @DOWNLOAD@ "$id" --revision "$revision" --local-dir "$dir" --max-workers "$DOWNLOAD_WORKERS"
+    status=0
+    python - @KIND@ "$id" "$revision" "$dir" <<'VERIFY' || status=$?
+@VERIFY@VERIFY
+    if [ "$status" -eq 0 ]; then return 0; fi
+    if [ "$status" -ne 3 ] || [ "$round" -ge @ROUNDS@ ]; then
+      echo "$id@$revision: files still differ from the hub's listing after $round download(s)" >&2
+      return 1
+    fi
+    round=$((round + 1))
+  done
+}"""
 
 # Old revisions of this model id, once a new one is complete: only with the per-revision layout
 # (`.../<model id>/<revision>`, KEEP_REVISIONS set by the renderer), and only directories that hold our
@@ -177,15 +211,37 @@ def download_script(source: ModelSource, keep_running: bool = False) -> str:
     finish = _finish(keep_running)
     if source.kind == "ollama":
         return _OLLAMA_SCRIPT.replace("@START@", str(OLLAMA_START_SECONDS)).replace("@FINISH@", finish)
-    requirement, tool = (
-        (HF_REQUIREMENT, "hf download") if source.kind == "huggingface" else (MODELSCOPE_REQUIREMENT, "modelscope download")
+    requirements, tool = (
+        (HF_REQUIREMENTS, "hf download") if source.kind == "huggingface"
+        else (MODELSCOPE_REQUIREMENTS, "modelscope download")
     )
     return (
         _HUB_SCRIPT.replace("@TOOLS@", TOOLS_DIR)
-        .replace("@REQUIREMENT@", f"'{requirement}'")
-        .replace("@DOWNLOAD@", tool)
+        .replace("@REQUIREMENT@", " ".join(f"'{r}'" for r in requirements))
+        .replace("@FETCH@", fetch_function(source.kind))
         .replace("@PRUNE@", _PRUNE.replace("@PREFIX@", MARKER_PREFIX))
         .replace("@FINISH@", finish)
+    )
+
+
+_HF_STALE = """    if [ -d "$dir/.cache/huggingface/download" ]; then
+      find "$dir/.cache/huggingface/download" -type f -name '*.incomplete' -delete
+    fi
+"""
+
+
+def fetch_function(kind: Source) -> str:
+    """The bash function `fetch_verified ID REVISION DIR` for a hub source: one call per repository
+    (the model, and any adapter the same Job fetches), with the tools already on PATH."""
+    if kind == "ollama":
+        raise ValueError("Ollama pulls with `ollama pull`, not a hub tool")
+    clean = _HF_STALE if kind == "huggingface" else ""
+    return (
+        _FETCH.replace("@CLEAN@", clean)
+        .replace("@DOWNLOAD@", "hf download" if kind == "huggingface" else "modelscope download")
+        .replace("@KIND@", kind)
+        .replace("@ROUNDS@", str(VERIFY_ROUNDS))
+        .replace("@VERIFY@", source_file("verify_download.py"))
     )
 
 
@@ -226,14 +282,14 @@ def _adapter_env(adapters: Adapters, base: Source) -> list[dict[str, Any]]:
     kinds = {src.kind for src, _ in adapters} - {base}
     if "huggingface" in kinds:
         env += [{"name": "HF_HOME", "value": "/tmp/hf"}, {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
-                {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"}]
+                {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"}, {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"}]
     if "modelscope" in kinds:
         env.append({"name": "MODELSCOPE_CACHE", "value": "/tmp/modelscope"})
     return env
 
 
 def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url: str | None,
-         keep_revisions: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+         keep_revisions: tuple[str, ...] | None = None, workers: int = DOWNLOAD_WORKERS) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "MODEL_ID", "value": source.model_id},
         {"name": "MODEL_REVISION", "value": source.revision},
@@ -252,6 +308,8 @@ def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url
         {"name": "MODEL_DIR", "value": model_dir},
         {"name": "DOWNLOAD_ID", "value": download_id(source)},
         {"name": "PYTHONUNBUFFERED", "value": "1"},
+        {"name": "DOWNLOAD_WORKERS", "value": str(workers)},
+        {"name": "VERIFY_WORKERS", "value": str(VERIFY_WORKERS)},
     ]
     if pip_index_url:
         env.append({"name": "PIP_INDEX_URL", "value": pip_index_url})
@@ -264,6 +322,10 @@ def _env(source: ModelSource, volume: ModelVolume, model_dir: str, pip_index_url
             # hf_xet keeps a 10 GB chunk cache by default: useless for a one-time copy, and it would
             # fill the pod's scratch space.
             {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"},
+            # Xet's high-performance mode: more concurrent range fetches and larger buffers (read by
+            # huggingface_hub 1.33.0 constants.py and by hf_xet 1.8.0 itself); the Job has the CPU pool's
+            # cores and memory to itself.
+            {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"},
         ]
         endpoint_var, token_var = "HF_ENDPOINT", "HF_TOKEN"
     else:
@@ -289,6 +351,7 @@ def _container(
     memory: str,
     keep_running: bool,
     keep_revisions: tuple[str, ...] | None = None,
+    workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
 ) -> dict[str, Any]:
     """Root is kept (the storage's top directory is root-owned: NFS/CFS exports and hostPath both),
@@ -304,7 +367,7 @@ def _container(
         "image": image or default_image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["bash", "-c", _adapter_runs(adapters) + download_script(source, keep_running)],
-        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions) + _adapter_env(adapters, source.kind),
+        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions, workers) + _adapter_env(adapters, source.kind),
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "volumeMounts": [
             {"name": "model", "mountPath": volume.mount_path},
@@ -365,6 +428,7 @@ def download_job(
     extra_labels: dict[str, str] | None = None,
     keep_revisions: tuple[str, ...] | None = None,
     retries: int = 6,
+    workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`placement`), with no GPU;
@@ -382,7 +446,8 @@ def download_job(
     obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": job_name})
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
-        cpu=cpu, memory=memory, keep_running=False, keep_revisions=keep_revisions, adapters=adapters,
+        cpu=cpu, memory=memory, keep_running=False, keep_revisions=keep_revisions, workers=workers,
+        adapters=adapters,
     )  # fmt: skip
     model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name}}
     template_meta: dict[str, Any] = {"labels": obj_labels}
@@ -419,6 +484,7 @@ def node_downloader_daemonset(
     memory: str = "4Gi",
     extra_labels: dict[str, str] | None = None,
     keep_revisions: tuple[str, ...] | None = None,
+    workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
 ) -> dict[str, Any]:
     """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
@@ -434,7 +500,8 @@ def node_downloader_daemonset(
     obj_labels = labels(COMPONENT, **{**(extra_labels or {}), "app.kubernetes.io/name": ds_name})
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
-        cpu=cpu, memory=memory, keep_running=True, keep_revisions=keep_revisions, adapters=adapters,
+        cpu=cpu, memory=memory, keep_running=True, keep_revisions=keep_revisions, workers=workers,
+        adapters=adapters,
     )  # fmt: skip
     model_volume = {"name": "model", "hostPath": {"path": volume.host_path, "type": "DirectoryOrCreate"}}
     return {

@@ -268,7 +268,8 @@ def _revision_box(tmp_path):
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for tool, body in (("python", "exit 0\n"),
-                       ("hf", 'dir="${@: -1}"; mkdir -p "$dir"; echo "$2" > "$dir/model.safetensors"\n')):
+                       ("hf", 'id="$2"; while [ $# -gt 0 ]; do [ "$1" = --local-dir ] && dir="$2"; shift; done\n'
+                              'mkdir -p "$dir"; echo "$id" > "$dir/model.safetensors"\n')):
         (bindir / tool).write_text("#!/bin/bash\n" + body)
         (bindir / tool).chmod(0o755)
 
@@ -276,7 +277,7 @@ def _revision_box(tmp_path):
         source = ModelSource("huggingface", "Qwen/Qwen3-14B", revision)
         env = {"PATH": f"{bindir}:{os.environ['PATH']}", "MODEL_ROOT": str(root),
                "MODEL_DIR": f"huggingface/Qwen/Qwen3-14B/{revision}", "MODEL_ID": source.model_id,
-               "MODEL_REVISION": revision, "MARKER": marker_name(source), "DOWNLOAD_ID": download_id(source)}
+               "MODEL_REVISION": revision, "MARKER": marker_name(source), "DOWNLOAD_ID": download_id(source), "DOWNLOAD_WORKERS": "8"}
         if keep is not None:
             env["KEEP_REVISIONS"] = "\n".join(keep)
         return subprocess.run(["bash", "-c", download_script(source)], env=env, capture_output=True, text=True,

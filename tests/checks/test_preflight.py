@@ -181,12 +181,37 @@ def test_storage_in_another_zone_warns():
 
 def test_unknown_model_warns_and_architecture_enables_the_checks():
     unknown = {**R1_7B, "source": {"kind": "huggingface", "repo": "acme/secret-7b", "revision": "v1"}}
-    assert any(w.startswith("tke-llm:models[0].architecture:") for w in warnings(tke_config(models=[unknown])))
+    assert any(w.startswith("tke-llm:models[0].architecture:")
+               for w in warnings(tke_config(models=[{**unknown, "sizeGb": 15}])))
     arch = {"paramsB": 7, "weightGb": 15, "layers": 28, "attentionHeads": 28, "kvHeads": 4, "headDim": 128,
             "contextLength": 32768}
     found = errors(tke_config(models=[{**unknown, "architecture": {**arch, "attentionHeads": 30}, "gpusPerNode": 1,
                                        "settings": {"maxModelLen": 1000000}}]))
     assert any("KV cache" in m for m in found)
+
+
+def test_a_model_of_unknown_size_is_refused_until_size_gb_is_set():
+    """No silent 50 GB: the volume, the download deadline and the bring-up depend on the size."""
+    unknown = {**R1_7B, "source": {"kind": "huggingface", "repo": "acme/secret-7b", "revision": "v1"}}
+    (msg,) = [m for m in errors(tke_config(models=[unknown])) if ".sizeGb" in m]
+    assert msg.startswith("tke-llm:models[0].sizeGb: the size of acme/secret-7b is not in the catalog") and \
+        "set `sizeGb`" in msg
+    checked(tke_config(models=[{**unknown, "sizeGb": 15}]))
+    tag = {"name": "q", "servedName": "q", "engine": "ollama", "pool": "gpu", "source": {"kind": "ollama", "tag": "qwen3:8b"}}
+    assert any(m.startswith("tke-llm:models[0].sizeGb: the size of the Ollama tag qwen3:8b")
+               for m in errors(existing_config(models=[tag])))
+
+
+def test_a_catalogued_ollama_tag_gets_its_own_size_not_50_gb():
+    """deepseek-r1:7b is 4.7 GB: a 30 Gi volume holds it (it needed 48 Gi with the old 50 GB default)."""
+    model = {"name": "r1-7b", "servedName": "x", "engine": "ollama", "pool": "gpu",
+             "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}}
+    raw = existing_config(models=[model])
+    raw["storage"]["sizeGi"] = 30
+    checked(raw)
+    raw["storage"]["sizeGi"] = 5
+    assert any(m.startswith("tke-llm:storage.sizeGi: 5 Gi cannot hold the models: 4.4 Gi of weights")
+               for m in errors(raw)), errors(raw)
 
 
 def test_capacity_table_of_the_dev_like_stack():

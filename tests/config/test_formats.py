@@ -153,7 +153,7 @@ def test_ollama_tags_are_pull_references(value):
 
 @pytest.mark.parametrize("value", ["qwen3:14b-q4_K_M", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"])
 def test_real_ollama_tags_pass(value):
-    checked(_model(OLLAMA, ("source", "tag"), value, existing_config))
+    checked(_model({**OLLAMA, "sizeGb": 9}, ("source", "tag"), value, existing_config))
 
 
 @pytest.mark.parametrize("value", ["a_b", "abc.", "Letsencrypt", "le prod", "x" * 300])

@@ -146,7 +146,9 @@ def test_measure_in_cluster_creates_the_job_on_the_cpu_node_and_never_leaves_the
 
 
 CHANGES = {
-    "model source tag": lambda c: c[f"{PREFIX}models"][0]["source"].__setitem__("tag", "deepseek-r1:8b"),
+    # deepseek-r1:8b is not in the catalog (its tag was re-pointed): its size is given, as preflight asks.
+    "model source tag": lambda c: c[f"{PREFIX}models"][0].update(source={"kind": "ollama", "tag": "deepseek-r1:8b"},
+                                                                 sizeGb=5.2),
     "model volume size": lambda c: c[f"{PREFIX}storage"].__setitem__("sizeGi", 120),
     "gateway setting": lambda c: c[f"{PREFIX}gateway"].__setitem__("requestTimeoutSeconds", 300),
     "node pool label": lambda c: c[f"{PREFIX}nodePools"][0]["nodeSelector"].__setitem__("tke-llm.io/tier", "gpu"),

@@ -305,3 +305,18 @@ def test_a_rotated_key_replaces_its_generator_updates_its_secret_and_rolls_its_r
     assert [(r.path, r.old, r.new, r.source) for r in gen.reasons] == [("rotation", None, 1, "random")]
     assert all(c.paths == ['spec.template.metadata.annotations["tke-llm.io/keys-sha256"]']
                for c in d.changes if c.type.endswith("Deployment")), [c.paths for c in d.changes]
+
+
+def test_a_change_of_custom_timeouts_alone_is_no_step():
+    """The engine shows no step for it (tests/e2e/test_byo_real_engine.py, a model size change): the
+    Service, whose timeouts follow the model's startup budget, stays unchanged offline too."""
+    from preview.diff import diff_plans
+
+    rec = {"urn": "urn:pulumi:s::p::kubernetes:core/v1:Service::svc", "type": "kubernetes:core/v1:Service",
+           "name": "svc", "inputs": {"kind": "Service", "spec": {"type": "ClusterIP"}},
+           "options": {"customTimeouts": {"create": "100s", "update": "100s"}}}
+    longer = {**rec, "options": {"customTimeouts": {"create": "200s", "update": "200s"}}}
+    assert diff_plans("s", ([rec], ""), ([longer], "")).changes == []
+    edited = {**longer, "inputs": {"kind": "Service", "spec": {"type": "NodePort"}}}
+    (change,) = diff_plans("s", ([rec], ""), ([edited], "")).changes
+    assert change.action == "update" and "options.customTimeouts.create" in change.paths

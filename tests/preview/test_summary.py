@@ -86,3 +86,22 @@ def test_the_summary_counts_agree_with_each_other_and_the_cli(tmp_path, capsys, 
         names = alerts.group(2).split(", ")
         counted = sum(int(n.split(" ×")[1]) if " ×" in n else 1 for n in names)
         assert counted == int(alerts.group(1)), alerts.group(0)
+
+
+def test_summary_says_which_size_each_model_was_counted_with_and_where_it_came_from():
+    from preview.summary import summary
+
+    text = summary(render_raw(tke_config(models=[R1_7B, {**R1_7B, "name": "own", "servedName": "own", "sizeGb": 12.5}])))
+    assert "- `r1-7b`: 15.24 GB, from catalog deepseek-ai/DeepSeek-R1-Distill-Qwen-7B: parameters x 2 bytes" in text
+    assert "- `own`: 12.5 GB, from sizeGb in the stack file" in text
+
+
+def test_bring_up_terms_name_each_formula_and_its_source():
+    from preview.summary import summary
+
+    text = summary(render_raw(tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1],
+                                         storage={"kind": "cfs-turbo", "tier": "TP", "capacityGib": 20480, "sizeGi": 1000})))
+    assert "| r1 | 15 h 18 min | 8 min | 3 min | 46 min | 10 min | 59 min | 0 GB |" in text
+    assert "- `r1`: download 688.6 GB x 8 / 100 Mbit/s; check 688.6 GB / min(2 GB/s storage, 4 x 370 MB/s sha256)" in text
+    assert "- limited by the NAT gateway's elastic IP (cluster.network.egress.bandwidthMbps)" in text
+    assert "llm-d DeepSeek-R1 wide-EP guide" in text and "measured here 2026-12-07" in text

@@ -32,3 +32,17 @@ def test_every_kubernetes_object_uses_the_explicit_provider(dev_like_plan):
 def test_every_kubernetes_object_is_deleted_with_the_cluster(dev_like_plan):
     cluster = dev_like_plan.one(CLUSTER)
     assert all(r.options["deletedWith"] == cluster.urn for r in dev_like_plan.k8s_objects)
+
+
+def test_the_download_job_gets_the_configured_worker_count_and_the_egress_deadline():
+    from render.model_cache import download_timeout_seconds
+    from tests.checks.helpers import R1_7B
+    from tests.conftest import render_raw, tke_config
+
+    raw = tke_config(models=[R1_7B], modelCache={"downloadWorkers": 3, "bandwidthMbps": 1000})
+    (job,) = [r.manifest for r in render_raw(raw).k8s_objects if r.manifest.get("kind") == "Job"
+              and r.manifest["metadata"]["labels"].get("app.kubernetes.io/component") == "model-download"]
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DOWNLOAD_WORKERS"] == "3" and env["VERIFY_WORKERS"] == "4"
+    # 1000 Mbit/s from the hub, but the default NAT gives 100: the deadline is the NAT's.
+    assert job["spec"]["activeDeadlineSeconds"] == download_timeout_seconds(15.24, 100)

@@ -16,8 +16,8 @@ import pytest
 from render.engines.spec import ModelVolume
 from render.placement import PodPlacement
 from render.model_cache import (
-    HF_REQUIREMENT,
-    MODELSCOPE_REQUIREMENT,
+    HF_REQUIREMENTS,
+    MODELSCOPE_REQUIREMENTS,
     OLLAMA_IMAGE,
     PYTHON_IMAGE,
     ModelSource,
@@ -173,12 +173,15 @@ def test_hub_environment() -> None:
 
 def test_tool_command_lines() -> None:
     hf = download_script(HF)
-    assert f"'{HF_REQUIREMENT}'" in hf and HF_REQUIREMENT == "huggingface_hub[hf_xet]==1.33.0"
-    assert 'hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$staging"' in hf
+    assert "'huggingface_hub==1.33.0' 'hf-xet==1.8.0'" in hf and HF_REQUIREMENTS == ("huggingface_hub==1.33.0", "hf-xet==1.8.0")
+    assert 'hf download "$id" --revision "$revision" --local-dir "$dir" --max-workers "$DOWNLOAD_WORKERS"' in hf
+    assert 'fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"' in hf
+    assert "python - huggingface" in hf
     assert "huggingface-cli" not in hf and "--local-dir-use-symlinks" not in hf  # gone in hub >= 1.0
     ms = download_script(MS)
-    assert f"'{MODELSCOPE_REQUIREMENT}'" in ms and MODELSCOPE_REQUIREMENT == "modelscope-hub==0.5.1"
-    assert 'modelscope download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$staging"' in ms
+    assert "'modelscope-hub==0.5.1'" in ms and MODELSCOPE_REQUIREMENTS == ("modelscope-hub==0.5.1",)
+    assert 'modelscope download "$id" --revision "$revision" --local-dir "$dir" --max-workers "$DOWNLOAD_WORKERS"' in ms
+    assert "python - modelscope" in ms
     ol = download_script(OL)
     assert 'ollama pull "$MODEL_ID"' in ol and "ollama serve &" in ol and "until ollama list" in ol
     for script in (hf, ms, ol, download_script(HF, keep_running=True), download_script(OL, keep_running=True)):
@@ -238,9 +241,10 @@ class HubSandbox:
             self.bin,
             "hf",
             f'echo "hf $*" >> {self.calls}\n'
-            'dir="${@: -1}"; mkdir -p "$dir"; echo "$2" > "$dir/model-00001.safetensors"\n'
+            'id="$2"; while [ $# -gt 0 ]; do [ "$1" = --local-dir ] && dir="$2"; shift; done\n'
+            'mkdir -p "$dir"; echo "$id" > "$dir/model-00001.safetensors"\n'
             'if [ -n "${HF_FAIL:-}" ]; then exit 3; fi\n'
-            'echo "$2" > "$dir/model-00002.safetensors"\n',
+            'echo "$id" > "$dir/model-00002.safetensors"\n',
         )
 
     def run(self, source: ModelSource | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -253,6 +257,7 @@ class HubSandbox:
             "MODEL_REVISION": source.revision,
             "MARKER": marker_name(source),
             "DOWNLOAD_ID": download_id(source),
+            "DOWNLOAD_WORKERS": "8",
             **env,
         }
         return subprocess.run(["bash", "-c", download_script(source)], env=full, capture_output=True, text=True, timeout=30)
@@ -275,10 +280,10 @@ def test_hub_download_is_atomic_and_idempotent(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert not list(box.final.parent.glob("*.partial-*")) and not (box.final.parent / "Qwen3-14B.old").exists()
     calls = box.tool_calls()
-    assert calls[0].startswith("python -m pip install") and calls[0].endswith(HF_REQUIREMENT)
-    assert calls[1] == (
-        f"hf download Qwen/Qwen3-14B --revision main --local-dir {box.final}.partial-{download_id(HF)}"
-    )
+    assert calls[0].startswith("python -m pip install") and calls[0].endswith("huggingface_hub==1.33.0 hf-xet==1.8.0")
+    staging = f"{box.final}.partial-{download_id(HF)}"
+    assert calls[1] == f"hf download Qwen/Qwen3-14B --revision main --local-dir {staging} --max-workers 8"
+    assert calls[2] == f"python - huggingface Qwen/Qwen3-14B main {staging}"  # the check, before the marker
     # A rerun (Job retry, DaemonSet restart) stops at once: no pip, no hub traffic.
     second = box.run()
     assert second.returncode == 0 and "complete:" in second.stdout
@@ -358,3 +363,14 @@ def test_download_retries_come_from_model_cache_config() -> None:
     assert backoff({**base, "modelCache": {"retries": 0}}) == 0
     with pytest.raises(ConfigError, match=r"tke-llm:modelCache\.retries"):
         checked({**base, "modelCache": {"retries": -1}})
+
+
+def test_the_script_carries_the_verifier_file_byte_for_byte() -> None:
+    from render.files import source
+
+    text = source("verify_download.py")
+    assert "\nVERIFY\n" not in text and not text.startswith("VERIFY\n")  # would end the heredoc early
+    for script in (download_script(HF), download_script(MS)):
+        assert f"<<'VERIFY' || status=$?\n{text}VERIFY\n" in script
+    assert "HF_XET_HIGH_PERFORMANCE" in {e["name"] for e in job(HF)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env_of(job(MS, workers=16))["DOWNLOAD_WORKERS"]["value"] == "16"

@@ -36,7 +36,8 @@ def _run(tmp: Path, fail: str = "") -> tuple[subprocess.CompletedProcess[str], P
     _stub(bindir, "python", f'echo "python $*" >> {calls}\n')
     for tool in ("hf", "modelscope"):
         _stub(bindir, tool, f'echo "{tool} $* endpoint=${{HF_ENDPOINT:-}} token=${{HF_TOKEN:-}}" >> {calls}\n'
-              'dir="${@: -1}"; mkdir -p "$dir"; echo "$2" > "$dir/weights.safetensors"\n'
+              'id="$2"; for a in "$@"; do [ "${prev:-}" = --local-dir ] && dir="$a"; prev="$a"; done\n'
+              'mkdir -p "$dir"; echo "$id" > "$dir/weights.safetensors"\n'
               'if [ "$2" = "${FAIL_ID:-}" ]; then exit 3; fi\n')
     c = pod(download_job("qwen3-14b", "llm", HF, volume=SHARED, model_dir=BASE_DIR, placement=PodPlacement(SYSTEM_POOL),
                          budget_seconds=7200, adapters=ADAPTERS, keep_revisions=("main",)))["containers"][0]
