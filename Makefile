@@ -160,7 +160,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(
 bench: $(VENV)/.installed $(ROUTER_VENV)/.installed $(HUB_VENV)/.installed
 	$(PY) -m preview.bench
 	$(PY) -m tests.bench.routing
-	$(PY) -m tests.behaviour.download_bench
+	$(PY) -m tests.bench.download
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) \
