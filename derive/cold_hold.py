@@ -1,6 +1,6 @@
 """How long the gateway holds a request for a model with no ready replica: the configured
 `coldStart.holdSeconds`, else the model's estimated load time from the plan's cold-start estimate
-(derive/operations.py), at most the gateway's request timeout. Why: docs/gateway.md, "Requests held
+(derive/operations.py), at most the gateway's request timeout; none for a model with fallbacks. Why: docs/gateway.md, "Requests held
 through cold starts"."""
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def hold(cfg: StackConfig, plan: ServingPlan, estimate: LoadEstimate) -> Hold:
         seconds = c.hold_seconds
     elif m.replicas == 0 and m.autoscaling is None:
         seconds = 0  # parked: nothing will start a replica, so a request has nothing to wait for
+    elif any(f.model == m.served_name for f in cfg.gateway.fallbacks):
+        seconds = 0  # its fallbacks answer at once; a hold would keep them from it (the hook runs first)
     else:
         seconds = min(expected_load_seconds(plan, estimate), cfg.gateway.request_timeout_seconds)
     return Hold(seconds=seconds, retry_after_seconds=c.retry_after_seconds)

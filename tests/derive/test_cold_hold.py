@@ -80,3 +80,19 @@ def test_the_summary_lists_every_held_model():
     assert (f"The gateway holds a request while its model has no ready replica (starting, loading), then serves it: "
             f"`r1-7b` up to {ops.models['r1-7b'].hold.seconds} s; past that 503 with Retry-After") in text
     assert "`other` up to" not in text
+
+
+def test_a_model_with_fallbacks_is_not_held_unless_asked():
+    """The hold runs before LiteLLM's fallbacks: holding a model whose fallback can answer would turn an
+    instant fallback answer into a wait and then a 503; an explicit holdSeconds still holds it."""
+    other = {**R1_7B, "name": "other", "servedName": "Other"}
+    fallback = {"fallbacks": [{"model": R1_7B["servedName"], "to": ["Other"]}]}
+    cfg = checked(tke_config(models=[R1_7B, other], gateway=fallback))
+    plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
+    ops = operations_plan(cfg, plans)
+    assert ops.models[plans[0].spec.name].hold.seconds == 0
+    assert ops.models["other"].hold.seconds > 0, "the fallback itself is held as before"
+    held = {**R1_7B, "coldStart": {"holdSeconds": 45}}
+    cfg = checked(tke_config(models=[held, other], gateway=fallback))
+    plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
+    assert operations_plan(cfg, plans).models[plans[0].spec.name].hold.seconds == 45
