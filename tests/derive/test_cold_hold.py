@@ -80,3 +80,14 @@ def test_the_summary_lists_every_held_model():
     assert (f"The gateway holds a request while its model has no ready replica (starting, loading), then serves it: "
             f"`r1-7b` up to {ops.models['r1-7b'].hold.seconds} s; past that 503 with Retry-After") in text
     assert "`other` up to" not in text
+
+
+def test_requests_for_a_scaled_to_zero_models_adapters_wake_it():
+    """The gateway counts and holds an adapter's requests under the adapter's name; they run on the base
+    model's replicas, so the base's wake-up query must count them (the query itself: tests/render/test_monitoring.py)."""
+    adapter = {"name": "r1-sql", "rank": 16, "source": {"kind": "huggingface", "repo": "org/r1-sql-lora",
+                                                        "revision": "0123456789abcdef0123456789abcdef01234567"}}
+    m = {**R1_7B, "autoscaling": {"minReplicas": 0, "maxReplicas": 1}, "adapters": [adapter]}
+    cfg, plan = _plan(m, monitoring=IN_CLUSTER)
+    query = operations_plan(cfg, [plan]).models[plan.spec.name].autoscaler.wake_query
+    assert query is not None and "r1-sql" in query and R1_7B["servedName"] in query, query
