@@ -26,6 +26,7 @@ from tests.behaviour.test_router_proxy import container, engine_scales_out
 from tests.conftest import gateway_config_name, render_raw, tke_config
 from tests.standins.engine import StandinEngine
 from tests.standins.gateway import running_proxy
+from tests.standins.net import chat
 from tests.standins.router import flag_value, running_router
 
 HOLD, RETRY = 20, 9
@@ -146,3 +147,29 @@ def test_a_request_sent_while_no_replica_is_healthy_is_held_then_served(stack, e
     assert json.loads(body)["choices"][0]["message"]["content"] == f"hello from {m.served}"
     assert [c["model"] for c in replica.calls] == [engine_model], "the replica served it, as the adapter"
     assert _held(proxy.base, proxy.keys["master"], name) == 0
+
+
+@pytest.mark.parametrize("engine", MODELS)
+def test_an_adapter_of_a_routed_model_reaches_a_replica_through_the_routers_prefix_path(stack, engine):
+    """The router gets the adapter's name as `model`. vllm-router's cache-aware policy renders the prompt
+    at a replica first (`/v1/chat/completions/render`, under the adapter's name) and counts a decision."""
+    proxy, routed = stack
+    m = routed[engine]
+    if not m.router.healthy().get(m.replica.base, False):
+        m.start_replica(proxy.keys[m.served])
+        deadline = time.monotonic() + 30
+        while not m.router.healthy().get(m.replica.base, False):
+            assert time.monotonic() < deadline, m.router.log()
+            time.sleep(0.3)
+    decisions = "vllm_router_prefix_routing_decisions_total"
+    before = m.router.counter(decisions) if engine == "vllm" else 0
+    calls, renders = len(m.replica.calls), len(m.replica.tokenize_calls)
+    prefix = "Shared contract text. " * 60
+    for i in range(3):
+        status, body = chat(proxy.base, proxy.keys["app"], m.adapter, f"{prefix} question {i}")
+        assert status == 200, body
+    assert [c["model"] for c in m.replica.calls[calls:]] == [m.engine_adapter] * 3
+    if engine == "vllm":
+        rendered = m.replica.tokenize_calls[renders:]
+        assert [(c["path"], c["model"]) for c in rendered] == [("/v1/chat/completions/render", m.engine_adapter)] * 3
+        assert m.router.counter(decisions) == before + 3, m.router.log()
