@@ -23,6 +23,7 @@ from render.router import PORT, router_name
 from tests.behaviour.helpers import POOLS, SGLANG, VLLM
 from tests.behaviour.test_cold_hold import _chat, _held
 from tests.behaviour.test_router_proxy import container, engine_scales_out
+from tests.behaviour.test_smoke_script import run_job
 from tests.conftest import gateway_config_name, render_raw, tke_config
 from tests.standins.engine import StandinEngine
 from tests.standins.gateway import running_proxy
@@ -173,3 +174,17 @@ def test_an_adapter_of_a_routed_model_reaches_a_replica_through_the_routers_pref
         rendered = m.replica.tokenize_calls[renders:]
         assert [(c["path"], c["model"]) for c in rendered] == [("/v1/chat/completions/render", m.engine_adapter)] * 3
         assert m.router.counter(decisions) == before + 3, m.router.log()
+
+
+@pytest.mark.parametrize("engine", MODELS)
+def test_the_smoke_job_of_a_routed_model_passes_through_the_gateway_and_its_router(stack, plan, engine):
+    """The rendered smoke Job (tests/behaviour/test_smoke_script.py run_job), started while the model's
+    replica is down: its request waits at the gateway, goes through the router, and the answer checks."""
+    proxy, routed = stack
+    m = routed[engine]
+    if m.router.healthy().get(m.replica.base, False):
+        m.stop_replica()
+    replica = m.start_replica(proxy.keys[m.served], start_after=2.0)
+    done = run_job(plan, m.model["name"], proxy.base)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [c["model"] for c in replica.calls] == [m.served], "one request, served by the replica"
