@@ -76,7 +76,9 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         cpu=g.cpu,
         memory=g.memory,
         placement=cpu_placement(cfg),
-        header_models=tuple(p.spec.served_name for p in plans if policy(cfg, p.config) == "session"),
+        # an adapter is a model group of its own at the gateway, routed by its base's router
+        header_models=tuple(name for p in plans if policy(cfg, p.config) == "session"
+                            for name in (p.spec.served_name, *(a.name for a in p.config.adapters))),
         adapters=tuple(litellm.AdapterRoute(served_name=a.name, base=p.spec.name,
                                             engine_model=engine_model(p.spec.engine, p.spec.served_name, a.name))
                        for p in plans for a in p.config.adapters),
