@@ -91,3 +91,16 @@ def test_requests_for_a_scaled_to_zero_models_adapters_wake_it():
     cfg, plan = _plan(m, monitoring=IN_CLUSTER)
     query = operations_plan(cfg, [plan]).models[plan.spec.name].autoscaler.wake_query
     assert query is not None and "r1-sql" in query and R1_7B["servedName"] in query, query
+
+
+def test_a_routed_models_default_hold_also_waits_for_its_router_to_see_the_replica():
+    """Behind a router a replica serves once the router's health check has passed it twice in a row
+    (`--health-success-threshold`, default 2 in both routers), `routing.healthIntervalSeconds` apart."""
+    routed = {**R1_7B, "replicas": 2, "routing": {"healthIntervalSeconds": 15}}
+    pools = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
+             {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
+              "gpu": {"type": "A10", "count": 1}}]
+    hold, estimate = _hold(routed, nodePools=pools)
+    direct, _ = _hold({**routed, "routing": {"policy": "none"}}, nodePools=pools)
+    assert direct.seconds == estimate.warm_node_seconds
+    assert hold.seconds == estimate.warm_node_seconds + 2 * 15
