@@ -3,7 +3,8 @@
 While no backend of a model (api_base in config.yaml beside this file) answers its probePath
 (cold_hold.json: the engine's /v1/models, a router's /readiness) with 200, a request for it waits here,
 polling, up to the model's holdSeconds, then goes on; past the bound: 503 with Retry-After. The gauge
-tke_llm_gateway_requests_held counts held requests for the scale-from-zero trigger. Rendered by render/cold_hold.py; do not edit in the cluster.
+tke_llm_gateway_requests_held counts held requests for the scale-from-zero trigger. Rendered by
+render/cold_hold.py; do not edit in the cluster.
 """
 
 import asyncio
