@@ -42,6 +42,8 @@ def hold(cfg: StackConfig, plan: ServingPlan, estimate: LoadEstimate) -> Hold:
         seconds = c.hold_seconds
     elif m.replicas == 0 and m.autoscaling is None:
         seconds = 0  # parked: nothing will start a replica, so a request has nothing to wait for
+    elif any(f.model == m.served_name for f in cfg.gateway.fallbacks):
+        seconds = 0  # the hook runs before LiteLLM's router: a held request would never reach the fallback
     else:
         seconds = min(expected_load_seconds(plan, estimate) + router_notice_seconds(cfg, plan),
                       cfg.gateway.request_timeout_seconds)

@@ -230,9 +230,11 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
 
 
 def adapter_bases(spec: GatewaySpec) -> dict[str, str]:
-    """Each adapter's served name -> its base model's: an adapter is held like its base (same replicas)."""
+    """Each adapter's served name -> its base model's: an adapter is held like its base (same replicas),
+    unless it has a fallback, which a held request would never reach (the hook runs before the router)."""
     by_name = {b.name: b.served_name for b in spec.backends}
-    return {a.served_name: by_name[a.base] for a in spec.adapters}
+    falls_back = {src for src, _ in spec.fallbacks}
+    return {a.served_name: by_name[a.base] for a in spec.adapters if a.served_name not in falls_back}
 
 
 def config_hash(spec: GatewaySpec) -> str:

@@ -42,6 +42,9 @@ def test_a_routed_model_is_probed_at_its_routers_readiness_and_its_adapters_shar
     table = json.loads(litellm.config_files(spec)[cold_hold.DATA_FILE])
     held = {"holdSeconds": 90, "retryAfterSeconds": 5, "probePath": "/readiness"}
     assert table == {"M0": held, "m0-sql": held}
+    with_fallback = litellm.GatewaySpec(namespace="llm", image="litellm:pinned", backends=backends,
+                                        adapters=spec.adapters, fallbacks=(("m0-sql", ("M1",)),))
+    assert json.loads(litellm.config_files(with_fallback)[cold_hold.DATA_FILE]) == {"M0": held}
 
 
 @pytest.mark.parametrize("holds", [(None,), (cold_hold.Hold(0), None)])
