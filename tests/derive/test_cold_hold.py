@@ -109,13 +109,9 @@ def test_a_routed_models_default_hold_also_waits_for_its_router_to_see_the_repli
 def test_a_model_with_a_fallback_is_not_held_by_default():
     """The hold runs before LiteLLM's router, so a held request never reaches the model's fallback: past the
     bound it gets the hold's 503. A model with `gateway.fallbacks` falls back at once instead (the smoke Job
-    proves it through the real proxy: tests/behaviour/test_smoke_script.py); an explicit bound still holds."""
+    proves it through the real proxy: tests/behaviour/test_smoke_script.py); an explicit bound is refused."""
     other = {**R1_7B, "name": "other", "servedName": "Other"}
     cfg = checked(tke_config(models=[R1_7B, other], gateway={"fallbacks": [{"model": "R1-7B", "to": ["Other"]}]}))
     plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
     holds = {p.spec.served_name: o.hold for p, o in zip(plans, operations_plan(cfg, plans).models.values())}
     assert holds["R1-7B"].seconds == 0 and holds["Other"].seconds > 0
-    cfg = checked(tke_config(models=[{**R1_7B, "coldStart": {"holdSeconds": 60}}, other],
-                             gateway={"fallbacks": [{"model": "R1-7B", "to": ["Other"]}]}))
-    plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
-    assert operations_plan(cfg, plans).models["r1-7b"].hold.seconds == 60
