@@ -1,6 +1,7 @@
 """Rules of `models[].coldStart` that span sections, each with the key to fix: the hold is the
 gateway's, so it needs a gateway, and a client's request must still be answered within the gateway's
-request timeout (the route in front of it waits that long). Why: docs/gateway.md."""
+request timeout (the route in front of it waits that long); a model with a fallback is not held.
+Why: docs/gateway.md."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def cold_start_issues(cfg: StackConfig) -> list[ConfigIssue]:
             field = "holdSeconds" if "hold_seconds" in c.model_fields_set else "retryAfterSeconds"
             issues.append(ConfigIssue(f"{key}.{field}", "the gateway holds requests through a cold start, and "
                                       "`gateway.kind` is none: remove coldStart, or deploy the gateway"))
+        elif c.hold_seconds and any(f.model == m.served_name for f in cfg.gateway.fallbacks):
+            issues.append(ConfigIssue(f"{key}.holdSeconds", "a held request never reaches the model's fallback "
+                                      "(`gateway.fallbacks`; the hold runs before LiteLLM's router), and past the "
+                                      "bound gets 503: remove holdSeconds (a model with a fallback is not held) "
+                                      "or the fallback"))
         elif c.hold_seconds is not None and c.hold_seconds > timeout:
             issues.append(ConfigIssue(f"{key}.holdSeconds", f"{c.hold_seconds} is longer than the gateway's request "
                                       f"timeout ({timeout} s, `gateway.requestTimeoutSeconds`): hold at most that "

@@ -17,6 +17,7 @@ class ColdStart(ConfigModel):
     the model. Default: the model's estimated load time from the plan (a new GPU node's boot and image
     pull too when a scaled-to-zero model's pool releases its nodes), at most
     `gateway.requestTimeoutSeconds`; 0 for a parked model (`replicas: 0`, no autoscaling) and for a model
-    with `gateway.fallbacks` (they answer at once instead; the hold runs before them). 0: no hold."""
+    with `gateway.fallbacks` (they answer at once instead; the hold runs before them, so a bound above 0
+    is refused there). 0: no hold."""
     retry_after_seconds: int = Field(30, ge=1, le=3600)
     """The Retry-After header (seconds) of the 503 a client gets when the hold runs out."""

@@ -15,6 +15,7 @@ from derive.operations import cold_start
 from derive.placement import cpu_placement
 from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
+from render import cold_hold
 from render import exposure as expose
 from render import litellm, smoke, webui
 from render import router as rt
@@ -61,7 +62,10 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         namespace=cfg.namespace,
         image=mirrored(LITELLM_IMAGE, cfg.image_registry),
         backends=tuple(litellm.Backend(name=p.spec.name, served_name=p.spec.served_name, api_base=urls[p.spec.name],
-                                       key_secret=p.spec.api_key_secret, hold=hold(cfg, p, cold_start(cfg, p))) for p in plans),
+                                       key_secret=p.spec.api_key_secret, hold=hold(cfg, p, cold_start(cfg, p)),
+                                       # a routed model's api_base is its router (program/access.py)
+                                       probe_path=cold_hold.ROUTER_PROBE if router_spec(cfg, p) is not None
+                                       else cold_hold.ENGINE_PROBE) for p in plans),
         replicas=g.replicas,
         routing_strategy=g.routing_strategy,
         request_timeout_seconds=g.request_timeout_seconds,
@@ -72,7 +76,9 @@ def gateway_spec(cfg: StackConfig, plans: list[ServingPlan], urls: dict[str, str
         cpu=g.cpu,
         memory=g.memory,
         placement=cpu_placement(cfg),
-        header_models=tuple(p.spec.served_name for p in plans if policy(cfg, p.config) == "session"),
+        # an adapter is a model group of its own at the gateway, routed by its base's router
+        header_models=tuple(name for p in plans if policy(cfg, p.config) == "session"
+                            for name in (p.spec.served_name, *(a.name for a in p.config.adapters))),
         adapters=tuple(litellm.AdapterRoute(served_name=a.name, base=p.spec.name,
                                             engine_model=engine_model(p.spec.engine, p.spec.served_name, a.name))
                        for p in plans for a in p.config.adapters),

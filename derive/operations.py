@@ -181,7 +181,7 @@ def autoscaler_spec(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget 
         behavior=Behavior(up.pods, up.period_seconds, up.stabilization_seconds, down.enabled, down.pods,
                           down.period_seconds, down.stabilization_seconds),
         prometheus_url=mon.prometheus.query_url if mon else None,
-        wake_query=gateway_requests_query(gateway, m.served_name) if a.min_replicas == 0 and gateway else None,
+        wake_query=gateway_requests_query(gateway, m.served_name, *(ad.name for ad in m.adapters)) if a.min_replicas == 0 and gateway else None,
         idle_seconds=a.idle_minutes * 60,
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Iterable, Mapping, Protocol
 
 HOOK_FILE = "litellm_hold.py"
 """The callback's source in render/files/, shipped as `<HOOK_MODULE>.py` beside the config."""
@@ -34,9 +34,19 @@ class Hold:
             raise ValueError(f"hold {self.seconds} s, Retry-After {self.retry_after_seconds} s: not a bound")
 
 
+ENGINE_PROBE = "/v1/models"
+"""What the hook asks an engine's Service: the engine answers it once it serves (with the engine key)."""
+ROUTER_PROBE = "/readiness"
+"""What it asks a router: 503 until a replica passed the router's health check. Not /v1/models:
+sglang-router 0.3.2 answers that itself while its only replica is unhealthy (measured,
+tests/behaviour/test_hold_routed.py); vllm-router 0.1.17 forwards it to a healthy replica."""
+
+
 class HeldBackend(Protocol):
     served_name: str
     hold: Hold | None
+    probe_path: str
+    """ENGINE_PROBE or ROUTER_PROBE, from the origin of the backend's api_base."""
 
 
 def held(backends: Iterable[HeldBackend]) -> list[HeldBackend]:
@@ -48,17 +58,23 @@ def callbacks(backends: Iterable[HeldBackend]) -> list[str]:
     return [CALLBACK] if held(backends) else []
 
 
-def data(backends: Iterable[HeldBackend]) -> dict[str, dict[str, object]]:
-    """Per served name the bound and the Retry-After. What the hook probes it reads from the proxy's own
-    `model_list` (each entry's api_base and key), so it asks exactly where LiteLLM will send the request."""
-    return {b.served_name: {"holdSeconds": b.hold.seconds,  # type: ignore[union-attr]
-                            "retryAfterSeconds": b.hold.retry_after_seconds}  # type: ignore[union-attr]
-            for b in held(backends)}
+def data(backends: Iterable[HeldBackend], aliases: Mapping[str, str] | None = None) -> dict[str, dict[str, object]]:
+    """Per served name the bound, the Retry-After and the path probed; each alias (a LoRA adapter's name,
+    mapped to its base's served name) gets its base's entry. Where it probes the hook reads from the proxy's
+    own `model_list` (each entry's api_base and key), so it asks where LiteLLM will send the request."""
+    table: dict[str, dict[str, object]] = {
+        b.served_name: {"holdSeconds": b.hold.seconds,  # type: ignore[union-attr]
+                        "retryAfterSeconds": b.hold.retry_after_seconds,  # type: ignore[union-attr]
+                        "probePath": b.probe_path}
+        for b in held(backends)}
+    table.update({alias: dict(table[base]) for alias, base in (aliases or {}).items() if base in table})
+    return table
 
 
-def config_files(backends: Iterable[HeldBackend], source: str) -> dict[str, str]:
+def config_files(backends: Iterable[HeldBackend], source: str,
+                 aliases: Mapping[str, str] | None = None) -> dict[str, str]:
     """The hook's files for the gateway's ConfigMap (none when no model is held)."""
-    table = data(backends)
+    table = data(backends, aliases)
     if not table:
         return {}
     return {f"{HOOK_MODULE}.py": source, DATA_FILE: json.dumps(table, indent=2, sort_keys=True) + "\n"}

@@ -64,6 +64,8 @@ class Backend:
     """Secret holding the engine's key under `api-key`."""
     hold: cold_hold.Hold | None = None
     """How long a request waits at the gateway while this backend does not answer (render/cold_hold.py)."""
+    probe_path: str = cold_hold.ENGINE_PROBE
+    """What the hold asks to learn the backend can answer: ROUTER_PROBE when api_base is a router."""
 
     def __post_init__(self) -> None:
         if not self.api_base.endswith("/v1"):
@@ -223,8 +225,16 @@ def config_files(spec: GatewaySpec) -> dict[str, str]:
         files[f"{AUTH_MODULE}.py"] = source(AUTH_FILE)
         files[LIMITS_FILE] = json.dumps(model_limits(spec), indent=2, sort_keys=True) + "\n"
         files[APP_ROUTES_FILE] = json.dumps(list(APP_ROUTES), indent=2) + "\n"
-    files.update(cold_hold.config_files(spec.backends, source(cold_hold.HOOK_FILE)))
+    files.update(cold_hold.config_files(spec.backends, source(cold_hold.HOOK_FILE), adapter_bases(spec)))
     return files
+
+
+def adapter_bases(spec: GatewaySpec) -> dict[str, str]:
+    """Each adapter's served name -> its base model's: an adapter is held like its base (same replicas),
+    unless it has a fallback, which a held request would never reach (the hook runs before the router)."""
+    by_name = {b.name: b.served_name for b in spec.backends}
+    falls_back = {src for src, _ in spec.fallbacks}
+    return {a.served_name: by_name[a.base] for a in spec.adapters if a.served_name not in falls_back}
 
 
 def config_hash(spec: GatewaySpec) -> str:

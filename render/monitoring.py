@@ -197,11 +197,20 @@ def allow_scrape(name: str, namespace: str, pod_selector: dict[str, str], port: 
     }
 
 
-def gateway_requests_query(g: GatewayTarget, served_name: str, window: str = "2m") -> str:
-    """Requests the gateway received for one model, and those it holds now: exists while the model has no
-    replica (scale from zero). LiteLLM counts a request only once it has finished, so a request held for
-    the model to start shows only in the hold's gauge (render/cold_hold.py); either side may be absent."""
-    where = f'{g.selector},requested_model="{served_name}"'
+def _re2_literal(text: str) -> str:
+    """`text` as an RE2 literal: its metacharacters escaped (backquotes cannot occur in a served name)."""
+    return "".join("\\" + c if c in r"\.+*?()|[]{}^$" else c for c in text)
+
+
+def gateway_requests_query(g: GatewayTarget, served_name: str, *adapters: str, window: str = "2m") -> str:
+    """Requests the gateway received for one model or its LoRA `adapters` (counted under their own names),
+    and those it holds now. LiteLLM counts a request only once it has finished, so a request held for the
+    model to start shows only in the hold's gauge (render/cold_hold.py); either side may be absent."""
+    names = [served_name, *adapters]
+    if len(names) == 1:
+        where = f'{g.selector},requested_model="{served_name}"'
+    else:  # a raw (backquoted) PromQL string: the RE2 escapes stay as written; RE2 anchors the match
+        where = f'{g.selector},requested_model=~`{"|".join(_re2_literal(n) for n in names)}`'
     return (f"(sum(rate({g.total_metric}{{{where}}}[{window}])) or vector(0)) + "
             f"(sum({g.held_metric}{{{where}}}) or vector(0))")
 

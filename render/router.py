@@ -48,6 +48,9 @@ LIVENESS_PATH = "/liveness"
 """Answers 200 while the process serves, with or without replicas (measured on vllm-router 0.1.17)."""
 READINESS_PATH = "/readiness"
 """503 `no healthy workers available` until a replica passes the router's health check."""
+HEALTH_SUCCESS_THRESHOLD = 2
+"""Consecutive passed health checks before a router sends a replica requests (`--health-success-threshold`,
+default 2 in vllm-router 0.1.17 and sglang-router 0.3.2, `--help`); checks are `health_interval_seconds` apart."""
 MAX_TREE_SIZE = 2 ** 23
 """Characters of prompt the prefix tree keeps per replica (the releases default to 2^25 / 2^26): about
 two million tokens, more than a replica's KV cache holds, with less memory (docs/routing.md)."""

@@ -1,10 +1,10 @@
 """tke-llm gateway: hold requests through a model's cold start (a LiteLLM callback, pre-call hook).
 
-While no backend of a model (its api_base in config.yaml beside this file: the engine's Service or
-its router) answers GET <api_base>/models, a request for it waits here, polling, up to the model's
-holdSeconds (cold_hold.json), then goes on to LiteLLM's router; past the bound the client gets 503
-with Retry-After naming the model. The gauge tke_llm_gateway_requests_held counts held requests for
-the scale-from-zero trigger. Rendered by render/cold_hold.py; do not edit in the cluster.
+While no backend of a model (api_base in config.yaml beside this file) answers its probePath
+(cold_hold.json: the engine's /v1/models, a router's /readiness) with 200, a request for it waits here,
+polling, up to the model's holdSeconds, then goes on; past the bound: 503 with Retry-After. The gauge
+tke_llm_gateway_requests_held counts held requests for the scale-from-zero trigger. Rendered by
+render/cold_hold.py; do not edit in the cluster.
 """
 
 import asyncio
@@ -47,14 +47,16 @@ class ColdStartHoldExpired(ProxyException):
     """503 for a request whose model did not answer within its hold; the class names the metric label."""
 
 
-def _targets(model):
-    """(models URL, key env var) of every deployment LiteLLM may send the model's requests to."""
+def _targets(model, probe_path="/v1/models"):
+    """(probe URL, key env var) of every deployment LiteLLM may send the model's requests to."""
     out = []
     for entry in _MODEL_LIST:
         params = entry.get("litellm_params") or {}
         if entry.get("model_name") == model and params.get("api_base"):
             key = str(params.get("api_key") or "")
-            out.append((params["api_base"].rstrip("/") + "/models",
+            base = params["api_base"].rstrip("/")
+            origin = base[:-len("/v1")] if base.endswith("/v1") else base
+            out.append((origin + probe_path,
                         key[len("os.environ/"):] if key.startswith("os.environ/") else None))
     return out
 
@@ -62,7 +64,7 @@ def _targets(model):
 class _Backend:
     def __init__(self, model, entry):
         self.model = model
-        self.targets = _targets(model)
+        self.targets = _targets(model, entry.get("probePath", "/v1/models"))
         self.hold = float(entry["holdSeconds"])
         self.retry_after = int(entry["retryAfterSeconds"])
         self.ready_until = 0.0

@@ -90,7 +90,8 @@ def test_the_plan_ships_the_hold_with_each_models_bound(rendered):
     assert cold_hold.CALLBACK in yaml.safe_load(data[litellm.CONFIG_FILE])["litellm_settings"]["callbacks"]
     table = json.loads(data[cold_hold.DATA_FILE])
     assert table[VLLM["servedName"]]["holdSeconds"] == SERVED_HOLD
-    assert table[SGLANG["servedName"]] == {"holdSeconds": SHORT_HOLD, "retryAfterSeconds": SHORT_RETRY}
+    assert table[SGLANG["servedName"]] == {"holdSeconds": SHORT_HOLD, "retryAfterSeconds": SHORT_RETRY,
+                                           "probePath": cold_hold.ENGINE_PROBE}
 
 
 def test_requests_sent_before_the_engine_is_up_are_held_then_served(gateway, rendered):

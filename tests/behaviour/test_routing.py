@@ -139,3 +139,21 @@ def test_through_the_real_gateway_a_session_header_reaches_the_router(tmp_path):
         assert "x-session-id" not in {k.lower() for k in other["headers"]}
         status, _ = chat(proxy.base, "not-the-key", "Qwen3-8B")
         assert status == 401 and len(router.calls) == 2
+
+
+def test_an_adapter_of_a_session_routed_model_passes_the_session_header_on_too(tmp_path):
+    """An adapter's requests go to its base model's router, which keys on `x-session-id` for a `session`
+    model; LiteLLM forwards callers' headers per model group, and an adapter is a group of its own."""
+    adapter = {"name": "qwen3-8b-sql", "rank": 16, "source": {
+        "kind": "huggingface", "repo": "org/qwen3-8b-sql-lora", "revision": "0123456789abcdef0123456789abcdef01234567"}}
+    plan = render_raw(tke_config(nodePools=POOLS, models=[
+        {**VLLM, "replicas": 2, "routing": {"policy": "session"}, "adapters": [adapter]}]))
+    with running_proxy(plan, tmp_path) as proxy:
+        router = proxy.engines["qwen3-8b-sql"]  # stands where the router is, for the adapter's entry
+        status, _ = request(f"{proxy.base}/v1/chat/completions", proxy.keys["app"],
+                            {"model": "qwen3-8b-sql", "messages": [{"role": "user", "content": "hi"}]},
+                            headers={"x-session-id": "conversation-7"})
+        assert status == 200, proxy.log()
+        (call,) = router.calls
+        assert call["model"] == "qwen3-8b-sql"
+        assert {k.lower(): v for k, v in call["headers"].items()}.get("x-session-id") == "conversation-7"

@@ -28,3 +28,16 @@ def test_without_a_gateway_nothing_holds_so_cold_start_is_refused():
     assert "`gateway.kind` is none" in msg
     # unset, the section is fine without a gateway
     assert checked(tke_config(models=[R1_7B], gateway="none")).models[0].cold_start.hold_seconds is None
+
+
+def test_a_hold_on_a_model_with_a_fallback_is_refused():
+    """The hold runs before LiteLLM's router: a held request would never reach the fallback (docs/gateway.md)."""
+    other = {**R1_7B, "name": "other", "servedName": "Other"}
+    raw = tke_config(models=[{**R1_7B, "coldStart": {"holdSeconds": 60}}, other],
+                     gateway={"fallbacks": [{"model": "R1-7B", "to": ["Other"]}]})
+    (msg,) = errors(raw)
+    assert msg.startswith("tke-llm:models[0].coldStart.holdSeconds: a held request never reaches the model's "
+                          "fallback"), msg
+    ok = tke_config(models=[{**R1_7B, "coldStart": {"holdSeconds": 0}}, other],
+                    gateway={"fallbacks": [{"model": "R1-7B", "to": ["Other"]}]})
+    assert checked(ok).models[0].cold_start.hold_seconds == 0

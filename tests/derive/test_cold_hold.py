@@ -82,17 +82,36 @@ def test_the_summary_lists_every_held_model():
     assert "`other` up to" not in text
 
 
-def test_a_model_with_fallbacks_is_not_held_unless_asked():
-    """The hold runs before LiteLLM's fallbacks: holding a model whose fallback can answer would turn an
-    instant fallback answer into a wait and then a 503; an explicit holdSeconds still holds it."""
+def test_requests_for_a_scaled_to_zero_models_adapters_wake_it():
+    """The gateway counts and holds an adapter's requests under the adapter's name; they run on the base
+    model's replicas, so the base's wake-up query must count them (the query itself: tests/render/test_monitoring.py)."""
+    adapter = {"name": "r1-sql", "rank": 16, "source": {"kind": "huggingface", "repo": "org/r1-sql-lora",
+                                                        "revision": "0123456789abcdef0123456789abcdef01234567"}}
+    m = {**R1_7B, "autoscaling": {"minReplicas": 0, "maxReplicas": 1}, "adapters": [adapter]}
+    cfg, plan = _plan(m, monitoring=IN_CLUSTER)
+    query = operations_plan(cfg, [plan]).models[plan.spec.name].autoscaler.wake_query
+    assert query is not None and "r1-sql" in query and R1_7B["servedName"] in query, query
+
+
+def test_a_routed_models_default_hold_also_waits_for_its_router_to_see_the_replica():
+    """Behind a router a replica serves once the router's health check has passed it twice in a row
+    (`--health-success-threshold`, default 2 in both routers), `routing.healthIntervalSeconds` apart."""
+    routed = {**R1_7B, "replicas": 2, "routing": {"healthIntervalSeconds": 15}}
+    pools = [{"kind": "normal", "name": "system", "instanceType": "S5.2XLARGE16", "minSize": 1, "maxSize": 3},
+             {"kind": "normal", "name": "gpu", "instanceType": "PNV4.7XLARGE116", "minSize": 0, "maxSize": 2,
+              "gpu": {"type": "A10", "count": 1}}]
+    hold, estimate = _hold(routed, nodePools=pools)
+    direct, _ = _hold({**routed, "routing": {"policy": "none"}}, nodePools=pools)
+    assert direct.seconds == estimate.warm_node_seconds
+    assert hold.seconds == estimate.warm_node_seconds + 2 * 15
+
+
+def test_a_model_with_a_fallback_is_not_held_by_default():
+    """The hold runs before LiteLLM's router, so a held request never reaches the model's fallback: past the
+    bound it gets the hold's 503. A model with `gateway.fallbacks` falls back at once instead (the smoke Job
+    proves it through the real proxy: tests/behaviour/test_smoke_script.py); an explicit bound is refused."""
     other = {**R1_7B, "name": "other", "servedName": "Other"}
-    fallback = {"fallbacks": [{"model": R1_7B["servedName"], "to": ["Other"]}]}
-    cfg = checked(tke_config(models=[R1_7B, other], gateway=fallback))
+    cfg = checked(tke_config(models=[R1_7B, other], gateway={"fallbacks": [{"model": "R1-7B", "to": ["Other"]}]}))
     plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
-    ops = operations_plan(cfg, plans)
-    assert ops.models[plans[0].spec.name].hold.seconds == 0
-    assert ops.models["other"].hold.seconds > 0, "the fallback itself is held as before"
-    held = {**R1_7B, "coldStart": {"holdSeconds": 45}}
-    cfg = checked(tke_config(models=[held, other], gateway=fallback))
-    plans = [serving_plan(cfg, derive(cfg, "t"), m, api_key_secret="k") for m in cfg.models]
-    assert operations_plan(cfg, plans).models[plans[0].spec.name].hold.seconds == 45
+    holds = {p.spec.served_name: o.hold for p, o in zip(plans, operations_plan(cfg, plans).models.values())}
+    assert holds["R1-7B"].seconds == 0 and holds["Other"].seconds > 0

@@ -314,6 +314,34 @@ def test_every_rule_says_what_to_do():
         assert verbs.search(rule["annotations"]["description"]), rule["alert"]
 
 
+def test_the_wake_query_counts_requests_for_the_models_lora_adapters(tmp_path):
+    """An adapter runs on its base model's replicas and the gateway counts (and holds) its requests under
+    the adapter's name: those requests alone must wake the base model; another model's must not."""
+    g = GatewayTarget(name="llm-gateway", namespace="llm", service="llm-gateway", service_labels={},
+                      pod_selector={}, port=4000)
+    query = gateway_requests_query(g, "Qwen3-8B", "qwen3-8b.sql", "org/lora:v1")
+    where = {"namespace": "llm", "service": "llm-gateway", "pod": "llm-gateway-0"}
+    held, total = "tke_llm_gateway_requests_held", g.total_metric
+
+    def case(series: dict[str, str], value: float) -> dict[str, Any]:
+        return {"interval": "1m", "input_series": [{"series": k, "values": v} for k, v in series.items()],
+                "promql_expr_test": [{"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}",
+                                                                                       "value": value}]}]}
+
+    tests = [
+        case({f"{held}{sel(**where, requested_model='qwen3-8b.sql')}": "1x5"}, 1),         # a held adapter request
+        case({f"{held}{sel(**where, requested_model='org/lora:v1')}": "2x5",
+              f"{total}{sel(**where, requested_model='Qwen3-8B')}": "0+60x5"}, 3),         # both add up
+        case({f"{held}{sel(**where, requested_model='qwen3-8bXsql')}": "4x5"}, 0),         # `.` is no wildcard
+        case({f"{held}{sel(**where, requested_model='Qwen3-8B-other')}": "4x5"}, 0),       # whole names only
+    ]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": []}))
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(
+        {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
+    done = run("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_wake_query_counts_requests_held_before_litellm_counts_them(tmp_path):
     """Scale from zero reads this query: a request held at the gateway is in LiteLLM's counters only once
     it has finished, so the hold's gauge alone must wake the model; neither series may be required."""

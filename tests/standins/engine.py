@@ -82,7 +82,7 @@ class StandinEngine:
         self.cache_capacity = cache_capacity  # prefix blocks the replica's KV cache holds (None: unbounded)
         self.prefill_per_block = prefill_per_block  # extra time to first token per prefix block not cached
         self.scale_out = scale_out  # vLLM's --enable-scale-out: the /render endpoints answer instead of 403
-        self.tokenize_calls: list[dict[str, Any]] = []  # /tokenize and /render requests (path, authorization)
+        self.tokenize_calls: list[dict[str, Any]] = []  # /tokenize and /render requests (path, authorization, model)
         self.calls: list[dict[str, Any]] = []
         self.cache: dict[str, None] = {}  # block hashes in least- to most-recently-used order
         self.cache_hits = 0
@@ -273,7 +273,8 @@ def _handler(engine: StandinEngine) -> type[BaseHTTPRequestHandler]:
             """vLLM 0.34's /tokenize (TokenizeResponse, unguarded) and render endpoints (GenerateRequest; a list
             for completions), guarded by the key like every /v1 path and 403 without --enable-scale-out."""
             with engine.lock:
-                engine.tokenize_calls.append({"path": path, "authorization": self.headers.get("Authorization")})
+                engine.tokenize_calls.append({"path": path, "authorization": self.headers.get("Authorization"),
+                                              "model": body.get("model")})
             if path.startswith("/v1") and not self._authorised():
                 return None
             if path in RENDER_PATHS and not engine.scale_out:
