@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,22 +16,16 @@ import yaml
 
 from render import litellm
 
-from tests.conftest import ROOT, gateway_config_name
+from tests.conftest import gateway_config_name
 from tests.standins.engine import StandinEngine
 from tests.standins.net import free_port, wait_until_answers
+from tests.standins.processes import installed, stop
 
 STARTUP_SECONDS = 90
 
 
 def litellm_bin() -> Path:
-    """`LITELLM_BIN`, else the Makefile's `.venv-gateway`; never a silent skip."""
-    if env := os.environ.get("LITELLM_BIN"):
-        return Path(env)
-    path = ROOT / ".venv-gateway" / "bin" / "litellm"
-    if not path.is_file():
-        raise FileNotFoundError("the LiteLLM proxy is not installed: run `make test` (creates .venv-gateway from "
-                                "requirements-gateway.txt) or set LITELLM_BIN")
-    return path
+    return installed("LITELLM_BIN", ".venv-gateway", "litellm", "the LiteLLM proxy")
 
 
 def secret_values(plan: Any) -> dict[str, dict[str, str]]:
@@ -118,13 +111,7 @@ def running_proxy(plan: Any, workdir: Path, *, engines: dict[str, StandinEngine]
             keys[m.served_name] = secrets[f"{m.name}-api-key"]["api-key"] if f"{m.name}-api-key" in secrets else ""
         yield RunningProxy(base, engines, keys, workdir, env)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
         if owned:
             for e in engines.values():

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from tests.conftest import ROOT
 from tests.standins.net import free_port, request, wait_until_answers
+from tests.standins.processes import stop
 
 STARTUP_SECONDS = 60
 DISCOVERY_FLAGS = {"--service-discovery": 0, "--service-discovery-port": 1, "--service-discovery-namespace": 1,
@@ -114,14 +114,5 @@ def running_router(rendered_args: list[str], workers: list[str], workdir: Path, 
                                log=lambda: log_path.read_text()[-4000:])
             yield RunningRouter(base, f"http://127.0.0.1:{metrics_port}/metrics", args, log_path)
         finally:
-            _stop(proc)
+            stop(proc)
 
-
-def _stop(proc: subprocess.Popen[Any]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from typing import Any, Iterator
 
 from render import webui
 
-from tests.conftest import ROOT
 from tests.standins.gateway import container_env, secret_values
 from tests.standins.net import free_port, wait_until_answers
+from tests.standins.processes import installed, stop
 
 STARTUP_SECONDS = 240
 """The bound on one start (first start: the database migrations); measured ~50 s on a loaded 2-core machine."""
@@ -61,14 +60,7 @@ sys.addaudithook(_hook)
 
 
 def webui_bin() -> Path:
-    """`OPENWEBUI_BIN`, else the Makefile's `.venv-webui`; never a silent skip."""
-    if env := os.environ.get("OPENWEBUI_BIN"):
-        return Path(env)
-    path = ROOT / ".venv-webui" / "bin" / "open-webui"
-    if not path.is_file():
-        raise FileNotFoundError("OpenWebUI is not installed: run `make test` (creates .venv-webui from "
-                                "requirements-webui.txt) or set OPENWEBUI_BIN")
-    return path
+    return installed("OPENWEBUI_BIN", ".venv-webui", "open-webui", "OpenWebUI")
 
 
 def ui_container(plan: Any) -> dict[str, Any]:
@@ -141,11 +133,5 @@ def running_webui(plan: Any, workdir: Path, data_dir: Path, *, backend: str,
                            log=lambda: (workdir / "webui.log").read_text(errors="replace")[-6000:])
         yield RunningWebui(base, port, env, data_dir, workdir, proc, time.monotonic() - started)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc, grace=20)
         log.close()
