@@ -35,7 +35,7 @@ class Routing(ConfigModel):
     """How often the router checks each replica's /health; three failures in a row take a replica out
     of rotation until it answers again."""
     via: RoutingVia = "router"
-    """`router`: a router Deployment per model (above). `inferencePool`: an InferencePool backend of an
+    """`router`: the model's own router Deployment (the settings above). `inferencePool`: an InferencePool backend of an
     HTTPRoute on the stack's Gateway (`exposure.api.kind: httpRoute`, a Gateway that implements the
     Gateway API Inference Extension), whose endpoint picker (upstream lwepp v1.6.2) picks a replica
     round-robin; LiteLLM then calls the Gateway at `gatewayUrl`. docs/routing.md, "InferencePool"."""
