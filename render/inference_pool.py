@@ -95,7 +95,7 @@ class PoolSpec:
     def host(self) -> str | None:
         """The gateway URL's host name, the route's hostname (None for an IP address, which a
         Gateway API hostname cannot be)."""
-        host = self.gateway_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        host = self.gateway_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].lower()
         return None if host.replace(".", "").isdigit() or host.startswith("[") else host
 
 
