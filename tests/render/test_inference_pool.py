@@ -130,3 +130,9 @@ def test_only_the_gateway_proxy_namespace_reaches_the_picker():
 def test_spec_refuses_what_cannot_work(bad, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         spec(**bad)
+
+
+def test_the_route_hostname_is_the_gateway_urls_host_in_lower_case():
+    route = ip.http_route(spec(gateway_url="http://Envoy-GW.gw.svc.cluster.local:8080"))
+    assert route["spec"]["hostnames"] == ["envoy-gw.gw.svc.cluster.local"]
+    assert validate_custom([route]) == []
