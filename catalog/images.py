@@ -91,3 +91,12 @@ ROUTER_IMAGES = {
     "vllm-router": "vllm/vllm-router:v0.1.17",
     "sglang-router": "lmsysorg/sglang-router:v0.3.2",
 }
+
+# Endpoint picker of an InferencePool (docs/routing.md, "InferencePool"): the Gateway API Inference
+# Extension v1.6.2 builds one image, the lightweight EPP (cloudbuild.yaml: `make lwepp-image-push` with
+# EXTRA_TAG = the pushed tag; Makefile LWEPP_IMAGE_REPO .../gateway-api-inference-extension/lwepp), and
+# its release issue template (.github/ISSUE_TEMPLATE/new-release.md, step 9) promotes it to
+# `registry.k8s.io/gateway-api-inference-extension/lwepp:v${MAJOR}.${MINOR}.${PATCH}`. lwepp.Dockerfile:
+# distroless static:nonroot, ENTRYPOINT ["/lwepp"]. The CRD the tests install is the same release's.
+INFERENCE_EXTENSION_VERSION = "v1.6.2"
+EPP_IMAGE = f"registry.k8s.io/gateway-api-inference-extension/lwepp:{INFERENCE_EXTENSION_VERSION}"

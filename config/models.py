@@ -242,7 +242,8 @@ class ModelConfig(ConfigModel):
     """Replicas follow load (queue or GPU metric), bounded by the GPU pool; see config/operations.py."""
     routing: Routing = Routing()
     """How the gateway reaches the replicas: through a router per model (prefix-aware by default when the
-    model can run two replicas or more), or straight to the model's Service (`policy: none`)."""
+    model can run two replicas or more), straight to the model's Service (`policy: none`), or through
+    the stack's Gateway to an InferencePool (`via: inferencePool`)."""
     cold_start: ColdStart = ColdStart()
     """How long the gateway holds a request while the model has no ready replica; see config/cold_start.py."""
     env: Env = Field(default_factory=dict)

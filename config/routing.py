@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.base import ConfigModel
 from config.formats import Quantity
 
 RoutingPolicy = Literal["prefix-aware", "round-robin", "session", "least-load", "none"]
+RoutingVia = Literal["router", "inferencePool"]
 
 
 class Routing(ConfigModel):
@@ -33,3 +34,20 @@ class Routing(ConfigModel):
     health_interval_seconds: int = Field(10, ge=1, le=300)
     """How often the router checks each replica's /health; three failures in a row take a replica out
     of rotation until it answers again."""
+    via: RoutingVia = "router"
+    """`router`: the model's own router Deployment (the settings above). `inferencePool`: an InferencePool backend of an
+    HTTPRoute on the stack's Gateway (`exposure.api.kind: httpRoute`, a Gateway that implements the
+    Gateway API Inference Extension), whose endpoint picker (upstream lwepp v1.6.2) picks a replica
+    round-robin; LiteLLM then calls the Gateway at `gatewayUrl`. docs/routing.md, "InferencePool"."""
+    gateway_url: str | None = None
+    """With `via: inferencePool`: the Gateway listener's in-cluster base URL, e.g.
+    `http://envoy-gw.envoy-gateway-system.svc.cluster.local` (its host becomes the route's hostname)."""
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith(("http://", "https://")) or "://" == v[-3:]
+                              or "/" in v.split("://", 1)[1].rstrip("/")):
+            raise ValueError("an http(s) URL of the Gateway listener without a path, e.g. "
+                             "http://envoy-gw.envoy-gateway-system.svc.cluster.local")
+        return v

@@ -11,12 +11,14 @@ from config import StackConfig
 from config.access import HttpRouteExposure, IngressExposure, LoadBalancerExposure
 from config.storage import CfsStorage, CfsTurboStorage, ExistingStorage
 from derive.cold_hold import hold
+from derive.inference_pool import pool_spec
 from derive.operations import cold_start
 from derive.placement import cpu_placement
 from derive.routing import policy, router_spec
 from derive.serving import ServingPlan
 from render import cold_hold
 from render import exposure as expose
+from render import inference_pool as ip
 from render import litellm, smoke, webui
 from render import router as rt
 from render.engines import port
@@ -28,7 +30,12 @@ from render.network_policy import port_rule
 def engine_ingress(cfg: StackConfig, plan: ServingPlan) -> tuple[list[dict[str, str]] | None, list[dict[str, Any]]]:
     """(pod selectors admitted to the engine's API port, extra ingress rules). A routed model is called by
     its router only; otherwise with the gateway only the gateway calls engines; without it the UI does,
-    and the API's exposure path reaches the engine."""
+    and the API's exposure path reaches the engine. A pooled model is called by the Gateway's proxy pods."""
+    pooled = pool_spec(cfg, plan)
+    if pooled is not None:
+        # LiteLLM is admitted too (an empty list would admit every pod of the stack); its calls go via the Gateway.
+        return [litellm.selector()], [port_rule(port(plan.spec.engine),
+                                                [expose.namespace_peer(ip.proxy_namespace(pooled))])]
     routed = router_spec(cfg, plan)
     if routed is not None:
         return [rt.selector(routed)], []

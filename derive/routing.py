@@ -21,7 +21,7 @@ def router_spec(cfg: StackConfig, plan: ServingPlan) -> rt.RouterSpec | None:
     """The model's router, or None when the gateway calls the model's Service directly."""
     m = plan.config
     chosen = policy(cfg, m)
-    if chosen == "none":
+    if chosen == "none" or m.routing.via == "inferencePool":
         return None
     kind = rt.ROUTER_FOR_ENGINE[m.engine]
     r = m.routing

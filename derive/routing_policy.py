@@ -18,7 +18,10 @@ def can_scale_out(m: ModelConfig) -> bool:
 
 def policy(cfg: StackConfig, m: ModelConfig) -> str:
     """The policy in force: the configured one, else `prefix-aware` where a router can help (a vLLM or
-    SGLang model that can scale out, behind the gateway, which authenticates before any router), else `none`."""
+    SGLang model that can scale out, behind the gateway, which authenticates before any router), else `none`.
+    Through an InferencePool: `round-robin`, the one policy of upstream's endpoint picker (lwepp v1.6.2)."""
+    if m.routing.via == "inferencePool":
+        return "round-robin"
     if m.routing.policy is not None:
         return m.routing.policy
     if cfg.gateway.enabled and m.engine in rt.ROUTER_FOR_ENGINE and can_scale_out(m):

@@ -42,7 +42,7 @@ def _router_cell(spec) -> str:
 
 def routing_section(plan: Plan) -> list[str]:
     """Per model: its router and policy, the replicas it balances, what the router requests on the CPU
-    pool; models without one say the gateway calls their Service."""
+    pool; models without one say the gateway calls their Service, pooled ones their InferencePool."""
     cfg = plan.config
     lines = ["## Routing", ""]
     if not cfg.models:
@@ -51,7 +51,11 @@ def routing_section(plan: Plan) -> list[str]:
     lines += ["| model | router | policy | replicas it balances | router pods (CPU pool) |", "|---|---|---|---|---|"]
     for m in cfg.models:
         r = found.get(m.name)
-        if r is None:
+        if m.routing.via == "inferencePool":
+            gateway = getattr(cfg.exposure.api, "gateway_name", "?")  # an httpRoute exposure (checks/routing.py)
+            lines.append(f"| {m.name} | InferencePool `{m.name}-pool` on Gateway `{gateway}`, picker "
+                         f"`{m.name}-epp` (lwepp) | round-robin | {_balanced(m)} | - |")
+        elif r is None:
             lines.append(f"| {m.name} | none: the gateway calls `{m.name}-api` | - | {_balanced(m)} | - |")
         else:
             lines.append(f"| {m.name} | {r.router} `{r.name}` | {r.policy} (`--policy {r.policy_flag}`) | "

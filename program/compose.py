@@ -14,6 +14,7 @@ from components.existing_cluster import ExistingCluster
 from components.lws_controller import LwsController
 from components.managed_prometheus import associate
 from components.model_cache import ModelCache
+from components.inference_pool import ModelInferencePool
 from components.model_router import ModelRouter
 from components.model_server import ModelServer
 from components.model_storage import ModelStorage
@@ -29,6 +30,7 @@ from config.cluster import TkeCluster as TkeClusterConfig
 from config.storage import CfsStorage, CfsTurboStorage
 from derive.access import engine_ingress
 from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pools
+from derive.inference_pool import pools as pool_specs
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
@@ -187,8 +189,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
     pool. With local storage the GPU nodes are where the weights go, so they come first. Then each
-    routed model's router. Returns (outputs, ModelServers by name, the serving plans, ModelRouters by
-    name, and by name the disruption budget awaited until every pod of its LWS groups is ready)."""
+    routed model's router or InferencePool. Returns (outputs, ModelServers by name, the serving plans,
+    ModelRouters and pools by name, and by name the budget awaited until every LWS group pod is ready)."""
 
 
     plans = [serving_plan(cfg, names, m, api_key_secret=f"{m.name}-api-key") for m in cfg.models]
@@ -250,6 +252,9 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                                  after=[servers[name].workload], monitoring=ops.monitoring,
                                  prometheus=prometheus, opts=in_ns)
                for name, spec in router_specs(cfg, plans).items()}
+    # A pooled model (`routing.via: inferencePool`) gets no router: the Gateway and its picker route.
+    routers.update({name: ModelInferencePool(f"{name}-pool", spec=spec, after=[servers[name].workload], opts=in_ns)
+                    for name, spec in pool_specs(cfg, plans).items()})
     return out, servers, plans, routers, groups
 
 
