@@ -51,6 +51,13 @@ def _measure(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def stack_config(pools: int) -> dict[str, Any]:
+    """The synthetic stack file's `config:` section, as `pulumi config` would hold it."""
+    config: dict[str, Any] = {f"tke-llm:{k}": v for k, v in synthetic(pools).items()}
+    config["tencentcloud:region"] = config["tke-llm:cluster"]["region"]  # a TKE stack must name it
+    return config
+
+
 def main() -> int:
     rows: list[tuple[str, int, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,8 +68,7 @@ def main() -> int:
         for pools in (1, 4, 16, 32):
             stack_dir = Path(tmp) / f"syn{pools}"
             stack_dir.mkdir()
-            config = {f"tke-llm:{k}": v for k, v in synthetic(pools).items()}
-            (stack_dir / "Pulumi.bench.yaml").write_text(json.dumps({"config": config}))
+            (stack_dir / "Pulumi.bench.yaml").write_text(json.dumps({"config": stack_config(pools)}))
             wall, mem = _measure([sys.executable, "-m", "preview", "bench", "--stack-dir", str(stack_dir),
                                   "--out", str(stack_dir / "out"), "--quiet"])
             count = len(json.loads((stack_dir / "out" / "bench" / "resources.json").read_text()))
