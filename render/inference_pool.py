@@ -14,6 +14,7 @@ from typing import Any
 from render.meta import ROLLING_NO_DOWNTIME, labels, metadata
 from render.meta import deployment as deployment_manifest
 from render.placement import PodPlacement
+from render.router import token_volume
 
 GROUP = "inference.networking.k8s.io"
 API_VERSION = f"{GROUP}/v1"
@@ -131,16 +132,6 @@ def args(spec: PoolSpec) -> list[str]:
             "--metrics-port", str(METRICS_PORT)]
 
 
-def _token_volume() -> dict[str, Any]:
-    """The bound ServiceAccount token, CA and namespace for the picker's Kubernetes client only."""
-    return {"name": "kube-api-access", "projected": {"defaultMode": 0o444, "sources": [
-        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}},
-        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
-                                                                     "fieldPath": "metadata.namespace"}}]}},
-    ]}}
-
-
 def deployment(spec: PoolSpec) -> dict[str, Any]:
     """One picker pod (round-robin state is per process), probed over gRPC health on 9003: alive when
     the server answers, ready once the pool is synced."""
@@ -166,7 +157,7 @@ def deployment(spec: PoolSpec) -> dict[str, Any]:
         "serviceAccountName": spec.epp,
         "automountServiceAccountToken": False,
         "containers": [container],
-        "volumes": [_token_volume()],
+        "volumes": [token_volume()],
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": 30,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
