@@ -17,6 +17,7 @@ from config.base import ConfigModel
 from config.cold_start import ColdStart
 from config.errors import AtKey
 from config.formats import Annotations, Labels, Quantity, Revision, Url, printable
+from config.mirror import MirrorConfig
 from config.operations import Autoscaling
 from config.routing import Routing
 from config.overrides import Env, PullSecrets, Volumes
@@ -339,6 +340,9 @@ class ModelCacheConfig(ConfigModel):
     """How often a failed download pod is retried before the download Job fails (its `backoffLimit`;
     each retry resumes from the partial files, after Kubernetes' back-off of 10 s doubling up to 6 min).
     A failed Job fails `pulumi up` naming the model, and the next `pulumi up` starts it again."""
+    mirror: MirrorConfig | None = None
+    """A regional weight mirror on COS (config/mirror.py): filled from the hub once per revision, read by
+    every other consumer over the intranet."""
     gpu_nodes_after_download: bool = True
     """On shared storage, create GPU node pools only once the weights are downloaded, so no GPU bills
     while it waits. Turn off to bring GPU nodes up in parallel (faster, dearer)."""
