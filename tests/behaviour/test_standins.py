@@ -121,3 +121,24 @@ def test_a_bounded_prefix_cache_evicts_the_least_recently_used_blocks():
     finally:
         small.close()
         unbounded.close()
+
+
+def test_the_s3_standin_stores_and_lists_objects_for_a_real_s3_client(tmp_path):
+    import subprocess
+
+    from tests.standins.s3 import ACCESS_KEY, SECRET_KEY, running_s3, s3_python
+
+    with running_s3(tmp_path) as endpoint:
+        code = (
+            "import boto3, sys\n"
+            f"c = boto3.client('s3', endpoint_url='{endpoint}', aws_access_key_id='{ACCESS_KEY}',"
+            f" aws_secret_access_key='{SECRET_KEY}', region_name='ap-guangzhou')\n"
+            "c.create_bucket(Bucket='weights-1250000000',"
+            " CreateBucketConfiguration={'LocationConstraint': 'ap-guangzhou'})\n"
+            "c.put_object(Bucket='weights-1250000000', Key='m/a.safetensors', Body=b'abc')\n"
+            "print(c.get_object(Bucket='weights-1250000000', Key='m/a.safetensors')['Body'].read().decode())\n"
+        )
+        out = subprocess.run([str(s3_python()), "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "abc"
+    assert "PUT /weights-1250000000/m/a.safetensors" in (tmp_path / "s3.log").read_text()
