@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from render import rbac
 from render.meta import ROLLING_NO_DOWNTIME, labels, metadata
 from render.meta import deployment as deployment_manifest
 from render.placement import PodPlacement
@@ -180,30 +181,19 @@ def service(spec: PoolSpec) -> dict[str, Any]:
 
 
 def service_account(spec: PoolSpec) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": metadata(spec.epp, spec.namespace, epp_labels(spec)), "automountServiceAccountToken": False}
+    return rbac.service_account(spec.epp, spec.namespace, epp_labels(spec))
 
 
 def role(spec: PoolSpec) -> dict[str, Any]:
     """Read pods and inferencepools in the namespace: what lwepp's manager caches
     (pkg/lwepp/server/controller_manager.go `defaultManagerOptions`: Pod, InferencePool)."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": metadata(spec.epp, spec.namespace, epp_labels(spec)),
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-                  {"apiGroups": [GROUP], "resources": ["inferencepools"], "verbs": ["get", "list", "watch"]}],
-    }
+    return rbac.role(spec.epp, spec.namespace, epp_labels(spec),
+                     [{"apiGroups": [""], "resources": ["pods"], "verbs": list(rbac.READ)},
+                      {"apiGroups": [GROUP], "resources": ["inferencepools"], "verbs": list(rbac.READ)}])
 
 
 def role_binding(spec: PoolSpec) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": metadata(spec.epp, spec.namespace, epp_labels(spec)),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": spec.epp},
-        "subjects": [{"kind": "ServiceAccount", "name": spec.epp, "namespace": spec.namespace}],
-    }
+    return rbac.role_binding(spec.epp, spec.namespace, epp_labels(spec))
 
 
 def proxy_namespace(spec: PoolSpec) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render import rbac
 from render.disruption import pdb
 from render.meta import ROLLING_NO_DOWNTIME, labels, metadata
 from render.meta import deployment as deployment_manifest
@@ -235,29 +236,18 @@ def service(spec: RouterSpec) -> dict[str, Any]:
 
 
 def service_account(spec: RouterSpec) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(spec.name, spec.namespace, pod_labels(spec)),
-            "automountServiceAccountToken": False}
+    return rbac.service_account(spec.name, spec.namespace, pod_labels(spec))
 
 
 def role(spec: RouterSpec) -> dict[str, Any]:
     """Read pods in the router's own namespace, nothing else (the routers' service discovery watches
     pods only: sglang docs `sgl_model_gateway.md`, "RBAC: get, list and watch on pods")."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": metadata(spec.name, spec.namespace, pod_labels(spec)),
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
-    }
+    return rbac.role(spec.name, spec.namespace, pod_labels(spec),
+                     [{"apiGroups": [""], "resources": ["pods"], "verbs": list(rbac.READ)}])
 
 
 def role_binding(spec: RouterSpec) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": metadata(spec.name, spec.namespace, pod_labels(spec)),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": spec.name},
-        "subjects": [{"kind": "ServiceAccount", "name": spec.name, "namespace": spec.namespace}],
-    }
+    return rbac.role_binding(spec.name, spec.namespace, pod_labels(spec))
 
 
 def disruption_budget(spec: RouterSpec, k8s_minor: int) -> dict[str, Any]:
