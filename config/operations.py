@@ -34,6 +34,8 @@ def _namespace(v: str) -> str:
 AlertName = Literal[
     "LLMModelNoReadyReplicas",
     "LLMModelDownloadFailed",
+    "LLMRouterUnavailable",
+    "LLMRouterSeesNoReplica",
     "LLMWaitingQueueHigh",
     "LLMTimeToFirstTokenHigh",
     "LLMKVCacheUsageHigh",

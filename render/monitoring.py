@@ -45,6 +45,10 @@ ENGINE_SERIES: dict[str, dict[str, str]] = {
     },
 }
 METRIC_ENGINES = tuple(ENGINE_SERIES)
+ROUTER_HEALTH: dict[str, str] = {"vllm-router": "vllm_router_worker_health", "sglang-router": "smg_worker_health"}
+"""Per replica a router has discovered, 1 while its health checks pass and 0 once they fail (read off the
+real vllm-router 0.1.17 and sglang-router 0.3.2 /metrics; tests/behaviour/test_router_proxy.py follows them
+as a replica stops). No replica discovered: no series at all."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class ModelTarget:
     workload_kind: Literal["Deployment", "LeaderWorkerSet"]
     download_job: str | None = None
     """Name of the download Job (None with local storage, which downloads through a DaemonSet)."""
+    router: str | None = None
+    """The model's router (its Deployment and Service name), when the gateway calls one."""
+    router_kind: str | None = None
+    """`vllm-router` or `sglang-router` (ROUTER_HEALTH)."""
 
     @property
     def has_metrics(self) -> bool:
@@ -260,6 +268,8 @@ def model_rules(m: ModelTarget, t: Thresholds) -> list[dict[str, Any]]:
             f"waiting for it). Read `kubectl -n {ns} logs job/{m.download_job}`: no egress (node pool public "
             "bandwidth or a NAT gateway, P8), a missing or wrong hub token, a revision that does not exist, or a "
             "full volume. Fix it, delete the Job and run `pulumi up` again: completed files are kept.", tag))
+    if m.router:
+        rules += router_rules(m, ready, on)
     if not m.has_metrics:
         return rules
     s = ENGINE_SERIES[m.engine]
@@ -305,6 +315,35 @@ def model_rules(m: ModelTarget, t: Thresholds) -> list[dict[str, Any]]:
         f"engine log (`kubectl -n {ns} logs -l app.kubernetes.io/name={m.name} --tail=200`): a dead engine "
         "(CUDA error, out of memory) restarts the pod; timeouts under load call for replicas.", tag))
     return rules
+
+
+def router_rules(m: ModelTarget, ready: str, on: str) -> list[dict[str, Any]]:
+    """A router that is down, or up but with no healthy replica while Kubernetes has ready ones (its pod
+    discovery, RBAC or NetworkPolicy broke): either way every request to the model fails at the router."""
+    ns, r = m.namespace, m.router
+    assert r is not None and m.router_kind in ROUTER_HEALTH, m
+    tag = {"model": m.name, "engine": m.engine, "component": "router"}
+    wanted = f'kube_deployment_spec_replicas{{namespace="{ns}",deployment="{r}"}}'
+    available = f'kube_deployment_status_replicas_available{{namespace="{ns}",deployment="{r}"}}'
+    health = f'{ROUTER_HEALTH[m.router_kind]}{{namespace="{ns}",service="{r}"}}'
+    scraped = f'up{{namespace="{ns}",service="{r}"}}'
+    logs = f"kubectl -n {ns} logs deploy/{r} --tail=200"
+    return [
+        _rule("LLMRouterUnavailable", f"({wanted} > 0) unless on (namespace, deployment) ({available} > 0)", "5m",
+              "critical", f"{m.name}: router down",
+              f"The router {ns}/{r} has had no available pod for 5 minutes, so the gateway cannot reach {m.name}. "
+              f"Run `kubectl -n {ns} get pods -l app.kubernetes.io/name={r}` and read `{logs}`: an image that "
+              "cannot be pulled (set imageRegistry), or a CPU pool without room for its requests.", tag),
+        _rule("LLMRouterSeesNoReplica",
+              f"(({ready} > 0) unless on (namespace) (sum by (namespace) ({health}) > 0)) "
+              f"and on (namespace) (max by (namespace) ({scraped}) == 1)", "5m", "critical",
+              f"{m.name}: the router sees no healthy replica",
+              f"{m.name} has ready replicas, but its router {ns}/{r} has seen none healthy for 5 minutes, so "
+              f"every request fails at the router. Read `{logs}`; check that it may list pods (`kubectl auth "
+              f"can-i list pods -n {ns} --as system:serviceaccount:{ns}:{r}`) and that the NetworkPolicy "
+              "lets it reach the engines' port; a replica that answers /health slowly is dropped after three "
+              "failed checks.", tag),
+    ]
 
 
 def gateway_rules(g: GatewayTarget, t: Thresholds) -> list[dict[str, Any]]:

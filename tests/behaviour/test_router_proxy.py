@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from render.router import PORT, router_name
+from render.monitoring import ROUTER_HEALTH
+from render.router import PORT, ROUTER_FOR_ENGINE, router_name
 
 from tests.behaviour.helpers import SGLANG, VLLM
 from tests.conftest import render_raw, tke_config
@@ -175,6 +176,14 @@ def test_a_replica_that_stops_answering_is_dropped_within_its_health_interval(st
         while m.router.healthy()[victims[engine].base]:
             assert time.monotonic() - stopped < bounds[engine], f"not dropped in {bounds[engine]:.0f}s:\n{m.router.log()}"
             time.sleep(0.5)
+    for engine, m in routed.items():
+        # What LLMRouterSeesNoReplica sums (render/monitoring.py ROUTER_HEALTH): 0 for the stopped replica
+        # once the router's own view has dropped it, 1 for the others.
+        metric = ROUTER_HEALTH[ROUTER_FOR_ENGINE[engine]]
+        while m.router.counter(metric, worker=victims[engine].base) != 0:
+            assert time.monotonic() - stopped < 2 * bounds[engine], f"{metric} still 1:\n{m.router.metrics()[-3000:]}"
+            time.sleep(0.5)
+        assert [m.router.counter(metric, worker=r.base) for r in m.replicas if r is not victims[engine]] == [1, 1]
     for engine, m in routed.items():
         others = [r for r in m.replicas if r is not victims[engine]]
         before = [len(r.calls) for r in others]

@@ -90,6 +90,32 @@ def model_cases(alert: str, m: ModelTarget, t: Thresholds) -> tuple[Case, list[C
         fire = Case({f"kube_job_failed{sel(**ident)}": "1x10", f"kube_job_failed{sel(**other)}": "0x10"}, 5, ident)
         quiet = [Case({f"kube_job_failed{sel(**ident)}": "0x10", f"kube_job_failed{sel(**other)}": "1x10"}, 5, None)]
         return fire, quiet
+    if alert == "LLMRouterUnavailable":
+        ident = {"namespace": ns, "deployment": m.router or ""}
+        wanted, ready = "kube_deployment_spec_replicas", "kube_deployment_status_replicas_available"
+        return (Case({f"{wanted}{sel(**ident)}": "1x20", f"{ready}{sel(**ident)}": "0x20"}, 10, ident),
+                [Case({f"{wanted}{sel(**ident)}": "1x20", f"{ready}{sel(**ident)}": "1x20"}, 10, None),
+                 # another Deployment's outage is not this router's
+                 Case({f"{wanted}{sel(namespace=ns, deployment='other')}": "1x20",
+                       f"{ready}{sel(namespace=ns, deployment='other')}": "0x20",
+                       f"{wanted}{sel(**ident)}": "1x20", f"{ready}{sel(**ident)}": "1x20"}, 10, None)])
+    if alert == "LLMRouterSeesNoReplica":
+        if m.workload_kind == "Deployment":
+            ident, ready = {"namespace": ns, "deployment": m.name}, "kube_deployment_status_replicas_available"
+        else:
+            ident, ready = {"namespace": ns, "statefulset": m.name}, "kube_statefulset_status_replicas_ready"
+        health = {"vllm-router": "vllm_router_worker_health", "sglang-router": "smg_worker_health"}[m.router_kind or ""]
+        router = {"namespace": ns, "service": m.router or "", "pod": f"{m.router}-abc"}
+
+        def case(ready_n: int, healthy: list[int] | None, up: int = 1) -> dict[str, str]:
+            series = {f"{ready}{sel(**ident)}": f"{ready_n}x20", f"up{sel(**router)}": f"{up}x20"}
+            for i, h in enumerate(healthy or []):
+                series[f"{health}{sel(**router, worker=f'http://10.0.0.{i}:8000')}"] = f"{h}x20"
+            return series
+        return (Case(case(2, [0, 0]), 10, ident),
+                [Case(case(2, [0, 1]), 10, None),          # one healthy replica serves
+                 Case(case(0, None), 10, None),            # scaled to zero: nothing to see
+                 Case(case(2, None, up=0), 10, None)])     # router down: LLMRouterUnavailable says so
     vllm = m.engine == "vllm"
     pod = {**where, "pod": f"{m.name}-0"}
     if alert == "LLMWaitingQueueHigh":
@@ -235,10 +261,12 @@ def synthetic() -> tuple[list[dict[str, Any]], list[ModelTarget], list[PoolTarge
     models = [
         ModelTarget(name="qwen3-14b", engine="vllm", service="qwen3-14b-api", workload_kind="Deployment",
                     service_labels={"app.kubernetes.io/name": "qwen3-14b"}, server_selector={},
-                    download_job="download-qwen3-14b-903263d8", **common),
+                    download_job="download-qwen3-14b-903263d8", router="qwen3-14b-router",
+                    router_kind="vllm-router", **common),
         ModelTarget(name="deepseek-r1", engine="sglang", service="deepseek-r1-api", workload_kind="LeaderWorkerSet",
                     service_labels={"app.kubernetes.io/name": "deepseek-r1"}, server_selector={},
-                    download_job="download-deepseek-r1-2165cf66", **common),
+                    download_job="download-deepseek-r1-2165cf66", router="deepseek-r1-router",
+                    router_kind="sglang-router", **common),
         ModelTarget(name="r1-7b", engine="ollama", service="r1-7b-api", workload_kind="Deployment",
                     service_labels={"app.kubernetes.io/name": "r1-7b"}, server_selector={}, download_job=None, **common),
     ]
