@@ -8,9 +8,9 @@ import pulumi
 
 from components.base import Component
 from components.k8s import apply
+from components.scraped import scrape
 from derive.operations import MonitoringPlan
 from render import router as rt
-from render.monitoring import allow_scrape, service_monitor
 
 
 class ModelRouter(Component):
@@ -35,10 +35,7 @@ class ModelRouter(Component):
                 continue
             apply(key, obj, self.child(depends_on=[self.deployment]) if obj["kind"] == "Service" else self.child())
         if monitoring is not None:
-            apply(f"{name}-monitor", service_monitor(spec.name, spec.namespace, rt.pod_labels(spec), port="metrics",
-                                                     interval=monitoring.scrape_interval,
-                                                     extra_labels=monitoring.extra_labels),
-                  self.child(depends_on=list(prometheus or [])))
-            apply(f"{name}-scrape", allow_scrape(spec.name, spec.namespace, rt.selector(spec), rt.METRICS_PORT,
-                                                 monitoring.scrape_namespaces), self.child())
+            scrape(self, spec.name, namespace=spec.namespace, service_labels=rt.pod_labels(spec),
+                   pod_selector=rt.selector(spec), port=rt.METRICS_PORT, monitoring=monitoring,
+                   prometheus=list(prometheus or []))
         self.register_outputs({"url": self.url})

@@ -21,6 +21,7 @@ from derive.cold_hold import hold
 from derive.naming import derive
 from derive.placement import cpu_placement
 from derive.replicas import min_replicas, surge_capacity
+from derive.inference_pool import pool_spec
 from derive.routing import router_spec
 from derive.smoke import smoke_seconds
 from derive.serving import IMAGE_PULL_SECONDS, ServingPlan, serving_plan, tolerations
@@ -34,6 +35,7 @@ from render.engines import service_name
 from render.engines.spec import COMPONENT_LABEL, NAME_LABEL, EngineSpec
 from render.meta import image as mirrored
 from render.model_cache import download_name
+from render.inference_pool import PoolSpec
 from render.router import RouterSpec
 from render.monitoring import (
     GatewayTarget,
@@ -156,12 +158,15 @@ def cold_start(cfg: StackConfig, plan: ServingPlan) -> ColdStart:
     return ColdStart(warm_node_seconds=warm, new_node_seconds=new)
 
 
-def model_target(plan: ServingPlan, storage_kind: str, router: RouterSpec | None = None) -> ModelTarget:
-    """Selectors taken from the model's own Service manifest, so the monitor and the Service agree."""
+def model_target(plan: ServingPlan, storage_kind: str, router: RouterSpec | PoolSpec | None = None) -> ModelTarget:
+    """Selectors taken from the model's own Service manifest, so the monitor and the Service agree.
+    `router`: the model's router, or its InferencePool (whose endpoint picker is watched instead)."""
     spec = plan.spec
     svc = service_manifest(spec)
+    name, kind = ((router.epp, "lwepp") if isinstance(router, PoolSpec) else (router.name, router.router)) \
+        if router else (None, None)
     return ModelTarget(
-        router=router.name if router else None, router_kind=router.router if router else None,
+        router=name, router_kind=kind,
         name=spec.name, namespace=spec.namespace, engine=spec.engine, service=svc["metadata"]["name"],
         service_labels={k: svc["metadata"]["labels"][k] for k in (NAME_LABEL, COMPONENT_LABEL)},
         server_selector=dict(svc["spec"]["selector"]), port=port(spec.engine),
@@ -202,7 +207,7 @@ def model_ops(cfg: StackConfig, plan: ServingPlan, gateway: GatewayTarget | None
     groups = m.nodes > 1 and min_replicas(m) > 0
     return ModelOps(
         name=m.name, spec=plan.spec, rollout=rollout, autoscaler=autoscaler_spec(cfg, plan, gateway),
-        pdb=needs_pdb(a.max_replicas if a else m.replicas) or groups, target=model_target(plan, cfg.storage.kind, router_spec(cfg, plan)),
+        pdb=needs_pdb(a.max_replicas if a else m.replicas) or groups, target=model_target(plan, cfg.storage.kind, router_spec(cfg, plan) or pool_spec(cfg, plan)),
         cold_start=cold_start(cfg, plan) if a and a.min_replicas == 0 else None,
         hold=hold(cfg, plan, cold_start(cfg, plan)) if gateway else None,
         groups_seconds=smoke_seconds(cfg, plan) if groups else None,

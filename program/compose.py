@@ -253,7 +253,8 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                                  prometheus=prometheus, opts=in_ns)
                for name, spec in router_specs(cfg, plans).items()}
     # A pooled model (`routing.via: inferencePool`) gets no router: the Gateway and its picker route.
-    routers.update({name: ModelInferencePool(f"{name}-pool", spec=spec, after=[servers[name].workload], opts=in_ns)
+    routers.update({name: ModelInferencePool(f"{name}-pool", spec=spec, after=[servers[name].workload],
+                                             monitoring=ops.monitoring, prometheus=prometheus, opts=in_ns)
                     for name, spec in pool_specs(cfg, plans).items()})
     return out, servers, plans, routers, groups
 

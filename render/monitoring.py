@@ -68,7 +68,8 @@ class ModelTarget:
     router: str | None = None
     """The model's router (its Deployment and Service name), when the gateway calls one."""
     router_kind: str | None = None
-    """`vllm-router` or `sglang-router` (ROUTER_HEALTH)."""
+    """`vllm-router` or `sglang-router` (ROUTER_HEALTH), or `lwepp` for an InferencePool's endpoint picker
+    (`router` is then the picker's Deployment: it exports no per-replica health, only its own)."""
 
     @property
     def has_metrics(self) -> bool:
@@ -321,8 +322,18 @@ def router_rules(m: ModelTarget, ready: str, on: str) -> list[dict[str, Any]]:
     """A router that is down, or up but with no healthy replica while Kubernetes has ready ones (its pod
     discovery, RBAC or NetworkPolicy broke): either way every request to the model fails at the router."""
     ns, r = m.namespace, m.router
-    assert r is not None and m.router_kind in ROUTER_HEALTH, m
+    assert r is not None and (m.router_kind in ROUTER_HEALTH or m.router_kind == "lwepp"), m
     tag = {"model": m.name, "engine": m.engine, "component": "router"}
+    if m.router_kind == "lwepp":
+        return [_rule(
+            "LLMRouterUnavailable",
+            f'(kube_deployment_spec_replicas{{namespace="{ns}",deployment="{r}"}} > 0) unless on (namespace, '
+            f'deployment) (kube_deployment_status_replicas_available{{namespace="{ns}",deployment="{r}"}} > 0)',
+            "5m", "critical", f"{m.name}: endpoint picker down",
+            f"The endpoint picker {ns}/{r} of {m.name}'s InferencePool has had no available pod for 5 minutes; "
+            f"the pool fails closed, so the Gateway refuses every request to {m.name}. Run `kubectl -n {ns} get "
+            f"pods -l app.kubernetes.io/name={r}` and read `kubectl -n {ns} logs deploy/{r} --tail=200`: an image "
+            "that cannot be pulled (set imageRegistry), RBAC on inferencepools, or a CPU pool without room.", tag)]
     wanted = f'kube_deployment_spec_replicas{{namespace="{ns}",deployment="{r}"}}'
     available = f'kube_deployment_status_replicas_available{{namespace="{ns}",deployment="{r}"}}'
     health = f'{ROUTER_HEALTH[m.router_kind]}{{namespace="{ns}",service="{r}"}}'

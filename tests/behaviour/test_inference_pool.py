@@ -74,3 +74,25 @@ def test_manifests_pass_the_schemas_the_crds_and_checkov(plan, tmp_path):
     assert validate_builtin(docs, plan.config.cluster.kubernetes_version) == []
     assert validate_custom(docs) == []
     assert run_checkov(target) == []
+
+
+def test_a_monitored_stack_scrapes_the_picker_and_alerts_when_it_is_down():
+    """The picker fails closed: with it down the Gateway refuses the model, so it is watched like a router."""
+    monitoring = {"prometheus": {"kind": "existing", "url": "http://prometheus-operated.monitoring.svc:9090",
+                                 "namespace": "monitoring", "selectorLabels": {"release": "kps"}}}
+    plan = render_raw(tke_config(nodePools=POOLS_5, models=[POOLED, ROUTED], exposure={"api": ROUTE},
+                                 monitoring=monitoring))
+    monitor = plan.manifest("ServiceMonitor", "qwen3-8b-epp")
+    service = plan.manifest("Service", "qwen3-8b-epp")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert "metrics" in {p["name"] for p in service["spec"]["ports"]}
+    scrape = plan.manifest("NetworkPolicy", "qwen3-8b-epp-scrape")["spec"]
+    assert scrape["podSelector"]["matchLabels"] == service["spec"]["selector"]
+    assert scrape["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
+    groups = {g["name"]: g["rules"] for g in plan.manifest("PrometheusRule", "tke-llm-alerts")["spec"]["groups"]}
+    pooled = {r["alert"]: r for r in groups["tke-llm.qwen3-8b"]}
+    assert 'deployment="qwen3-8b-epp"' in pooled["LLMRouterUnavailable"]["expr"]
+    assert "LLMRouterSeesNoReplica" not in pooled  # the picker exports no per-replica health
+    routed = {r["alert"] for r in groups["tke-llm.r1-distill"]}
+    assert {"LLMRouterUnavailable", "LLMRouterSeesNoReplica"} <= routed

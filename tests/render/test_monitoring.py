@@ -267,6 +267,9 @@ def synthetic() -> tuple[list[dict[str, Any]], list[ModelTarget], list[PoolTarge
                     service_labels={"app.kubernetes.io/name": "deepseek-r1"}, server_selector={},
                     download_job="download-deepseek-r1-2165cf66", router="deepseek-r1-router",
                     router_kind="sglang-router", **common),
+        ModelTarget(name="qwen3-8b", engine="vllm", service="qwen3-8b-api", workload_kind="Deployment",
+                    service_labels={"app.kubernetes.io/name": "qwen3-8b"}, server_selector={},
+                    download_job="download-qwen3-8b-0a1b2c3d", router="qwen3-8b-epp", router_kind="lwepp", **common),
         ModelTarget(name="r1-7b", engine="ollama", service="r1-7b-api", workload_kind="Deployment",
                     service_labels={"app.kubernetes.io/name": "r1-7b"}, server_selector={}, download_job=None, **common),
     ]
