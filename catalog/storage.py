@@ -72,3 +72,18 @@ kernels. OS name to image: TKE docs, qGPU "OS 支持" table (tlinux3.1x86_64 = T
 kernel 5.4.119; tlinux2.4(tkernel4)x86_64; ubuntu20.04x86_64; ubuntu18.04.1x86_64; centos7.6.0_x64)."""
 TURBO_CLIENT_IMAGE_IDS = {"img-39ywauzd": "TencentOS Server 3.1 (TK4) UEFI"}
 """Image ids of the same list: the attached machines' default (imroc/tke-guide, the SGLang DeepSeek-R1 guide)."""
+
+# Provisioners of a `storage.kind: existing` class, for a ReadWriteOnce model volume (checks/preflight.py).
+# A network block disk is attached to whichever node mounts it, one node at a time: the GPU node once the
+# download Job (on a CPU node) has finished. A node-local volume is bound for good to the node that
+# first mounted it, the download's. Names as the drivers register them; sources in docs/model-cache.md,
+# "ReadWriteOnce volumes".
+NETWORK_DISK_PROVISIONERS = {
+    "com.tencent.cloud.csi.cbs": "Tencent Cloud CBS",
+}
+NODE_LOCAL_PROVISIONERS = {
+    "kubernetes.io/no-provisioner": "static local PersistentVolumes",
+    "rancher.io/local-path": "local-path-provisioner",
+    "openebs.io/local": "OpenEBS Local PV hostpath / device",
+    "topolvm.io": "TopoLVM",
+}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from catalog import ENGINE_IMAGE_GB, GPUS, gpu_for_instance
+from catalog.storage import NETWORK_DISK_PROVISIONERS, NODE_LOCAL_PROVISIONERS
 from checks.addons import check as addons_check
 from checks.attached import check as attached_check
 from checks.egress import check as egress_check
@@ -29,6 +30,7 @@ from derive.adapters import lora as lora_spec
 from derive.capacity import GIB, fit, heads_divisible, lora_bytes_per_gpu
 from derive.naming import derive
 from derive.rdma import settings as rdma_settings
+from derive.replicas import max_replicas
 from derive.serving import load_seconds, model_size, model_size_gb, model_spec, serving_plan
 from render.engines.lora import vllm_rank
 from render.engines.parallel import parallelism
@@ -136,21 +138,44 @@ def _pools(cfg: StackConfig, out: Preflight) -> None:
                           f"engine image on a super node; use >= {max(images) + 20:.0f} (P7)")
 
 
+def _read_write_once(cfg: StackConfig, st: ExistingStorage, out: Preflight) -> None:
+    """A ReadWriteOnce volume is attached to one node at a time. The download Job mounts it first, on a
+    CPU node; the server after it, on a GPU node. Only a network disk is detached and attached again
+    in between, and only one server pod can then hold it (docs/model-cache.md, "ReadWriteOnce volumes")."""
+    many = [m.name for m in cfg.models if max_replicas(m) > 1 or m.nodes > 1]
+    if many or len(cfg.models) > 1:
+        out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
+                  f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
+        return
+    model, sc = cfg.models[0], st.storage_class_name
+    where = "the CPU system pool" if cfg.system_pool else "a node outside the GPU pools"
+    first = (f"a ReadWriteOnce volume is first mounted by the model's download Job, which runs on {where}, not "
+             f"on the GPU node that serves {model.name}")
+    if st.provisioner in NODE_LOCAL_PROVISIONERS:
+        out.error("storage.accessMode", f"{first}: `{sc}` is {NODE_LOCAL_PROVISIONERS[st.provisioner]} "
+                  f"({st.provisioner}), a node-local class (like local-path, hostPath, local volumes) that binds "
+                  "the volume to that node, where the server never runs. Use a ReadWriteMany class "
+                  "(`storage.accessMode: ReadWriteMany`), or `storage.kind: local` for a copy on each GPU node")
+    elif st.provisioner is None or st.provisioner not in NETWORK_DISK_PROVISIONERS:
+        known = ", ".join(f"{p} ({what})" for p, what in NETWORK_DISK_PROVISIONERS.items())
+        said = f"`{st.provisioner}` is not a network disk this program knows" if st.provisioner else \
+            f"set `storage.provisioner` to the provisioner of `{sc}`"
+        out.error("storage.provisioner", f"{first}: only a network disk ({known}) can be detached from that node "
+                  "and attached to the GPU node, while a node-local class (local-path, OpenEBS hostpath, TopoLVM, "
+                  f"kubernetes.io/no-provisioner) binds the volume to the download's node for good; {said}, or "
+                  "use a ReadWriteMany class (`storage.accessMode: ReadWriteMany`)")
+    else:
+        out.warn("storage.accessMode", f"{st.provisioner} is attached to one node at a time: {model.name}'s server "
+                 "pod takes the disk once the download Job has finished, rollouts recreate its pod (no surge pod "
+                 "on another node), and a new revision's download Job waits for the disk until the server lets "
+                 "it go; the disk stays in the zone of the node that created it, so keep the CPU and GPU nodes in "
+                 "one zone")
+
+
 def _storage(cfg: StackConfig, out: Preflight) -> None:
     st = cfg.storage
     if isinstance(st, ExistingStorage) and st.access_mode == "ReadWriteOnce" and cfg.models:
-        many = [m.name for m in cfg.models if m.replicas > 1 or m.nodes > 1]
-        if many or len(cfg.models) > 1:
-            out.error("storage.accessMode", "a ReadWriteOnce volume mounts on one node only, but "
-                      f"{', '.join(many) or 'several models'} need it on several; use a ReadWriteMany class")
-        else:
-            where = "the CPU system pool" if cfg.system_pool else "a node outside the GPU pools"
-            out.error("storage.accessMode", "a ReadWriteOnce volume is first mounted by the model's download Job, "
-                      f"which runs on {where}, not on the GPU node that serves {cfg.models[0].name}: a node-local "
-                      "class (local-path, hostPath, local volumes) binds it to that node, where the server never "
-                      "runs, and a zonal disk to that node's zone, which the GPU node may not be in. Use a "
-                      "ReadWriteMany class "
-                      "(`storage.accessMode: ReadWriteMany`), or `storage.kind: local` for a copy on each GPU node")
+        _read_write_once(cfg, st, out)
     size_gi = st.size_gi if isinstance(st, ModelVolume) else None
     sized = all(model_size(m) for m in cfg.models)  # an unknown size is refused at models[i].sizeGb
     if size_gi is not None and cfg.models and sized:

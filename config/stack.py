@@ -31,7 +31,11 @@ class StackConfig(ConfigModel):
     models: list[ModelConfig] = Field(default_factory=list)
     model_cache: ModelCacheConfig = ModelCacheConfig()
     namespace: str = "llm"
-    """Namespace of every object the stack creates."""
+    """Namespace of every object the stack creates. One that already exists in the cluster is refused at
+    `pulumi preview`/`up` unless this stack created it (annotation `tke-llm.io/stack`) or `namespaceAdopt`."""
+    namespace_adopt: bool = False
+    """`true` takes over a `namespace` that already exists and this stack did not create (another team's, or
+    another stack's): the stack labels it, puts its default-deny policy in it and annotates it as its own."""
     image_registry: str | None = None
     """Mirror prefix put in front of every image, e.g. `ccr.ccs.tencentyun.com/my-mirror` (Docker Hub,
     ghcr.io and registry.k8s.io are slow or unreachable from some regions)."""

@@ -133,7 +133,12 @@ class ExistingStorage(ModelVolume):
     kind: Literal["existing"]
     storage_class_name: str
     access_mode: Literal["ReadWriteMany", "ReadWriteOnce"] = "ReadWriteMany"
-    """ReadWriteOnce limits every model to one pod on one node."""
+    """ReadWriteOnce: one model with one replica on one node, and only on a network disk (`provisioner`)."""
+    provisioner: str | None = Field(None, pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)?$",
+                                     max_length=253)
+    """The provisioner of `storageClassName` (`kubectl get storageclass <name> -o jsonpath='{.provisioner}'`),
+    e.g. com.tencent.cloud.csi.cbs. Needed for ReadWriteOnce: a network disk follows the model to its GPU
+    node after the download; a node-local one (local-path, OpenEBS hostpath, TopoLVM) never does."""
 
     @field_validator("storage_class_name")
     @classmethod

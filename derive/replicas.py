@@ -4,6 +4,7 @@ rolling update has room for a surge pod there. Used by the operations specs and 
 from __future__ import annotations
 
 from config import StackConfig
+from config.storage import ExistingStorage
 from config.models import ModelConfig
 
 
@@ -38,7 +39,10 @@ def min_replicas(model: ModelConfig) -> int:
 def surge_capacity(cfg: StackConfig, model: ModelConfig) -> bool:
     """Is there room for one more replica of `model` while every model on its pool is at its
     maximum? Then a rolling update can add the new pod before removing an old one; otherwise the
-    surge pod would wait for a GPU that never frees up and the rollout would hang."""
+    surge pod would wait for a GPU that never frees up and the rollout would hang. Never on a
+    ReadWriteOnce volume: a surge pod on another node could not attach the disk the old pod holds."""
+    if isinstance(cfg.storage, ExistingStorage) and cfg.storage.access_mode == "ReadWriteOnce":
+        return False
     pool = cfg.pool(model.pool)
     bound = pool_node_bound(pool)
     if bound is None:

@@ -14,6 +14,7 @@ from pulumi.runtime import mocks as pm
 from pulumi.runtime import rpc
 
 from components.generated_secret import TYPE as GENERATED_SECRET
+from components.namespace_owner import TYPE as NAMESPACE_OWNER
 
 SECRET_MASK = "[secret]"
 
@@ -71,8 +72,12 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         out["phase"] = "Succeeded"
     elif typ == "tencentcloud:Kubernetes/clusterAttachment:ClusterAttachment":
         rid = f"{inputs.get('instanceId')}_{inputs.get('clusterId')}"
-    elif typ == GENERATED_SECRET:
+    elif typ == NAMESPACE_OWNER:
+        # As the real provider: the namespace is the id, how the cluster is reached is no output.
+        rid, out = inputs["namespace"], {k: inputs.get(k) for k in ("namespace", "owner", "adopt")}
+    elif typ.startswith("pulumi-python:dynamic"):
         out.pop("__provider", None)
+    if typ == GENERATED_SECRET:
         # A rotated key (`keys.rotate`) is a different value, as the real provider generates one.
         rotation = int(inputs.get("rotation") or 0)
         out["result"] = "mock-" + _h(f"{name}#{rotation}" if rotation else name, 40)

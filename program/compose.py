@@ -19,6 +19,7 @@ from components.model_router import ModelRouter
 from components.model_server import ModelServer
 from components.model_storage import ModelStorage
 from components.namespace import Namespace
+from components.namespace_owner import NamespaceOwner
 from components.network import Network
 from components.node_pools import NodePools
 from components.operations import Addons, ModelOperations, Observability
@@ -86,6 +87,7 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
             tags=names.tags, addons=cluster_addons(cfg),
         )
         provider, kubeconfig = tke.provider, tke.kubeconfig
+        reach: dict[str, Any] = {"kubeconfig": kubeconfig}
         k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider},
                                            transformations=[_deleted_with(tke.cluster)])
         st = cfg.storage
@@ -102,6 +104,8 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         cluster = ExistingCluster("cluster", identifier=ex.name, kubeconfig=secret,
                                   kubeconfig_path=ex.kubeconfig_path, context=ex.context)
         provider, kubeconfig = cluster.provider, cluster.kubeconfig
+        reach = {"kubeconfig": secret} if secret is not None else {"kubeconfig_path": ex.kubeconfig_path}
+        reach["context"] = ex.context
         k8s_scope = pulumi.ResourceOptions(providers={"kubernetes": provider})
         outputs["clusterId"] = ex.name
     if kubeconfig is not None:
@@ -113,7 +117,12 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     # model's own hostPath volumes (`models[].volumes`, docs/engines.md "Overrides").
     privileged = any(rdma_settings(cfg, m) for m in cfg.models) or (cfg.storage.kind == "local" and bool(cfg.models)) \
         or any(v.host_path is not None for m in cfg.models for v in m.volumes)
-    ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, opts=k8s_scope)
+    # Nothing in the cluster is touched before the namespace is known to be the stack's to take.
+    owner = f"{PROJECT}/{stack}"
+    guard = NamespaceOwner("namespace-owner", namespace=names.namespace, owner=owner, adopt=cfg.namespace_adopt,
+                           **reach)
+    k8s_scope = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[guard]))
+    ns = Namespace("namespace", namespace_name=names.namespace, privileged=privileged, owner=owner, opts=k8s_scope)
     in_ns = pulumi.ResourceOptions.merge(k8s_scope, pulumi.ResourceOptions(depends_on=[ns]))
     storage = ModelStorage("storage", cfg=cfg.storage, namespace=names.namespace, pvc_name=names.model_pvc,
                            opts=in_ns, **cloud)

@@ -220,17 +220,56 @@ def test_capacity_table_of_the_dev_like_stack():
     assert row.sequences == 83975 // 16384 and row.largest_len == 83975
 
 
-def test_read_write_once_for_one_model_is_refused_too():
+def test_read_write_once_on_a_node_local_class_is_refused():
     """The download Job mounts the volume first, off the GPU node: a node-local RWO volume binds there."""
     model = {"name": "r1-7b", "servedName": "x", "engine": "ollama", "pool": "gpu",
              "source": {"kind": "ollama", "tag": "deepseek-r1:7b"}}
-    raw = existing_config(models=[model], storage={"kind": "existing", "storageClassName": "local-path",
-                                                   "accessMode": "ReadWriteOnce"})
-    (msg,) = [m for m in errors(raw) if m.startswith("tke-llm:storage.accessMode: ")]
-    assert "first mounted by the model's download Job, which runs on a node outside the GPU pools" in msg, msg
-    assert "`storage.accessMode: ReadWriteMany`" in msg and "`storage.kind: local`" in msg, msg
-    tke = tke_config(models=[R1_7B], storage={"kind": "existing", "storageClassName": "cbs",
-                                              "accessMode": "ReadWriteOnce"})
-    assert any("download Job, which runs on the CPU system pool" in m for m in errors(tke))
+    for provisioner in ("rancher.io/local-path", "openebs.io/local", "topolvm.io", "kubernetes.io/no-provisioner"):
+        raw = existing_config(models=[model], storage={"kind": "existing", "storageClassName": "local-path",
+                                                       "accessMode": "ReadWriteOnce", "provisioner": provisioner})
+        (msg,) = [m for m in errors(raw) if m.startswith("tke-llm:storage.accessMode: ")]
+        assert "first mounted by the model's download Job, which runs on a node outside the GPU pools" in msg, msg
+        assert f"({provisioner}), a node-local class" in msg, msg
+        assert "`storage.accessMode: ReadWriteMany`" in msg and "`storage.kind: local`" in msg, msg
     checked(existing_config(storage={"kind": "existing", "storageClassName": "local-path",
                                      "accessMode": "ReadWriteOnce"}))  # no model, no download
+
+
+def test_read_write_once_needs_the_provisioner_named_and_known():
+    """Without the provisioner the plan cannot tell a network disk from a node-local one."""
+    tke = tke_config(models=[R1_7B], storage={"kind": "existing", "storageClassName": "cbs",
+                                              "accessMode": "ReadWriteOnce"})
+    (msg,) = [m for m in errors(tke) if m.startswith("tke-llm:storage.provisioner: ")]
+    assert "download Job, which runs on the CPU system pool" in msg and "set `storage.provisioner`" in msg, msg
+    assert "com.tencent.cloud.csi.cbs (Tencent Cloud CBS)" in msg, msg
+    odd = tke_config(models=[R1_7B], storage={"kind": "existing", "storageClassName": "x", "provisioner": "example.com/x",
+                                              "accessMode": "ReadWriteOnce"})
+    assert any(m.startswith("tke-llm:storage.provisioner: ") and "`example.com/x` is not a network disk" in m
+               for m in errors(odd))
+
+
+CBS = {"kind": "existing", "storageClassName": "cbs", "accessMode": "ReadWriteOnce",
+       "provisioner": "com.tencent.cloud.csi.cbs"}
+
+
+def test_one_replica_of_one_model_on_a_network_disk_is_accepted_and_recreated():
+    """CBS is detached from the download's CPU node and attached to the GPU node; a rollout must not
+    start a surge pod on another node while the old one holds the disk."""
+    raw = tke_config(models=[R1_7B], storage=CBS)
+    assert not [str(e) for e in preflight(checked(raw)).errors]
+    (warning,) = [w for w in warnings(raw) if w.startswith("tke-llm:storage.accessMode: ")]
+    assert "attached to one node at a time" in warning and "one zone" in warning
+    plan = render_raw(raw)
+    assert plan.manifest("Deployment", R1_7B["name"])["spec"]["strategy"] == {"type": "Recreate"}
+    rwx = render_raw(tke_config(models=[R1_7B], storage={**CBS, "accessMode": "ReadWriteMany"}))
+    assert rwx.manifest("Deployment", R1_7B["name"])["spec"]["strategy"]["type"] == "RollingUpdate"
+
+
+def test_a_network_disk_still_holds_one_replica_of_one_model():
+    several = {"tke-llm:storage.accessMode: a ReadWriteOnce volume mounts on one node only, but "
+               f"{R1_7B['name']} need it on several; use a ReadWriteMany class"}
+    assert several <= set(errors(tke_config(models=[{**R1_7B, "replicas": 2}], storage=CBS)))
+    autoscaled = {**R1_7B, "autoscaling": {"metric": "queue", "minReplicas": 1, "maxReplicas": 2}}
+    assert several <= set(errors(tke_config(models=[autoscaled], storage=CBS)))
+    two = [R1_7B, {**R1_7B, "name": "other", "servedName": "other"}]
+    assert any("but several models need it on several" in m for m in errors(tke_config(models=two, storage=CBS)))
