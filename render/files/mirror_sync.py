@@ -1,5 +1,4 @@
 """Copy one model revision between a local directory and the weight mirror (S3-compatible: COS).
-
 Run by the download script as `python - COMMAND DIR` with boto3 from the Job's tools directory:
   present  exit 0 when the revision's marker object exists (the mirror holds a complete copy), else 1;
   fetch    mirror -> DIR, every file checked against the manifest's size and sha256 (3 tries each);
