@@ -35,7 +35,7 @@ def hub_model() -> Hub:
 
 def spec(endpoint: str) -> MirrorSpec:
     # moto answers on 127.0.0.1, where a bucket cannot be a host name: path style here; COS's own
-    # (virtual-hosted) is the default, asserted in tests/render/test_mirror_fill.py.
+    # (virtual-hosted) is the default, asserted in tests/render/test_mirror.py.
     return MirrorSpec(bucket=BUCKET, region="ap-shanghai", endpoint=endpoint, prefix="tke-llm",
                       virtual_addressing=False)
 
