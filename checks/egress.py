@@ -125,4 +125,23 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         hosts = outside_hosts(cfg, name, True)
         lines.append(f"- pool `{name}` downloads the weights"
                      + (f" from outside Tencent Cloud: {', '.join(hosts)}" if hosts else " from inside Tencent Cloud"))
-    return lines + [""]
+    return lines + mirror_lines(cfg) + [""]
+
+
+def mirror_lines(cfg: StackConfig) -> list[str]:
+    """Which pools fill from the weight mirror, and that those fills stay off the NAT."""
+    m = cfg.model_cache.mirror
+    if m is None or not cfg.models:
+        return []
+    region = m.region or (cfg.cluster.region if cfg.is_tke else "?")  # type: ignore[union-attr]
+    where = f"COS `{m.bucket}` in {region}"
+    if cfg.storage.kind == "local":
+        pools = ", ".join(f"`{p}`" for p in sorted({x.pool for x in cfg.models if x.source.kind != "ollama"}))
+        fills = (f"- the weight mirror ({where}): a Job on the CPU pool fills it from the hub once per revision; "
+                 f"the nodes of {pools} fill their disks from it only, never from the hub")
+    else:
+        fills = (f"- the weight mirror ({where}): the download Job fills the volume from it when it holds the "
+                 "revision (another stack, a lost volume), else from the hub and then fills it")
+    cross = cfg.is_tke and m.region is not None and m.region != cfg.cluster.region  # type: ignore[union-attr]
+    return [fills + ("; the bucket is in another region: those fills cross regions (billed traffic)" if cross
+                     else "; mirror fills use the region's COS endpoint and do not cross the NAT")]
