@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,12 @@ import pytest
 from render.mirror import ACCESS_KEY, MANIFEST_OBJECT, MARKER_OBJECT, SECRET_KEY, SECRET_NAME, MirrorSpec
 from render.model_cache import S3_REQUIREMENTS, ModelSource, download_id, marker_name
 
-from tests.behaviour.download_run import MODEL_DIR, JobRun
+from tests.behaviour.download_run import MODEL_DIR, JobRun, kill
 from tests.standins import s3 as s3_standin
 from tests.standins.hub import Hub, generated_model, running_hub
 import base64
 
-from tests.standins.s3 import logged_requests, running_s3, s3_get, s3_ops, s3_python
+from tests.standins.s3 import logged_requests, running_s3, s3_get, s3_ops, s3_python, throttled
 
 BUCKET = "tke-llm-weights-1250000000"
 SHARD = "model-00002-of-00004.safetensors"
@@ -143,7 +144,7 @@ def test_a_corrupted_mirror_object_is_detected_and_refetched(tmp_path: Path, mir
         assert put_keys(tmp_path, logged) == [key(SHARD), key(MANIFEST_OBJECT), key(MARKER_OBJECT)]
 
 
-def test_an_interrupted_upload_resumes_without_sending_finished_files(tmp_path: Path, mirror: str) -> None:
+def test_the_state_an_interrupted_upload_leaves_is_resumed(tmp_path: Path, mirror: str) -> None:
     """The state a killed upload leaves: the verified copy in the staging directory on the volume, some
     objects in the mirror, no manifest, no marker. The Job's retry uploads only what is missing."""
     with running_hub(hub_model()) as hub:
@@ -167,3 +168,30 @@ def test_an_interrupted_upload_resumes_without_sending_finished_files(tmp_path: 
         assert not hub_gets(hub, served) & {n for n in hub.files if n.endswith(".safetensors")}
         for name, data in hub.files.items():
             assert get(mirror, name) == data
+
+
+def test_a_killed_upload_resumes_without_sending_finished_files(tmp_path: Path, mirror: str) -> None:
+    """The Job killed for real half-way through its upload (uploads slowed by a relay, one file at a time),
+    then its retry on the same volume: only the files not yet in the mirror are sent, the marker last."""
+    with running_hub(hub_model()) as hub, throttled(mirror, 1 << 20) as slow:
+        first = job(tmp_path, hub, slow, workers=1)
+        proc = first.start()
+        shards = {key(n) for n in hub.files if n.endswith(".safetensors")}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and not set(put_keys(tmp_path)) & shards:
+            time.sleep(0.05)
+        kill(proc)
+        sent = set(put_keys(tmp_path))
+        assert sent & shards and shards - sent, sorted(sent)
+        assert key(MARKER_OBJECT) not in sent and not first.final.exists()
+        served, logged = len(hub.log), len(logged_requests(tmp_path))
+        retry = job(tmp_path, hub, mirror, workers=1)
+        out = retry.run()
+        assert out.returncode == 0, out.stdout
+        puts = put_keys(tmp_path, logged)
+        assert not set(puts) & sent, "files already in the mirror were sent again"
+        assert set(puts[:-2]) == {key(n) for n in hub.files} - sent
+        assert puts[-2:] == [key(MANIFEST_OBJECT), key(MARKER_OBJECT)]
+        assert not hub_gets(hub, served) & {n for n in hub.files if n.endswith(".safetensors")}
+        for name, data in hub.files.items():
+            assert get(mirror, name) == data and (retry.final / name).read_bytes() == data

@@ -6,9 +6,12 @@ which the tests read to count what was fetched."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
+import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -110,3 +113,52 @@ def logged_requests(workdir: Path) -> list[tuple[str, str, int]]:
     text = (workdir / "s3.log").read_text(errors="replace")
     return [(m["method"], urllib.parse.unquote(m["path"].split("?")[0]), int(m["status"]))
             for m in LOGGED.finditer(text)]
+
+
+@contextmanager
+def throttled(endpoint: str, bytes_per_s: float) -> Iterator[str]:
+    """A TCP relay on loopback in front of `endpoint` that passes what clients send at `bytes_per_s` per
+    connection (answers unthrottled): uploads become slow enough to kill one half-way, as a pod's
+    deletion would. Yields the relay's endpoint."""
+    host, port = urllib.parse.urlsplit(endpoint).hostname, urllib.parse.urlsplit(endpoint).port
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def pipe(src: socket.socket, dst: socket.socket, rate: float | None) -> None:
+        try:
+            while not stopping.is_set():
+                chunk = src.recv(16384)
+                if not chunk:
+                    break
+                dst.sendall(chunk)
+                if rate:
+                    time.sleep(len(chunk) / rate)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            upstream = socket.create_connection((host, port))
+            threading.Thread(target=pipe, args=(client, upstream, bytes_per_s), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client, None), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()
