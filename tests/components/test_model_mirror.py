@@ -84,3 +84,12 @@ def test_an_existing_cluster_with_a_region_and_ollama_without_the_mirror():
     job = [r for r in plan.k8s_objects if r.manifest["kind"] == "Job"][0]
     names = {e["name"] for e in job.manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "AWS_ENDPOINT_URL" not in names, "Ollama pulls from its registry: no mirror env"
+
+
+def test_the_plan_says_what_would_replace_the_bucket(plan):
+    """The provider's ForceNew arguments (resource_tc_cos_bucket.go): the data-safety section lists them."""
+    from preview.diff import rules_for
+    from preview.summary_sections import data_safety_section
+
+    assert {r.path for r in rules_for(BUCKET_TYPE) if r.outcome == "replace"} == {"bucket", "multiAz", "cdcId"}
+    assert "- Bucket `mirror-bucket`: replaced by a change of `bucket`, `cdcId`, `multiAz`" in data_safety_section(plan)
