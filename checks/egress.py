@@ -41,7 +41,7 @@ def outside_hosts(cfg: StackConfig, pool: str, downloads: bool) -> list[str]:
         hosts.append(registry or UPSTREAM_REGISTRIES)
     if downloads:
         for m in cfg.models:
-            if cfg.storage.kind == "local" and m.pool != pool:
+            if cfg.storage.kind == "local" and _hub_pool(cfg, m) != pool:
                 continue
             hosts.append(_source_host(m))
             if m.source.kind != "ollama":
@@ -51,13 +51,21 @@ def outside_hosts(cfg: StackConfig, pool: str, downloads: bool) -> list[str]:
 
 
 def downloading_pools(cfg: StackConfig) -> list[str]:
-    """The pools the model downloads run on: the CPU system pool on shared storage, the GPU pools
-    themselves with `storage.kind: local`."""
+    """The pools the model downloads from the hubs run on: the CPU system pool on shared storage, the GPU
+    pools themselves with `storage.kind: local` (the system pool for what the weight mirror carries)."""
     if not cfg.models:
         return []
     if cfg.storage.kind == "local":
-        return sorted({m.pool for m in cfg.models})
+        return sorted({p for m in cfg.models if (p := _hub_pool(cfg, m))})
     return [cfg.system_pool.name] if cfg.system_pool else []
+
+
+def _hub_pool(cfg: StackConfig, m) -> str | None:
+    """The pool that fetches `m` from its hub on local storage: its own GPU pool, or with the weight mirror
+    the CPU system pool, whose seed Job fills the mirror the GPU nodes then read (Ollama keeps its registry)."""
+    if cfg.model_cache.mirror is not None and m.source.kind != "ollama":
+        return cfg.system_pool.name if cfg.system_pool else None
+    return m.pool
 
 
 def _hub_from_mainland(cfg: StackConfig, out) -> None:

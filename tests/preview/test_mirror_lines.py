@@ -34,3 +34,14 @@ def test_billing_shows_storage_and_requests_and_what_destroy_keeps():
     assert "ASSUMED" in text and "PUTs" in text and "GETs per consumer" in text
     assert "the weight mirror's COS bucket `w-1250000000`" in text
     assert "COS bucket" not in "\n".join(billing_lines(cfg(create=False)))
+
+
+def test_with_local_storage_the_cpu_pool_reads_the_hub_and_the_gpu_nodes_only_the_mirror():
+    local = checked(tke_config(storage={"kind": "local"}, modelCache={"mirror": {"bucket": "w-1250000000"}},
+                               models=[MODEL], **KEYS), set(KEYS))
+    text = "\n".join(egress_lines(local))
+    assert "- pool `system` downloads the weights from outside Tencent Cloud: " in text and "huggingface.co" in text
+    assert "pool `gpu` downloads" not in text
+    assert "the nodes of `gpu` fill their disks from it only, never from the hub" in text
+    plain = checked(tke_config(storage={"kind": "local"}, models=[MODEL]))
+    assert "- pool `gpu` downloads the weights" in "\n".join(egress_lines(plain))
