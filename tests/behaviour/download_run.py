@@ -40,7 +40,12 @@ def rendered(source: ModelSource, workers: int, mirror: MirrorSpec | None = None
     job = download_job("tiny", "llm", source, volume=ModelVolume(pvc_name="models", host_path=None),
                        model_dir=MODEL_DIR, placement=PodPlacement({}), budget_seconds=3600, workers=workers,
                        mirror=mirror)
-    container = job["spec"]["template"]["spec"]["containers"][0]
+    return script_and_env(job["spec"]["template"]["spec"]["containers"][0], secrets)
+
+
+def script_and_env(container: dict[str, Any], secrets: dict[tuple[str, str], str] | None = None
+                   ) -> tuple[str, dict[str, str]]:
+    """A rendered container's bash script and its env, secretKeyRefs resolved from `secrets`."""
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
     for e in container["env"]:
         if "valueFrom" in e and secrets is not None:
@@ -53,12 +58,15 @@ class JobRun:
     """The script with the rendered env, its paths moved under `tmp`, the tools from .venv-hub."""
 
     def __init__(self, tmp: Path, source: ModelSource, workers: int = 8, *, mirror: MirrorSpec | None = None,
-                 secrets: dict[tuple[str, str], str] | None = None, volume: str = "volume") -> None:
+                 secrets: dict[tuple[str, str], str] | None = None, volume: str = "volume",
+                 container: dict[str, Any] | None = None) -> None:
         """`mirror`: the Job as rendered with it; its boto3 comes from .venv-s3 (the Job pip-installs the
         same pin into its tools directory, beside the hub tools). `volume`: another name is another
-        (empty) volume, as a second stack or a lost volume has."""
+        (empty) volume, as a second stack or a lost volume has. `container`: run this rendered container
+        (a DaemonSet's, a seed Job's) instead of the download Job's."""
         self.tmp, self.source = tmp, source
-        self.script, env = rendered(source, workers, mirror, secrets)
+        self.script, env = script_and_env(container, secrets) if container is not None \
+            else rendered(source, workers, mirror, secrets)
         self.root = tmp / volume
         self.root.mkdir(exist_ok=True)
         bindir = tmp / "bin"

@@ -2,8 +2,8 @@
 the stand-in hub and boto3 (the Job's pin) against moto's S3 server on loopback, with the env the Job
 renders and the credentials taken from the rendered Secret's keys. Hub -> volume -> mirror with the marker
 object last; a second, empty volume filled from the mirror without a single hub request; a corrupted
-mirror object detected, removed and refilled from the hub; an interrupted upload resumed without sending
-finished files again."""
+mirror object detected, removed and refilled from the hub; a killed upload resumed without sending finished
+files again; local storage's seed Job and mirror-only node fill."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from render.mirror import ACCESS_KEY, MANIFEST_OBJECT, MARKER_OBJECT, SECRET_KEY, SECRET_NAME, MirrorSpec
-from render.model_cache import S3_REQUIREMENTS, ModelSource, download_id, marker_name
+from render.engines.spec import ModelVolume
+from render.model_cache import (S3_REQUIREMENTS, ModelSource, download_id, marker_name, mirror_seed_job,
+                                node_downloader_daemonset)
+from render.placement import PodPlacement
 
 from tests.behaviour.download_run import MODEL_DIR, JobRun, kill
 from tests.standins import s3 as s3_standin
@@ -195,3 +198,40 @@ def test_a_killed_upload_resumes_without_sending_finished_files(tmp_path: Path, 
         assert not hub_gets(hub, served) & {n for n in hub.files if n.endswith(".safetensors")}
         for name, data in hub.files.items():
             assert get(mirror, name) == data and (retry.final / name).read_bytes() == data
+
+
+def test_local_storage_the_seed_fills_the_mirror_and_the_nodes_read_only_the_mirror(tmp_path: Path, mirror: str) -> None:
+    """storage.kind local: the CPU pool's seed Job (hub -> scratch -> mirror) and a GPU node's DaemonSet
+    script (mirror -> its disk), both exactly as rendered. Before the seed a node fails without asking the
+    hub; after it, nodes fill with zero hub requests."""
+    with running_hub(hub_model()) as hub:
+        src = ModelSource("huggingface", hub.repo, hub.revision, endpoint=hub.url)
+        nodes = node_downloader_daemonset("tiny", "llm", src, volume=ModelVolume(pvc_name=None, host_path="/data/models"),
+                                          model_dir=MODEL_DIR, placement=PodPlacement({}), mirror=spec(mirror))
+        seed = mirror_seed_job("tiny", "llm", src, mirror=spec(mirror), model_dir=MODEL_DIR,
+                               placement=PodPlacement({}), budget_seconds=3600, scratch_gi=1)
+        node = JobRun(tmp_path, src, mirror=spec(mirror), secrets=SECRETS, volume="node-a",
+                      container=nodes["spec"]["template"]["spec"]["containers"][0])
+        early = node.run(timeout=120)
+        assert early.returncode == 1 and "nodes never fetch from the hub" in early.stdout, early.stdout
+        assert not hub.log, "a node asked the hub"
+
+        filler = JobRun(tmp_path, src, mirror=spec(mirror), secrets=SECRETS, volume="scratch",
+                        container=seed["spec"]["template"]["spec"]["containers"][0])
+        out = filler.run()
+        assert out.returncode == 0, out.stdout
+        assert "mirror: 7 of 7 files uploaded, 0 already there" in out.stdout
+        assert put_keys(tmp_path)[-2:] == [key(MANIFEST_OBJECT), key(MARKER_OBJECT)]
+        served = len(hub.log)
+        again = filler.run()
+        assert again.returncode == 0 and "complete: the mirror holds" in again.stdout and len(hub.log) == served
+
+        proc = node.start()  # the DaemonSet's script sleeps once done: wait for the marker, then stop it
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and not (node.final / marker_name(src)).is_file():
+            time.sleep(0.1)
+        kill(proc)
+        assert (node.final / marker_name(src)).is_file()
+        assert len(hub.log) == served, "a node fill must not touch the hub"
+        for name, data in hub.files.items():
+            assert (node.final / name).read_bytes() == data
