@@ -64,7 +64,7 @@ class MirrorSpec:
         """env() plus where one revision lives, for render/files/mirror_sync.py."""
         return self.env() + [
             {"name": "MIRROR_BUCKET", "value": self.bucket},
-            {"name": "MIRROR_KEY_PREFIX", "value": self.key_prefix(model_dir)},
+            {"name": "MIRROR_PREFIX", "value": self.key_prefix(model_dir)},
             {"name": "MIRROR_MARKER", "value": MARKER_OBJECT},
             {"name": "MIRROR_MANIFEST", "value": MANIFEST_OBJECT},
             {"name": "MIRROR_WORKERS", "value": str(workers)},

@@ -39,7 +39,7 @@ def client():
 
 
 def settings():
-    prefix = os.environ["MIRROR_KEY_PREFIX"].strip("/")
+    prefix = os.environ["MIRROR_PREFIX"].strip("/")
     return (os.environ["MIRROR_BUCKET"], prefix, f"{prefix}/{os.environ['MIRROR_MARKER']}",
             f"{prefix}/{os.environ['MIRROR_MANIFEST']}", int(os.environ.get("MIRROR_WORKERS", "8")))
 

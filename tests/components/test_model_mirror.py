@@ -44,7 +44,7 @@ def test_every_download_waits_for_the_secret_and_the_bucket(plan):
     assert env["AWS_ACCESS_KEY_ID"] == {"name": "AWS_ACCESS_KEY_ID", "valueFrom": {"secretKeyRef": {
         "name": "model-mirror-credentials", "key": "access-key-id"}}}
     assert env["AWS_ENDPOINT_URL"]["value"] == "https://cos.ap-shanghai.myqcloud.com"
-    assert env["MIRROR_KEY_PREFIX"]["value"].startswith("tke-llm/")
+    assert env["MIRROR_PREFIX"]["value"].startswith("tke-llm/")
 
 
 def test_the_keys_are_secret_in_the_plan(plan):

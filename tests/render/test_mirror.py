@@ -25,7 +25,7 @@ def test_cos_is_addressed_virtual_hosted_and_keys_come_from_the_secret():
     assert env["AWS_ENDPOINT_URL"]["value"] == "https://cos.ap-shanghai.myqcloud.com"
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         assert set(env[name]) == {"name", "valueFrom"} and env[name]["valueFrom"]["secretKeyRef"]["name"] == SECRET_NAME
-    assert env["MIRROR_KEY_PREFIX"]["value"] == f"tke-llm/{DIR}"
+    assert env["MIRROR_PREFIX"]["value"] == f"tke-llm/{DIR}"
 
 
 def test_the_credentials_secret_carries_both_keys():
