@@ -234,12 +234,16 @@ mirror_sync() {
 @SYNC@MIRROR
 }
 status=0
-if mirror_sync present; then
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
   echo "filling $final from the mirror"
   mirror_sync fetch "$staging" || status=$?
-else
+elif [ "$status" -eq 1 ]; then
   status=4
   echo "the mirror holds no complete copy of $MODEL_ID@$MODEL_REVISION"
+else
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
 fi
 if [ "$status" -ne 0 ]; then
   if [ "$status" -ne 3 ] && [ "$status" -ne 4 ]; then exit "$status"; fi
@@ -272,9 +276,14 @@ mirror_sync() {
   python - "$@" <<'MIRROR'
 @SYNC@MIRROR
 }
-if mirror_sync present; then
+status=0
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
   echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
   exit 0
+elif [ "$status" -ne 1 ]; then
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
 fi
 staging="$MODEL_ROOT/$MODEL_DIR"
 mkdir -p "$staging"

@@ -1,11 +1,11 @@
 """Copy one model revision between a local directory and the weight mirror (S3-compatible: COS).
 Run by the download script as `python - COMMAND DIR` with boto3 from the Job's tools directory:
-  present  exit 0 when the revision's marker object exists (the mirror holds a complete copy), else 1;
-  fetch    mirror -> DIR, every file checked against the manifest's size and sha256 (3 tries each);
-           a file that stays wrong is deleted from the mirror with the marker, exit 3 (refill from the hub);
-  upload   DIR -> mirror, skipping objects whose size and sha256 metadata match, then the manifest,
-           then the marker, last. The S3 client reads the AWS_* environment; docs/model-cache.md "Mirror".
-"""
+  present  exit 0 when the revision's marker object exists (a complete copy), else 1; any command exits 2
+           when the bucket cannot be used (missing, key refused, unreachable);
+  fetch    mirror -> DIR, each file checked against the manifest's size and sha256 (3 tries); one that stays
+           wrong is deleted from the mirror with the marker, exit 3 (refill from the hub);
+  upload   DIR -> mirror, skipping objects whose size and sha256 metadata match; manifest, marker last.
+The S3 client reads the AWS_* environment. docs/model-cache.md, "Mirror"."""
 
 import hashlib
 import json
@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 BLOCK = 8 << 20
 TRIES = 3
@@ -77,6 +77,7 @@ def exists(s3, bucket, key):
 
 def present(s3):
     bucket, _, marker, _, _ = settings()
+    s3.head_bucket(Bucket=bucket)  # a missing bucket or a refused key is an error, not "no copy yet"
     return 0 if exists(s3, bucket, marker) else 1
 
 
@@ -143,10 +144,15 @@ def fetch(s3, root):
 def main():
     command = sys.argv[1]
     s3 = client()
-    if command == "present":
-        sys.exit(present(s3))
-    root = sys.argv[2]
-    sys.exit(upload(s3, root) if command == "upload" else fetch(s3, root))
+    try:
+        if command == "present":
+            sys.exit(present(s3))
+        root = sys.argv[2]
+        sys.exit(upload(s3, root) if command == "upload" else fetch(s3, root))
+    except (ClientError, BotoCoreError) as e:
+        # botocore's messages name the operation and the error code, never the keys.
+        print(f"mirror: s3://{os.environ.get('MIRROR_BUCKET')}: {e}", file=sys.stderr, flush=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

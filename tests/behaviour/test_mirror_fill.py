@@ -235,3 +235,16 @@ def test_local_storage_the_seed_fills_the_mirror_and_the_nodes_read_only_the_mir
         assert len(hub.log) == served, "a node fill must not touch the hub"
         for name, data in hub.files.items():
             assert (node.final / name).read_bytes() == data
+
+
+def test_a_bucket_that_cannot_be_used_fails_the_job_before_the_hub(tmp_path: Path) -> None:
+    """A missing bucket (or a refused key) is not "no copy yet": the Job stops with the bucket named and
+    without the hub, instead of downloading everything and failing at the upload."""
+    with running_s3(tmp_path) as endpoint, running_hub(hub_model()) as hub:
+        run = job(tmp_path, hub, endpoint)
+        out = run.run()
+        assert out.returncode == 2, out.stdout
+        assert f"mirror: s3://{BUCKET}: An error occurred (404) when calling the HeadBucket operation" in out.stdout
+        assert "the mirror cannot be used" in out.stdout
+        assert not hub.log and not run.final.exists()
+        assert s3_standin.SECRET_KEY not in out.stdout
