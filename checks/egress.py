@@ -41,7 +41,7 @@ def outside_hosts(cfg: StackConfig, pool: str, downloads: bool) -> list[str]:
         hosts.append(registry or UPSTREAM_REGISTRIES)
     if downloads:
         for m in cfg.models:
-            if cfg.storage.kind == "local" and m.pool != pool:
+            if cfg.storage.kind == "local" and _hub_pool(cfg, m) != pool:
                 continue
             hosts.append(_source_host(m))
             if m.source.kind != "ollama":
@@ -51,13 +51,21 @@ def outside_hosts(cfg: StackConfig, pool: str, downloads: bool) -> list[str]:
 
 
 def downloading_pools(cfg: StackConfig) -> list[str]:
-    """The pools the model downloads run on: the CPU system pool on shared storage, the GPU pools
-    themselves with `storage.kind: local`."""
+    """The pools the model downloads from the hubs run on: the CPU system pool on shared storage, the GPU
+    pools themselves with `storage.kind: local` (the system pool for what the weight mirror carries)."""
     if not cfg.models:
         return []
     if cfg.storage.kind == "local":
-        return sorted({m.pool for m in cfg.models})
+        return sorted({p for m in cfg.models if (p := _hub_pool(cfg, m))})
     return [cfg.system_pool.name] if cfg.system_pool else []
+
+
+def _hub_pool(cfg: StackConfig, m) -> str | None:
+    """The pool that fetches `m` from its hub on local storage: its own GPU pool, or with the weight mirror
+    the CPU system pool, whose seed Job fills the mirror the GPU nodes then read (Ollama keeps its registry)."""
+    if cfg.model_cache.mirror is not None and m.source.kind != "ollama":
+        return cfg.system_pool.name if cfg.system_pool else None
+    return m.pool
 
 
 def _hub_from_mainland(cfg: StackConfig, out) -> None:
@@ -125,4 +133,23 @@ def summary_lines(cfg: StackConfig) -> list[str]:
         hosts = outside_hosts(cfg, name, True)
         lines.append(f"- pool `{name}` downloads the weights"
                      + (f" from outside Tencent Cloud: {', '.join(hosts)}" if hosts else " from inside Tencent Cloud"))
-    return lines + [""]
+    return lines + mirror_lines(cfg) + [""]
+
+
+def mirror_lines(cfg: StackConfig) -> list[str]:
+    """Which pools fill from the weight mirror, and that those fills stay off the NAT."""
+    m = cfg.model_cache.mirror
+    if m is None or not cfg.models:
+        return []
+    region = m.region or (cfg.cluster.region if cfg.is_tke else "?")  # type: ignore[union-attr]
+    where = f"COS `{m.bucket}` in {region}"
+    if cfg.storage.kind == "local":
+        pools = ", ".join(f"`{p}`" for p in sorted({x.pool for x in cfg.models if x.source.kind != "ollama"}))
+        fills = (f"- the weight mirror ({where}): a Job on the CPU pool fills it from the hub once per revision; "
+                 f"the nodes of {pools} fill their disks from it only, never from the hub")
+    else:
+        fills = (f"- the weight mirror ({where}): the download Job fills the volume from it when it holds the "
+                 "revision (another stack, a lost volume), else from the hub and then fills it")
+    cross = cfg.is_tke and m.region is not None and m.region != cfg.cluster.region  # type: ignore[union-attr]
+    return [fills + ("; the bucket is in another region: those fills cross regions (billed traffic)" if cross
+                     else "; mirror fills use the region's COS endpoint and do not cross the NAT")]

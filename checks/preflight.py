@@ -18,6 +18,7 @@ from checks.attached import check as attached_check
 from checks.egress import check as egress_check
 from checks.engine_images import check as check_engine_images
 from checks.exposure import check as exposure_check
+from checks.mirror import check as mirror_check
 from checks.owned_env import env_issues
 from checks.owned_flags import extra_args_issues
 from checks.rdma import check as check_rdma
@@ -96,6 +97,7 @@ def preflight(cfg: StackConfig) -> Preflight:
     turbo_check(cfg, out)
     addons_check(cfg, out)
     egress_check(cfg, out)
+    mirror_check(cfg, out)
     attached_check(cfg, out)
     exposure_check(cfg, out)
     for i, m in enumerate(cfg.models):

@@ -17,6 +17,10 @@ def secret_references(cfg: StackConfig) -> list[tuple[str, str]]:
     for i, m in enumerate(cfg.models):
         if m.source.token_secret:
             refs.append((f"{PROJECT}:models[{i}].source.tokenSecret", m.source.token_secret))
+    mirror = cfg.model_cache.mirror
+    if mirror is not None:
+        refs.append((f"{PROJECT}:modelCache.mirror.secretIdSecret", mirror.secret_id_secret))
+        refs.append((f"{PROJECT}:modelCache.mirror.secretKeySecret", mirror.secret_key_secret))
     return refs
 
 

@@ -7,6 +7,7 @@ nodes fills each node's disk. See docs/model-cache.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pulumi
@@ -16,7 +17,9 @@ from components.k8s import apply
 from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.meta import image as mirrored
-from render.model_cache import DOWNLOAD_WORKERS, OLLAMA_IMAGE, PYTHON_IMAGE, download_job, node_downloader_daemonset
+from render.mirror import MirrorSpec
+from render.model_cache import (DOWNLOAD_WORKERS, OLLAMA_IMAGE, PYTHON_IMAGE, download_job, mirror_seed_job,
+                                node_downloader_daemonset)
 from render.placement import PodPlacement
 
 
@@ -43,11 +46,14 @@ class ModelCache(Component):
         keep_revisions: tuple[str, ...] | None = None,
         retries: int = 6,
         workers: int = DOWNLOAD_WORKERS,
+        mirror: MirrorSpec | None = None,
+        mirror_ready: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`placement`: where CPU work runs (derive/placement.py), for the shared-storage Job.
-        `keep_revisions`: revisions of the same model id other models of the stack are configured
-        with, which the download of a new revision must not remove (render/model_cache.py)."""
+        """`placement`: where CPU work runs (derive/placement.py), for the shared-storage Job and the mirror's
+        seed Job. `keep_revisions`: revisions of the same model id other models of the stack are configured
+        with, which a new revision must not remove. `mirror`: the weight mirror (none for Ollama), whose
+        Secret and bucket (`mirror_ready`) every download waits for."""
         super().__init__("tke-llm:model:ModelCache", name, opts)
         spec, source = plan.spec, plan.source
         deps: list[pulumi.Resource] = []
@@ -58,15 +64,16 @@ class ModelCache(Component):
                 f"{name}-token", opaque_secret(source.token_secret, spec.namespace, {"token": hub_token}, "model-download"),
                 self.child(),
             ))
+        deps += mirror_ready or []
         tool_image = mirrored(OLLAMA_IMAGE if source.kind == "ollama" else PYTHON_IMAGE, image_registry)
+        timeout = f"{download_await_seconds(plan)}s"
         if spec.volume.pvc_name is not None:
             manifest = download_job(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, retries=retries, workers=workers,
-                adapters=plan.adapters,
+                adapters=plan.adapters, mirror=mirror,
             )
-            timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
                 f"{name}-job", manifest,
                 self.child( depends_on=deps, delete_before_replace=True,
@@ -74,15 +81,25 @@ class ModelCache(Component):
                 ),
             )
         else:
+            if mirror is not None:
+                # The hub is read once, by a Job on the CPU pool; the nodes then fill from the mirror only.
+                seed = mirror_seed_job(
+                    spec.name, spec.namespace, source, mirror=mirror, model_dir=plan.model_dir, placement=placement,
+                    budget_seconds=plan.download_seconds, scratch_gi=math.ceil(plan.size_gb * 1e9 / 2**30) + 1,
+                    image=tool_image, pip_index_url=pip_index_url, retries=retries, workers=workers,
+                )  # fmt: skip
+                deps.append(apply(f"{name}-mirror-seed", seed, self.child(
+                    depends_on=list(deps), delete_before_replace=True,
+                    custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout))))
             manifest = node_downloader_daemonset(
                 spec.name, spec.namespace, source, volume=spec.volume, model_dir=plan.model_dir,
                 placement=replace(spec.placement.pod_placement, image_pull_secrets=spec.overrides.image_pull_secrets),
                 image=tool_image,
                 pip_index_url=pip_index_url, keep_revisions=keep_revisions, workers=workers, adapters=plan.adapters,
+                mirror=mirror,
             )
             # Pulumi waits until every GPU node's pod is ready, i.e. holds the complete weights (its
             # readiness probe tests the marker): the default 10 minutes would fail any real download.
-            timeout = f"{download_await_seconds(plan)}s"
             self.ready = apply(
                 f"{name}-nodes", manifest,
                 self.child(depends_on=deps, custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)),

@@ -40,6 +40,8 @@ def referenced_secrets(cfg: StackConfig) -> set[str]:
     if cfg.existing_cluster and cfg.existing_cluster.kubeconfig_secret:
         names.add(cfg.existing_cluster.kubeconfig_secret)
     names.update(m.source.token_secret for m in cfg.models if m.source.token_secret)
+    if cfg.model_cache.mirror is not None:
+        names.update((cfg.model_cache.mirror.secret_id_secret, cfg.model_cache.mirror.secret_key_secret))
     return names
 
 
@@ -87,7 +89,7 @@ def _unknown(key: str, secrets: set[str] | None = None) -> ConfigIssue:
 
 
 def _plausible_secret(key: str) -> bool:
-    return key in ("kubeconfig", "hfToken", "modelscopeToken")
+    return key in ("kubeconfig", "hfToken", "modelscopeToken", "cosSecretId", "cosSecretKey")
 
 
 def decode_sections(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, ConfigIssue]]:

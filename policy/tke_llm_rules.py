@@ -23,6 +23,8 @@ GPU_IMAGE = re.compile(r"(^|/)(vllm-openai|vllm|sglang|ollama|text-generation-in
 GPU_NODE_HINT = re.compile(r"gpu", re.IGNORECASE)
 SUPER_NODE_GPU = "eks.tke.cloud.tencent.com/gpu-type"
 MODEL_FS = "tencentcloud:Cfs/fileSystem:FileSystem"
+MODEL_BUCKET = "tencentcloud:Cos/bucket:Bucket"
+"""The weight mirror (components/model_mirror.py): every later stack in the region fills from it."""
 DATA_PVC_COMPONENTS = {"model-storage", "webui", "open-webui"}
 
 
@@ -355,7 +357,7 @@ def no_plain_secrets(r: Res) -> list[str]:
 # --- 5. model data protected ---------------------------------------------------------------------
 
 def is_data_volume(r: Res) -> bool:
-    if r.type == MODEL_FS:
+    if r.type in (MODEL_FS, MODEL_BUCKET):
         return True
     if r.kind != "PersistentVolumeClaim":
         return False
@@ -380,7 +382,7 @@ RESOURCE_RULES = {
     "no-plain-secrets": (no_plain_secrets,
                          "Secrets never appear in ConfigMaps, literal env values or command-line flags."),
     "model-data-protected": (data_protected,
-                             "The model file system and the model/WebUI volumes are protected from deletion and replacement."),
+                             "The model file system, the weight mirror bucket and the model/WebUI volumes are protected from deletion and replacement."),
 }
 STACK_RULES = {
     "engine-not-routed": (engine_not_routed, "No Ingress or Gateway API route sends traffic straight to an engine Service."),

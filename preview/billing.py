@@ -4,7 +4,9 @@ leaves behind and billing."""
 
 from __future__ import annotations
 
+from catalog.cos import REQUESTS_USD_PER_10K, STANDARD_USD_PER_GB_MONTH
 from config import StackConfig
+from derive.serving import model_size_gb
 from config.formats import quantity_value
 from preview.bringup import AFTER_DOWNLOAD_EFFECT, BILLING
 from render.router import RouterSpec
@@ -21,6 +23,23 @@ def router_lines(cfg: StackConfig, routers: dict[str, RouterSpec]) -> list[str]:
             "its nodes; size that pool for them (see the capacity table)."]
 
 
+def mirror_lines(cfg: StackConfig) -> list[str]:
+    """The weight mirror's storage (the mirrored models' sizes) and requests: one PUT per file for the fill,
+    per consumer one GET per file (files counted as one per 5 GB shard, plus 10 small ones, an estimate)."""
+    m = cfg.model_cache.mirror
+    models = [x for x in cfg.models if x.source.kind != "ollama"]
+    if m is None or not models:
+        return []
+    gb = sum(model_size_gb(x) for x in models)
+    files = sum(int(model_size_gb(x) // 5) + 11 for x in models)
+    storage = gb * STANDARD_USD_PER_GB_MONTH
+    per_fill = files * REQUESTS_USD_PER_10K / 10_000
+    return [f"- weight mirror `{m.bucket}`: {gb:g} GB of STANDARD storage, about {storage:.2f} USD a month "
+            f"(at {STANDARD_USD_PER_GB_MONTH} USD/GB-month, ASSUMED: catalog/cos.py); requests: about {files} PUTs "
+            f"once to fill it and {files} GETs per consumer fill ({per_fill:.4f} USD each, at "
+            f"{REQUESTS_USD_PER_10K} USD/10,000, ASSUMED); same-region intranet reads bill no traffic."]
+
+
 def summary_lines(cfg: StackConfig, routers: dict[str, RouterSpec] | None = None) -> list[str]:
     lines = ["## Billing", ""]
     gpu = [p for p in cfg.node_pools if p.gpu]
@@ -31,6 +50,7 @@ def summary_lines(cfg: StackConfig, routers: dict[str, RouterSpec] | None = None
     if not gpu:
         lines.append("No GPU pools.")
     lines += router_lines(cfg, routers or {})
+    lines += mirror_lines(cfg)
     lines += ["", "`pulumi destroy` leaves, still billing until deleted by hand:"]
     leaves = []
     if cfg.storage.kind == "cfs":
@@ -44,5 +64,8 @@ def summary_lines(cfg: StackConfig, routers: dict[str, RouterSpec] | None = None
                           "not terminated")
     if cfg.webui.enabled:
         leaves.append("the OpenWebUI volume (protected and retained)")
+    if cfg.model_cache.mirror is not None and cfg.model_cache.mirror.create:
+        leaves.append(f"the weight mirror's COS bucket `{cfg.model_cache.mirror.bucket}` and its objects "
+                      "(protected and retained)")
     lines += [f"- {x}" for x in leaves] or ["- nothing"]
     return lines + [""]

@@ -59,6 +59,9 @@ SOURCES = {
     "tc-tmp-agent": "terraform-provider-tencentcloud v1.82.42 tencentcloud/services/tmp/"
                     "resource_tc_monitor_tmp_tke_cluster_agent.go: ForceNew instance_id; the Update sends only the "
                     "agent's external labels (ModifyPrometheusAgentExternalLabels)",
+    "tc-cos-bucket": "terraform-provider-tencentcloud tencentcloud/services/cos/resource_tc_cos_bucket.go (the stored "
+                     "snapshot, commit 0393cf42): ForceNew bucket, multi_az and cdc_id; the bucket is created in its "
+                     "provider's region (no region argument), so another region is another provider",
     "random": "components/generated_secret.py: a new length or rotation (`keys.rotate`) replaces the generated "
               "secret (a new value)",
     "replaceOnChanges": "the resource's own replaceOnChanges option",
@@ -134,6 +137,7 @@ FORCE_NEW: dict[str, list[Rule]] = {
         *_rules(TC_CFS, "availabilityZone", "protocol", "storageType", "vpcId", "subnetId", "mountIp", "encrypted"),
         *_rules(TC_CFS_IMMUTABLE, "capacity", "ccnId", "cidrBlock", "netInterface", outcome="refused"),
     ],
+    "tencentcloud:Cos/bucket:Bucket": _rules("tc-cos-bucket", "bucket", "multiAz", "cdcId"),
     "tencentcloud:Vpc/instance:Instance": _rules(TC_OTHER, "cidrBlock"),
     "tencentcloud:Subnet/instance:Instance": _rules(TC_OTHER, "vpcId", "cidrBlock", "availabilityZone"),
     "tencentcloud:Ccn/attachmentV2:AttachmentV2": _rules(TC_OTHER, "ccnId", "instanceId", "instanceRegion", "instanceType"),

@@ -38,6 +38,10 @@ users:
 """
 
 
+_REGION = "ap-guangzhou"
+"""The tencentcloud provider's default region (provider.py: ap-guangzhou) for mock URLs; ids do not use it."""
+
+
 def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     h = _h(name)
     prefixes = {
@@ -67,6 +71,12 @@ def _cloud_outputs(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, di
         out["mountIp"] = inputs.get("mountIp") or f"11.0.{int(h[:2], 16)}.7"
     elif typ == "tencentcloud:Eip/instance:Instance":
         out["publicIp"] = f"198.51.100.{int(h[:2], 16) % 250 + 1}"  # documentation range (RFC 5737)
+    elif typ == "tencentcloud:Cos/bucket:Bucket":
+        # The provider's id is the bucket name; its URL the virtual-hosted domain of the default provider's
+        # region (a bucket in another region has a provider of its own, which the mock does not see).
+        rid = inputs.get("bucket") or rid
+        region = pulumi.Config("tencentcloud").get("region") or _REGION
+        out["cosBucketUrl"] = f"{rid}.cos.{region}.myqcloud.com"
     elif typ == "tencentcloud:Kubernetes/addon:Addon":
         rid = f"{inputs.get('clusterId')}#{inputs.get('addonName')}"
         out["phase"] = "Succeeded"

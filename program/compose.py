@@ -14,6 +14,7 @@ from components.existing_cluster import ExistingCluster
 from components.lws_controller import LwsController
 from components.managed_prometheus import associate
 from components.model_cache import ModelCache
+from components.model_mirror import ModelMirror
 from components.inference_pool import ModelInferencePool
 from components.model_router import ModelRouter
 from components.model_server import ModelServer
@@ -32,6 +33,7 @@ from config.storage import CfsStorage, CfsTurboStorage
 from derive.access import engine_ingress
 from derive.addons import cluster_addons, csi_addon, rdma_node_labels, rdma_pools
 from derive.inference_pool import pools as pool_specs
+from derive.mirror import mirror_spec
 from derive.naming import derive
 from derive.operations import operations_plan
 from derive.placement import cpu_placement
@@ -137,9 +139,11 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     # RDMA groups wait for the rdma-agent, whose device plugin gives their pods the RDMA devices.
     rdma_agent = tke.addons.get("rdmaAgent") if tke is not None else None
     pool_addons = {p: [rdma_agent] for p in rdma_pools(cfg)} if rdma_agent is not None else {}
+    mirror = _mirror(cfg, names, in_ns)
     models_out, servers, plans, routers, groups = _models(cfg, names, in_ns, storage,
                                                           gpu_pools=_gpu_pools(cfg, names, tke, net),
-                                                          monitoring_after=managed, pool_addons=pool_addons)
+                                                          monitoring_after=managed, pool_addons=pool_addons,
+                                                          mirror=mirror)
     # Access: the gateway in front of the servers (or their routers), the UI, their exposure, and the
     # outputs apps read.
     access = build_access(cfg, in_ns, storage, servers, plans, names,
@@ -147,6 +151,19 @@ def _build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     outputs.update(_smoke_gate(cfg, in_ns, plans, servers, groups, access, models_out))
     outputs.update(access.outputs)
     return outputs
+
+
+def _mirror(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions) -> ModelMirror | None:
+    """The weight mirror (`modelCache.mirror`): the bucket when the stack creates it, and the Secret with the
+    scoped key from the two encrypted config keys it names (checks/secrets.py refuses them missing or plain)."""
+    spec, m = mirror_spec(cfg), cfg.model_cache.mirror
+    if spec is None or m is None:
+        return None
+    conf = pulumi.Config(PROJECT)
+    return ModelMirror("mirror", spec=spec, create=m.create, namespace=names.namespace,
+                       access_key=conf.require_secret(m.secret_id_secret),
+                       secret_key=conf.require_secret(m.secret_key_secret), tags=names.tags,
+                       stack_region=cfg.cluster.region if cfg.is_tke else None, opts=in_ns)  # type: ignore[union-attr]
 
 
 def _smoke_gate(cfg: StackConfig, in_ns: pulumi.ResourceOptions, plans: list[Any], servers: dict[str, Any],
@@ -194,6 +211,7 @@ def _gpu_pools(cfg: StackConfig, names: Any, tke: Any, net: Any):
 def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage: Any,
             gpu_pools, monitoring_after: list[pulumi.Resource] | None = None,
             pool_addons: dict[str, list[pulumi.Resource]] | None = None,
+            mirror: ModelMirror | None = None,
             ) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, Any], dict[str, pulumi.Resource]]:
     """Downloads, GPU pools, servers, in that order when storage is shared and
     `modelCache.gpuNodesAfterDownload` is on: no GPU is billed while the weights download on the CPU
@@ -222,6 +240,9 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                                  pip_index_url=cfg.model_cache.pip_index_url,
                                  keep_revisions=_revisions_in_use(plans, plan),
                                  retries=cfg.model_cache.retries, workers=cfg.model_cache.download_workers,
+                                 # Ollama pulls from its own registry: the mirror does not apply to it.
+                                 mirror=mirror_spec(cfg) if mirror is not None and src.kind != "ollama" else None,
+                                 mirror_ready=mirror.ready if mirror is not None else None,
                                  opts=cache_opts))
     if wait_for_weights:
         # Each GPU pool waits for the weights of the models it serves, not for every download.

@@ -9,12 +9,16 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from render.credentials import opaque_secret
+
 SECRET_NAME = "model-mirror-credentials"
 """The Kubernetes Secret (in the stack's namespace) the stack writes from the encrypted config keys."""
 ACCESS_KEY = "access-key-id"
 SECRET_KEY = "secret-access-key"
 MARKER_OBJECT = ".tke-llm-complete"
 """Written last under a revision's prefix, once every file is uploaded and verified."""
+MANIFEST_OBJECT = ".tke-llm-manifest.json"
+"""Written just before the marker: every file's size and sha256, which each fill checks against."""
 
 
 def cos_endpoint(region: str) -> str:
@@ -55,3 +59,18 @@ class MirrorSpec:
             {"name": "AWS_ACCESS_KEY_ID", "valueFrom": secret(ACCESS_KEY)},
             {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": secret(SECRET_KEY)},
         ]
+
+    def sync_env(self, model_dir: str, workers: int) -> list[dict[str, Any]]:
+        """env() plus where one revision lives, for render/files/mirror_sync.py."""
+        return self.env() + [
+            {"name": "MIRROR_BUCKET", "value": self.bucket},
+            {"name": "MIRROR_PREFIX", "value": self.key_prefix(model_dir)},
+            {"name": "MIRROR_MARKER", "value": MARKER_OBJECT},
+            {"name": "MIRROR_MANIFEST", "value": MANIFEST_OBJECT},
+            {"name": "MIRROR_WORKERS", "value": str(workers)},
+        ]
+
+
+def credentials_secret(namespace: str, access_key: Any, secret_key: Any) -> dict[str, Any]:
+    """The Secret every mirror consumer's env() reads, from the stack's encrypted config keys."""
+    return opaque_secret(SECRET_NAME, namespace, {ACCESS_KEY: access_key, SECRET_KEY: secret_key}, "model-mirror")

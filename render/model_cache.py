@@ -21,6 +21,7 @@ from render.awaits import replaced_when_unready
 from render.files import source as source_file
 from render.engines.spec import OLLAMA_DIR, SUPER_NODE_ROOT_DISK, ModelVolume
 from render.meta import labels, metadata
+from render.mirror import MirrorSpec
 from render.placement import PodPlacement
 
 Source = Literal["huggingface", "modelscope", "ollama"]
@@ -32,6 +33,12 @@ HF_REQUIREMENTS = ("huggingface_hub==1.33.0", "hf-xet==1.8.0")
 """hf-xet is a plain dependency of huggingface_hub 1.33.0 (its METADATA: `hf-xet<2.0.0,>=1.6.0` on x86_64 and
 arm64; the `hf_xet` extra no longer exists), pinned here so the Job installs what was tested."""
 MODELSCOPE_REQUIREMENTS = ("modelscope-hub==0.5.1",)
+S3_REQUIREMENTS = ("boto3==1.44.18",)
+"""The weight mirror's client (render/files/mirror_sync.py), the pin of requirements-s3.txt that the
+tests run it with against the S3 stand-in."""
+MirrorRole = Literal["fill", "read", "seed"]
+"""How a download uses the mirror: `fill` (shared storage: the mirror, else the hub and then the mirror),
+`read` (local disks: the mirror only, never the hub), `seed` (local storage's one-time Job: hub -> mirror)."""
 DOWNLOAD_WORKERS = 8
 """Files fetched at once: `hf download --max-workers` (default 8) and `modelscope download --max-workers`
 (default 4) in huggingface_hub 1.33.0 cli/download.py and modelscope-hub 0.5.1 cli/download.py."""
@@ -205,6 +212,105 @@ echo "pulled $MODEL_ID to $OLLAMA_MODELS"
 """
 
 
+# With a mirror (docs/model-cache.md, "Mirror"): the volume's marker, else the mirror's copy (every file
+# checked against its manifest), else the hub, whose verified copy is then uploaded, marker object last.
+# Exit 3 of the fetch: objects that stayed corrupt were removed from the mirror with its marker, so the hub
+# refills them; 4 here: no complete copy in the mirror.
+_MIRROR_SCRIPT = """\
+set -euo pipefail
+final="$MODEL_ROOT/$MODEL_DIR"
+if [ -f "$final/$MARKER" ]; then
+  echo "complete: $MODEL_ID@$MODEL_REVISION in $final"
+  @FINISH@
+fi
+staging="$final.partial-$DOWNLOAD_ID"
+mkdir -p "$staging"
+python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
+  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
+export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+@FETCH@
+mirror_sync() {
+  python - "$@" <<'MIRROR'
+@SYNC@MIRROR
+}
+status=0
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
+  echo "filling $final from the mirror"
+  mirror_sync fetch "$staging" || status=$?
+elif [ "$status" -eq 1 ]; then
+  status=4
+  echo "the mirror holds no complete copy of $MODEL_ID@$MODEL_REVISION"
+else
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
+fi
+if [ "$status" -ne 0 ]; then
+  if [ "$status" -ne 3 ] && [ "$status" -ne 4 ]; then exit "$status"; fi
+@HUB@
+fi
+touch "$staging/$MARKER"
+rm -rf "$final.old"
+if [ -e "$final" ]; then mv "$final" "$final.old"; fi
+mv "$staging" "$final"
+rm -rf "$final.old"
+echo "ready: $MODEL_ID@$MODEL_REVISION in $final"
+@PRUNE@@FINISH@
+"""
+_HUB_THEN_MIRROR = """\
+  fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
+  mirror_sync upload "$staging"
+"""
+_MIRROR_ONLY = """\
+  echo "$MODEL_ID@$MODEL_REVISION: no verified copy in the mirror yet; nodes never fetch from the hub, \\
+the mirror's fill Job does (see its logs); retrying" >&2
+  exit 1
+"""
+_SEED_SCRIPT = """\
+set -euo pipefail
+python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
+  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
+export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+@FETCH@
+mirror_sync() {
+  python - "$@" <<'MIRROR'
+@SYNC@MIRROR
+}
+status=0
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
+  echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
+  exit 0
+elif [ "$status" -ne 1 ]; then
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
+fi
+staging="$MODEL_ROOT/$MODEL_DIR"
+mkdir -p "$staging"
+fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
+mirror_sync upload "$staging"
+"""
+
+
+def mirror_script(source: ModelSource, role: MirrorRole, keep_running: bool = False) -> str:
+    """The download script of a hub source with a mirror (`role`: MirrorRole); constant per source like
+    download_script, every value from the environment."""
+    if source.kind == "ollama":
+        raise ValueError("Ollama pulls from its own registry: the weight mirror does not apply")
+    hub = HF_REQUIREMENTS if source.kind == "huggingface" else MODELSCOPE_REQUIREMENTS
+    requirements = S3_REQUIREMENTS if role == "read" else (*hub, *S3_REQUIREMENTS)
+    template = _SEED_SCRIPT if role == "seed" else _MIRROR_SCRIPT
+    return (
+        template.replace("@HUB@", _MIRROR_ONLY if role == "read" else _HUB_THEN_MIRROR)
+        .replace("@TOOLS@", TOOLS_DIR)
+        .replace("@REQUIREMENT@", " ".join(f"'{r}'" for r in requirements))
+        .replace("@FETCH@", "" if role == "read" else fetch_function(source.kind))
+        .replace("@SYNC@", source_file("mirror_sync.py"))
+        .replace("@PRUNE@", _PRUNE.replace("@PREFIX@", MARKER_PREFIX))
+        .replace("@FINISH@", _finish(keep_running))
+    )
+
+
 def download_script(source: ModelSource, keep_running: bool = False) -> str:
     """A constant script per source: every configured value (id, revision, paths) comes from the
     environment, so nothing from the stack config is ever parsed by the shell."""
@@ -353,10 +459,14 @@ def _container(
     keep_revisions: tuple[str, ...] | None = None,
     workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
+    mirror: MirrorSpec | None = None,
+    mirror_role: MirrorRole = "fill",
 ) -> dict[str, Any]:
     """Root is kept (the storage's top directory is root-owned: NFS/CFS exports and hostPath both),
     but with every capability dropped it cannot override file permissions, and the root file system is
     read-only: the tools run from /tmp, an emptyDir."""
+    if mirror is not None and source.kind == "ollama":
+        raise ValueError("Ollama pulls from its own registry: the weight mirror does not apply")
     if source.kind != "ollama":
         normalized = posixpath.normpath(model_dir) if model_dir else ""
         if not model_dir or model_dir.startswith("/") or normalized.startswith("..") or normalized == ".":
@@ -366,8 +476,11 @@ def _container(
         "name": "download",
         "image": image or default_image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["bash", "-c", _adapter_runs(adapters) + download_script(source, keep_running)],
-        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions, workers) + _adapter_env(adapters, source.kind),
+        "command": ["bash", "-c", _adapter_runs(adapters) + (
+            mirror_script(source, mirror_role, keep_running) if mirror is not None
+            else download_script(source, keep_running))],
+        "env": _env(source, volume, model_dir, pip_index_url, keep_revisions, workers)
+        + _adapter_env(adapters, source.kind) + (mirror.sync_env(model_dir, workers) if mirror is not None else []),
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "volumeMounts": [
             {"name": "model", "mountPath": volume.mount_path},
@@ -430,6 +543,7 @@ def download_job(
     retries: int = 6,
     workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
+    mirror: MirrorSpec | None = None,
 ) -> dict[str, Any]:
     """The one-time download into shared storage, on the CPU system pool (`placement`), with no GPU;
     without a system pool, the placement's affinity keeps it off the GPU nodes (derive/placement.py).
@@ -437,7 +551,7 @@ def download_job(
     `budget_seconds` -> activeDeadlineSeconds; backoffLimit `retries` with restartPolicy Never (each retry
     a new pod, failed pods kept for `kubectl logs`); `root_disk_gb` -> the super-node root-cbs-size
     annotation; `keep_revisions`: older revisions are removed but for these and the newest previous one.
-    Details: docs/model-cache.md."""
+    `mirror`: fill from the weight mirror, else from the hub and then fill the mirror. docs/model-cache.md."""
     if volume.pvc_name is None:
         raise ValueError("download_job writes shared storage; local disks use node_downloader_daemonset")
     if budget_seconds < 60:
@@ -447,7 +561,7 @@ def download_job(
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
         cpu=cpu, memory=memory, keep_running=False, keep_revisions=keep_revisions, workers=workers,
-        adapters=adapters,
+        adapters=adapters, mirror=mirror, mirror_role="fill",
     )  # fmt: skip
     model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name}}
     template_meta: dict[str, Any] = {"labels": obj_labels}
@@ -486,13 +600,14 @@ def node_downloader_daemonset(
     keep_revisions: tuple[str, ...] | None = None,
     workers: int = DOWNLOAD_WORKERS,
     adapters: Adapters = (),
+    mirror: MirrorSpec | None = None,
 ) -> dict[str, Any]:
     """Per-node download for local storage: a DaemonSet on the GPU nodes (their selector and
     tolerations), writing the host directory.
 
     DaemonSets only allow `restartPolicy: Always`, so the script downloads, then sleeps; a restart finds
-    the marker. Needs a namespace whose Pod Security level allows hostPath volumes (`baseline` does not).
-    See docs/model-cache.md."""
+    the marker. With a `mirror`, nodes fill from it only (mirror_seed_job fills it). Needs a namespace
+    whose Pod Security level allows hostPath volumes (`baseline` does not). See docs/model-cache.md."""
     if volume.host_path is None:
         raise ValueError("node_downloader_daemonset fills local disks; shared storage uses download_job")
     ds_name = download_name(name, source)
@@ -501,7 +616,7 @@ def node_downloader_daemonset(
     container = _container(
         source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url,
         cpu=cpu, memory=memory, keep_running=True, keep_revisions=keep_revisions, workers=workers,
-        adapters=adapters,
+        adapters=adapters, mirror=mirror, mirror_role="read",
     )  # fmt: skip
     model_volume = {"name": "model", "hostPath": {"path": volume.host_path, "type": "DirectoryOrCreate"}}
     return {
@@ -516,3 +631,53 @@ def node_downloader_daemonset(
             },
         },
     }
+
+
+SEED_ROOT = "/stage"
+SEED_PREFIX = "mirror-"
+
+
+def mirror_seed_job(
+    name: str,
+    namespace: str,
+    source: ModelSource,
+    *,
+    mirror: MirrorSpec,
+    model_dir: str,
+    placement: PodPlacement,
+    budget_seconds: int,
+    scratch_gi: int,
+    image: str | None = None,
+    pip_index_url: str | None = None,
+    cpu: str = "1",
+    memory: str = "4Gi",
+    retries: int = 6,
+    workers: int = DOWNLOAD_WORKERS,
+) -> dict[str, Any]:
+    """Local storage with a mirror: the hub is read once, by this Job on the CPU pool, staging on an
+    emptyDir of `scratch_gi` (the model's size) and uploading, marker last; the nodes then read the
+    mirror only. A retry (a new pod, an empty scratch) fetches again but skips uploaded files."""
+    if budget_seconds < 60:
+        raise ValueError(f"budget_seconds {budget_seconds} is too short for any model download")
+    job_name = f"{SEED_PREFIX}{download_name(name, source)}"[:MAX_JOB_NAME].rstrip("-")
+    obj_labels = labels(COMPONENT, **{"app.kubernetes.io/name": job_name})
+    # Only its mount path is read: the pod's "model" volume is the emptyDir below.
+    volume = ModelVolume(pvc_name="scratch", host_path=None, mount_path=SEED_ROOT)
+    container = _container(
+        source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url, cpu=cpu,
+        memory=memory, keep_running=False, workers=workers, mirror=mirror, mirror_role="seed",
+    )  # fmt: skip
+    scratch = {"name": "model", "emptyDir": {"sizeLimit": f"{scratch_gi}Gi"}}
+    return replaced_when_unready({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(job_name, namespace, obj_labels),
+        "spec": {
+            "backoffLimit": retries,
+            "activeDeadlineSeconds": budget_seconds,
+            "template": {
+                "metadata": {"labels": obj_labels},
+                "spec": _pod_spec(container, scratch, restart_policy="Never", placement=placement),
+            },
+        },
+    })

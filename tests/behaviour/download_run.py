@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from render.engines.spec import ModelVolume
+from render.mirror import MirrorSpec
 from render.model_cache import ModelSource, download_job
 from render.placement import PodPlacement
 
@@ -32,28 +33,48 @@ def installed_versions() -> dict[str, str]:
     return dict(r.split("==") for r in out.stdout.split())
 
 
-def rendered(source: ModelSource, workers: int) -> tuple[str, dict[str, str]]:
-    """The Job's script and its plain env values (secret references are not used here)."""
+def rendered(source: ModelSource, workers: int, mirror: MirrorSpec | None = None,
+             secrets: dict[tuple[str, str], str] | None = None) -> tuple[str, dict[str, str]]:
+    """The Job's script and its env: plain values, and each secretKeyRef resolved from `secrets`
+    ((Secret name, key) -> value, as the kubelet would); a reference missing there fails."""
     job = download_job("tiny", "llm", source, volume=ModelVolume(pvc_name="models", host_path=None),
-                       model_dir=MODEL_DIR, placement=PodPlacement({}), budget_seconds=3600, workers=workers)
-    container = job["spec"]["template"]["spec"]["containers"][0]
+                       model_dir=MODEL_DIR, placement=PodPlacement({}), budget_seconds=3600, workers=workers,
+                       mirror=mirror)
+    return script_and_env(job["spec"]["template"]["spec"]["containers"][0], secrets)
+
+
+def script_and_env(container: dict[str, Any], secrets: dict[tuple[str, str], str] | None = None
+                   ) -> tuple[str, dict[str, str]]:
+    """A rendered container's bash script and its env, secretKeyRefs resolved from `secrets`."""
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    for e in container["env"]:
+        if "valueFrom" in e and secrets is not None:
+            ref = e["valueFrom"]["secretKeyRef"]
+            env[e["name"]] = secrets[(ref["name"], ref["key"])]
     return container["command"][2], env
 
 
 class JobRun:
     """The script with the rendered env, its paths moved under `tmp`, the tools from .venv-hub."""
 
-    def __init__(self, tmp: Path, source: ModelSource, workers: int = 8) -> None:
+    def __init__(self, tmp: Path, source: ModelSource, workers: int = 8, *, mirror: MirrorSpec | None = None,
+                 secrets: dict[tuple[str, str], str] | None = None, volume: str = "volume",
+                 container: dict[str, Any] | None = None) -> None:
+        """`mirror`: the Job as rendered with it; its boto3 comes from .venv-s3 (the Job pip-installs the
+        same pin into its tools directory, beside the hub tools). `volume`: another name is another
+        (empty) volume, as a second stack or a lost volume has. `container`: run this rendered container
+        (a DaemonSet's, a seed Job's) instead of the download Job's."""
         self.tmp, self.source = tmp, source
-        self.script, env = rendered(source, workers)
-        self.root = tmp / "volume"
+        self.script, env = script_and_env(container, secrets) if container is not None \
+            else rendered(source, workers, mirror, secrets)
+        self.root = tmp / volume
         self.root.mkdir(exist_ok=True)
         bindir = tmp / "bin"
         bindir.mkdir(exist_ok=True)
         python = bindir / "python"
+        extra = f'PYTHONPATH="${{PYTHONPATH:+$PYTHONPATH:}}{s3_site_packages()}" ' if mirror is not None else ""
         python.write_text('#!/bin/bash\nif [ "$1 $2 $3" = "-m pip install" ]; then exit 0; fi\n'
-                          f'exec {HUB_VENV}/bin/python "$@"\n')
+                          f'{extra}exec {HUB_VENV}/bin/python "$@"\n')
         python.chmod(0o755)
         for tool in ("hf", "modelscope"):
             (bindir / tool).unlink(missing_ok=True)
@@ -79,6 +100,15 @@ class JobRun:
             kill(proc)
             raise
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+
+
+def s3_site_packages() -> Path:
+    """.venv-s3's site-packages (boto3 at the Job's pin), added after the hub tools' own, as the Job's
+    single `pip install --target` directory holds both."""
+    found = sorted((ROOT / ".venv-s3" / "lib").glob("python3*/site-packages"))
+    if not found:
+        raise FileNotFoundError("the S3 stand-in is not installed: run `make s3-venv`")
+    return found[0]
 
 
 def kill(proc: subprocess.Popen[Any]) -> None:

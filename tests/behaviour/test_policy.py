@@ -346,3 +346,18 @@ def test_code_in_configmaps_is_not_read_as_settings():
     assert rules.no_plain_secrets(configmap({"tke_llm_auth.py": code, "run.sh": "TOKEN=$(cat /var/run/token)\n"})) == []
     assert len(rules.no_plain_secrets(configmap({"auth.py": "KEY = 'hf_" + "a" * 34 + "'\n"}))) == 1, \
         "a credential-looking value is found in any file"
+
+
+def test_the_weight_mirror_bucket_is_protected_data_and_a_mirror_stack_passes():
+    bucket = "tencentcloud:Cos/bucket:Bucket"
+    assert len(rules.data_protected(Res(bucket, {"bucket": "w-1250000000"}, name="mirror-bucket"))) == 1
+    from tests.conftest import tke_config
+
+    keys = {"cosSecretId": "AKIDscoped", "cosSecretKey": "scoped-secret"}
+    model = {"name": "q", "servedName": "Q", "engine": "vllm", "pool": "gpu", "settings": {"maxModelLen": 8192},
+             "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-8B", "revision": "v1"}}
+    plan = render_raw(tke_config(modelCache={"mirror": {"bucket": "w-1250000000"}}, models=[model], **keys),
+                      secrets=set(keys))
+    resources = [Res(r.type, r.inputs, r.name, r.urn, bool(r.options.get("protect"))) for r in plan.resources]
+    assert rules.check_all(resources) == []
+    assert any(r.type == bucket and rules.is_data_volume(r) for r in resources)
