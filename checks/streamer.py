@@ -1,0 +1,28 @@
+"""The streamer's buffer must fit the engine pod: it is CPU memory charged to the pod (a node total shared
+by the pod's ranks, runai-model-streamer 0.17.1 distributed_streamer.py `rank_memory_limit`), so a
+`memoryLimitGb` at or above the pod's memory gets the engine OOM-killed while it loads. docs/cold-start.md."""
+
+from __future__ import annotations
+
+from config.errors import PROJECT, ConfigIssue
+from config.formats import quantity_value
+from config.stack import StackConfig
+from derive.serving import pod_memory, shm_gi, streams
+
+
+def streamer_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    mirror = cfg.model_cache.mirror
+    if mirror is None or mirror.streamer.memory_limit_gb is None:
+        return []
+    limit = mirror.streamer.memory_limit_gb * 1e9
+    out = []
+    for i, m in enumerate(cfg.models):
+        if not streams(cfg, m):
+            continue
+        usable = float(quantity_value(pod_memory(m))) - shm_gi(m) * 2**30
+        if limit >= usable:
+            out.append(ConfigIssue(f"{PROJECT}:modelCache.mirror.streamer.memoryLimitGb",
+                                   f"{mirror.streamer.memory_limit_gb:g} GB does not fit models[{i}] ({m.name}): its "
+                                   f"pod has {usable / 1e9:.1f} GB besides /dev/shm; lower it, or raise "
+                                   f"models[{i}].memory"))
+    return out
