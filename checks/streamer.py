@@ -1,5 +1,6 @@
-"""The streamer's buffer must fit the engine pod: it is CPU memory charged to the pod (a node total shared
-by the pod's ranks, runai-model-streamer 0.17.1 distributed_streamer.py `rank_memory_limit`), so a
+"""What a streaming engine needs from the mirror's config: a region to address it by (an existing cluster
+has none of its own), and a buffer that fits the engine pod: CPU memory charged to the pod (a node total
+shared by its ranks, runai-model-streamer 0.17.1 distributed_streamer.py `rank_memory_limit`), so a
 `memoryLimitGb` at or above the pod's memory gets the engine OOM-killed while it loads. docs/cold-start.md."""
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from derive.serving import pod_memory, shm_gi, streams
 
 def streamer_issues(cfg: StackConfig) -> list[ConfigIssue]:
     mirror = cfg.model_cache.mirror
-    if mirror is None or mirror.streamer.memory_limit_gb is None:
+    if mirror is None:
+        return []
+    if mirror.region is None and not cfg.is_tke:
+        return [ConfigIssue(f"{PROJECT}:modelCache.mirror.region", "an existing cluster has no region of its own: "
+                            "name the bucket's region, e.g. ap-shanghai")]
+    if mirror.streamer.memory_limit_gb is None:
         return []
     limit = mirror.streamer.memory_limit_gb * 1e9
     out = []

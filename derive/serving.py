@@ -177,8 +177,10 @@ def streamer_memory_bytes(cfg: StackConfig, m: ModelConfig) -> int:
 
 
 def streaming(cfg: StackConfig, m: ModelConfig) -> Streaming | None:
+    if not streams(cfg, m):
+        return None
     spec = mirror_spec(cfg)
-    if spec is None or not streams(cfg, m):
+    if spec is None:
         return None
     assert cfg.model_cache.mirror is not None
     return Streaming(mirror=spec, concurrency=cfg.model_cache.mirror.streamer.concurrency,

@@ -6,7 +6,7 @@ from checks import checked
 from derive.serving import streamer_memory_bytes
 
 from tests.checks.helpers import R1_7B, errors
-from tests.conftest import tke_config
+from tests.conftest import existing_config, tke_config
 
 MIRROR = {"bucket": "tke-llm-weights-1250000000"}
 
@@ -29,3 +29,11 @@ def test_volume_loading_needs_no_buffer():
     cfg = checked(tke_config(models=[R1_7B], modelCache={"mirror": {**MIRROR, "load": "volume",
                                                                     "streamer": {"memoryLimitGb": 400}}}))
     assert cfg.models[0].name
+
+
+def test_a_mirror_on_an_existing_cluster_needs_its_region():
+    model = {"name": "q", "servedName": "Q", "engine": "vllm", "pool": "gpu",
+             "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-0.6B", "revision": "c1899de289a04d12100db370d81485cdf75e47ca"}}
+    found = errors(existing_config(models=[model], modelCache={"mirror": MIRROR}))
+    assert any(m.startswith("tke-llm:modelCache.mirror.region: an existing cluster has no region") for m in found), found
+    checked(existing_config(models=[model], modelCache={"mirror": {**MIRROR, "region": "ap-shanghai"}}))
