@@ -8,7 +8,8 @@ from __future__ import annotations
 from config.errors import PROJECT, ConfigIssue
 from config.formats import quantity_value
 from config.stack import StackConfig
-from derive.serving import pod_memory, shm_gi, streams
+from derive.bringup import streams
+from derive.serving import pod_memory, shm_gi
 
 
 def streamer_issues(cfg: StackConfig) -> list[ConfigIssue]:

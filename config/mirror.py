@@ -32,6 +32,10 @@ class StreamerConfig(ConfigModel):
     """CPU memory (GB) the streamer may buffer on one pod, shared by its ranks (`memory_limit`). Default: the
     streamer's own 40 GB, lowered to half the pod's memory where the pod has less (a larger buffer than the
     pod's memory limit gets the engine OOM-killed while it loads)."""
+    sglang: bool = False
+    """SGLang streams too. Off by default: SGLang 0.5.23 has the streamer only as an optional dependency (its
+    `runai` extra) and `sglang[all]` brings it without the S3 backend (runai-model-streamer-s3); turn on
+    only with an image that has it. vLLM's image installs runai-model-streamer[s3,...] (docs/cold-start.md)."""
 
 
 PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")

@@ -53,7 +53,8 @@ class ModelTerms:
     init_cached: Term | None = None
     """Engine initialisation with the compile cache warm on the shared volume; None without one."""
     upload: Term | None = None
-    """The Job's copy of the verified weights into the mirror, once per revision (cold, with a mirror)."""
+    """The Job's copy of the verified weights into the mirror, once per revision (cold, with a mirror); on
+    the critical path whether the engine streams or reads the volume, since the servers wait for the Job."""
     fill: Term | None = None
     """Filling the volume from the mirror instead of the hub (warm, with a mirror, loading from the volume)."""
     stream: Term | None = None
@@ -68,8 +69,8 @@ class ModelTerms:
 
     @property
     def job_seconds(self) -> int:
-        """Cold: the hub download, its check, then the mirror's upload when the engine streams from it."""
-        return self.download.seconds + self.verify.seconds + (self.upload.seconds if self.upload and self.stream else 0)
+        """Cold: the hub download, its check, then the mirror's upload (the servers wait for the whole Job)."""
+        return self.download.seconds + self.verify.seconds + (self.upload.seconds if self.upload else 0)
 
     @property
     def server_seconds(self) -> int:
@@ -126,6 +127,15 @@ NETWORK_FS = ("cfs", "cfs-turbo")
 """Where the engines run their rank-split checkpoint prefetch (derive/serving.py renders it)."""
 
 
+def streams(cfg: StackConfig, m: ModelConfig) -> bool:
+    """Whether the model's engine reads the weights from the mirror (`modelCache.mirror.load: stream`): vLLM,
+    and SGLang when `streamer.sglang` says its image carries the S3 backend (docs/cold-start.md)."""
+    mirror = cfg.model_cache.mirror
+    if mirror is None or mirror.load != "stream":
+        return False
+    return m.engine == "vllm" or (m.engine == "sglang" and mirror.streamer.sglang)
+
+
 def _ranks_per_node(cfg: StackConfig, m: ModelConfig) -> tuple[int, str]:
     """Times one node reads the whole checkpoint from the volume, and why. Every tensor-parallel rank with
     the engines' default loaders (vLLM docs/configuration/conserving_memory.md: "each process will read
@@ -180,7 +190,7 @@ def terms(cfg: StackConfig, m: ModelConfig, size_gb: float, download_mbps: float
     fill = Term(round(size_gb / rate), f"{size_gb:g} GB / min({cos:g} GB/s COS, {storage:g} GB/s storage)",
                 f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}")
     stream = None
-    if mirror.load == "stream" and m.engine in ("vllm", "sglang"):
+    if streams(cfg, m):
         stream = Term(round(size_gb / cos), f"{size_gb:g} GB x 1 read per node / {cos:g} GB/s streamer",
                       f"{STREAMER_GBPS.source}; one read per node: the ranks split the files and broadcast "
                       "(`distributed`, runai-model-streamer 0.17.1 distributed_streamer.py)")

@@ -15,7 +15,7 @@ from config import StackConfig
 from config.formats import quantity_value
 from config.mirror import STREAMER_MEMORY_LIMIT_GB
 from config.models import HuggingFaceSource, ModelConfig
-from derive.bringup import download_limit
+from derive.bringup import download_limit, streams
 from derive.adapters import ADAPTER_DOWNLOAD_GB, downloads
 from derive.adapters import lora as lora_spec
 from derive.capacity import dtype_for
@@ -148,9 +148,8 @@ def shm_gi(m: ModelConfig) -> int:
     return 2 if m.gpus_per_node == 1 else min(64, 8 * m.gpus_per_node)
 
 
-STREAMING_ENGINES = ("vllm", "sglang")
-"""Engines whose pinned release streams safetensors from object storage (vLLM 0.34.0 and SGLang 0.5.23
-`--load-format runai_streamer`; docs/cold-start.md). Ollama pulls into its own store."""
+CACHING_ENGINES = ("vllm", "sglang")
+"""Engines that compile (torch.compile, Triton) and prefetch checkpoints; Ollama pulls into its own store."""
 NETWORK_FS = ("cfs", "cfs-turbo")
 """Storage kinds that are network file systems (CFS: NFS; CFS-Turbo: Lustre)."""
 
@@ -158,12 +157,6 @@ NETWORK_FS = ("cfs", "cfs-turbo")
 def pod_memory(m: ModelConfig) -> str:
     """The engine pod's memory request and limit."""
     return m.memory or f"{16 * m.gpus_per_node + shm_gi(m)}Gi"
-
-
-def streams(cfg: StackConfig, m: ModelConfig) -> bool:
-    """Whether this model's engine reads the weights from the mirror (`modelCache.mirror.load: stream`)."""
-    mirror = cfg.model_cache.mirror
-    return mirror is not None and mirror.load == "stream" and m.engine in STREAMING_ENGINES
 
 
 def streamer_memory_bytes(cfg: StackConfig, m: ModelConfig) -> int:
@@ -190,7 +183,7 @@ def streaming(cfg: StackConfig, m: ModelConfig) -> Streaming | None:
 def compile_cache(cfg: StackConfig, m: ModelConfig) -> str | None:
     """Per-model compile caches on shared storage; none on local disks (the pod sees only its model's
     directory there) and none for Ollama (no compilation)."""
-    if cfg.storage.kind == "local" or m.engine not in STREAMING_ENGINES:
+    if cfg.storage.kind == "local" or m.engine not in CACHING_ENGINES:
         return None
     return cache_subpath(m.engine, m.name)
 
@@ -239,7 +232,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         overrides=pod_overrides(cfg, m),
         lora=lora_spec(m),
         stream=streaming(cfg, m),
-        network_fs=cfg.storage.kind in NETWORK_FS and m.engine in STREAMING_ENGINES and not streams(cfg, m),
+        network_fs=cfg.storage.kind in NETWORK_FS and m.engine in CACHING_ENGINES and not streams(cfg, m),
         compile_cache=compile_cache(cfg, m),
     )
     return ServingPlan(

@@ -72,9 +72,10 @@ def test_a_second_replica_fetches_nothing_from_the_hub_on_shared_storage_but_eve
 MIRROR = {"bucket": "tke-llm-weights-1250000000"}
 
 
-def _r1_mirror(load: str):
+def _r1_mirror(load: str, sglang: bool = True):
     raw = tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage=TURBO,
-                     modelCache={"bandwidthMbps": 1000, "mirror": {**MIRROR, "load": load}})
+                     modelCache={"bandwidthMbps": 1000,
+                                 "mirror": {**MIRROR, "load": load, "streamer": {"sglang": sglang}}})
     raw["cluster"]["network"]["egress"] = {"bandwidthMbps": 1000}
     cfg = checked(raw)
     return terms(cfg, cfg.models[0], 688.6)
@@ -96,9 +97,15 @@ def test_streaming_from_the_mirror_reads_once_per_node_at_the_streamer_figure_an
 def test_loading_from_the_volume_with_a_mirror_fills_it_from_the_mirror_when_warm():
     t = _r1_mirror("volume")
     assert t.stream is None and t.weights is t.load
-    assert t.cold.job == t.download.seconds + t.verify.seconds  # the engine reads the volume: no wait for the upload
+    assert t.cold.job == t.download.seconds + t.verify.seconds + t.upload.seconds  # the servers wait for the Job
     assert t.warm == Column(t.fill.seconds + t.verify.seconds, t.server_seconds)
     assert "COS" in t.fill.how and "48.16 s" in t.fill.source
+
+
+def test_sglang_streams_only_when_its_image_is_said_to_carry_the_s3_backend():
+    """sglang[all] brings runai_model_streamer without runai-model-streamer-s3 (SGLang 0.5.23's metadata)."""
+    t = _r1_mirror("stream", sglang=False)
+    assert t.stream is None and t.warm == Column(t.fill.seconds + t.verify.seconds, t.server_seconds)
 
 
 def test_without_a_mirror_there_is_no_warm_column():

@@ -43,3 +43,11 @@ def test_local_disks_get_no_cache_and_ollama_none_of_it():
     assert local.compile_cache is None and not local.network_fs
     ollama = _spec(OLLAMA, modelCache={"mirror": MIRROR})
     assert ollama.stream is None and ollama.compile_cache is None and not ollama.network_fs
+
+
+def test_sglang_streams_only_with_streamer_sglang():
+    sglang = {**VLLM, "name": "q", "engine": "sglang"}
+    off = _spec(sglang, modelCache={"mirror": MIRROR})
+    assert off.stream is None and off.network_fs  # dev-like CFS: the volume with the prefetch
+    on = _spec(sglang, modelCache={"mirror": {**MIRROR, "streamer": {"sglang": True}}})
+    assert on.stream is not None and not on.network_fs
