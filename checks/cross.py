@@ -14,6 +14,7 @@ from checks.operations import operations_issues
 from checks.overrides import override_issues
 from checks.rdma import issues as rdma_issues
 from checks.routing import routing_issues
+from checks.streamer import streamer_issues
 from config.errors import PROJECT, ConfigIssue, unknown_pool
 from config.stack import StackConfig
 from derive.capacity import dtype_for
@@ -92,4 +93,5 @@ def cross_check(cfg: StackConfig) -> list[ConfigIssue]:
     issues += routing_issues(cfg)
     issues += override_issues(cfg)
     issues += adapter_issues(cfg)
+    issues += streamer_issues(cfg)
     return issues

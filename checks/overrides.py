@@ -7,7 +7,7 @@ from __future__ import annotations
 from config.errors import PROJECT, ConfigIssue
 from config.stack import StackConfig
 from derive.serving import MOUNT_PATH
-from render.engines.overrides import LWS_PREFIX, OWNED_VOLUME_PREFIX, OWNED_VOLUMES, SHM_PATH, overlaps
+from render.engines.overrides import LWS_PREFIX, OWNED_PATHS, OWNED_VOLUME_PREFIX, OWNED_VOLUMES, SHM_PATH, overlaps
 from render.engines.spec import OWNED_POD_ANNOTATIONS, OWNED_POD_LABELS
 
 
@@ -18,14 +18,15 @@ def _volumes(i: int, volumes) -> list[ConfigIssue]:
         key = f"{PROJECT}:models[{i}].volumes[{j}]"
         if v.name in OWNED_VOLUMES or v.name.startswith(OWNED_VOLUME_PREFIX):
             out.append(ConfigIssue(f"{key}.name", f"{v.name!r} is the program's volume (the weights, /dev/shm, "
-                                   f"{OWNED_VOLUME_PREFIX}* for adapters); choose another name"))
+                                   f"the S3 client config, {OWNED_VOLUME_PREFIX}* for adapters); choose another name"))
         elif v.name in seen:
             out.append(ConfigIssue(f"{key}.name", f"{v.name!r} is already volumes[{seen[v.name]}]"))
         seen.setdefault(v.name, j)
-        for own in (MOUNT_PATH, SHM_PATH):
+        for own in (MOUNT_PATH, SHM_PATH, *OWNED_PATHS):
             if overlaps(v.mount_path, own):
                 out.append(ConfigIssue(f"{key}.mountPath", f"{v.mount_path} overlaps {own}, which the program "
-                                       "mounts (the model volume, shared memory); mount it elsewhere"))
+                                       "mounts (the model volume, shared memory, the compile cache, the S3 client "
+                                       "config); mount it elsewhere"))
         for k, w in enumerate(volumes[:j]):
             if overlaps(v.mount_path, w.mount_path):
                 out.append(ConfigIssue(f"{key}.mountPath", f"{v.mount_path} overlaps volumes[{k}] at "

@@ -14,6 +14,7 @@ from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.disruption import Rollout
 from render.engines import manifests, port, service_name
+from render.engines.loading import s3_config_map
 from render.engines.spec import selector_labels
 from render.network_policy import allow_to_server
 
@@ -76,9 +77,14 @@ class ModelServer(Component):
                                           skip_await=rollout.scale_to_zero, await_seconds=budget)
         workload = rolled_on_keys(workload, self.secret_data)
         kind = workload["kind"]
+        before: list[pulumi.Resource] = [secret]
+        if spec.stream is not None:
+            # The S3 client config file the streaming pods mount (render/engines/loading.py).
+            before.append(apply(f"{name}-s3-client", s3_config_map(spec.name, spec.namespace, spec.stream.mirror),
+                                self.child()))
         workload_res = apply(
             f"{name}-{kind.lower()}", workload,
-            self.child(depends_on=[secret, *after], custom_timeouts=wait,
+            self.child(depends_on=[*before, *after], custom_timeouts=wait,
                        ignore_changes=["spec.replicas"] if rollout and rollout.autoscaled else None),
         )
         self.workload = workload_res

@@ -1,8 +1,8 @@
-"""The terms of one model's bring-up: the download from the hub, its check, the image pull, the weight
-load and the engine's initialisation, each with its formula and the source of its figures, for a
-cold start and for a second replica. preview/bringup.py places them on the dependency graph; the
-startup-probe budget and the download deadline use the same bandwidth and read model. Sources and the
-model: docs/plan.md ("How the bring-up estimate is computed").
+"""The terms of one model's bring-up: the download from the hub, its check, the weight mirror's upload or
+fill, the image pull, the weight load (from the volume, or streamed from the mirror) and the engine's
+initialisation with and without its compile cache, each with its formula and the source of its figures;
+then three columns: cold from the hub, warm from the mirror, a second replica. preview/bringup.py places
+them on the dependency graph. Sources and the model: docs/plan.md ("How the bring-up estimate is computed").
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog import ENGINE_IMAGE_GB
-from catalog.storage import ENGINE_INIT, SHA256_MB_S, STORAGE_SOURCE, load_gbps
+from catalog.storage import COMPILE_CACHE_SAVING, ENGINE_INIT, SHA256_MB_S, STORAGE_SOURCE, STREAMER_GBPS, load_gbps
 from config import StackConfig
 from config.cluster import TkeCluster
 from config.models import ModelConfig
@@ -26,6 +26,18 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Column:
+    """One scenario: the download Job's part and the server's part, in seconds."""
+
+    job: int
+    server: int
+
+    @property
+    def seconds(self) -> int:
+        return self.job + self.server
+
+
+@dataclass(frozen=True)
 class ModelTerms:
     model: str
     size_gb: float
@@ -33,24 +45,64 @@ class ModelTerms:
     verify: Term
     pull: Term
     load: Term
+    """Reading the weights from the volume (every rank's reads per node)."""
     init: Term
     hub_gb_second_replica: float
     """Bytes a second replica fetches from the public hub: none on shared storage (the volume holds the
-    weights), the whole model again on local disks (each new node downloads)."""
+    weights) or with a mirror (a new node fills from it), the whole model again on local disks otherwise."""
+    init_cached: Term | None = None
+    """Engine initialisation with the compile cache warm on the shared volume; None without one."""
+    upload: Term | None = None
+    """The Job's copy of the verified weights into the mirror, once per revision (cold, with a mirror); on
+    the critical path whether the engine streams or reads the volume, since the servers wait for the Job."""
+    fill: Term | None = None
+    """Filling the volume from the mirror instead of the hub (warm, with a mirror, loading from the volume)."""
+    stream: Term | None = None
+    """Streaming the weights from the mirror into the GPUs (`load: stream`); replaces `load`."""
+    local: bool = False
+    """Local disks: each new node fills its own copy (from the mirror when there is one, else the hub)."""
+
+    @property
+    def weights(self) -> Term:
+        """How this model's server gets its weights: streamed, or read from the volume."""
+        return self.stream or self.load
 
     @property
     def job_seconds(self) -> int:
-        return self.download.seconds + self.verify.seconds
+        """Cold: the hub download, its check, then the mirror's upload (the servers wait for the whole Job)."""
+        return self.download.seconds + self.verify.seconds + (self.upload.seconds if self.upload else 0)
 
     @property
     def server_seconds(self) -> int:
-        return self.pull.seconds + self.load.seconds + self.init.seconds
+        return self.pull.seconds + self.weights.seconds + self.init.seconds
+
+    @property
+    def cold(self) -> Column:
+        return Column(self.job_seconds, self.server_seconds)
+
+    @property
+    def warm(self) -> Column | None:
+        """A new stack (or a lost volume) in the region with the mirror already filled: no hub bytes; the
+        volume filled from the mirror, or nothing to fill when the engine streams."""
+        if self.upload is None:
+            return None
+        job = 0 if self.stream else (self.fill.seconds if self.fill else 0) + self.verify.seconds
+        return Column(job, self.server_seconds)
+
+    @property
+    def second(self) -> Column:
+        """A replica added once the first is up, on a node that has joined: weights on the shared volume
+        (or the mirror), compile cache warm; on a local disk the node fills first (hub or mirror)."""
+        init = (self.init_cached or self.init).seconds
+        server = self.pull.seconds + self.weights.seconds + init
+        if not self.local or self.stream:
+            return Column(0, server)
+        first = self.fill or self.download
+        return Column(first.seconds + self.verify.seconds, server)
 
     @property
     def second_replica_seconds(self) -> int:
-        """A replica added once the first is up, on a node that has joined: its weights are on the
-        shared volume, or downloaded again on a local disk."""
-        return self.server_seconds + (self.job_seconds if self.hub_gb_second_replica else 0)
+        return self.second.seconds
 
 
 def download_limit(cfg: StackConfig, m: ModelConfig) -> tuple[float, str]:
@@ -71,17 +123,38 @@ def download_limit(cfg: StackConfig, m: ModelConfig) -> tuple[float, str]:
     return min(options, key=lambda o: o[0])
 
 
-def _ranks_per_node(m: ModelConfig) -> int:
-    """Processes on one node that each read the whole checkpoint: every tensor-parallel rank with the
-    engines' default safetensors loaders (vLLM docs/configuration/conserving_memory.md: "each process
-    will read the whole model"; SGLang 0.5.23 weight_utils.py safetensors_weights_iterator: every rank
-    opens every shard and reads every tensor); Ollama is one process. An upper bound: the ranks share
-    the node's page cache. docs/plan.md."""
-    return 1 if m.engine == "ollama" else m.gpus_per_node
+NETWORK_FS = ("cfs", "cfs-turbo")
+"""Where the engines run their rank-split checkpoint prefetch (derive/serving.py renders it)."""
 
 
-def terms(cfg: StackConfig, m: ModelConfig, size_gb: float) -> ModelTerms:
+def streams(cfg: StackConfig, m: ModelConfig) -> bool:
+    """Whether the model's engine reads the weights from the mirror (`modelCache.mirror.load: stream`): vLLM,
+    and SGLang when `streamer.sglang` says its image carries the S3 backend (docs/cold-start.md)."""
+    mirror = cfg.model_cache.mirror
+    if mirror is None or mirror.load != "stream":
+        return False
+    return m.engine == "vllm" or (m.engine == "sglang" and mirror.streamer.sglang)
+
+
+def _ranks_per_node(cfg: StackConfig, m: ModelConfig) -> tuple[int, str]:
+    """Times one node reads the whole checkpoint from the volume, and why. Every tensor-parallel rank with
+    the engines' default loaders (vLLM docs/configuration/conserving_memory.md: "each process will read
+    the whole model"; SGLang 0.5.23 weight_utils.py); once on CFS / CFS-Turbo, where the engines prefetch
+    each shard once, split across ranks (vLLM 0.34.0 weight_utils.py `_prefetch_all_checkpoints`, SGLang
+    `--weight-loader-prefetch-checkpoints`); Ollama is one process. docs/cold-start.md."""
+    if m.engine == "ollama":
+        return 1, "Ollama is one process"
+    if cfg.storage.kind in NETWORK_FS:
+        return 1, ("each shard once per node: the engine's prefetch splits the shards across ranks (vLLM 0.34.0 "
+                   "weight_utils.py _prefetch_all_checkpoints, SGLang 0.5.23 --weight-loader-prefetch-checkpoints)")
+    return m.gpus_per_node, "every rank reads the checkpoint (vLLM conserving_memory.md, SGLang 0.5.23 weight_utils.py)"
+
+
+def terms(cfg: StackConfig, m: ModelConfig, size_gb: float, download_mbps: float | None = None) -> ModelTerms:
+    """`download_mbps`: the download at that bandwidth instead of the stack's limit (the plan's 1 Gbit/s row)."""
     mbps, limit = download_limit(cfg, m)
+    if download_mbps is not None:
+        mbps, limit = download_mbps, f"{download_mbps:g} Mbit/s from the hub and through the egress (what-if)"
     storage = load_gbps(cfg.storage)
     download = Term(round(size_gb * 8000 / mbps),
                     f"{size_gb:g} GB x 8 / {mbps:g} Mbit/s", f"limited by {limit}")
@@ -96,10 +169,29 @@ def terms(cfg: StackConfig, m: ModelConfig, size_gb: float) -> ModelTerms:
     pull_mbps = cfg.model_cache.image_pull_mbps
     pull = Term(round(image * 8000 / pull_mbps), f"{image:g} GB image x 8 / {pull_mbps} Mbit/s",
                 "image size: catalog/gpus.py ENGINE_IMAGE_GB; bandwidth: modelCache.imagePullMbps (assumed)")
-    ranks = _ranks_per_node(m)
+    ranks, why = _ranks_per_node(cfg, m)
     load = Term(round(size_gb * ranks / storage), f"{size_gb:g} GB x {ranks} reads per node / {storage:g} GB/s",
-                f"reads: every rank reads the checkpoint (vLLM conserving_memory.md, SGLang 0.5.23 weight_utils.py); "
-                f"storage {STORAGE_SOURCE}")
+                f"reads: {why}; storage {STORAGE_SOURCE}")
     init = Term(round(ENGINE_INIT[m.engine].value), f"{m.engine}, no compile cache", ENGINE_INIT[m.engine].source)
     local = cfg.storage.kind == "local"
-    return ModelTerms(m.name, size_gb, download, verify, pull, load, init, size_gb if local else 0.0)
+    cached = None
+    if not local and m.engine != "ollama":
+        cached = Term(round(ENGINE_INIT[m.engine].value - COMPILE_CACHE_SAVING.value),
+                      f"{m.engine}, compile cache warm on the shared volume: {ENGINE_INIT[m.engine].value:g} s - "
+                      f"{COMPILE_CACHE_SAVING.value:g} s", f"{ENGINE_INIT[m.engine].source}; {COMPILE_CACHE_SAVING.source}")
+    mirror = cfg.model_cache.mirror
+    if mirror is None:
+        return ModelTerms(m.name, size_gb, download, verify, pull, load, init, size_gb if local else 0.0, cached,
+                          local=local)
+    cos = STREAMER_GBPS.value
+    rate = min(cos, storage)
+    upload = Term(round(size_gb / rate), f"{size_gb:g} GB / min({storage:g} GB/s storage, {cos:g} GB/s COS)",
+                  f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}")
+    fill = Term(round(size_gb / rate), f"{size_gb:g} GB / min({cos:g} GB/s COS, {storage:g} GB/s storage)",
+                f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}")
+    stream = None
+    if streams(cfg, m):
+        stream = Term(round(size_gb / cos), f"{size_gb:g} GB x 1 read per node / {cos:g} GB/s streamer",
+                      f"{STREAMER_GBPS.source}; one read per node: the ranks split the files and broadcast "
+                      "(`distributed`, runai-model-streamer 0.17.1 distributed_streamer.py)")
+    return ModelTerms(m.name, size_gb, download, verify, pull, load, init, 0.0, cached, upload, fill, stream, local)

@@ -12,17 +12,21 @@ from catalog.images import ENGINE_IMAGES
 from catalog.models import ModelSpec
 from catalog.storage import ENGINE_INIT_SECONDS, load_gbps
 from config import StackConfig
+from config.formats import quantity_value
+from config.mirror import STREAMER_MEMORY_LIMIT_GB
 from config.models import HuggingFaceSource, ModelConfig
-from derive.bringup import download_limit
+from derive.bringup import download_limit, streams
 from derive.adapters import ADAPTER_DOWNLOAD_GB, downloads
 from derive.adapters import lora as lora_spec
 from derive.capacity import dtype_for
+from derive.mirror import mirror_spec
 from derive.naming import Names
 from derive.overrides import pod_overrides
 from derive.rdma import rdma as rdma_spec
 from derive.rdma import settings as rdma_settings
 from derive.routing_policy import renders_for_router
 from render.engines import EngineSpec, ModelVolume, Placement
+from render.engines.loading import Streaming, cache_subpath
 from render.meta import image as mirrored
 from render.model_cache import ModelSource, download_timeout_seconds
 
@@ -144,6 +148,46 @@ def shm_gi(m: ModelConfig) -> int:
     return 2 if m.gpus_per_node == 1 else min(64, 8 * m.gpus_per_node)
 
 
+CACHING_ENGINES = ("vllm", "sglang")
+"""Engines that compile (torch.compile, Triton) and prefetch checkpoints; Ollama pulls into its own store."""
+NETWORK_FS = ("cfs", "cfs-turbo")
+"""Storage kinds that are network file systems (CFS: NFS; CFS-Turbo: Lustre)."""
+
+
+def pod_memory(m: ModelConfig) -> str:
+    """The engine pod's memory request and limit."""
+    return m.memory or f"{16 * m.gpus_per_node + shm_gi(m)}Gi"
+
+
+def streamer_memory_bytes(cfg: StackConfig, m: ModelConfig) -> int:
+    """`streamer.memoryLimitGb`, else the streamer's own 40 GB capped at half the pod's memory less its
+    /dev/shm (the buffer is charged to the pod; the other half is left to the engine's own process)."""
+    mirror = cfg.model_cache.mirror
+    if mirror is not None and mirror.streamer.memory_limit_gb is not None:
+        return int(mirror.streamer.memory_limit_gb * 1e9)
+    usable = quantity_value(pod_memory(m)) - shm_gi(m) * 2**30
+    return int(min(STREAMER_MEMORY_LIMIT_GB * 1e9, usable / 2))
+
+
+def streaming(cfg: StackConfig, m: ModelConfig) -> Streaming | None:
+    if not streams(cfg, m):
+        return None
+    spec = mirror_spec(cfg)
+    if spec is None:
+        return None
+    assert cfg.model_cache.mirror is not None
+    return Streaming(mirror=spec, concurrency=cfg.model_cache.mirror.streamer.concurrency,
+                     memory_limit_bytes=streamer_memory_bytes(cfg, m))
+
+
+def compile_cache(cfg: StackConfig, m: ModelConfig) -> str | None:
+    """Per-model compile caches on shared storage; none on local disks (the pod sees only its model's
+    directory there) and none for Ollama (no compilation)."""
+    if cfg.storage.kind == "local" or m.engine not in CACHING_ENGINES:
+        return None
+    return cache_subpath(m.engine, m.name)
+
+
 def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret: str) -> ServingPlan:
     size = model_size_gb(m)
     src = m.source
@@ -178,7 +222,7 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         scale_out=renders_for_router(cfg, m),
         api_key_secret=api_key_secret,
         cpu=m.cpu or str(4 * m.gpus_per_node),
-        memory=m.memory or f"{16 * m.gpus_per_node + shm}Gi",
+        memory=pod_memory(m),
         shm_size=f"{shm}Gi",
         startup_seconds=m.startup_timeout_seconds or load,
         grace_seconds=120,
@@ -187,6 +231,9 @@ def serving_plan(cfg: StackConfig, names: Names, m: ModelConfig, api_key_secret:
         rdma=rdma_spec(cfg, m),
         overrides=pod_overrides(cfg, m),
         lora=lora_spec(m),
+        stream=streaming(cfg, m),
+        network_fs=cfg.storage.kind in NETWORK_FS and m.engine in CACHING_ENGINES and not streams(cfg, m),
+        compile_cache=compile_cache(cfg, m),
     )
     return ServingPlan(
         config=m, spec=spec, source=source, model_dir=model_dir(m), size_gb=size,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.node_pools import NodePool, SuperPool
-from derive.bringup import ModelTerms, terms
+from derive.bringup import Column, ModelTerms, terms
 from derive.serving import model_size_gb
 from preview.runner import Plan, PlannedResource
 
@@ -43,7 +43,7 @@ BILLING = {
 AFTER_DOWNLOAD_EFFECT = {
     "normal": "the pool is created after its models' weights are down: its GPUs bill only from then",
     "native": "the pool is created after its models' weights are down: its GPUs bill only from then",
-    "attached": "the machines are attached after the download, but they bill from purchase: no saving",
+    "attached": "none: the machines bill from purchase, so they are attached while the weights download",
     "super": "no effect on billing: super nodes bill per pod, and the servers wait for the weights anyway",
     "existing": "no effect: the nodes exist already",
 }
@@ -58,6 +58,10 @@ def billing_start(kind: str, created: int, workload_start: int) -> int:
     return {"attached": 0, "super": workload_start}.get(kind, created)
 
 
+GBIT_MBPS = 1000.0
+"""The what-if bandwidth of the plan's "cold at 1 Gbit/s" figure (issue 17's goal: under 2 h 30 for R1)."""
+
+
 @dataclass(frozen=True)
 class ModelBringUp:
     model: str
@@ -66,6 +70,10 @@ class ModelBringUp:
     gpu_hours: float
     reference_first_token_s: int
     reference_gpu_hours: float
+    warm_first_token_s: int | None = None
+    """The same graph with the weight mirror already filled (a new stack in the region, a lost volume)."""
+    gbit_first_token_s: int | None = None
+    """Cold, with the download at GBIT_MBPS from the hub and through the egress."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,12 @@ def estimate(plan: Plan) -> BringUp:
     by_urn = {r.urn: r for r in plan.resources}
     models = {m.name: m for m in cfg.models}
     model_terms = {m.name: terms(cfg, m, model_size_gb(m)) for m in cfg.models}
+    gbit_terms = {m.name: terms(cfg, m, model_size_gb(m), GBIT_MBPS) for m in cfg.models}
+    scenarios: dict[str, dict[str, Column | None]] = {
+        "cold": {n: t.cold for n, t in model_terms.items()},
+        "warm": {n: t.warm for n, t in model_terms.items()},
+        "gbit": {n: t.cold for n, t in gbit_terms.items()},
+    }
     pool_names = [p.name for p in cfg.node_pools]
 
     def pool_of(r: PlannedResource) -> str | None:
@@ -114,15 +128,16 @@ def estimate(plan: Plan) -> BringUp:
         node = by_urn.get(r.parent or "")
         return node.name if node else None
 
-    def duration(r: PlannedResource) -> int:
+    def duration(r: PlannedResource, scenario: str = "cold") -> int:
         if r.is_k8s_object:
             kind = r.manifest.get("kind")
             owner = component(r) or ""
             m = models.get(owner.removesuffix("-cache")) or models.get(owner)
+            column = scenarios[scenario].get(m.name) if m else None
             if kind in ("Job", "DaemonSet") and m:
-                return model_terms[m.name].job_seconds
+                return column.job if column else 0
             if kind in ("Deployment", "LeaderWorkerSet") and m:
-                return model_terms[m.name].server_seconds
+                return column.server if column else 0
             return DURATIONS.get(r.type, 5)
         base = DURATIONS.get(r.type, 0 if not r.custom else 5)
         return base + (GPU_POOL_EXTRA if pool_of(r) else 0)
@@ -154,7 +169,8 @@ def estimate(plan: Plan) -> BringUp:
                 deps[r.urn] |= gpu_pool_urns
         return deps
 
-    def schedule(deps: dict[str, set[str]]) -> tuple[dict[str, int], dict[str, int], dict[str, str | None]]:
+    def schedule(deps: dict[str, set[str]], scenario: str = "cold") -> tuple[dict[str, int], dict[str, int],
+                                                                             dict[str, str | None]]:
         start: dict[str, int] = {}
         finish: dict[str, int] = {}
         pred: dict[str, str | None] = {}
@@ -170,7 +186,7 @@ def estimate(plan: Plan) -> BringUp:
                 if f > best:
                     best, who = f, d
             start[u], pred[u] = best, who
-            finish[u] = best + duration(by_urn[u])
+            finish[u] = best + duration(by_urn[u], scenario)
             return finish[u]
 
         for r in plan.resources:
@@ -178,6 +194,8 @@ def estimate(plan: Plan) -> BringUp:
         return start, finish, pred
 
     ours, ref = schedule(direct), schedule(reference_deps())
+    warm = schedule(direct, "warm") if cfg.model_cache.mirror is not None else None
+    gbit = schedule(direct, "gbit")
     results = []
     for m in cfg.models:
         workload = next((r for r in plan.k8s_objects if component(r) == m.name
@@ -213,6 +231,8 @@ def estimate(plan: Plan) -> BringUp:
             gpu_hours=gpu_hours(ours),
             reference_first_token_s=ref[1][workload.urn],
             reference_gpu_hours=gpu_hours(ref),
+            warm_first_token_s=warm[1][workload.urn] if warm and scenarios["warm"][m.name] else None,
+            gbit_first_token_s=gbit[1][workload.urn],
         ))
     cost = [(p.name, p.hourly_price * max(_initial_nodes(p), _nodes_needed(cfg, p.name)))
             for p in cfg.node_pools if p.gpu and p.hourly_price is not None]

@@ -96,32 +96,51 @@ def bringup_section(plan: Plan) -> list[str]:
     if not est.models:
         return lines + ["No models.", ""]
     lines += ["Estimated from the dependency graph above and the duration model in `preview/bringup.py`; the",
-              "reference order is the guides' (GPU nodes first, then the download, then the servers).", "",
-              "| model | first token | GPU-hours before it | reference order: first token | reference GPU-hours |",
-              "|---|---|---|---|---|"]
+              "reference order is the guides' (GPU nodes first, then the download, then the servers). Cold: the "
+              "weights come from the hub at the stack's download limit; at 1 Gbit/s: the same with the hub and "
+              "the egress at 1000 Mbit/s; warm mirror: a new stack (or a lost volume) in the region whose "
+              "weight mirror already holds the revision (`modelCache.mirror`).", "",
+              "| model | first token, cold | cold at 1 Gbit/s | warm mirror | GPU-hours before it | "
+              "reference order: first token | reference GPU-hours |",
+              "|---|---|---|---|---|---|---|"]
     for m in est.models:
-        lines.append(f"| {m.model} | {_minutes(m.first_token_s)} | {m.gpu_hours} | "
+        warm = _minutes(m.warm_first_token_s) if m.warm_first_token_s is not None else "no mirror"
+        gbit = _minutes(m.gbit_first_token_s) if m.gbit_first_token_s is not None else "n/a"
+        lines.append(f"| {m.model} | {_minutes(m.first_token_s)} | {gbit} | {warm} | {m.gpu_hours} | "
                      f"{_minutes(m.reference_first_token_s)} | {m.reference_gpu_hours} |")
     lines.append("")
     longest = max(m.first_token_s for m in est.models)
     lines += [f"`pulumi up` waits for every download (the servers depend on the weights), so it runs about "
               f"{_minutes(longest)}: run it where it may (GitHub-hosted runners stop at 6 h; see the deploy "
               "workflow). GPU-hours follow the billing model in the Billing section.", ""]
-    lines += ["Terms per model (derive/bringup.py; the graph above adds the cloud resources before them). A second "
-              "replica joins a running model on a node that is up: its weights are on the shared volume, or "
-              "downloaded again on a local disk.", "",
-              "| model | download from the hub | check | image pull | load | engine init | second replica | "
-              "hub bytes for a second replica |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["Terms per model (derive/bringup.py; the graph above adds the cloud resources before them). Load "
+              "reads the volume; stream reads the mirror instead (`load: stream`). A second replica joins a "
+              "running model on a node that is up, its compile cache warm on the shared volume; on a local disk "
+              "the node fills first (from the mirror, else the hub).", "",
+              "| model | download from the hub | check | mirror upload | mirror fill | image pull | load | stream | "
+              "engine init | init, cache warm | cold: Job + server | warm mirror: Job + server | second replica | "
+              "hub bytes for a second replica |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def opt(term) -> str:
+        return _span(term.seconds) if term is not None else "-"
+
+    def col(c) -> str:
+        return f"{_span(c.job)} + {_span(c.server)}" if c is not None else "-"
+
     for t in est.terms:
-        lines.append(f"| {t.model} | {_span(t.download.seconds)} | {_span(t.verify.seconds)} | "
-                     f"{_span(t.pull.seconds)} | {_span(t.load.seconds)} | {_span(t.init.seconds)} | "
+        lines.append(f"| {t.model} | {_span(t.download.seconds)} | {_span(t.verify.seconds)} | {opt(t.upload)} | "
+                     f"{opt(t.fill)} | {_span(t.pull.seconds)} | {_span(t.load.seconds)} | {opt(t.stream)} | "
+                     f"{_span(t.init.seconds)} | {opt(t.init_cached)} | {col(t.cold)} | {col(t.warm)} | "
                      f"{_span(t.second_replica_seconds)} | {t.hub_gb_second_replica:g} GB |")
     lines.append("")
     sources: dict[str, None] = {}
     for t in est.terms:
+        extra = [(w, x) for w, x in (("upload", t.upload), ("fill", t.fill), ("stream", t.stream),
+                                     ("init with cache", t.init_cached)) if x is not None]
         lines.append(f"- `{t.model}`: download {t.download.how}; check {t.verify.how}; pull {t.pull.how}; "
-                     f"load {t.load.how}; init {t.init.how}")
-        for term in (t.download, t.verify, t.pull, t.load, t.init):
+                     f"load {t.load.how}; init {t.init.how}" + "".join(f"; {w} {x.how}" for w, x in extra))
+        for term in (t.download, t.verify, t.pull, t.load, t.init, *(x for _, x in extra)):
             sources[term.source] = None
     lines += ["", "Sources of the figures:"] + [f"- {x}" for x in sources] + [""]
     lines += ["Weights each estimate and the volume check use:", ""]

@@ -245,10 +245,13 @@ def _models(cfg: StackConfig, names: Any, in_ns: pulumi.ResourceOptions, storage
                                  mirror_ready=mirror.ready if mirror is not None else None,
                                  opts=cache_opts))
     if wait_for_weights:
-        # Each GPU pool waits for the weights of the models it serves, not for every download.
+        # Each GPU pool waits for the weights of the models it serves, not for every download. Attached
+        # machines bill from purchase (preview/bringup.py BILLING): waiting saves nothing, so they join
+        # while the weights download and the attach (about 25 min) leaves the critical path.
         waits: dict[str, list[pulumi.Resource]] = {}
         for plan, cache in zip(plans, caches):
-            waits.setdefault(plan.config.pool, []).append(cache.ready)
+            if cfg.pool(plan.config.pool).kind != "attached":
+                waits.setdefault(plan.config.pool, []).append(cache.ready)
         pools = gpu_pools(waits)
     lws: list[pulumi.Resource] = []
     existing = cfg.existing_cluster

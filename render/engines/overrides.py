@@ -8,10 +8,12 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-OWNED_VOLUMES = ("model", "shm")
+OWNED_VOLUMES = ("model", "shm", "s3-client-config")
 OWNED_VOLUME_PREFIX = "lora-"
 """Local-disk LoRA adapters' volumes (render/engines/lora.py VOLUME_PREFIX)."""
 SHM_PATH = "/dev/shm"
+OWNED_PATHS = ("/compile-cache", "/etc/tke-llm/aws")
+"""The compile cache and the S3 client config (render/engines/loading.py CACHE_MOUNT, S3_CONFIG_MOUNT)."""
 LWS_PREFIX = "leaderworkerset.sigs.k8s.io/"
 """LeaderWorkerSet writes its own labels and annotations on the group's pods (name, group index,
 worker index, size, template hash: kubernetes-sigs/lws api/leaderworkerset/v1/leaderworkerset_types.go)."""
@@ -76,6 +78,6 @@ class PodOverrides:
     def check_against(self, model_mount: str) -> None:
         """The extra mounts stay off the weights and /dev/shm, which the program mounts."""
         for v in self.volumes:
-            for own in (model_mount, SHM_PATH):
+            for own in (model_mount, SHM_PATH, *OWNED_PATHS):
                 if overlaps(v.mount_path, own):
                     raise ValueError(f"volume {v.name!r} at {v.mount_path} overlaps the program's mount {own}")

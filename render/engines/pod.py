@@ -12,6 +12,7 @@ import math
 import posixpath
 from typing import Any
 
+from render.engines import loading
 from render.engines import sglang as sglang_engine
 from render.engines.lora import VOLUME_PREFIX as LORA_VOLUME_PREFIX
 from render.engines.spec import (
@@ -89,13 +90,32 @@ def _model_volume(spec: EngineSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     No init container is needed and no GPU is held while a node downloads."""
     vol = spec.volume
     if vol.pvc_name is not None:
-        volume = {"name": "model", "persistentVolumeClaim": {"claimName": vol.pvc_name, "readOnly": True}}
+        # With a compile cache the claim is attached read-write for its cache mount alone; the weights'
+        # mount stays read-only (_cache_mount).
+        claim = {"claimName": vol.pvc_name, **({} if spec.compile_cache is not None else {"readOnly": True})}
+        volume = {"name": "model", "persistentVolumeClaim": claim}
         mount = {"name": "model", "mountPath": vol.mount_path, "readOnly": True}
     else:
         sub = store_dir(spec)
         volume = {"name": "model", "hostPath": {"path": posixpath.join(vol.host_path or "", sub), "type": "Directory"}}
         mount = {"name": "model", "mountPath": posixpath.join(vol.mount_path, sub), "readOnly": True}
     return volume, mount
+
+
+def _cache_mount(spec: EngineSpec) -> list[dict[str, Any]]:
+    """The model's compile-cache directory of the shared volume, read-write, from the same volume as the
+    weights (one attachment of the claim); the kubelet creates the subPath directory when it is missing."""
+    if spec.compile_cache is None:
+        return []
+    return [{"name": "model", "mountPath": loading.CACHE_MOUNT, "subPath": spec.compile_cache}]
+
+
+def _s3_config(spec: EngineSpec) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The S3 client config file (loading.s3_config_map) of a streaming model, read-only."""
+    if spec.stream is None:
+        return []
+    return [({"name": loading.S3_CONFIG_VOLUME, "configMap": {"name": loading.s3_config_map_name(spec.name)}},
+             {"name": loading.S3_CONFIG_VOLUME, "mountPath": loading.S3_CONFIG_MOUNT, "readOnly": True})]
 
 
 def _adapter_volumes(spec: EngineSpec) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -150,7 +170,8 @@ def container(spec: EngineSpec, process: Process, role: Role) -> dict[str, Any]:
         "requests": {"cpu": spec.cpu, "memory": spec.memory, **extended},
         "limits": {"memory": spec.memory, **extended},
     }
-    c["volumeMounts"] = [volume_mount, {"name": "shm", "mountPath": "/dev/shm"},
+    c["volumeMounts"] = [volume_mount, *_cache_mount(spec), *(m for _, m in _s3_config(spec)),
+                         {"name": "shm", "mountPath": "/dev/shm"},
                          *(m for _, m in _adapter_volumes(spec)), *(v.mount() for v in spec.overrides.volumes)]
     if serves_http(role):
         c.update(probes(spec))
@@ -173,7 +194,8 @@ def pod_spec(spec: EngineSpec, container_args: Process, role: Role) -> dict[str,
     volume = _model_volume(spec)[0]
     pod: dict[str, Any] = {
         "containers": [container(spec, container_args, role)],
-        "volumes": [volume, {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}},
+        "volumes": [volume, *(v for v, _ in _s3_config(spec)),
+                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": spec.shm_size}},
                     *(v for v, _ in _adapter_volumes(spec)), *(v.volume() for v in spec.overrides.volumes)],
         "restartPolicy": "Always",
         "terminationGracePeriodSeconds": spec.grace_seconds,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from render.engines import lora
-from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.engines import loading, lora
+from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, port, weights_source
 from render.files import source
 
 DIST_INIT_PORT = 5000
@@ -36,11 +36,12 @@ def launcher() -> str:
 def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
     args = [
         "python3", "-m", "sglang.launch_server",
-        "--model-path", model_path(spec),
+        "--model-path", weights_source(spec),
         "--served-model-name", spec.served_name,
         "--tp-size", str(spec.parallelism.tensor),
         "--mem-fraction-static", str(spec.gpu_memory_fraction),
     ]  # fmt: skip
+    args += load_args(spec)
     if spec.max_num_seqs is not None:
         args += ["--max-running-requests", str(spec.max_num_seqs)]
     args.append("--enable-metrics")
@@ -75,11 +76,27 @@ def sglang_args(spec: EngineSpec, role: Role) -> list[str]:
     return args + list(spec.extra_args)
 
 
+def load_args(spec: EngineSpec) -> list[str]:
+    """Streamed: SGLang 0.5.23 picks `runai_streamer` for an s3:// model path itself (model_path_hook.py),
+    written explicitly with the streamer's extra config. On CFS / CFS-Turbo: its checkpoint prefetch, each
+    rank a fraction of the shards ("from N*checkpoint to 1*checkpoint", arg_groups/fields/model.py)."""
+    if spec.stream is not None:
+        return ["--load-format", "runai_streamer",
+                "--model-loader-extra-config", loading.extra_config(spec.stream, spec.parallelism.tensor)]
+    if spec.network_fs:
+        return ["--weight-loader-prefetch-checkpoints"]
+    return []
+
+
 def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {"name": "HF_HUB_OFFLINE", "value": "1"},
         {"name": "SGLANG_HEALTH_CHECK_TIMEOUT", "value": str(HEALTH_CHECK_TIMEOUT)},
     ]
+    if spec.stream is not None:
+        out += loading.stream_env(spec.stream)
+    if spec.compile_cache is not None:
+        out += loading.sglang_cache_env()
     if role != "server":
         out.append(
             {

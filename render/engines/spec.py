@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from render.engines.loading import Streaming
 from render.engines.lora import Lora
 from render.engines.overrides import PodOverrides
 from render.engines.parallel import Parallelism, parallelism
@@ -181,6 +182,14 @@ class EngineSpec:
     """The user's env, pull secrets, volumes, pod labels and annotations (render/engines/overrides.py)."""
     lora: Lora | None = None
     """LoRA adapters loaded at start-up (vLLM, SGLang; render/engines/lora.py)."""
+    stream: Streaming | None = None
+    """Set => the engine streams the weights from the mirror (render/engines/loading.py). vLLM, SGLang."""
+    network_fs: bool = False
+    """The volume is a network file system (CFS, CFS-Turbo): the engine's checkpoint prefetch, split
+    across ranks, instead of every rank reading every shard (docs/cold-start.md)."""
+    compile_cache: str | None = None
+    """Directory under the shared volume's root for this model's compile caches, mounted read-write at
+    loading.CACHE_MOUNT (render/engines/loading.py). Shared storage only; vLLM, SGLang."""
 
     def __post_init__(self) -> None:
         _dns_1035(self.name, "name", MAX_NAME_LEN)
@@ -235,6 +244,14 @@ class EngineSpec:
         self.overrides.check_against(self.volume.mount_path)
         if self.lora is not None and self.engine == "ollama":
             raise ValueError("Ollama serves no LoRA adapters from the stack")
+        if (self.stream is not None or self.compile_cache is not None or self.network_fs) and self.engine == "ollama":
+            raise ValueError("Ollama pulls into its own store: no streaming, load strategy or compile cache")
+        if (self.compile_cache is not None or self.network_fs) and self.volume.pvc_name is None:
+            raise ValueError("the compile cache and the network load strategy are for shared storage (pvc_name)")
+        if self.compile_cache is not None:
+            normalized = posixpath.normpath(self.compile_cache)
+            if self.compile_cache.startswith("/") or normalized.startswith("..") or normalized == ".":
+                raise ValueError(f"compile_cache {self.compile_cache!r} must be a path relative to the volume root")
         owned = sorted(set(self.overrides.labels) & set(OWNED_POD_LABELS)
                        | set(self.overrides.annotations) & set(OWNED_POD_ANNOTATIONS))
         if owned:
@@ -300,6 +317,11 @@ def store_dir(spec: EngineSpec) -> str:
 def model_path(spec: EngineSpec) -> str:
     """Absolute path of the weights inside the pod: `<mount_path>/<model_dir>`."""
     return posixpath.join(spec.volume.mount_path, store_dir(spec))
+
+
+def weights_source(spec: EngineSpec) -> str:
+    """What the engine is pointed at: the mirror's `s3://` URL when it streams, else the volume path."""
+    return spec.stream.mirror.url(spec.model_dir) if spec.stream is not None else model_path(spec)
 
 
 def selector_labels(spec: EngineSpec) -> dict[str, str]:

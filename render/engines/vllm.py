@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from render.engines import lora
-from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, model_path, port
+from render.engines import loading, lora
+from render.engines.spec import LWS_WORKER_INDEX_LABEL, EngineSpec, Process, Role, port, weights_source
 
 MASTER_PORT = 29501
 """torch.distributed rendezvous on the leader (vLLM's own default, written explicitly)."""
@@ -21,7 +21,7 @@ MASTER_PORT = 29501
 def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
     """The full `vllm serve` command line. TP = GPUs per node; PP = nodes when > 1."""
     args = [
-        "vllm", "serve", model_path(spec),
+        "vllm", "serve", weights_source(spec),
         "--served-model-name", spec.served_name,
         "--host", "0.0.0.0",
         "--port", str(port("vllm")),
@@ -38,6 +38,7 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
         ]  # fmt: skip
         if role == "worker":
             args.append("--headless")
+    args += load_args(spec)
     if spec.max_model_len is not None:
         args += ["--max-model-len", str(spec.max_model_len)]
     args += ["--gpu-memory-utilization", str(spec.gpu_memory_fraction), "--dtype", spec.dtype]
@@ -56,6 +57,19 @@ def vllm_args(spec: EngineSpec, role: Role = "server") -> list[str]:
     if spec.lora is not None:
         args += lora.vllm_args(spec.lora, spec.volume.mount_path, spec.served_name)
     return args + list(spec.extra_args)
+
+
+def load_args(spec: EngineSpec) -> list[str]:
+    """Streamed: the Run:ai loader with its extra config (the model argument is the mirror's s3:// URL;
+    vLLM pulls config and tokenizer files from there itself, ModelConfig.maybe_pull_model_tokenizer_for_runai).
+    On CFS / CFS-Turbo: `prefetch`, which splits the shards across ranks into the page cache (weight_utils.py
+    `_prefetch_all_checkpoints`), where `eager` has every rank read every file. docs/cold-start.md."""
+    if spec.stream is not None:
+        return ["--load-format", "runai_streamer",
+                "--model-loader-extra-config", loading.extra_config(spec.stream, spec.parallelism.tensor * spec.parallelism.pipeline)]
+    if spec.network_fs:
+        return ["--safetensors-load-strategy", "prefetch"]
+    return []
 
 
 def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
@@ -78,6 +92,10 @@ def env(spec: EngineSpec, role: Role) -> list[dict[str, Any]]:
                 "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{LWS_WORKER_INDEX_LABEL}']"}},
             },
         ]
+    if spec.stream is not None:
+        out += loading.stream_env(spec.stream)
+    if spec.compile_cache is not None:
+        out += loading.vllm_cache_env()
     if role != "worker":
         out.append(
             {"name": "VLLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": spec.api_key_secret, "key": "api-key"}}}

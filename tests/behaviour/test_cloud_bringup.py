@@ -169,7 +169,7 @@ def test_attached_machines_bill_from_purchase_in_either_order(turbo_plan):
     assert r1.reference_gpu_hours == pytest.approx(16 * r1.reference_first_token_s / 3600, abs=0.1)
     text = summary(turbo_plan)
     assert "- pool `h20` (attached): bills from purchase" in text
-    assert "gpuNodesAfterDownload: the machines are attached after the download, but they bill from purchase" in text
+    assert "gpuNodesAfterDownload: none: the machines bill from purchase, so they are attached while the weights download" in text
     assert "the attached machines of pool `h20` (ins-aaaaaaaa, ins-bbbbbbbb): detached, not terminated" in text
 
 

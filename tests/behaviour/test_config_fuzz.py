@@ -222,9 +222,16 @@ def test_a_tke_stack_without_the_provider_region_or_with_another_is_refused(stac
 
 
 def test_a_read_write_once_model_volume_is_refused():
+    """Without the class's provisioner the program cannot tell a network disk from a node-local one: the
+    refusal asks for `storage.provisioner` and offers a ReadWriteMany class; a node-local provisioner is
+    refused at the access mode itself."""
     raw, secrets = read("byo")
-    found = refusal(_mutate(raw, ("storage", "accessMode"), "replace", "ReadWriteOnce"), secrets)
-    assert found and any(f.startswith("tke-llm:storage.accessMode: ") for f in found), found
+    rwo = _mutate(raw, ("storage", "accessMode"), "replace", "ReadWriteOnce")
+    found = refusal(rwo, secrets)
+    assert found and any(f.startswith("tke-llm:storage.provisioner: ") and "storage.accessMode: ReadWriteMany" in f
+                         for f in found), found
+    found = refusal(_mutate(rwo, ("storage", "provisioner"), "replace", "rancher.io/local-path"), secrets)
+    assert found and any(f.startswith("tke-llm:storage.accessMode: ") and "node-local" in f for f in found), found
 
 
 @pytest.mark.parametrize("path, value", [

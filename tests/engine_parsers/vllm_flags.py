@@ -65,8 +65,9 @@ def options(src: Path) -> set[str]:
 
 def literal_choices(src: Path, alias: str, module: str = "vllm/config/parallel.py") -> tuple[str, ...]:
     for node in ast.parse((src / module).read_text()).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == alias for t in node.targets):
-            return tuple(ast.literal_eval(node.value.slice))
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == alias for t in targets) and node.value is not None:
+            return tuple(ast.literal_eval(node.value.slice))  # `X = Literal[...]` or `X: TypeAlias = Literal[...]`
     raise LookupError(f"{alias} not in {module}")
 
 

@@ -26,6 +26,9 @@ from catalog.images import ENGINE_VERSIONS
 from checks.engine_images import cuda_major
 
 from tests.engine_parsers.vllm_flags import env_default, env_names, literal_choices, options
+from render.engines.loading import Streaming, cache_subpath
+from render.mirror import MirrorSpec
+
 from .helpers import containers, env_of, make_spec, r1
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -63,11 +66,18 @@ def sglang_argv(c: dict[str, Any]) -> list[str]:
     return args
 
 
+STREAM = Streaming(mirror=MirrorSpec(bucket="tke-llm-weights-1250000000", region="ap-shanghai",
+                                     endpoint="https://cos.ap-shanghai.myqcloud.com", prefix="tke-llm"),
+                   concurrency=16, memory_limit_bytes=40_000_000_000)
+"""A model streamed from the mirror (render/engines/loading.py)."""
+
 SGLANG_CASES = {
     "single": make_spec(engine="sglang", gpus_per_node=8, max_num_seqs=8, trust_remote_code=True),
     "options": make_spec(engine="sglang", prefix_caching=False, chunked_prefill=False, max_batched_tokens=4096,
                          quantization="fp8", dtype="half", extra_args=("--log-requests",)),
     "multi-node": r1("sglang", max_model_len=65536, max_num_seqs=32),
+    "stream": r1("sglang", stream=STREAM, compile_cache=cache_subpath("sglang", "deepseek-r1")),
+    "network-fs": r1("sglang", network_fs=True, compile_cache=cache_subpath("sglang", "deepseek-r1")),
 }  # fmt: skip
 
 
@@ -78,7 +88,13 @@ def test_sglang_parses_every_rendered_command_line(case: str) -> None:
         out = sglang_parse(sglang_argv(c))
         assert out.returncode == 0, out.stderr[-2000:]
         ns = json.loads(out.stdout)
-        assert ns["model_path"] == f"/models/{spec.model_dir}"
+        if spec.stream is not None:
+            assert ns["model_path"] == spec.stream.mirror.url(spec.model_dir) and ns["load_format"] == "runai_streamer"
+            assert json.loads(ns["model_loader_extra_config"]) == {"concurrency": 16, "memory_limit": 40_000_000_000,
+                                                                   "distributed": True}
+        else:
+            assert ns["model_path"] == f"/models/{spec.model_dir}" and ns["load_format"] == "auto"
+        assert ns["weight_loader_prefetch_checkpoints"] is spec.network_fs
         assert ns["tp_size"] == spec.nodes * spec.gpus_per_node
         assert ns["mem_fraction_static"] == spec.gpu_memory_fraction
         assert ns["enable_metrics"] is True and ns["watchdog_timeout"] == sglang.WATCHDOG_SECONDS
@@ -109,6 +125,8 @@ VLLM_CASES = {
     "options": make_spec(prefix_caching=False, chunked_prefill=False, quantization="fp8", trust_remote_code=True,
                          scale_out=True),
     "multi-node": r1("vllm", max_model_len=16384),
+    "stream": r1("vllm", stream=STREAM, compile_cache=cache_subpath("vllm", "deepseek-r1")),
+    "network-fs": make_spec(gpus_per_node=4, network_fs=True, compile_cache=cache_subpath("vllm", "qwen3-14b")),
 }
 
 
@@ -117,7 +135,9 @@ def test_vllm_command_lines_use_only_registered_flags(case: str) -> None:
     src = engine_src("vllm")
     registered = options(src)
     for c in containers(workload(VLLM_CASES[case])):
-        assert c["command"][:3] == ["vllm", "serve", f"/models/{VLLM_CASES[case].model_dir}"]
+        spec = VLLM_CASES[case]
+        source = spec.stream.mirror.url(spec.model_dir) if spec.stream else f"/models/{spec.model_dir}"
+        assert c["command"][:3] == ["vllm", "serve", source]
         flags = [a for a in c["command"][3:] if a.startswith("--")]
         unknown = sorted(set(flags) - registered)
         assert not unknown, f"vllm {ENGINE_VERSIONS['vllm']} does not register {unknown}"
@@ -125,6 +145,26 @@ def test_vllm_command_lines_use_only_registered_flags(case: str) -> None:
         if "--distributed-executor-backend" in args:
             backend = args[args.index("--distributed-executor-backend") + 1]
             assert backend in literal_choices(src, "DistributedExecutorBackend") and backend == "mp"
+        if "--load-format" in args:
+            fmt = args[args.index("--load-format") + 1]
+            assert fmt in literal_choices(src, "LoadFormats", "vllm/model_executor/model_loader/__init__.py")
+            assert fmt == "runai_streamer"
+            extra = json.loads(args[args.index("--model-loader-extra-config") + 1])
+            allowed = _assigned_set(src, "vllm/model_executor/model_loader/runai_streamer_loader.py", "allowed_keys")
+            assert set(extra) <= allowed and extra["distributed"] is True
+        if "--safetensors-load-strategy" in args:
+            strategy = args[args.index("--safetensors-load-strategy") + 1]
+            assert strategy in literal_choices(src, "SafetensorsLoadStrategy", "vllm/config/load.py")
+
+
+def _assigned_set(src: Path, module: str, name: str) -> set[str]:
+    """A set literal assigned to `name` anywhere in `module` (read with `ast`)."""
+    import ast
+
+    for node in ast.walk(ast.parse((src / module).read_text())):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    raise LookupError(f"{name} not in {module}")
 
 
 def test_vllm_flag_reader_knows_what_vllm_does_not_register() -> None:
@@ -136,7 +176,7 @@ def test_vllm_flag_reader_knows_what_vllm_does_not_register() -> None:
 def test_vllm_pods_set_only_variables_vllm_reads() -> None:
     """A variable vLLM renamed or dropped would be ignored without a word (vllm/envs.py `environment_variables`)."""
     known = env_names(engine_src("vllm"))
-    assert {"VLLM_API_KEY", "VLLM_HOST_IP", "VLLM_NO_USAGE_STATS"} <= known and "VLLM_NO_SUCH_VARIABLE" not in known
+    assert {"VLLM_API_KEY", "VLLM_HOST_IP", "VLLM_NO_USAGE_STATS", "VLLM_CACHE_ROOT"} <= known and "VLLM_NO_SUCH_VARIABLE" not in known
     rendered = {name for spec in VLLM_CASES.values() for c in containers(workload(spec)) for name in env_of(c)}
     unknown = sorted(n for n in rendered if n.startswith("VLLM_") and n not in known)
     assert not unknown, f"vllm {ENGINE_VERSIONS['vllm']} does not read {unknown}"
