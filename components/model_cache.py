@@ -1,8 +1,8 @@
 """ModelCache: the weights of one model, downloaded once before any server waits for them.
 
 Shared storage: one Job on the CPU system pool, named by a hash of (source, id, revision); Pulumi waits
-for it with a timeout derived from the model size and bandwidth. Local storage: a DaemonSet on the GPU
-nodes fills each node's disk. See docs/model-cache.md.
+for it with a timeout derived from the model size and bandwidth; with a mirror, an upload Job after it.
+Local storage: a DaemonSet on the GPU nodes fills each node's disk. See docs/model-cache.md.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from render.credentials import opaque_secret
 from render.meta import image as mirrored
 from render.mirror import MirrorSpec
 from render.model_cache import (DOWNLOAD_WORKERS, OLLAMA_IMAGE, PYTHON_IMAGE, download_job, mirror_seed_job,
-                                node_downloader_daemonset)
+                                mirror_upload_job, node_downloader_daemonset)
 from render.placement import PodPlacement
+
+
+UPLOAD_RESOURCE = "-mirror-upload"
+"""Suffix of the upload Job's resource name (after the cache's), by which the bring-up estimate knows it."""
 
 
 def download_await_seconds(plan: ServingPlan) -> int:
@@ -32,7 +36,10 @@ def download_await_seconds(plan: ServingPlan) -> int:
 
 class ModelCache(Component):
     ready: pulumi.Resource
-    """What a server depends on: the completed Job (or the DaemonSet on local disks)."""
+    """What a server depends on: the completed download Job (or the DaemonSet on local disks); the upload
+    Job when the server streams from the mirror."""
+    uploaded: pulumi.Resource | None = None
+    """Shared storage with a mirror: the Job that copies the volume's weights into the mirror."""
 
     def __init__(
         self,
@@ -80,6 +87,19 @@ class ModelCache(Component):
                     custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
                 ),
             )
+            if mirror is not None:
+                # Apart from the download: servers reading the volume load while it runs; a streaming
+                # server reads the mirror, so it waits for this Job instead.
+                upload = mirror_upload_job(
+                    spec.name, spec.namespace, source, mirror=mirror, volume=spec.volume, model_dir=plan.model_dir,
+                    placement=placement, budget_seconds=plan.download_seconds, image=tool_image,
+                    pip_index_url=pip_index_url, retries=retries, workers=workers,
+                )  # fmt: skip
+                self.uploaded = apply(f"{name}{UPLOAD_RESOURCE}", upload, self.child(
+                    depends_on=[self.ready, *(mirror_ready or [])], delete_before_replace=True,
+                    custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
+                if spec.stream is not None:
+                    self.ready = self.uploaded
         else:
             if mirror is not None:
                 # The hub is read once, by a Job on the CPU pool; the nodes then fill from the mirror only.

@@ -27,14 +27,17 @@ class Term:
 
 @dataclass(frozen=True)
 class Column:
-    """One scenario: the download Job's part and the server's part, in seconds."""
+    """One scenario, in seconds: the download Job's part, the upload Job's (after it, with a mirror) and the
+    server's. A server reading the volume starts after the download; a streaming one after the upload."""
 
     job: int
     server: int
+    upload: int = 0
+    streams: bool = False
 
     @property
     def seconds(self) -> int:
-        return self.job + self.server
+        return self.job + (self.upload if self.streams else 0) + self.server
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,11 @@ class ModelTerms:
     init_cached: Term | None = None
     """Engine initialisation with the compile cache warm on the shared volume; None without one."""
     upload: Term | None = None
-    """The Job's copy of the verified weights into the mirror, once per revision (cold, with a mirror); on
-    the critical path whether the engine streams or reads the volume, since the servers wait for the Job."""
+    """The upload Job's copy of the verified weights into the mirror, once per revision (cold, with a
+    mirror); on the critical path only of a streaming engine: one reading the volume loads meanwhile."""
     fill: Term | None = None
-    """Filling the volume from the mirror instead of the hub (warm, with a mirror, loading from the volume)."""
+    """Filling the volume from the mirror instead of the hub (warm, with a mirror, loading from the volume);
+    each file is hashed as it is written (render/files/mirror_sync.py), so no separate check follows."""
     stream: Term | None = None
     """Streaming the weights from the mirror into the GPUs (`load: stream`); replaces `load`."""
     local: bool = False
@@ -69,8 +73,8 @@ class ModelTerms:
 
     @property
     def job_seconds(self) -> int:
-        """Cold: the hub download, its check, then the mirror's upload (the servers wait for the whole Job)."""
-        return self.download.seconds + self.verify.seconds + (self.upload.seconds if self.upload else 0)
+        """Cold: the hub download and its check (the mirror's upload is a Job of its own)."""
+        return self.download.seconds + self.verify.seconds
 
     @property
     def server_seconds(self) -> int:
@@ -78,7 +82,8 @@ class ModelTerms:
 
     @property
     def cold(self) -> Column:
-        return Column(self.job_seconds, self.server_seconds)
+        return Column(self.job_seconds, self.server_seconds, self.upload.seconds if self.upload else 0,
+                      self.stream is not None)
 
     @property
     def warm(self) -> Column | None:
@@ -86,8 +91,8 @@ class ModelTerms:
         volume filled from the mirror, or nothing to fill when the engine streams."""
         if self.upload is None:
             return None
-        job = 0 if self.stream else (self.fill.seconds if self.fill else 0) + self.verify.seconds
-        return Column(job, self.server_seconds)
+        job = 0 if self.stream else (self.fill.seconds if self.fill else 0)
+        return Column(job, self.server_seconds, 0, self.stream is not None)  # the upload finds the copy there
 
     @property
     def second(self) -> Column:
@@ -97,8 +102,8 @@ class ModelTerms:
         server = self.pull.seconds + self.weights.seconds + init
         if not self.local or self.stream:
             return Column(0, server)
-        first = self.fill or self.download
-        return Column(first.seconds + self.verify.seconds, server)
+        first = self.fill.seconds if self.fill else self.download.seconds + self.verify.seconds
+        return Column(first, server)
 
     @property
     def second_replica_seconds(self) -> int:
@@ -187,8 +192,10 @@ def terms(cfg: StackConfig, m: ModelConfig, size_gb: float, download_mbps: float
     rate = min(cos, storage)
     upload = Term(round(size_gb / rate), f"{size_gb:g} GB / min({storage:g} GB/s storage, {cos:g} GB/s COS)",
                   f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}")
-    fill = Term(round(size_gb / rate), f"{size_gb:g} GB / min({cos:g} GB/s COS, {storage:g} GB/s storage)",
-                f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}")
+    hashed = VERIFY_WORKERS * SHA256_MB_S.value / 1000
+    fill = Term(round(size_gb / min(rate, hashed)), f"{size_gb:g} GB / min({cos:g} GB/s COS, {storage:g} GB/s "
+                f"storage, {VERIFY_WORKERS} x {SHA256_MB_S.value:g} MB/s sha256 as it is written)",
+                f"COS: {STREAMER_GBPS.source}; storage {STORAGE_SOURCE}; {SHA256_MB_S.source}")
     stream = None
     if streams(cfg, m):
         stream = Term(round(size_gb / cos), f"{size_gb:g} GB x 1 read per node / {cos:g} GB/s streamer",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.model_cache import UPLOAD_RESOURCE
 from config.node_pools import NodePool, SuperPool
 from derive.bringup import Column, ModelTerms, terms
 from derive.serving import model_size_gb
@@ -134,6 +135,8 @@ def estimate(plan: Plan) -> BringUp:
             owner = component(r) or ""
             m = models.get(owner.removesuffix("-cache")) or models.get(owner)
             column = scenarios[scenario].get(m.name) if m else None
+            if kind == "Job" and m and r.name.endswith(UPLOAD_RESOURCE):
+                return column.upload if column else 0
             if kind in ("Job", "DaemonSet") and m:
                 return column.job if column else 0
             if kind in ("Deployment", "LeaderWorkerSet") and m:

@@ -118,7 +118,7 @@ def bringup_section(plan: Plan) -> list[str]:
               "running model on a node that is up, its compile cache warm on the shared volume; on a local disk "
               "the node fills first (from the mirror, else the hub).", "",
               "| model | download from the hub | check | mirror upload | mirror fill | image pull | load | stream | "
-              "engine init | init, cache warm | cold: Job + server | warm mirror: Job + server | second replica | "
+              "engine init | init, cache warm | cold: Job (+ upload) + server | warm mirror: Job + server | second replica | "
               "hub bytes for a second replica |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
@@ -126,7 +126,11 @@ def bringup_section(plan: Plan) -> list[str]:
         return _span(term.seconds) if term is not None else "-"
 
     def col(c) -> str:
-        return f"{_span(c.job)} + {_span(c.server)}" if c is not None else "-"
+        """The upload only where the server waits for it (a streaming engine)."""
+        if c is None:
+            return "-"
+        return f"{_span(c.job)} + {_span(c.upload)} + {_span(c.server)}" if c.streams and c.upload else \
+            f"{_span(c.job)} + {_span(c.server)}"
 
     for t in est.terms:
         lines.append(f"| {t.model} | {_span(t.download.seconds)} | {_span(t.verify.seconds)} | {opt(t.upload)} | "

@@ -36,9 +36,10 @@ MODELSCOPE_REQUIREMENTS = ("modelscope-hub==0.5.1",)
 S3_REQUIREMENTS = ("boto3==1.44.18",)
 """The weight mirror's client (render/files/mirror_sync.py), the pin of requirements-s3.txt that the
 tests run it with against the S3 stand-in."""
-MirrorRole = Literal["fill", "read", "seed"]
-"""How a download uses the mirror: `fill` (shared storage: the mirror, else the hub and then the mirror),
-`read` (local disks: the mirror only, never the hub), `seed` (local storage's one-time Job: hub -> mirror)."""
+MirrorRole = Literal["fill", "read", "seed", "upload"]
+"""How a Job uses the mirror: `fill` (shared storage: the mirror, else the hub), `upload` (shared storage:
+the volume's complete copy -> the mirror, after the fill, while the servers already load), `read` (local
+disks: the mirror only, never the hub), `seed` (local storage's one-time Job: hub -> mirror)."""
 DOWNLOAD_WORKERS = 8
 """Files fetched at once: `hf download --max-workers` (default 8) and `modelscope download --max-workers`
 (default 4) in huggingface_hub 1.33.0 cli/download.py and modelscope-hub 0.5.1 cli/download.py."""
@@ -87,11 +88,11 @@ def download_id(source: ModelSource) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:8]
 
 
-def download_name(name: str, source: ModelSource) -> str:
-    """`download-<name>-<hash8>`, with the name part shortened to stay a valid 63-character label."""
+def download_name(name: str, source: ModelSource, kind: str = "download") -> str:
+    """`<kind>-<name>-<hash8>`, with the name part shortened to stay a valid 63-character label."""
     suffix = f"-{download_id(source)}"
-    room = MAX_JOB_NAME - len("download-") - len(suffix)
-    return f"download-{name[:room].rstrip('-')}{suffix}"
+    room = MAX_JOB_NAME - len(kind) - 1 - len(suffix)
+    return f"{kind}-{name[:room].rstrip('-')}{suffix}"
 
 
 def marker_name(source: ModelSource) -> str:
@@ -213,7 +214,7 @@ echo "pulled $MODEL_ID to $OLLAMA_MODELS"
 
 
 # With a mirror (docs/model-cache.md, "Mirror"): the volume's marker, else the mirror's copy (every file
-# checked against its manifest), else the hub, whose verified copy is then uploaded, marker object last.
+# checked against its manifest), else the hub; the upload Job then copies the volume's verified copy.
 # Exit 3 of the fetch: objects that stayed corrupt were removed from the mirror with its marker, so the hub
 # refills them; 4 here: no complete copy in the mirror.
 _MIRROR_SCRIPT = """\
@@ -257,9 +258,8 @@ rm -rf "$final.old"
 echo "ready: $MODEL_ID@$MODEL_REVISION in $final"
 @PRUNE@@FINISH@
 """
-_HUB_THEN_MIRROR = """\
+_HUB = """\
   fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
-  mirror_sync upload "$staging"
 """
 _MIRROR_ONLY = """\
   echo "$MODEL_ID@$MODEL_REVISION: no verified copy in the mirror yet; nodes never fetch from the hub, \\
@@ -292,19 +292,48 @@ mirror_sync upload "$staging"
 """
 
 
+# The upload Job: the volume's complete copy (its marker) into the mirror, marker object last; a mirror
+# that holds the revision already is left alone. It reads the volume only (mounted read-only).
+_UPLOAD_SCRIPT = """\
+set -euo pipefail
+final="$MODEL_ROOT/$MODEL_DIR"
+if [ ! -f "$final/$MARKER" ]; then
+  echo "no complete copy of $MODEL_ID@$MODEL_REVISION in $final: the download Job writes it first" >&2
+  exit 1
+fi
+python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
+  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
+export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+mirror_sync() {
+  python - "$@" <<'MIRROR'
+@SYNC@MIRROR
+}
+status=0
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
+  echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
+  exit 0
+elif [ "$status" -ne 1 ]; then
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
+fi
+mirror_sync upload "$final"
+"""
+
+
 def mirror_script(source: ModelSource, role: MirrorRole, keep_running: bool = False) -> str:
     """The download script of a hub source with a mirror (`role`: MirrorRole); constant per source like
     download_script, every value from the environment."""
     if source.kind == "ollama":
         raise ValueError("Ollama pulls from its own registry: the weight mirror does not apply")
     hub = HF_REQUIREMENTS if source.kind == "huggingface" else MODELSCOPE_REQUIREMENTS
-    requirements = S3_REQUIREMENTS if role == "read" else (*hub, *S3_REQUIREMENTS)
-    template = _SEED_SCRIPT if role == "seed" else _MIRROR_SCRIPT
+    requirements = S3_REQUIREMENTS if role in ("read", "upload") else (*hub, *S3_REQUIREMENTS)
+    template = {"seed": _SEED_SCRIPT, "upload": _UPLOAD_SCRIPT}.get(role, _MIRROR_SCRIPT)
     return (
-        template.replace("@HUB@", _MIRROR_ONLY if role == "read" else _HUB_THEN_MIRROR)
+        template.replace("@HUB@", _MIRROR_ONLY if role == "read" else _HUB)
         .replace("@TOOLS@", TOOLS_DIR)
         .replace("@REQUIREMENT@", " ".join(f"'{r}'" for r in requirements))
-        .replace("@FETCH@", "" if role == "read" else fetch_function(source.kind))
+        .replace("@FETCH@", "" if role in ("read", "upload") else fetch_function(source.kind))
         .replace("@SYNC@", source_file("mirror_sync.py"))
         .replace("@PRUNE@", _PRUNE.replace("@PREFIX@", MARKER_PREFIX))
         .replace("@FINISH@", _finish(keep_running))
@@ -493,6 +522,8 @@ def _container(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
+    if mirror_role == "upload":
+        c["volumeMounts"][0]["readOnly"] = True
     if keep_running:
         # READY on `kubectl get ds` = nodes holding complete weights (and what an await can wait on).
         done = (
@@ -635,6 +666,50 @@ def node_downloader_daemonset(
 
 SEED_ROOT = "/stage"
 SEED_PREFIX = "mirror-"
+
+
+def mirror_upload_job(
+    name: str,
+    namespace: str,
+    source: ModelSource,
+    *,
+    mirror: MirrorSpec,
+    volume: ModelVolume,
+    model_dir: str,
+    placement: PodPlacement,
+    budget_seconds: int,
+    image: str | None = None,
+    pip_index_url: str | None = None,
+    cpu: str = "1",
+    memory: str = "4Gi",
+    retries: int = 6,
+    workers: int = DOWNLOAD_WORKERS,
+) -> dict[str, Any]:
+    """Shared storage with a mirror: after the download Job, the volume's verified copy goes to the mirror
+    (skipping objects already there, manifest and marker last) in a Job of its own, so servers that read
+    the volume start loading instead of waiting for it; streaming servers wait for it."""
+    if volume.pvc_name is None:
+        raise ValueError("mirror_upload_job reads shared storage; local disks use mirror_seed_job")
+    job_name = download_name(name, source, "upload")
+    obj_labels = labels(COMPONENT, **{"app.kubernetes.io/name": job_name})
+    container = _container(
+        source, volume=volume, model_dir=model_dir, image=image, pip_index_url=pip_index_url, cpu=cpu,
+        memory=memory, keep_running=False, workers=workers, mirror=mirror, mirror_role="upload",
+    )  # fmt: skip
+    model_volume = {"name": "model", "persistentVolumeClaim": {"claimName": volume.pvc_name, "readOnly": True}}
+    return replaced_when_unready({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(job_name, namespace, obj_labels),
+        "spec": {
+            "backoffLimit": retries,
+            "activeDeadlineSeconds": budget_seconds,
+            "template": {
+                "metadata": {"labels": obj_labels},
+                "spec": _pod_spec(container, model_volume, restart_policy="Never", placement=placement),
+            },
+        },
+    })
 
 
 def mirror_seed_job(

@@ -31,6 +31,8 @@ R1 = {"name": "r1", "servedName": "DeepSeek-R1", "engine": "sglang", "pool": "h2
       "source": {"kind": "modelscope", "model": "deepseek-ai/DeepSeek-R1", "revision": "v1.0.0"},
       "settings": {"maxModelLen": 32768}}
 TURBO = {"kind": "cfs-turbo", "capacityGib": 20480, "sizeGi": 1000}
+MIRROR_KEYS = {"cosSecretId": "AKIDscoped", "cosSecretKey": "scoped-secret"}
+"""The config keys a `modelCache.mirror` names by default (checks/secrets.py requires them)."""
 
 
 def tke_config(**sections: Any) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 Run by the download script as `python - COMMAND DIR` with boto3 from the Job's tools directory:
   present  exit 0 when the revision's marker object exists (a complete copy), else 1; any command exits 2
            when the bucket cannot be used (missing, key refused, unreachable);
-  fetch    mirror -> DIR, each file checked against the manifest's size and sha256 (3 tries); one that stays
-           wrong is deleted from the mirror with the marker, exit 3 (refill from the hub);
+  fetch    mirror -> DIR, each file hashed as it is written and checked against the manifest's size and
+           sha256 (3 tries); one that stays wrong is deleted from the mirror with the marker, exit 3 (refill);
   upload   DIR -> mirror, skipping objects whose size and sha256 metadata match; manifest, marker last.
 The S3 client reads the AWS_* environment. docs/model-cache.md, "Mirror"."""
 
@@ -50,6 +50,24 @@ def sha256_of(path):
         while block := f.read(BLOCK):
             h.update(block)
     return h.hexdigest()
+
+
+class Hashing:
+    """A file written in order and hashed on the way, so a fill reads each byte once (not write, then read
+    back to check). seekable() False: s3transfer 0.19.3 still fetches ranges in parallel, as download_file
+    does, and writes them in order, at most 10 parts of 8 MiB held per file (DownloadNonSeekableOutputManager,
+    TransferConfig.max_in_memory_download_chunks)."""
+
+    def __init__(self, f):
+        self.f, self.sha, self.size = f, hashlib.sha256(), 0
+
+    def seekable(self):
+        return False
+
+    def write(self, data):
+        self.sha.update(data)
+        self.size += len(data)
+        return self.f.write(data)
 
 
 def local_files(root):
@@ -117,10 +135,12 @@ def fetch(s3, root):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         for attempt in range(1, TRIES + 1):
             try:
-                s3.download_file(bucket, f"{prefix}/{rel}", path)
+                with open(path, "wb") as f:
+                    out = Hashing(f)
+                    s3.download_fileobj(bucket, f"{prefix}/{rel}", out)
             except ClientError as e:
                 return rel, f"cannot be read ({e.response.get('Error', {}).get('Code')})"
-            if os.path.getsize(path) == want["size"] and sha256_of(path) == want[SHA_KEY]:
+            if out.size == want["size"] and out.sha.hexdigest() == want[SHA_KEY]:
                 return rel, None
             print(f"mirror: {rel}: differs from the manifest (try {attempt} of {TRIES})", flush=True)
             os.remove(path)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from checks import load
 
-from tests.conftest import config_errors, existing_config, tke_config
+from tests.conftest import MIRROR_KEYS as KEYS, config_errors, existing_config, tke_config
 
 MIRROR = {"bucket": "tke-llm-weights-1250000000"}
-KEYS = {"cosSecretId": "AKIDscoped", "cosSecretKey": "scoped-secret"}
 OLLAMA = {"name": "o", "servedName": "o", "engine": "ollama", "pool": "gpu", "sizeGb": 5,
           "source": {"kind": "ollama", "tag": "qwen3:8b"}}
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import existing_config, render_raw, tke_config
+from tests.conftest import MIRROR_KEYS as KEYS, existing_config, render_raw, tke_config
 
 BUCKET_TYPE = "tencentcloud:Cos/bucket:Bucket"
 MIRROR = {"bucket": "tke-llm-weights-1250000000"}
 MODEL = {"name": "q", "servedName": "Q", "engine": "vllm", "pool": "gpu", "settings": {"maxModelLen": 8192},
          "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-8B", "revision": "v1"}}
-KEYS = {"cosSecretId": "AKIDscoped", "cosSecretKey": "scoped-secret"}
+
 
 
 def stack(mirror: dict, **extra):
@@ -93,3 +93,21 @@ def test_the_plan_says_what_would_replace_the_bucket(plan):
 
     assert {r.path for r in rules_for(BUCKET_TYPE) if r.outcome == "replace"} == {"bucket", "multiAz", "cdcId"}
     assert "- Bucket `mirror-bucket`: replaced by a change of `bucket`, `cdcId`, `multiAz`" in data_safety_section(plan)
+
+
+def test_the_upload_is_a_job_after_the_download_that_only_streaming_servers_wait_for():
+    """The volume's verified copy goes to the mirror in a Job of its own, after the download Job: a
+    server reading the volume starts loading meanwhile; one streaming from the mirror waits for it."""
+    sglang = {**MODEL, "name": "s", "servedName": "S", "engine": "sglang"}  # reads the volume
+    plan = render_raw(tke_config(modelCache={"mirror": MIRROR}, models=[MODEL, sglang], **KEYS), secrets=set(KEYS))
+    jobs = {r.manifest["metadata"]["name"]: r for r in plan.k8s_objects if r.manifest["kind"] == "Job"}
+    for model in ("q", "s"):
+        download = next(r for n, r in jobs.items() if n.startswith(f"download-{model}-"))
+        upload = next(r for n, r in jobs.items() if n.startswith(f"upload-{model}-"))
+        assert download.urn in upload.depends_on
+        server = next(r for r in plan.k8s_objects
+                      if r.manifest["kind"] == "Deployment" and r.manifest["metadata"]["name"] == model)
+        if model == "q":  # vLLM streams from the mirror
+            assert upload.urn in server.depends_on
+        else:
+            assert download.urn in server.depends_on and upload.urn not in server.depends_on

@@ -10,7 +10,7 @@ from derive.serving import model_size_gb, serving_plan
 from render.model_cache import download_timeout_seconds
 
 from tests.checks.helpers import H20, R1, R1_7B
-from tests.conftest import SYSTEM_POOL, existing_config, tke_config
+from tests.conftest import MIRROR_KEYS, SYSTEM_POOL, existing_config, tke_config
 
 TURBO = {"kind": "cfs-turbo", "tier": "TP", "capacityGib": 20480, "sizeGi": 1000}
 
@@ -73,7 +73,7 @@ MIRROR = {"bucket": "tke-llm-weights-1250000000"}
 
 
 def _r1_mirror(load: str, sglang: bool = True):
-    raw = tke_config(nodePools=[SYSTEM_POOL, H20], models=[R1], storage=TURBO,
+    raw = tke_config(**MIRROR_KEYS, nodePools=[SYSTEM_POOL, H20], models=[R1], storage=TURBO,
                      modelCache={"bandwidthMbps": 1000,
                                  "mirror": {**MIRROR, "load": load, "streamer": {"sglang": sglang}}})
     raw["cluster"]["network"]["egress"] = {"bandwidthMbps": 1000}
@@ -86,10 +86,11 @@ def test_streaming_from_the_mirror_reads_once_per_node_at_the_streamer_figure_an
     assert t.stream.seconds == round(688.6 / 1.31) and "x 1 read per node / 1.31 GB/s streamer" in t.stream.how
     assert "48.16 s" in t.stream.source and "distributed_streamer.py" in t.stream.source
     assert t.weights is t.stream and t.server_seconds == t.pull.seconds + t.stream.seconds + t.init.seconds
-    # cold: the hub, the check, then the upload the engine streams from
-    assert t.cold.job == t.download.seconds + t.verify.seconds + t.upload.seconds
+    # cold: the hub and the check (the download Job), then the upload Job the engine streams from
+    assert t.cold == Column(t.download.seconds + t.verify.seconds, t.server_seconds, t.upload.seconds, streams=True)
+    assert t.cold.seconds == t.cold.job + t.upload.seconds + t.server_seconds
     assert t.upload.seconds == round(688.6 / min(1.31, 2.0))
-    assert t.warm == Column(0, t.server_seconds)  # no hub, no fill
+    assert t.warm == Column(0, t.server_seconds, 0, streams=True)  # no hub, no fill, the upload finds the copy
     assert t.second == Column(0, t.pull.seconds + t.stream.seconds + t.init_cached.seconds)
     assert t.hub_gb_second_replica == 0
 
@@ -97,15 +98,19 @@ def test_streaming_from_the_mirror_reads_once_per_node_at_the_streamer_figure_an
 def test_loading_from_the_volume_with_a_mirror_fills_it_from_the_mirror_when_warm():
     t = _r1_mirror("volume")
     assert t.stream is None and t.weights is t.load
-    assert t.cold.job == t.download.seconds + t.verify.seconds + t.upload.seconds  # the servers wait for the Job
-    assert t.warm == Column(t.fill.seconds + t.verify.seconds, t.server_seconds)
-    assert "COS" in t.fill.how and "48.16 s" in t.fill.source
+    # the upload is a Job of its own: servers reading the volume load while it runs
+    assert t.cold == Column(t.download.seconds + t.verify.seconds, t.server_seconds, t.upload.seconds)
+    assert t.cold.seconds == t.cold.job + t.server_seconds
+    # each file hashed as it is written: no check after the fill
+    assert t.warm == Column(t.fill.seconds, t.server_seconds)
+    assert t.fill.seconds == round(688.6 / min(1.31, 2.0, 4 * 0.370))
+    assert "COS" in t.fill.how and "sha256 as it is written" in t.fill.how and "48.16 s" in t.fill.source
 
 
 def test_sglang_streams_only_when_its_image_is_said_to_carry_the_s3_backend():
     """sglang[all] brings runai_model_streamer without runai-model-streamer-s3 (SGLang 0.5.23's metadata)."""
     t = _r1_mirror("stream", sglang=False)
-    assert t.stream is None and t.warm == Column(t.fill.seconds + t.verify.seconds, t.server_seconds)
+    assert t.stream is None and t.warm == Column(t.fill.seconds, t.server_seconds)
 
 
 def test_without_a_mirror_there_is_no_warm_column():

@@ -9,7 +9,7 @@ from checks import checked
 from derive.naming import derive
 from derive.serving import serving_plan
 
-from tests.conftest import tke_config
+from tests.conftest import MIRROR_KEYS, tke_config
 
 VLLM = {"name": "qwen3-0-6b", "servedName": "Qwen3-0.6B", "engine": "vllm", "pool": "gpu",
         "source": {"kind": "huggingface", "repo": "Qwen/Qwen3-0.6B", "revision": "c1899de289a04d12100db370d81485cdf75e47ca"}}
@@ -19,7 +19,8 @@ MIRROR = {"bucket": "tke-llm-weights-1250000000"}
 
 
 def _spec(model: dict, **sections):
-    cfg = checked(tke_config(models=[model], **sections))
+    keys = MIRROR_KEYS if "mirror" in sections.get("modelCache", {}) else {}
+    cfg = checked(tke_config(**keys, models=[model], **sections))
     return serving_plan(cfg, derive(cfg, "t"), cfg.models[0], "key").spec
 
 

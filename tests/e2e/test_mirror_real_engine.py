@@ -1,6 +1,6 @@
 """A stack with the weight mirror (an existing bucket on an existing cluster) under the real Pulumi engine
-against a real API server: it comes up with the credentials Secret before the download Job, the Job's env
-carries the keys only as secretKeyRefs, and no key appears in any pod spec or, unencrypted, in the state
+against a real API server: it comes up with the credentials Secret before the download Job, the upload Job
+after it and the streaming server after that, the Jobs' env carries the keys only as secretKeyRefs, and no key appears in any pod spec or, unencrypted, in the state
 (`pulumi stack export`). kwok runs no containers: the fill itself is tests/behaviour/test_mirror_fill.py's."""
 
 from __future__ import annotations
@@ -71,6 +71,17 @@ def test_up_with_the_mirror_keeps_the_keys_out_of_pods_and_state(local: Harness,
     assert env["AWS_ENDPOINT_URL"]["value"] == "https://cos.ap-shanghai.myqcloud.com"
     assert env["RUNAI_STREAMER_S3_USE_VIRTUAL_ADDRESSING"]["value"] == "1"
     assert env["MIRROR_BUCKET"]["value"] == "tke-llm-weights-1250000000"
+
+    # The upload Job comes after the download (it copies the volume's complete copy, read-only) and, the
+    # model streaming from the mirror, before the server.
+    (upload,) = [j for j in k.list("batch/v1", "Job", NS) if j["metadata"]["name"].startswith("upload-")]
+    assert upload["status"].get("succeeded") == 1
+    assert ts(job["status"]["completionTime"]) <= ts(upload["metadata"]["creationTimestamp"])
+    pod = upload["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["persistentVolumeClaim"]["readOnly"] is True
+    assert pod["containers"][0]["volumeMounts"][0]["readOnly"] is True
+    (server,) = [d for d in k.list("apps/v1", "Deployment", NS) if d["metadata"]["name"] == MODEL["name"]]
+    assert ts(upload["status"]["completionTime"]) <= ts(server["metadata"]["creationTimestamp"])
 
     # No key in any pod spec (the kubelet resolves the references; the API objects never hold a value).
     pods = k.list("v1", "Pod", NS)

@@ -103,7 +103,9 @@ def test_bring_up_terms_name_each_formula_and_its_source():
                                          storage={"kind": "cfs-turbo", "tier": "TP", "capacityGib": 20480, "sizeGi": 1000})))
     # load: one read per node (the engine's rank-split prefetch on CFS-Turbo); second replica: compile cache warm
     assert "| r1 | 15 h 18 min | 8 min | - | - | 3 min | 6 min | - | 10 min | 9 min | 15 h 26 min + 19 min | - | 18 min | 0 GB |" in text
-    assert "| r1 | 16 h 02 min | 2 h 16 min | no mirror |" in text  # attached: joined during the download
+    # attached: joined during the download; the cluster's endpoint (21 min after the system pool) precedes
+    # every in-cluster object, the namespace's owner check first
+    assert "| r1 | 16 h 07 min | 2 h 21 min | no mirror |" in text
     assert "- `r1`: download 688.6 GB x 8 / 100 Mbit/s; check 688.6 GB / min(2 GB/s storage, 4 x 370 MB/s sha256)" in text
     assert "- limited by the NAT gateway's elastic IP (cluster.network.egress.bandwidthMbps)" in text
     assert "llm-d DeepSeek-R1 wide-EP guide" in text and "measured here 2026-12-07" in text

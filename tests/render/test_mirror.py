@@ -3,11 +3,13 @@ default, keys only as secretKeyRefs, the fill script shipped byte for byte, the 
 
 from __future__ import annotations
 
+import pytest
+
 from render.engines.spec import ModelVolume
 from render.files import source as source_file
 from render.mirror import SECRET_NAME, MirrorSpec, cos_endpoint, credentials_secret
 from render.model_cache import (S3_REQUIREMENTS, ModelSource, download_job, mirror_script, mirror_seed_job,
-                                node_downloader_daemonset)
+                                mirror_upload_job, node_downloader_daemonset)
 from render.placement import PodPlacement
 
 SPEC = MirrorSpec(bucket="w-1250000000", region="ap-shanghai", endpoint=cos_endpoint("ap-shanghai"), prefix="tke-llm")
@@ -40,7 +42,24 @@ def test_the_job_ships_the_fill_script_and_the_pinned_client():
     assert source_file("mirror_sync.py") in script
     assert f"'{S3_REQUIREMENTS[0]}'" in script and "modelscope download" in script
     assert script.index("mirror_sync present") < script.index('fetch_verified "$MODEL_ID"') \
-        < script.index('mirror_sync upload "$staging"') < script.index('touch "$staging/$MARKER"')
+        < script.index('touch "$staging/$MARKER"')
+    assert "mirror_sync upload" not in script  # the upload Job's
+
+
+def test_the_upload_job_reads_the_volume_read_only_and_only_installs_the_client():
+    job = mirror_upload_job("q", "llm", SRC, mirror=SPEC, volume=ModelVolume(pvc_name="models", host_path=None),
+                            model_dir=DIR, placement=PodPlacement({}), budget_seconds=3600)
+    pod = job["spec"]["template"]["spec"]
+    assert pod["volumes"][0] == {"name": "model", "persistentVolumeClaim": {"claimName": "models", "readOnly": True}}
+    assert container(job)["volumeMounts"][0]["readOnly"] is True
+    script = container(job)["command"][2]
+    assert f"'{S3_REQUIREMENTS[0]}'" in script and "modelscope" not in script and "fetch_verified" not in script
+    assert script.index('[ ! -f "$final/$MARKER" ]') < script.index("mirror_sync present") \
+        < script.index('mirror_sync upload "$final"')
+    assert job["metadata"]["name"].startswith("upload-") and len(job["metadata"]["name"]) <= 63
+    with pytest.raises(ValueError, match="shared storage"):
+        mirror_upload_job("q", "llm", SRC, mirror=SPEC, volume=ModelVolume(pvc_name=None, host_path="/data"),
+                          model_dir=DIR, placement=PodPlacement({}), budget_seconds=3600)
 
 
 def test_nodes_never_run_a_hub_tool_and_the_seed_never_writes_a_volume():
@@ -56,6 +75,5 @@ def test_nodes_never_run_a_hub_tool_and_the_seed_never_writes_a_volume():
 
 
 def test_ollama_has_no_mirror_script():
-    import pytest
     with pytest.raises(ValueError, match="does not apply"):
         mirror_script(ModelSource("ollama", "qwen3:8b", "v1"), "fill")
