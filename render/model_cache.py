@@ -119,7 +119,8 @@ def _finish(keep_running: bool) -> str:
     return "exec sleep infinity" if keep_running else "exit 0"
 
 
-_HUB_SCRIPT = """\
+# Script fragments the download, fill, seed and upload scripts share.
+_VOLUME_DONE = """\
 set -euo pipefail
 final="$MODEL_ROOT/$MODEL_DIR"
 if [ -f "$final/$MARKER" ]; then
@@ -128,9 +129,35 @@ if [ -f "$final/$MARKER" ]; then
 fi
 staging="$final.partial-$DOWNLOAD_ID"
 mkdir -p "$staging"
+"""
+"""Stop when the volume holds the revision (its marker); else the partial directory to fill."""
+_INSTALL = """\
 python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
   --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
 export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+"""
+"""The pinned tools, installed into the pod's /tmp (the root file system is read-only)."""
+_SYNC = """\
+mirror_sync() {
+  python - "$@" <<'MIRROR'
+@SYNC@MIRROR
+}
+"""
+"""render/files/mirror_sync.py as a bash function."""
+_IN_MIRROR = """\
+status=0
+mirror_sync present || status=$?
+if [ "$status" -eq 0 ]; then
+  echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
+  exit 0
+elif [ "$status" -ne 1 ]; then
+  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
+  exit "$status"
+fi
+"""
+"""Stop when the mirror holds the revision; a bucket that cannot be used fails the pod, naming it."""
+
+_HUB_SCRIPT = _VOLUME_DONE + _INSTALL + """\
 @FETCH@
 fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
 touch "$staging/$MARKER"
@@ -217,23 +244,9 @@ echo "pulled $MODEL_ID to $OLLAMA_MODELS"
 # checked against its manifest), else the hub; the upload Job then copies the volume's verified copy.
 # Exit 3 of the fetch: objects that stayed corrupt were removed from the mirror with its marker, so the hub
 # refills them; 4 here: no complete copy in the mirror.
-_MIRROR_SCRIPT = """\
-set -euo pipefail
-final="$MODEL_ROOT/$MODEL_DIR"
-if [ -f "$final/$MARKER" ]; then
-  echo "complete: $MODEL_ID@$MODEL_REVISION in $final"
-  @FINISH@
-fi
-staging="$final.partial-$DOWNLOAD_ID"
-mkdir -p "$staging"
-python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
-  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
-export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
+_MIRROR_SCRIPT = _VOLUME_DONE + _INSTALL + """\
 @FETCH@
-mirror_sync() {
-  python - "$@" <<'MIRROR'
-@SYNC@MIRROR
-}
+""" + _SYNC + """\
 status=0
 mirror_sync present || status=$?
 if [ "$status" -eq 0 ]; then
@@ -266,25 +279,7 @@ _MIRROR_ONLY = """\
 the mirror's fill Job does (see its logs); retrying" >&2
   exit 1
 """
-_SEED_SCRIPT = """\
-set -euo pipefail
-python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
-  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
-export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
-@FETCH@
-mirror_sync() {
-  python - "$@" <<'MIRROR'
-@SYNC@MIRROR
-}
-status=0
-mirror_sync present || status=$?
-if [ "$status" -eq 0 ]; then
-  echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
-  exit 0
-elif [ "$status" -ne 1 ]; then
-  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
-  exit "$status"
-fi
+_SEED_SCRIPT = "set -euo pipefail\n" + _INSTALL + "@FETCH@\n" + _SYNC + _IN_MIRROR + """\
 staging="$MODEL_ROOT/$MODEL_DIR"
 mkdir -p "$staging"
 fetch_verified "$MODEL_ID" "$MODEL_REVISION" "$staging"
@@ -301,22 +296,7 @@ if [ ! -f "$final/$MARKER" ]; then
   echo "no complete copy of $MODEL_ID@$MODEL_REVISION in $final: the download Job writes it first" >&2
   exit 1
 fi
-python -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \\
-  --only-binary=:all: --target @TOOLS@ @REQUIREMENT@
-export PATH="@TOOLS@/bin:$PATH" PYTHONPATH="@TOOLS@"
-mirror_sync() {
-  python - "$@" <<'MIRROR'
-@SYNC@MIRROR
-}
-status=0
-mirror_sync present || status=$?
-if [ "$status" -eq 0 ]; then
-  echo "complete: the mirror holds $MODEL_ID@$MODEL_REVISION"
-  exit 0
-elif [ "$status" -ne 1 ]; then
-  echo "the mirror cannot be used (see above): fix modelCache.mirror or its keys" >&2
-  exit "$status"
-fi
+""" + _INSTALL + _SYNC + _IN_MIRROR + """\
 mirror_sync upload "$final"
 """
 

@@ -8,7 +8,7 @@ import copy
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import pytest
 import yaml
@@ -63,9 +63,10 @@ def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Ite
         cluster.stop()
 
 
-def engine_stack(local: Harness, name: str, config: dict[str, Any]):
-    """The stack on the local cluster, with its config map kept on it for the change tests."""
-    st = local.engine.stack(name, config)
+def engine_stack(local: Harness, name: str, config: dict[str, Any], secrets: Iterable[str] = ()):
+    """The stack on the local cluster, with its config map kept on it for the change tests; the `secrets`
+    keys stored encrypted."""
+    st = local.engine.stack(name, config, secrets)
     st.config = config  # type: ignore[attr-defined]
     return st
 

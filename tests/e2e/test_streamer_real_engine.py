@@ -24,13 +24,15 @@ STACK_CONFIG = yaml.safe_load((Path(__file__).parent / "stacks" / "Pulumi.stream
 STORAGE_CLASSES = ["shared-rwx"]
 NS = STACK_CONFIG["tke-llm:namespace"]
 BUCKET = STACK_CONFIG["tke-llm:modelCache"]["mirror"]["bucket"]
+SECRETS = {"tke-llm:cosSecretId": "AKIDe2eStreamerScopedKey01", "tke-llm:cosSecretKey": "e2e-streamer-scoped-secret-01"}
+STACK_CONFIG.update(SECRETS)  # the mirror's keys, stored encrypted by the engine below
 
 pytestmark = pytest.mark.real_engine
 
 
 @pytest.fixture(scope="module")
 def stack(local: Harness):
-    return engine_stack(local, STACK, local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local"))
+    return engine_stack(local, STACK, local_cluster_config(STACK_CONFIG, local.cluster.kubeconfig, "local"), SECRETS)
 
 
 def _server_pod(local: Harness, model: str) -> dict:
