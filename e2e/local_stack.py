@@ -118,6 +118,13 @@ def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[di
             out["monitoring"]["dcgmExporter"] = False
             said.append("the DCGM exporter chart (`monitoring.dcgmExporter`): not installed, no GPU to read")
 
+    mirror = cfg.model_cache.mirror
+    if mirror is not None and mirror.create:
+        region = mirror.region or (cfg.cluster.region if cfg.is_tke else None)  # type: ignore[union-attr]
+        out["modelCache"]["mirror"] = {**raw["modelCache"]["mirror"], "create": False, "region": region}
+        said.append(f"the weight mirror's COS bucket `{mirror.bucket}` (`modelCache.mirror.create`): not created, "
+                    "taken as existing; the Jobs' S3 calls would go to COS, which kwok never runs")
+
     scalers = cfg.autoscalers
     if scalers.install_keda:
         out["autoscalers"]["installKeda"] = False

@@ -17,7 +17,7 @@ import pytest
 from render.mirror import ACCESS_KEY as SECRET_ACCESS_KEY_ID
 from render.mirror import SECRET_KEY as SECRET_SECRET_KEY
 from render.mirror import SECRET_NAME
-from tests.conftest import render_raw, tke_config
+from tests.conftest import MIRROR_KEYS, render_raw, tke_config
 from tests.standins.hub import generated_model
 from tests.standins.s3 import ACCESS_KEY, SECRET_KEY, put_objects, running_s3
 from tests.standins.streamer import read_with_streamer
@@ -31,7 +31,8 @@ MIRROR_SECRET = {SECRET_NAME: {SECRET_ACCESS_KEY_ID: ACCESS_KEY, SECRET_SECRET_K
 
 def _engine(endpoint: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The rendered vLLM container and pod spec of a stack whose mirror's endpoint is `endpoint`."""
-    plan = render_raw(tke_config(models=[MODEL], modelCache={"mirror": {"bucket": BUCKET, "endpoint": endpoint}}))
+    plan = render_raw(tke_config(**MIRROR_KEYS, models=[MODEL], modelCache={"mirror": {"bucket": BUCKET, "endpoint": endpoint}}),
+                      secrets=set(MIRROR_KEYS))
     (deployment,) = [r.manifest for r in plan.k8s_objects
                      if r.manifest.get("kind") == "Deployment" and r.manifest["metadata"]["name"] == MODEL["name"]]
     pod = deployment["spec"]["template"]["spec"]
