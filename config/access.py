@@ -311,15 +311,18 @@ class LoadBalancerExposure(ConfigModel):
             if net.prefixlen == 0:
                 raise ValueError(f"{c} admits every address, which is no restriction: list your clients' ranges, "
                                  "or drop allowedCidrs and set allowPublicPlainHttp: true if that is meant")
-        if len(set(v)) != len(v):
-            raise ValueError("allowedCidrs repeat")
+        for j, c in enumerate(v):
+            if v.index(c) != j:
+                raise AtKey((j,), f"{c} listed twice (the security group would get the same rule twice); list "
+                            "each range once")
         return v
 
     @field_validator("security_group_ids")
     @classmethod
     def _groups(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError("securityGroupIds repeat")
+        for j, g in enumerate(v):
+            if v.index(g) != j:
+                raise AtKey((j,), f"{g} listed twice; list each security group once")
         return v
 
     @field_validator("annotations")

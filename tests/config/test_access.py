@@ -41,3 +41,16 @@ def test_a_client_namespace_listed_twice_is_refused():
 
 def test_distinct_fallbacks_pass():
     checked(_gateway(fallbacks=[{"model": "R1", "to": ["Qwen3-8B"]}, {"model": "Qwen3-8B", "to": ["R1"]}]))
+
+
+def test_a_load_balancer_range_or_security_group_listed_twice_is_refused_at_the_repeat():
+    """Each range becomes a rule of the CLB's security group and each group is bound once: the repeat is
+    named at its index with the fix, like the API server's ranges."""
+    lb = {"kind": "loadBalancer", "tls": {"certificateId": "abcd1234"}}
+    found = errors(tke_config(exposure={"api": {**lb, "allowedCidrs": ["203.0.113.0/24", "198.51.100.0/24",
+                                                                       "203.0.113.0/24"]}}))
+    assert "tke-llm:exposure.api.allowedCidrs[2]: 203.0.113.0/24 listed twice (the security group would get " \
+           "the same rule twice); list each range once" in found, found
+    found = errors(tke_config(exposure={"api": {**lb, "securityGroupIds": ["sg-abcd1234", "sg-abcd1234"]}}))
+    assert "tke-llm:exposure.api.securityGroupIds[1]: sg-abcd1234 listed twice; list each security group " \
+           "once" in found, found
