@@ -436,10 +436,10 @@ class HttpRouteExposure(ConfigModel):
     @field_validator("hostnames")
     @classmethod
     def _hosts(cls, v: list[str]) -> list[str]:
-        for h in v:
+        for j, h in enumerate(v):
             _hostname(h)
-        if len(set(v)) != len(v):
-            raise ValueError("hostnames repeat")
+            if v.index(h) != j:
+                raise AtKey((j,), f"{h} listed twice (the HTTPRoute would match it twice); list each hostname once")
         return v
 
     @field_validator("gateway_name", "gateway_namespace", "proxy_namespace", "section_name")

@@ -54,3 +54,11 @@ def test_a_load_balancer_range_or_security_group_listed_twice_is_refused_at_the_
     found = errors(tke_config(exposure={"api": {**lb, "securityGroupIds": ["sg-abcd1234", "sg-abcd1234"]}}))
     assert "tke-llm:exposure.api.securityGroupIds[1]: sg-abcd1234 listed twice; list each security group " \
            "once" in found, found
+
+
+def test_a_route_hostname_listed_twice_is_refused_at_the_repeat():
+    route = {"kind": "httpRoute", "gatewayName": "shared", "gatewayNamespace": "envoy-gateway-system",
+             "hostnames": ["llm.example.com", "llm.example.com"]}
+    found = errors(tke_config(exposure={"api": route}))
+    assert "tke-llm:exposure.api.hostnames[1]: llm.example.com listed twice (the HTTPRoute would match it " \
+           "twice); list each hostname once" in found, found
