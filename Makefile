@@ -21,6 +21,8 @@
 # make promtool           install promtool (Debian package `prometheus`) if missing; the alert tests run it
 # make tools              build the real-engine toolchain (Pulumi CLI, providers, control plane, kwok, LWS)
 #                         from the pinned Go modules in e2e/tools into a cache keyed by the pins
+# make keda               build KEDA v2.17.2 (operator, admission webhooks; e2e/keda, the release the stack
+#                         installs on 1.30) into the same cache; the autoscaler tests build it otherwise
 # make try-local STACK=byo  a local control plane with fake GPU nodes, then `pulumi up` of the stack on it
 #                         (ARGS=--once: destroy right after the up; ARGS='--stack-dir DIR': a stack file elsewhere)
 PYTHON ?= python3
@@ -42,7 +44,7 @@ STREAMER_VENV := .venv-streamer
 BASE ?= build/plan-base
 
 .PHONY: plan test bench clean schema plan-diff policy-venv gateway-venv router-venv engines-venv webui-venv chromium \
-        measure-venv measure hub-venv s3-venv streamer-venv deps promtool tools try-local
+        measure-venv measure hub-venv s3-venv streamer-venv deps promtool tools keda try-local
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -168,6 +170,10 @@ plan-diff: $(VENV)/.installed
 # Go builds: cold, the longest part of a fresh CI run (figures in e2e/README.md); warm, instant.
 tools:
 	bash e2e/tools/build.sh
+
+# KEDA pins its own client-go (e2e/keda/build.sh): a separate cache entry, several minutes of CPU cold.
+keda:
+	bash e2e/keda/build.sh
 
 try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)

@@ -25,6 +25,7 @@ from derive.replicas import nodes_for as model_nodes
 from render.engines.spec import RDMA_RESOURCE
 
 from .kube import ApiError, Kube
+from .keda import start_keda
 from .lws import start_lws
 from .processes import HOST, SHARED_CRDS, Processes, free_port, openssl
 
@@ -74,11 +75,12 @@ class FakeNode:
 class LocalCluster:
     """Start with `start()`, stop with `stop()` (also on error); `kube` reads and writes objects."""
 
-    def __init__(self, tools: Path, workdir: Path, *, lws: bool = False, log=print):
+    def __init__(self, tools: Path, workdir: Path, *, lws: bool = False, keda: bool = False, log=print):
         self.bin = tools / "bin"
         self.tools = tools
         self.dir = workdir
         self.lws = lws
+        self.keda = keda
         self.log = log
         self.processes = Processes(workdir)
         self.token = secrets.token_hex(16)
@@ -100,6 +102,8 @@ class LocalCluster:
             self._kwok()
             if self.lws:
                 self._lws()
+            if self.keda:
+                start_keda(self.processes, self.kube, self.kubeconfig)
             self._faker = threading.Thread(target=self._fake_load_balancers, daemon=True)
             self._faker.start()
         except BaseException:

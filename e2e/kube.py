@@ -20,6 +20,7 @@ class ApiError(RuntimeError):
     def __init__(self, status: int, body: str, url: str):
         super().__init__(f"{status} from {url}: {body[:500]}")
         self.status = status
+        self.body = body
 
 
 class Kube:

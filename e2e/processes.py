@@ -1,9 +1,10 @@
 """The processes the local control plane starts and the TLS material they serve with: shared by the
-control plane (cluster.py) and the LeaderWorkerSet controller (lws.py), which import it and not each
-other. Everything listens on loopback; every process started here is stopped by its PID."""
+control plane (cluster.py), the LeaderWorkerSet controller (lws.py) and KEDA (keda.py), which import it
+and not each other. Everything listens on loopback; every process started here is stopped by its PID."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -49,10 +50,11 @@ class Processes:
         self.dir = workdir
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        """`env`: variables set for this process on top of the test run's own."""
         out = open(self.dir / f"{name}.log", "wb")
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=self.dir, start_new_session=True)
+                                cwd=self.dir, start_new_session=True, env={**os.environ, **(env or {})})
         self.procs.append((name, proc))
         return proc
 

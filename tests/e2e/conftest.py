@@ -50,10 +50,11 @@ class Harness:
 @pytest.fixture(scope="module")
 def local(tools: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Iterator[Harness]:
     """A cluster + engine for one test module. The module sets `STACK_CONFIG` (the prefixed config map
-    without the cluster section), `STORAGE_CLASSES` and optionally `LWS = True`."""
+    without the cluster section), `STORAGE_CLASSES` and optionally `LWS = True` (the LeaderWorkerSet
+    controller) and `KEDA = True` (KEDA's operator and admission webhooks)."""
     mod = request.module
     work = tmp_path_factory.mktemp(mod.__name__.rsplit(".", 1)[-1])
-    cluster = LocalCluster(tools, work / "cluster", lws=getattr(mod, "LWS", False))
+    cluster = LocalCluster(tools, work / "cluster", lws=getattr(mod, "LWS", False), keda=getattr(mod, "KEDA", False))
     cluster.start()
     try:
         config = local_cluster_config(mod.STACK_CONFIG, cluster.kubeconfig, "local")
