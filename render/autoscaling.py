@@ -25,6 +25,14 @@ WAKE_TARGET = "1000000"
 """Per-replica target of the scale-to-zero wake trigger: so large that the trigger never asks for more
 than one replica; it only activates the ScaledObject (activationThreshold 0) when requests arrive."""
 COMPONENT = "autoscaler"
+KEDA_MAY_TAKE_OVER = {"validations.keda.sh/hpa-ownership": "false"}
+"""On the stack's own HPAs. A model switched from `scaler: hpa` to `keda` gets its ScaledObject before the
+engine deletes the old HPA (deletes run last), and KEDA's admission webhook refuses a ScaledObject whose
+target an HPA it does not own already scales ("already managed by the hpa"), so the switch would fail
+half-way. With this annotation the webhook skips that HPA (kedacore/keda v2.21.1,
+apis/keda/v1alpha1/scaledobject_webhook.go verifyHpas; the constant ValidationsHpaOwnershipAnnotation in
+scaledobject_types.go); the two overlap until the update ends. Only the stack's own HPAs carry it: any other
+HPA on a model is still refused."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ def hpa(spec: AutoscalerSpec) -> dict[str, Any]:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(spec.name, spec.namespace, _labels(spec)),
+        "metadata": metadata(spec.name, spec.namespace, _labels(spec), KEDA_MAY_TAKE_OVER),
         "spec": {
             "scaleTargetRef": scale_target_ref(spec),
             "minReplicas": spec.min_replicas,

@@ -154,7 +154,7 @@ def test_kedas_operator_makes_the_hpas_the_bounds_promise(local: Harness, scaler
     assert spec["behavior"]["scaleUp"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
     _hpa_controller_sees(local, "keda-hpa-by-keda", NS, "s0-prometheus", reason="FailedGetExternalMetric")
 
-    # Scaling to zero is KEDA's own (an HPA cannot go below one): its HPA keeps one, KEDA takes it to zero.
+    # An HPA cannot go below one: KEDA's HPA for a scale-to-zero model floors at one, zero is KEDA's own step.
     to_zero = _keda_hpa(local, "to-zero", NS)["spec"]
     assert to_zero["scaleTargetRef"] == _target("to-zero") and (to_zero["minReplicas"], to_zero["maxReplicas"]) == (1, 2)
     assert [m["external"]["metric"]["name"] for m in to_zero["metrics"]] == ["s0-prometheus", "s1-prometheus"]
@@ -191,7 +191,7 @@ def _refused(local: Harness, obj: dict[str, Any]) -> str:
 
 def test_kedas_webhook_refuses_what_would_fight_over_a_workload(local: Harness, scalers) -> None:
     """Shapes of the stack's own ScaledObject that KEDA refuses: the program never renders them (one
-    autoscaler per model, triggers named once), and the webhook is live and fails closed."""
+    autoscaler per model, triggers named once), and the webhook is live."""
     live = local.kube.get(KEDA_API, "ScaledObject", "by-keda", NS)
     base = {"apiVersion": KEDA_API, "kind": "ScaledObject", "spec": copy.deepcopy(live["spec"])}
 
