@@ -43,6 +43,9 @@ class LocalStack:
     """The stack as written: its pools' kinds and sizes shape the fake nodes."""
     stands_in_for: list[str]
     """What the local cluster stands in for, for this stack (try-local prints it before the up)."""
+    keda: bool = False
+    """The stack installs KEDA (`autoscalers.installKeda`): the local cluster runs KEDA's own operator and
+    webhooks as processes (e2e/keda.py) in place of the chart it cannot pull."""
 
 
 def local_stack(name: str, kubeconfig: Path, stack_dir: Path = ROOT) -> LocalStack:
@@ -61,7 +64,7 @@ def local_stack(name: str, kubeconfig: Path, stack_dir: Path = ROOT) -> LocalSta
                                        "which the stack as written passes: e2e/local_stack.py must change, not "
                                        "the stack)") for i in err.issues]) from None
     return LocalStack(name, {PREFIX + k: v for k, v in local.items()}, {PREFIX + k for k in kept},
-                      storage_classes, cfg, stands_in_for)
+                      storage_classes, cfg, stands_in_for, keda=cfg.autoscalers.install_keda)
 
 
 def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -128,8 +131,9 @@ def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[di
     scalers = cfg.autoscalers
     if scalers.install_keda:
         out["autoscalers"]["installKeda"] = False
-        said.append("KEDA (`autoscalers.installKeda`): its CRDs installed, no operator: ScaledObjects are "
-                    "accepted and never act")
+        said.append("KEDA (`autoscalers.installKeda`): not installed from its chart; KEDA v2.17.2's own operator "
+                    "and admission webhooks run as local processes, so each ScaledObject becomes its HPA; no KEDA "
+                    "metrics server runs, so those HPAs keep their replicas")
     if scalers.install_prometheus_adapter:
         out["autoscalers"]["installPrometheusAdapter"] = False
         said.append("the Prometheus Adapter (`autoscalers.installPrometheusAdapter`): not installed; its rule is "

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dir.exists():
             shutil.rmtree(args.dir)
-        cluster = LocalCluster(tools_dir(), args.dir / "cluster", lws=True)
+        cluster = LocalCluster(tools_dir(), args.dir / "cluster", lws=True, keda=local.keda)
         assert cluster.kubeconfig == args.dir / "cluster" / "kubeconfig"
         cluster.start()
         stop.cluster_pids = {p.pid for _, p in cluster.processes.procs}

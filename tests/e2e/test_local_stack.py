@@ -93,6 +93,8 @@ def test_keda_gpu_metric_and_clb_settings_are_declared_not_refused(tmp_path: Pat
     said = "\n".join(local.stands_in_for)
     for key in ("installKeda", "TKE's GPU metric", "allowedCidrs", "internalSubnetId", "LeaderWorkerSet"):
         assert key in said, key
+    # The chart is not installed (the converted stack says so); KEDA's own operator runs beside the cluster.
+    assert out["autoscalers"]["installKeda"] is False and local.keda
     assert local.storage_classes == [LOCAL_STORAGE_CLASS]
 
 
