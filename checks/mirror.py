@@ -1,10 +1,20 @@
 """The weight mirror's preflight: where the bucket is, and what the mirror cannot serve. An existing
 cluster has no region of its own to default to; a bucket outside the cluster's region turns every fill
-into billed cross-region traffic; Ollama pulls from its own registry. Design: docs/model-cache.md."""
+into billed cross-region traffic; Ollama pulls from its own registry; local storage's seed Job stages the
+whole model on the CPU node's system disk. Design: docs/model-cache.md."""
 
 from __future__ import annotations
 
+import math
+
 from config import StackConfig
+from config.node_pools import NativePool, NormalPool, effective_system_disk
+from derive.mirror import seed_scratch_gi
+from derive.serving import model_size_gb
+
+DISK_HEADROOM_GB = 30
+"""The system disk's own use beside the scratch: the OS, the kubelet and the CPU pods' images (the same
+margin preflight keeps beside an engine image)."""
 
 KEY = "modelCache.mirror"
 
@@ -30,3 +40,24 @@ def check(cfg: StackConfig, out) -> None:
         elif m.adapters:
             out.warn(f"models[{i}].adapters", f"the LoRA adapters of {m.name} are fetched from their hub, not "
                      "through the weight mirror (only the base weights are mirrored)")
+    _seed_disk(cfg, out)
+
+
+def _seed_disk(cfg: StackConfig, out) -> None:
+    """Local storage: the seed Job stages each model on an emptyDir of the system pool's node, which the
+    kubelet keeps on the system disk (a pool's data disk is containerd's, components/node_pools.py); a
+    model larger than that disk would evict the Job at run time, after the hub download began."""
+    pool = cfg.system_pool if cfg.storage.kind == "local" and cfg.is_tke else None
+    if not isinstance(pool, (NormalPool, NativePool)):
+        return
+    i = cfg.pool_index(pool.name)
+    sizes = [(m.name, model_size_gb(m)) for m in cfg.models if m.source.kind != "ollama"]
+    if not sizes or not all(size for _, size in sizes):
+        return  # an unknown size is refused at models[i].sizeGb
+    name, size = max(sizes, key=lambda s: s[1])
+    need = math.ceil(seed_scratch_gi(size) * 2**30 / 1e9) + DISK_HEADROOM_GB
+    have = effective_system_disk(pool)
+    if have < need:
+        out.error(f"nodePools[{i}].systemDiskGb", f"{have} GB cannot hold the weight mirror's seed of {name}: "
+                  f"its Job stages the whole model ({seed_scratch_gi(size)} Gi) on an emptyDir of a `{pool.name}` "
+                  f"node, on its system disk, beside the system's own {DISK_HEADROOM_GB} GB; use >= {need}")

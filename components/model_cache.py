@@ -7,13 +7,13 @@ Local storage: a DaemonSet on the GPU nodes fills each node's disk. See docs/mod
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pulumi
 
 from components.base import Component
 from components.k8s import apply
+from derive.mirror import seed_scratch_gi
 from derive.serving import ServingPlan
 from render.credentials import opaque_secret
 from render.meta import image as mirrored
@@ -105,7 +105,7 @@ class ModelCache(Component):
                 # The hub is read once, by a Job on the CPU pool; the nodes then fill from the mirror only.
                 seed = mirror_seed_job(
                     spec.name, spec.namespace, source, mirror=mirror, model_dir=plan.model_dir, placement=placement,
-                    budget_seconds=plan.download_seconds, scratch_gi=math.ceil(plan.size_gb * 1e9 / 2**30) + 1,
+                    budget_seconds=plan.download_seconds, scratch_gi=seed_scratch_gi(plan.size_gb),
                     image=tool_image, pip_index_url=pip_index_url, retries=retries, workers=workers,
                 )  # fmt: skip
                 deps.append(apply(f"{name}-mirror-seed", seed, self.child(

@@ -43,3 +43,21 @@ def test_a_bucket_in_another_region_warns_of_billed_cross_region_traffic():
 def test_ollama_models_are_told_the_mirror_does_not_apply():
     found = warnings(tke_config(modelCache={"mirror": MIRROR}, models=[OLLAMA], **KEYS))
     assert "the weight mirror does not apply" in found["tke-llm:models[0].source.kind"]
+
+
+def test_local_storage_the_seed_must_fit_the_system_pools_system_disk():
+    """The seed Job stages the whole model on the system node's system disk: 100 GB of weights (a 95 Gi
+    scratch) need 103 + 30 GB; the default 100 GB disk is refused at the pool's key, 200 GB passes."""
+    from tests.conftest import GPU_POOL, SYSTEM_POOL
+    big = {"name": "big", "servedName": "big", "engine": "vllm", "pool": "gpu", "settings": {"maxModelLen": 8192},
+           "sizeGb": 100, "source": {"kind": "huggingface", "repo": "acme/big", "revision": "v1"}}
+
+    def stack(system: dict, **storage) -> dict:
+        return tke_config(nodePools=[system, GPU_POOL], models=[big], modelCache={"mirror": MIRROR}, **storage, **KEYS)
+
+    found = config_errors(stack(SYSTEM_POOL, storage={"kind": "local"}))
+    assert "tke-llm:nodePools[0].systemDiskGb: 100 GB cannot hold the weight mirror's seed of big: its Job " \
+           "stages the whole model (95 Gi) on an emptyDir of a `system` node, on its system disk, beside the " \
+           "system's own 30 GB; use >= 133" in found, found
+    load(stack({**SYSTEM_POOL, "systemDiskGb": 200}, storage={"kind": "local"}), set(KEYS))
+    load(stack(SYSTEM_POOL), set(KEYS))  # shared storage: no seed Job
