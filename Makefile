@@ -179,7 +179,7 @@ try-local: $(VENV)/.installed tools
 	$(PY) -m e2e.try_local $(STACK) $(ARGS)
 
 # Everything the suite runs but the Go toolchain: mostly downloads, so .ci/run installs it while `tools`
-# (CPU-bound, about 44 min cold on 2 cores) builds beside it.
+# (CPU-bound, about 21 to 44 min cold on 2 cores, docs/testing.md) builds beside it.
 deps: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(POLICY_VENV)/.installed $(GATEWAY_VENV)/.installed \
       $(ROUTER_VENV)/.installed $(ENGINES_VENV)/.installed $(WEBUI_VENV)/.installed $(MEASURE_VENV)/.installed \
       $(HUB_VENV)/.installed $(S3_VENV)/.installed $(STREAMER_VENV)/.installed $(ACTIONLINT_DIR)/.installed promtool \
