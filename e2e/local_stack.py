@@ -43,9 +43,12 @@ class LocalStack:
     """The stack as written: its pools' kinds and sizes shape the fake nodes."""
     stands_in_for: list[str]
     """What the local cluster stands in for, for this stack (try-local prints it before the up)."""
-    keda: bool = False
-    """The stack installs KEDA (`autoscalers.installKeda`): the local cluster runs KEDA's own operator and
-    webhooks as processes (e2e/keda.py) in place of the chart it cannot pull."""
+
+    @property
+    def keda(self) -> bool:
+        """The stack installs KEDA (`autoscalers.installKeda`): the local cluster runs KEDA's own operator and
+        webhooks as processes (e2e/keda.py) in place of the chart it cannot pull."""
+        return self.stack.autoscalers.install_keda
 
 
 def local_stack(name: str, kubeconfig: Path, stack_dir: Path = ROOT) -> LocalStack:
@@ -64,7 +67,7 @@ def local_stack(name: str, kubeconfig: Path, stack_dir: Path = ROOT) -> LocalSta
                                        "which the stack as written passes: e2e/local_stack.py must change, not "
                                        "the stack)") for i in err.issues]) from None
     return LocalStack(name, {PREFIX + k: v for k, v in local.items()}, {PREFIX + k for k in kept},
-                      storage_classes, cfg, stands_in_for, keda=cfg.autoscalers.install_keda)
+                      storage_classes, cfg, stands_in_for)
 
 
 def convert(raw: dict[str, Any], cfg: StackConfig, kubeconfig: Path) -> tuple[dict[str, Any], list[str], list[str]]:
