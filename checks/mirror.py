@@ -55,9 +55,10 @@ def _seed_disk(cfg: StackConfig, out) -> None:
     if not sizes or not all(size for _, size in sizes):
         return  # an unknown size is refused at models[i].sizeGb
     name, size = max(sizes, key=lambda s: s[1])
-    need = math.ceil(seed_scratch_gi(size) * 2**30 / 1e9) + DISK_HEADROOM_GB
+    scratch = seed_scratch_gi(size)
+    need = math.ceil(scratch * 2**30 / 1e9) + DISK_HEADROOM_GB
     have = effective_system_disk(pool)
     if have < need:
         out.error(f"nodePools[{i}].systemDiskGb", f"{have} GB cannot hold the weight mirror's seed of {name}: "
-                  f"its Job stages the whole model ({seed_scratch_gi(size)} Gi) on an emptyDir of a `{pool.name}` "
+                  f"its Job stages the whole model ({scratch} Gi) on an emptyDir of a `{pool.name}` "
                   f"node, on its system disk, beside the system's own {DISK_HEADROOM_GB} GB; use >= {need}")
