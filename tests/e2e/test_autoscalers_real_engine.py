@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from e2e.engine import run
+from e2e.keda import KEDA_API
 from e2e.kube import ApiError
 from render.autoscaling import TKE_GPU_METRIC, adapter_metric_name
 
@@ -30,7 +31,6 @@ NS = STACK_CONFIG[f"{PREFIX}namespace"]
 PROMETHEUS = STACK_CONFIG[f"{PREFIX}monitoring"]["prometheus"]["url"]
 GPU_NS = "gpu-scaler"
 SWITCH_NS = "switching"
-KEDA_API = "keda.sh/v1alpha1"
 HPA = "autoscaling/v2"
 
 KEDA = True

@@ -11,6 +11,7 @@ import pytest
 
 from e2e.cluster import LocalCluster
 from e2e.engine import Engine, run
+from e2e.keda import KEDA_API
 from e2e.local_stack import local_stack
 from e2e.try_local import bring_up, succeeded
 
@@ -55,7 +56,7 @@ def test_in_cluster_layer_comes_up_and_stays_put(tools: Path, tmp_path: Path, st
 
         # Where the stack installs KEDA, KEDA's own webhook admitted its ScaledObjects and its operator made
         # each one's HPA (e2e/keda.py), which the next preview must not take for drift.
-        scaled = {o["metadata"]["name"] for o in k.list("keda.sh/v1alpha1", "ScaledObject", ns)}
+        scaled = {o["metadata"]["name"] for o in k.list(KEDA_API, "ScaledObject", ns)}
         assert bool(scaled) == local.keda, (scaled, local.keda)
         for name in scaled:
             k.wait(f"KEDA's HPA for {name}", lambda: k.get("autoscaling/v2", "HorizontalPodAutoscaler",
